@@ -1,0 +1,1 @@
+"""edi: bytes in; typed member transactions, findings and acknowledgments out."""

@@ -1,0 +1,1 @@
+"""ledger: the append-only, bitemporal system of record."""

@@ -1,0 +1,1 @@
+"""matching: decide, for each member transaction, apply now or route to a person."""

@@ -1,0 +1,60 @@
+"""Shared fixtures: paths, the public corpus, and one database fixture run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+POSTGRES_URL = os.environ.get("ENROLL834_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """../shared/corpus (public sample 834s); the test skips where it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip("public corpus ../shared/corpus not present")
+    return CORPUS
+
+
+def _postgres_schema_url(base: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema per test, dropped afterwards; the URL selects it."""
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One empty database per test: a SQLite file, and a PostgreSQL schema.
+
+    PostgreSQL tests skip only where ENROLL834_TEST_POSTGRES_URL is unset;
+    .ci/run sets it (and ENROLL834_REQUIRE_POSTGRES=1 turns a skip into a failure).
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    if not POSTGRES_URL:
+        if os.environ.get("ENROLL834_REQUIRE_POSTGRES"):
+            pytest.fail("ENROLL834_REQUIRE_POSTGRES is set but ENROLL834_TEST_POSTGRES_URL is not")
+        pytest.skip("ENROLL834_TEST_POSTGRES_URL not set")
+    yield from _postgres_schema_url(POSTGRES_URL)
