@@ -55,12 +55,868 @@ def main(ctx: click.Context, db: str | None) -> None:
 # (parse, validate, generate)
 
 
+@main.command("parse")
+@click.argument(
+    "files", nargs=-1, required=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per member transaction (ISO dates; codes as {code, name}).")
+def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
+    """Read 834 FILES and print their member transactions (no database).
+
+    Without --json: one tab-separated line per member (set control, member
+    ordinal, maintenance type, relationship, role, last 4 characters of the
+    subscriber number, coverage lines, verdict). Findings go to stderr.
+    Exit 1 if any finding is an error.
+
+    \b
+    Example:
+      enroll834 parse samples/family-enrollment.edi --json > members.jsonl
+    """
+    from edi.jsonout import SUMMARY_HEADER, dumps, summary_line
+    from edi.reader import findings_of, read
+    from edi.records import MemberTransaction
+
+    rejected = False
+    if not as_json:
+        click.echo(SUMMARY_HEADER)
+    for path in files:
+        try:
+            for event in read(path, str(path)):
+                if isinstance(event, MemberTransaction):
+                    click.echo(dumps(event) if as_json else summary_line(event))
+                for finding in findings_of(event):
+                    rejected = rejected or finding.rejects
+                    click.echo(str(finding), err=True)
+        except OSError as exc:
+            raise click.ClickException(f"{path}: cannot read ({exc.strerror or 'I/O error'})") from None
+    if rejected:
+        raise SystemExit(EXIT_REJECTED)
+
+
+@main.command("validate")
+@click.argument(
+    "files", nargs=-1, required=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON report object per file (interchanges, groups, sets, findings).")
+@click.option("--ack-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write <file>.<ISA13>.ta1 and .999 (.997 for 4010) acknowledgments here.")
+@click.option("--validator", "validator_name", type=click.Choice(["pyx12"]), default="pyx12",
+              show_default=True, help="Implementation-guide validator.")
+@click.option("--control-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Counter file for ack control numbers (default: <ack-dir>/.control.json).")
+def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
+                 validator_name: str, control_file: Path | None) -> None:
+    """Validate 834 FILES (envelope + implementation guide) and build TA1/999 acks.
+
+    Without --json: one summary line per transaction set on stdout, findings
+    on stderr. Exit 0 when everything was accepted (with or without errors),
+    1 when anything was rejected (also partially).
+
+    \b
+    Example:
+      enroll834 validate samples/family-enrollment.edi --ack-dir acks/ --json
+    """
+    import json
+
+    from edi.control import (
+        ControlFileError,
+        ControlNumbers,
+        FileControlNumbers,
+        MemoryControlNumbers,
+    )
+    from edi.ig_pyx12 import Pyx12Validator
+    from edi.validate import validate_file, write_acks
+
+    counter_path = control_file or (ack_dir / ".control.json" if ack_dir else None)
+    control: ControlNumbers = (
+        FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
+    )
+    validator = {"pyx12": Pyx12Validator}[validator_name]()
+    rejected = False
+    for path in files:
+        try:
+            report = validate_file(path, str(path), validator=validator, control=control)
+            written = write_acks(report, ack_dir) if ack_dir else []
+        except ControlFileError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{path}: cannot read or write ({exc.strerror or 'I/O error'})") from None
+        rejected = rejected or not report.accepted
+        if as_json:
+            click.echo(json.dumps(report.to_json(), sort_keys=False))
+        else:
+            for line in report.summary_lines():
+                click.echo(line)
+        for finding in report.all_findings():
+            if not as_json or finding.level.value in ("file", "interchange", "group"):
+                click.echo(str(finding), err=True)
+        for ack in written:
+            click.echo(f"wrote {ack}", err=True)
+    if rejected:
+        raise SystemExit(EXIT_REJECTED)
+
+
+@main.command("generate")
+@click.option("--members", type=click.IntRange(min=1), required=True,
+              help="Number of member (INS) loops to write.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Same seed and options, same bytes.")
+@click.option("--form", "form_name", default="lines", show_default=True,
+              type=click.Choice(["oneline", "lines", "crlf", "newline", "multi", "diskette80",
+                                 "tape80", "tape128", "tape80-nul", "tape128-nul", "cp037",
+                                 "cp500"]),
+              help="Transport layout (see edi/generate_forms.py).")
+@click.option("--out", "out", required=True, metavar="PATH",
+              type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              help="File to write ('-' for stdout).")
+@click.option("--version", "x12_version", type=click.Choice(["5010", "4010"]), default="5010",
+              show_default=True, help="005010X220A1 or 004010X095A1.")
+@click.option("--mix", default="change", show_default=True,
+              type=click.Choice(["change", "enrollment", "audit"]),
+              help="change: 021/001/024/025 (BGN08=2); enrollment: all 021; audit: BGN08=4, 030.")
+@click.option("--interchanges", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--sets", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Transaction sets (ST..SE) per interchange.")
+@click.option("--bad-member", type=click.IntRange(min=1), default=None,
+              help="Give this member (1-based) an invalid INS05 code, for 999 demos.")
+@click.option("--ascii-only", is_flag=True,
+              help="Spell the few accented names without accents (pyx12 rejects non-ASCII).")
+def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version: str, mix: str,
+                 interchanges: int, sets: int, bad_member: int | None, ascii_only: bool) -> None:
+    """Write a synthetic 834 (invented people, deterministic per seed).
+
+    \b
+    Example:
+      enroll834 generate --members 1000 --seed 7 --form diskette80 --out big.edi
+    """
+    import sys
+
+    from edi.generate import generate
+
+    kw = {"version": x12_version, "interchanges": interchanges, "sets": sets, "mix": mix,
+          "bad_member": bad_member, "ascii_only": ascii_only}
+    try:
+        chunks = generate(members, seed, form_name, **kw)  # type: ignore[arg-type]
+        if out == "-":
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+            return
+        size = 0
+        with open(out, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                size += len(chunk)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot write ({exc.strerror or 'I/O error'})") from None
+    click.echo(f"wrote {members} members, {size} bytes, form {form_name}, to {out}", err=True)
+
+
 # ----------------------------------------------------------------- ledger commands
 # (init, ledger verify/history, members export, groups show/set)
 
 
+class _NotPermittedError(click.ClickException):
+    """The acting user may not do this."""
+
+    exit_code = EXIT_NOPERM
+
+
+def _ledger_fail(exc: Exception) -> click.ClickException:
+    """Map ledger errors to one-line click errors (77 not permitted, 1 otherwise)."""
+    from ledger.auth import NotPermitted
+
+    if isinstance(exc, NotPermitted):
+        return _NotPermittedError(str(exc))
+    return click.ClickException(str(exc))
+
+
+def _acting_user(conn: object, as_user: str | None, role: str) -> str:
+    """Authenticate --as / ENROLL834_USER with ENROLL834_ACCESS_CODE for `role`."""
+    from ledger.auth import authenticate
+
+    user = as_user or os.environ.get("ENROLL834_USER")
+    return authenticate(conn, user, os.environ.get("ENROLL834_ACCESS_CODE"), role)  # type: ignore[arg-type]
+
+
+_as_option = click.option("--as", "as_user", metavar="USER", default=None,
+                          help="Acting user (or ENROLL834_USER); code from ENROLL834_ACCESS_CODE.")
+
+
+@main.command("init")
+@click.option("--admin", default="admin", show_default=True, help="Administrator user to create.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"admin", "access_code"} as JSON.')
+@click.pass_context
+def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
+    """Create or upgrade the database; on a new one create the administrator.
+
+    The administrator's one-time access code is printed once and stored only
+    as a scrypt hash.
+
+    \b
+    Example:
+      enroll834 --db sqlite:///enroll834.db init --admin alice --json
+    """
+    import json
+
+    from ledger.auth import initialise
+
+    code = initialise(database_url(ctx), admin)
+    if code is None:
+        click.echo("database is up to date; users already exist", err=True)
+        if as_json:
+            click.echo(json.dumps({"admin": None, "access_code": None}))
+        return
+    if as_json:
+        click.echo(json.dumps({"admin": admin, "access_code": code}))
+    else:
+        click.echo(code)
+        click.echo(f"created administrator '{admin}'; the access code above is shown once", err=True)
+
+
+@main.command("ingest")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--as", "as_user", metavar="USER", default="system", show_default=True,
+              help="Actor recorded in the audit log.")
+@click.pass_context
+def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_user: str) -> None:
+    """Read 834 files, decide on every member and record the result in the ledger.
+
+    One database transaction per transaction set; a file already recorded is a
+    duplicate and changes nothing.
+
+    \b
+    Example:
+      enroll834 ingest samples/family-enrollment.edi --json
+    """
+    import json
+
+    from ledger.db import LedgerError, upgrade
+    from ledger.ingest import IngestSummary, ingest_file
+
+    url = database_url(ctx)
+    total = IngestSummary()
+    try:
+        upgrade(url)
+        for f in files:
+            total.merge(ingest_file(url, f, actor=as_user))
+    except LedgerError as exc:
+        raise _ledger_fail(exc) from None
+    for note in total.notes:
+        click.echo(note, err=True)
+    if as_json:
+        out = total.to_json()
+        click.echo(json.dumps({k: out[k] for k in ("files", "transaction_sets", "members")}))
+    else:
+        sets, mem = total.transaction_sets, total.members
+        click.echo(f"files {total.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
+                   + "  members " + " ".join(f"{k} {v}" for k, v in mem.items()))
+    if total.transaction_sets["rejected"]:
+        ctx.exit(EXIT_REJECTED)
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """The append-only ledger: verify its hash chain, show a member's history."""
+
+
+@ledger_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def ledger_verify_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Recompute the entries and audit hash chains; exit 1 naming the first bad record.
+
+    \b
+    Example:
+      enroll834 ledger verify
+    """
+    import json
+
+    from ledger.db import engine
+    from ledger.queries import verify_chain
+
+    with engine(database_url(ctx)).connect() as conn:
+        reports = [verify_chain(conn, "entries"), verify_chain(conn, "audit")]
+    if as_json:
+        click.echo(json.dumps([{"chain": r.chain, "checked": r.checked, "ok": r.ok,
+                                "first_bad": r.first_bad, "problem": r.problem} for r in reports]))
+    else:
+        for r in reports:
+            click.echo(str(r))
+    bad = next((r for r in reports if not r.ok), None)
+    if bad is not None:
+        click.echo(f"error: {bad}", err=True)
+        ctx.exit(EXIT_REJECTED)
+
+
+@ledger_group.command("history")
+@click.argument("member_id")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one entry per line.")
+@click.pass_context
+def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool) -> None:
+    """Show a member's ledger entries in order (kinds, dates, lineage, changed fields).
+
+    \b
+    Example:
+      enroll834 ledger history M000000001 --json
+    """
+    import json
+
+    from ledger.db import engine
+    from ledger.queries import member_history
+
+    with engine(database_url(ctx)).connect() as conn:
+        rows = member_history(conn, member_id)
+    if not rows:
+        raise _ledger_fail(LookupError(f"member {member_id}: no ledger entries"))
+    for r in rows:
+        changed = sorted(set((r["after"] or {}).keys()) | set((r["before"] or {}).keys()))
+        item = {k: r[k] for k in ("seq", "kind", "valid_from", "valid_to", "recorded_at",
+                                  "decided_by", "interchange_control", "set_control",
+                                  "member_ordinal", "notes")}
+        item["fields"] = changed
+        if as_json:
+            click.echo(json.dumps(item, default=str))
+        else:
+            click.echo(f"{r['seq']:>8}  {r['kind']:<22} valid {r['valid_from'] or ''}"
+                       f"..{r['valid_to'] or ''}  by {r['decided_by']}  ST {r['set_control'] or '-'}")
+
+
+@main.group("members")
+def members_group() -> None:
+    """Members as the ledger knows them."""
+
+
+@members_group.command("export")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only members covered on this date.")
+@click.option("--known-at", "known_at", type=click.DateTime(), default=None,
+              help="What the ledger knew at this UTC time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines (the default output).")
+@click.option("--show-phi", is_flag=True, help="Unmasked SSNs (needs the show_phi right).")
+@_as_option
+@click.pass_context
+def members_export_cmd(ctx: click.Context, as_of: object, known_at: object, as_json: bool,
+                       show_phi: bool, as_user: str | None) -> None:
+    """Export members with identifiers, name, birth date and coverages as JSON lines.
+
+    SSNs are masked to their last four digits unless --show-phi is given by a
+    user holding the show_phi right.
+
+    \b
+    Example:
+      enroll834 members export --as-of 2026-03-01 --known-at 2026-02-15T00:00:00
+    """
+    import datetime as dt
+    import json
+
+    from ledger.auth import NotPermitted
+    from ledger.db import engine
+    from ledger.queries import export_members
+
+    del as_json
+    with engine(database_url(ctx)).connect() as conn:
+        if show_phi:
+            try:
+                _acting_user(conn, as_user, "show_phi")
+            except NotPermitted as exc:
+                raise _ledger_fail(exc) from None
+        day = as_of.date() if isinstance(as_of, dt.datetime) else None
+        at = known_at if isinstance(known_at, dt.datetime) else None
+        for item in export_members(conn, as_of=day, known_at=at, show_phi=show_phi):
+            click.echo(json.dumps(item))
+
+
+@main.group("groups")
+def groups_group() -> None:
+    """Employer groups (sponsors): COBRA administration, representative, billing."""
+
+
+@groups_group.command("show")
+@click.argument("sponsor_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one group per line.")
+@click.pass_context
+def groups_show_cmd(ctx: click.Context, sponsor_id: str | None, as_json: bool) -> None:
+    """Show one group or all groups.
+
+    \b
+    Example:
+      enroll834 groups show 991234567 --json
+    """
+    import json
+
+    from ledger.db import engine
+    from ledger.groups import show_groups
+
+    with engine(database_url(ctx)).connect() as conn:
+        rows = show_groups(conn, sponsor_id)
+    if sponsor_id and not rows:
+        raise _ledger_fail(LookupError(f"group {sponsor_id}: not found"))
+    for g in rows:
+        if as_json:
+            click.echo(json.dumps(g))
+        else:
+            click.echo(f"{g['sponsor_id']}  cobra {g['cobra_administration']}  "
+                       f"representative {g['representative'] or '-'}  {g['name']}")
+
+
+@groups_group.command("set")
+@click.argument("sponsor_id")
+@click.option("--cobra", type=click.Choice(["self", "third_party", "bill_and_collect", "unknown"]),
+              default=None, help="Who administers COBRA for this group.")
+@click.option("--representative", default=None, metavar="NAME", help="Group representative.")
+@click.option("--name", default=None, help="Group name.")
+@_as_option
+@click.pass_context
+def groups_set_cmd(ctx: click.Context, sponsor_id: str, cobra: str | None,
+                   representative: str | None, name: str | None, as_user: str | None) -> None:
+    """Create or change a group (administrator only; audited).
+
+    \b
+    Example:
+      ENROLL834_ACCESS_CODE=... enroll834 groups set 991234567 --cobra self --as alice
+    """
+    from ledger.db import LedgerError, engine
+    from ledger.groups import set_group
+
+    try:
+        with engine(database_url(ctx)).begin() as conn:
+            user = _acting_user(conn, as_user, "administrator")
+            set_group(conn, sponsor_id, user=user, cobra=cobra, representative=representative,
+                      name=name)
+    except LedgerError as exc:
+        raise _ledger_fail(exc) from None
+    click.echo(f"group {sponsor_id} updated", err=True)
+
+
+@groups_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_as_option
+@click.pass_context
+def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None:
+    """Load groups and trading partners from a TOML file (administrator only; audited).
+
+    \b
+    Example:
+      ENROLL834_ACCESS_CODE=... enroll834 groups load groups.toml --as alice
+    """
+    from ledger.db import LedgerError, engine
+    from ledger.groups import load_config
+
+    try:
+        with engine(database_url(ctx)).begin() as conn:
+            user = _acting_user(conn, as_user, "administrator")
+            n_groups, n_partners = load_config(conn, file, user=user)
+    except LedgerError as exc:
+        raise _ledger_fail(exc) from None
+    click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
+
+
+
 # ----------------------------------------------------------------- matching / review commands
 # (users, review, ingest)
+
+
+def _desk_url(ctx: click.Context) -> str:
+    return database_url(ctx)
+
+
+class _DatabaseNotReadyError(click.ClickException):
+    """The database has no ledger schema (or cannot be reached)."""
+
+    exit_code = EXIT_CONFIG
+
+
+def _desk_fail(exc: Exception) -> click.ClickException:
+    """NotPermitted -> exit 77; other ledger errors -> exit 1; database not ready -> exit 78."""
+    import sqlalchemy.exc
+
+    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.ProgrammingError):
+        return _DatabaseNotReadyError("database not ready (run 'enroll834 init' first)")
+    return _ledger_fail(exc)
+
+
+def _signin(ctx: click.Context, as_user: str | None, action: str) -> object:
+    """Sign in --as / ENROLL834_USER with ENROLL834_ACCESS_CODE(_FILE) or a prompt, for `action`.
+
+    Refusals (wrong code, unknown or inactive user, missing role) are audited
+    and exit 77.
+    """
+    from ledger.users import access_code_from_env, login
+
+    user = as_user or os.environ.get("ENROLL834_USER")
+    code = access_code_from_env()
+    if code is None and user:
+        try:
+            code = click.prompt("Access code", hide_input=True, err=True, default="",
+                                show_default=False) or None
+        except click.Abort:
+            code = None
+    return login(_desk_url(ctx), user, code, action)
+
+
+def _desk_call(fn: object, *args: object, **kw: object) -> object:
+    import sqlalchemy.exc
+
+    from ledger.db import LedgerError
+
+    try:
+        return fn(*args, **kw)  # type: ignore[operator]
+    except (LedgerError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as exc:
+        raise _desk_fail(exc) from None
+
+
+_as_user = click.option(
+    "--as", "as_user", metavar="USER", default=None,
+    help="Acting user (or ENROLL834_USER); the access code comes from ENROLL834_ACCESS_CODE, "
+         "the file named by ENROLL834_ACCESS_CODE_FILE, or a prompt.",
+)
+
+
+@main.group("users")
+def users_group() -> None:
+    """User accounts and roles (administrators only; auditors may list).
+
+    Roles: administrator, supervisor, reviewer, auditor, operator, service;
+    show_phi is a privilege granted like a role.
+
+    \b
+    Example:
+      enroll834 users add carol --role reviewer --as admin
+    """
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
+              help="A role to grant (repeatable).")
+@click.option("--display-name", default="", help="Free-text display name.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"user", "access_code"}.')
+@_as_user
+@click.pass_context
+def users_add_cmd(ctx: click.Context, name: str, roles: tuple[str, ...], display_name: str,
+                  as_json: bool, as_user: str | None) -> None:
+    """Create user NAME and print its access code once (deliver it to that person alone).
+
+    \b
+    Example:
+      enroll834 users add carol --role reviewer --json --as admin
+    """
+    import json
+
+    from ledger.users import add_user
+
+    actor = _desk_call(_signin, ctx, as_user, "users.manage")
+    code = _desk_call(add_user, _desk_url(ctx), actor, name, list(roles), display_name)
+    click.echo(json.dumps({"user": name, "access_code": code}) if as_json else code)
+    click.echo(f"created user '{name}'; the access code is shown once: give it to them alone",
+               err=True)
+
+
+@users_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per user.")
+@_as_user
+@click.pass_context
+def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
+    """List accounts with their roles and whether they are active.
+
+    \b
+    Example:
+      enroll834 users list --json --as admin
+    """
+    import json
+
+    from ledger.users import list_users
+
+    actor = _desk_call(_signin, ctx, as_user, "users.list")
+    for u in _desk_call(list_users, _desk_url(ctx), actor):  # type: ignore[attr-defined]
+        if as_json:
+            click.echo(json.dumps({"user": u.user_id, "display_name": u.display_name,
+                                   "roles": list(u.roles), "active": u.active,
+                                   "created_by": u.created_by}))
+        else:
+            state = "active" if u.active else "inactive"
+            click.echo(f"{u.user_id}\t{','.join(u.roles)}\t{state}")
+
+
+def _users_change(ctx: click.Context, as_user: str | None, fn_name: str, *args: str) -> object:
+    import ledger.users
+
+    actor = _desk_call(_signin, ctx, as_user, "users.manage")
+    return _desk_call(getattr(ledger.users, fn_name), _desk_url(ctx), actor, *args)
+
+
+@users_group.command("grant")
+@click.argument("name")
+@click.argument("role")
+@_as_user
+@click.pass_context
+def users_grant_cmd(ctx: click.Context, name: str, role: str, as_user: str | None) -> None:
+    """Grant ROLE (or the show_phi privilege) to user NAME.
+
+    \b
+    Example:
+      enroll834 users grant carol supervisor --as admin
+    """
+    done = _users_change(ctx, as_user, "grant", name, role)
+    click.echo(f"granted {role} to {name}" if done else f"{name} already holds {role}", err=True)
+
+
+@users_group.command("revoke")
+@click.argument("name")
+@click.argument("role")
+@_as_user
+@click.pass_context
+def users_revoke_cmd(ctx: click.Context, name: str, role: str, as_user: str | None) -> None:
+    """Take ROLE from user NAME.
+
+    \b
+    Example:
+      enroll834 users revoke carol supervisor --as admin
+    """
+    done = _users_change(ctx, as_user, "revoke", name, role)
+    click.echo(f"revoked {role} from {name}" if done else f"{name} did not hold {role}", err=True)
+
+
+@users_group.command("reset-code")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help='Print {"user", "access_code"}.')
+@_as_user
+@click.pass_context
+def users_reset_code_cmd(ctx: click.Context, name: str, as_json: bool,
+                         as_user: str | None) -> None:
+    """Issue a new access code for NAME (printed once); the old one stops working.
+
+    \b
+    Example:
+      enroll834 users reset-code carol --as admin
+    """
+    import json
+
+    code = _users_change(ctx, as_user, "reset_code", name)
+    click.echo(json.dumps({"user": name, "access_code": code}) if as_json else code)
+    click.echo(f"new access code for '{name}' shown once; the old one no longer works", err=True)
+
+
+@users_group.command("deactivate")
+@click.argument("name")
+@_as_user
+@click.pass_context
+def users_deactivate_cmd(ctx: click.Context, name: str, as_user: str | None) -> None:
+    """Deactivate user NAME: they can do nothing afterwards (their history stays).
+
+    \b
+    Example:
+      enroll834 users deactivate carol --as admin
+    """
+    done = _users_change(ctx, as_user, "deactivate", name)
+    click.echo(f"deactivated {name}" if done else f"{name} was already inactive", err=True)
+
+
+@main.group("review")
+def review_group() -> None:
+    """The review desk: held enrollments, Medicare referrals, SLA.
+
+    \b
+    Example:
+      enroll834 review list --overdue --as carol
+    """
+
+
+def _left(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    sign, s = ("OVERDUE ", -seconds) if seconds < 0 else ("", seconds)
+    return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+@review_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per item.")
+@click.option("--queue", type=click.Choice(["review", "medicare"]), default=None,
+              help="Only this queue.")
+@click.option("--overdue", is_flag=True, help="Only items past their due time.")
+@click.option("--show-phi", is_flag=True,
+              help="Show SSNs unmasked (needs the show_phi privilege; audited).")
+@_as_user
+@click.pass_context
+def review_list_cmd(ctx: click.Context, as_json: bool, queue: str | None, overdue: bool,
+                    show_phi: bool, as_user: str | None) -> None:
+    """List open review items, overdue first, with the time left before each falls due.
+
+    \b
+    Example:
+      enroll834 review list --queue medicare --json --as carol
+    """
+    import json
+
+    from ledger.desk import list_items
+
+    actor = _desk_call(_signin, ctx, as_user, "review.read")
+    items = _desk_call(list_items, _desk_url(ctx), actor, queue=queue, overdue_only=overdue,
+                       show_phi=show_phi)
+    if not as_json:
+        click.echo("ID\tQUEUE\tREASON\tSTATUS\tASSIGNEE\tDUE\tTIME LEFT\tSUBSCRIBER\tTYPE")
+    for v in items:  # type: ignore[attr-defined]
+        j = v.to_json()
+        if as_json:
+            click.echo(json.dumps(j))
+        else:
+            tx = j["transaction"]
+            click.echo(f"{v.id}\t{v.queue}\t{v.reason}\t{v.status}\t{v.assignee or '-'}\t"
+                       f"{j['due_at'] or '-'}\t{_left(j['time_left_seconds'])}\t"
+                       f"{tx['subscriber_number']}\t{tx['maintenance_type'] or '-'}")
+
+
+@review_group.command("show")
+@click.argument("item_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the item as one JSON object.")
+@click.option("--show-phi", is_flag=True,
+              help="Show SSNs unmasked (needs the show_phi privilege; audited).")
+@_as_user
+@click.pass_context
+def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: bool,
+                    as_user: str | None) -> None:
+    """Show one item: the held transaction, the reason, candidates with field weights.
+
+    \b
+    Example:
+      enroll834 review show 12 --as carol
+    """
+    import json
+
+    from ledger.desk import show_item
+
+    actor = _desk_call(_signin, ctx, as_user, "review.read")
+    item = _desk_call(show_item, _desk_url(ctx), actor, item_id, show_phi=show_phi)
+    if as_json:
+        click.echo(json.dumps(item))
+        return
+    assert isinstance(item, dict)
+    tx = item["transaction"]
+    name = tx["name"]
+    click.echo(f"item {item['id']}  queue {item['queue']}  reason {item['reason']}  "
+               f"status {item['status']}  assignee {item['assignee'] or '-'}")
+    click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
+    click.echo(f"why: {item['explanation']}")
+    click.echo(f"member: {name['last']}, {name['first']} {name['middle']}".rstrip()
+               + f"  ssn {tx['ssn'] or '-'}  born {tx['birth_date'] or '-'}"
+               f"  gender {tx['gender'] or '-'}  relationship {tx['relationship'] or '-'}")
+    click.echo(f"subscriber number {tx['subscriber_number']}  INS03 {tx['maintenance_type']}"
+               f"  INS05 {tx['benefit_status'] or '-'}  Medicare {tx['medicare_plan'] or '-'}")
+    for c in tx["coverages"]:
+        click.echo(f"  coverage {c['insurance_line']} {c['plan']} {c['coverage_level'] or ''}"
+                   f" HD01 {c['maintenance_type']} {c['begin'] or ''}..{c['end'] or ''}")
+    for c in item["candidates"]:
+        p = c.get("person")
+        who = (f"  {p['name']['last']}, {p['name']['first']}  ssn {p['ssn'] or '-'}"
+               f"  born {p['birth_date'] or '-'}" if p else "")
+        click.echo(f"candidate {c['member_id']}  score {c['score']:.2f}{who}")
+        for f in c.get("comparisons", []):
+            click.echo(f"    {f['field']:<16} {f['level']:<18} {f['weight']:+7.2f}  "
+                       f"{f['description']}")
+
+
+@review_group.command("assign")
+@click.argument("item_id", type=int)
+@click.argument("user")
+@_as_user
+@click.pass_context
+def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str | None) -> None:
+    """Assign item ITEM_ID to USER (reviewers may take unassigned items for themselves).
+
+    \b
+    Example:
+      enroll834 review assign 12 carol --as supervisor1
+    """
+    from ledger.desk import assign
+
+    actor = _desk_call(_signin, ctx, as_user, "review.assign")
+    _desk_call(assign, _desk_url(ctx), actor, item_id, user)
+    click.echo(f"item {item_id} assigned to {user}", err=True)
+
+
+@review_group.command("resolve")
+@click.argument("item_id", type=int)
+@click.option("--match", "match", metavar="MEMBER_ID", default=None,
+              help="The transaction is about this existing member.")
+@click.option("--new-member", is_flag=True, help="The transaction is about a new person.")
+@click.option("--reject", is_flag=True, help="Reject the transaction (needs --reason).")
+@click.option("--reason", default=None, help="Why it is rejected (for the sender; no PHI).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@_as_user
+@click.pass_context
+def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_member: bool,
+                       reject: bool, reason: str | None, as_json: bool,
+                       as_user: str | None) -> None:
+    """Resolve an item: apply it as decided (the reviewer is recorded as the decider).
+
+    Resolving a subscriber releases the family members held with it.
+
+    \b
+    Examples:
+      enroll834 review resolve 12 --match M000000042 --as carol
+      enroll834 review resolve 13 --reject --reason "duplicate of an earlier file" --as carol
+    """
+    import json
+
+    from ledger.desk import resolve
+
+    if sum([match is not None, new_member, reject]) != 1:
+        raise click.UsageError("give exactly one of --match MEMBER_ID, --new-member, --reject")
+    if reject and not (reason or "").strip():
+        raise click.UsageError("--reject needs --reason TEXT")
+    if reason is not None and not reject:
+        raise click.UsageError("--reason goes with --reject")
+    actor = _desk_call(_signin, ctx, as_user, "review.resolve")
+    res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
+                     reject_reason=reason if reject else None)
+    out = res.to_json()  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo(f"item {item_id}: {out['resolution']} ({out['status']}"
+                   f"{', member ' + out['member_id'] if out['member_id'] else ''})")
+        for r in out["released"]:
+            click.echo(f"  released item {r['id']}: {r['status']}"
+                       + (f", now item {r['new_item']}" if r["new_item"] else ""))
+        for i in out["still_held"]:
+            click.echo(f"  item {i} still held")
+
+
+@review_group.command("sla")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_as_user
+@click.pass_context
+def review_sla_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
+    """Open items by queue and age, and every SLA breach (open past due or resolved late).
+
+    \b
+    Example:
+      enroll834 review sla --json --as supervisor1
+    """
+    import json
+
+    from ledger.desk import sla_report
+
+    actor = _desk_call(_signin, ctx, as_user, "review.read")
+    rep = _desk_call(sla_report, _desk_url(ctx), actor).to_json()  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(json.dumps(rep))
+        return
+    click.echo(f"open {rep['open']}  overdue {rep['overdue']}  breaches {len(rep['breaches'])}")
+    for queue, buckets in rep["by_age"].items():
+        click.echo(f"{queue:<9} " + "  ".join(f"{k} {v}" for k, v in buckets.items()))
+    for b in rep["breaches"]:
+        click.echo(f"breach item {b['id']} {b['queue']} {b['reason']} {b['status']} due "
+                   f"{b['due_at']} late {_left(-b['late_by_seconds'])[8:]}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,9 +10,10 @@ sender's report. Every decision explains itself without PHI.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from edi.records import MemberTransaction
 

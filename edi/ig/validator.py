@@ -1,0 +1,404 @@
+"""CompiledValidator: streaming implementation-guide validation from compiled tables.
+
+Reads segments one at a time (memory flat in file size), walks the compiled
+map of the group's implementation guide (chosen by ISA12/GS08/GS01 as pyx12's
+`maps.xml` says), and yields `Finding`s for segments of transaction sets
+(ST..SE) in segment-position order:
+
+- structure (level SEGMENT, `x12_code` = IK304): 1 segment not expected here,
+  2 not used, 3 mandatory segment/loop missing, 4 loop over its repeat,
+  5 segment over its max use, 8 segment has data element errors (relational
+  syntax, too many elements/components, composite missing or not used);
+- elements (level ELEMENT, `x12_code` = IK403 with element, component and data
+  element): 1 missing, 4/5 length, 6 characters, 7 code, 8 date, 9 time,
+  10 not used;
+- the situational rules of `edi.ig.situational` (validator 'situational').
+
+Envelope checks (ISA/GS/GE/IEA, SE counts, control numbers) belong to
+`edi.envelope`; groups whose implementation guide has no compiled map are
+skipped here. Findings never carry element values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from edi.findings import Finding, Level, Severity
+from edi.ig.checks import Problem, check_segment
+from edi.ig.compile import Node, Tables, TransactionMap, load_tables
+from edi.ig.situational import RULES, SituationalState, SituationalRule
+from edi.ig.walk import (
+    ENTER_LOOP,
+    MATCH_SEG,
+    MISS_LOOP,
+    MISS_SEG,
+    NOT_FOUND,
+    Plan,
+    build_plan,
+    segment_key,
+)
+from edi.segments import Segment
+
+_MEMO_LIMIT = 50_000
+
+VERSION_ALIASES = {"005010X220": "005010X220A1"}
+"""GS08 values read with the nearest map (as the pyx12 adapter does): pre-errata X220."""
+
+_CONTROL_IK502 = {("ST", 1): "6", ("ST", 2): "7", ("ST", 3): "19", ("SE", 1): "4", ("SE", 2): "7"}
+"""ST/SE element problems are transaction-set problems (IK502), as in pyx12's 999."""
+
+_WALK_TEXT = {
+    "ig.segment.unexpected": "segment is not expected here by the implementation guide",
+    "ig.segment.not_used": "segment is marked Not Used by the implementation guide",
+    "ig.segment.missing": "mandatory segment is missing",
+    "ig.loop.missing": "mandatory loop is missing",
+    "ig.loop.over_max": "loop occurs more often than the implementation guide allows",
+    "ig.segment.over_max": "segment occurs more often than the implementation guide allows",
+}
+
+_PROBLEM_TEXT = {
+    "ig.element.unexpected_composite": "simple element holds component separators",
+    "ig.element.missing": "mandatory element is missing",
+    "ig.element.not_used": "element is marked Not Used but present",
+    "ig.element.too_short": "element is shorter than its minimum length",
+    "ig.element.too_long": "element is longer than its maximum length",
+    "ig.element.control_character": "element contains a control character",
+    "ig.element.trailing_spaces": "element has unnecessary trailing spaces",
+    "ig.element.code": "element value is not a valid code here",
+    "ig.element.date": "element is not a valid date",
+    "ig.element.time": "element is not a valid time",
+    "ig.element.invalid_character": "element contains characters invalid for its data type",
+    "ig.element.pattern": "element does not match the implementation guide's pattern",
+    "ig.composite.missing": "mandatory composite is missing",
+    "ig.composite.not_used": "composite is marked Not Used but present",
+    "ig.composite.too_many_components": "composite has more components than defined",
+    "ig.segment.too_many_elements": "segment has more elements than defined",
+    "ig.segment.trailing_separators": "segment ends with empty elements (trailing separators)",
+    "ig.segment.empty": "segment has no data elements",
+    "ig.syntax.conditional": "relational condition violated (paired or conditional elements)",
+    "ig.syntax.exclusion": "relational condition violated (mutually exclusive elements)",
+}
+
+
+class CompiledValidator:
+    """The project's own IG validator: `findings(data, source)` like every validator.
+
+    `situational` adds the rules of `edi.ig.situational` (on by default);
+    `today` fixes the date those rules call "today" (tests).
+    """
+
+    name = "compiled"
+
+    def __init__(
+        self,
+        *,
+        situational: bool = True,
+        today: dt.date | None = None,
+        rules: tuple[SituationalRule, ...] = RULES,
+        tables: Tables | None = None,
+    ) -> None:
+        self.tables = tables or load_tables()
+        self.rules = rules if situational else ()
+        self.today = today
+        self._plans: dict[str, dict[tuple[int, object], Plan]] = {}
+        self._checks: dict[tuple[str, int, tuple[str, ...], str], list[Problem]] = {}
+
+    def findings(self, data: bytes | Path, source: str) -> Iterator[Finding]:
+        """IG findings for the whole input, in segment-position order."""
+        from edi.tokenize import read_segments
+
+        segments = (s for s in read_segments(data, source) if isinstance(s, Segment))
+        yield from self.findings_for_segments(segments, source)
+
+    def findings_for_segments(self, segments: Iterable[Segment], source: str) -> Iterator[Finding]:
+        """The same, for segments already read (any iterable, consumed once)."""
+        run = _Run(self, source)
+        for seg in segments:
+            out = run.feed(seg)
+            if out:
+                yield from out
+
+    def plans_for(self, m: TransactionMap) -> dict[tuple[int, object], Plan]:
+        return self._plans.setdefault(m.file, {})
+
+    def problems(self, m: TransactionMap, node: Node, seg: Segment) -> list[Problem]:
+        key = (m.file, node.index, seg.elements, seg.delimiters.component)
+        found = self._checks.get(key)
+        if found is None:
+            if len(self._checks) >= _MEMO_LIMIT:
+                self._checks.clear()
+            found = check_segment(
+                node, seg.elements, seg.delimiters.component, m.icvn, self.tables.code_lists
+            )
+            self._checks[key] = found
+        return found
+
+
+class _Run:
+    """State of one pass over one input."""
+
+    def __init__(self, v: CompiledValidator, source: str) -> None:
+        self.v = v
+        self.source = source
+        self.map: TransactionMap | None = None
+        self.plans: dict[tuple[int, object], Plan] = {}
+        self.node = 0
+        self.counts: dict[int, int] = {}
+        self.icvn = ""
+        self.isa13 = ""
+        self.gs06 = ""
+        self.st02 = ""
+        self.in_set = False
+        self.seen_st = False
+        self.aliased = False
+        self.set_position = 0
+        self.member = 0
+        self.member_nodes: frozenset[int] = frozenset()
+        self.situational = SituationalState(v.rules, v.today) if v.rules else None
+
+    # -- envelope bookkeeping -------------------------------------------------
+    def feed(self, seg: Segment) -> list[Finding] | None:
+        sid = seg.id
+        if sid == "ISA":
+            self.icvn = seg.get(12)
+            self.isa13 = seg.get(13)
+            self.map = None
+            self.in_set = False
+            self.seen_st = False
+            return None
+        if sid == "GS":
+            return self.start_group(seg)
+        m = self.map
+        if m is None:
+            return None
+        if sid == "ST":
+            self.in_set = True
+            self.seen_st = True
+            self.set_position = 1
+            self.st02 = seg.get(2)
+            self.member = 0
+            if self.situational is not None:
+                self.situational.start_set()
+        elif self.in_set:
+            self.set_position += 1
+        out = self.walk(m, seg)
+        if sid in ("SE", "GE", "IEA"):
+            self.in_set = False
+        return out
+
+    def start_group(self, seg: Segment) -> list[Finding] | None:
+        self.in_set = False
+        self.gs06 = seg.get(6)
+        version = VERSION_ALIASES.get(seg.get(8), seg.get(8))
+        file = self.v.tables.map_index.get((self.icvn, version, seg.get(1)))
+        m = self.v.tables.maps.get(file) if file else None
+        self.map = m
+        self.aliased = version != seg.get(8)
+        if m is None:
+            if (self.icvn, version, seg.get(1)) in self.v.tables.known_groups:
+                return None  # another transaction type (e.g. a 999): not this validator's
+            return [
+                Finding(
+                    code="ig.group.not_validated",
+                    severity=Severity.WARNING,
+                    level=Level.GROUP,
+                    message="no implementation guide map for this functional group version; "
+                    "not IG-validated",
+                    source=self.source,
+                    offset=seg.offset,
+                    segment_position=seg.position,
+                    segment_id="GS",
+                    interchange_control=self.isa13 or None,
+                    group_control=self.gs06 or None,
+                    validator="compiled",
+                )
+            ]
+        self.plans = self.v.plans_for(m)
+        nodes = m.nodes
+        self.counts = {
+            nodes[m.isa_loop].count_key: 1,
+            nodes[m.isa].count_key: 1,
+            nodes[m.gs_loop].count_key: 1,
+            nodes[m.gs].count_key: 1,
+        }
+        self.node = m.gs
+        member_loops = [n for n in nodes if n.kind == "loop" and n.id == "2000"]
+        prefix = member_loops[0].path + "/" if member_loops else "\0"
+        self.member_nodes = frozenset(n.index for n in nodes if n.path.startswith(prefix))
+        return None
+
+    # -- the walk ---------------------------------------------------------------
+    def walk(self, m: TransactionMap, seg: Segment) -> list[Finding] | None:
+        sep = seg.delimiters.component
+        key = (self.node, segment_key(m, seg.id, seg.elements, sep))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = build_plan(m, self.node, key[1])
+            self.plans[key] = plan
+        ops, result = plan
+        nodes = m.nodes
+        counts = self.counts
+        errors: list[tuple[str, int]] = []
+        pending: list[tuple[str, int]] = []
+        entered: list[str] = []
+        for op in ops:
+            code = op[0]
+            if code == MISS_SEG:
+                if counts.get(nodes[op[1]].count_key, 0) < 1:
+                    pending.append(("ig.segment.missing", op[1]))
+            elif code == MATCH_SEG:
+                child = nodes[op[1]]
+                k = child.count_key
+                n = counts.get(k, 0) + 1
+                counts[k] = n
+                if child.usage == "N":
+                    errors.append(("ig.segment.not_used", child.index))
+                elif n > child.max_repeat:
+                    errors.append(("ig.segment.over_max", child.index))
+                if pending:
+                    eq = child.eq_key
+                    kept = [p for p in pending if nodes[p[1]].eq_key != eq]
+                    errors.extend(p for p in kept if nodes[p[1]].pos != child.pos)
+                    pending = [p for p in kept if nodes[p[1]].pos == child.pos]
+            elif code == MISS_LOOP:
+                if counts.get(nodes[op[1]].count_key, 0) < 1:
+                    pending.append(("ig.loop.missing", op[2]))
+            elif code == ENTER_LOOP:
+                loop = nodes[op[1]]
+                if loop.usage == "N":
+                    errors.append(("ig.segment.not_used", op[2]))
+                else:
+                    lk = loop.count_key
+                    desc = loop.descendant_keys
+                    for k in [k for k in counts if k in desc]:
+                        del counts[k]
+                    n = counts.get(lk, 0) + 1
+                    counts[lk] = n
+                    if n > loop.max_repeat:
+                        errors.append(("ig.loop.over_max", loop.index))
+                    if loop.id == "2000":
+                        self.member += 1
+                first = nodes[op[2]].count_key
+                counts[first] = counts.get(first, 0) + 1
+                entered.append(loop.id)
+                errors.extend(pending)
+                pending = []
+            elif code == NOT_FOUND:
+                errors.append(("ig.segment.unexpected", self.node))
+        if result is not None:
+            self.node = result
+        if not self.seen_st:
+            return None  # nothing of a transaction set yet: the envelope check's business
+        out: list[Finding] = []
+        here = nodes[result] if result is not None else None
+        for rule, where in errors:
+            out.append(self.walk_finding(seg, rule, nodes[where], here))
+        if seg.id in ("GE", "IEA"):
+            return out  # their elements are the envelope check's
+        if seg.elements and seg.elements[-1] == "":
+            out.append(self.segment_problem(seg, here, "ig.segment.trailing_separators"))
+        if not any(seg.elements):
+            out.append(self.segment_problem(seg, here, "ig.segment.empty"))
+        if here is not None:
+            node = here
+            problems = self.v.problems(m, node, seg)
+            for p in problems:
+                f = self.problem_finding(seg, node, p)
+                if f is not None:
+                    out.append(f)
+            if self.situational is not None:
+                member = self.member if result in self.member_nodes else None
+                where = self.location(seg, node.loop_id, member)
+                for f in self.situational.segment(seg, node.loop_id, entered):
+                    out.append(f.model_copy(update=where))
+        return out
+
+    # -- findings ---------------------------------------------------------------
+    def location(self, seg: Segment, loop_id: str | None, member: int | None) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "offset": seg.offset,
+            "segment_position": seg.position,
+            "set_position": self.set_position if self.in_set else None,
+            "interchange_control": self.isa13 or None,
+            "group_control": self.gs06 or None,
+            "set_control": self.st02 or None,
+            "member_ordinal": member,
+            "loop_id": loop_id or None,
+        }
+
+    def walk_finding(self, seg: Segment, rule: str, where: Node, here: Node | None) -> Finding:
+        """A structure finding; `where` is the node concerned, `here` the segment's own node.
+
+        The loop reported is the loop of the segment being read (None when it
+        matches nothing), as the pyx12 adapter reports it.
+        """
+        x12 = {
+            "ig.segment.unexpected": "1",
+            "ig.segment.not_used": "2",
+            "ig.segment.missing": "3",
+            "ig.loop.missing": "3",
+            "ig.loop.over_max": "4",
+            "ig.segment.over_max": "5",
+        }[rule]
+        seg_id = where.id if rule in ("ig.segment.missing", "ig.loop.missing") else seg.id
+        loop_id = here.loop_id if here is not None else None
+        member = self.member if where.index in self.member_nodes else None
+        return Finding(
+            code=rule,
+            severity=Severity.ERROR,
+            level=Level.SEGMENT,
+            message=f"{seg_id}: {_WALK_TEXT[rule]}",
+            segment_id=seg_id,
+            x12_code=x12,
+            validator="compiled",
+            **self.location(seg, loop_id, member),  # type: ignore[arg-type]
+        )
+
+    def segment_problem(self, seg: Segment, node: Node | None, rule: str) -> Finding:
+        """A segment-syntax problem found while reading (IK304 8), whatever the map says."""
+        member = self.member if node is not None and node.index in self.member_nodes else None
+        return Finding(
+            code=rule,
+            severity=Severity.ERROR,
+            level=Level.SEGMENT,
+            message=f"{seg.id}: {_PROBLEM_TEXT[rule]}",
+            segment_id=seg.id,
+            x12_code="8",
+            validator="compiled",
+            **self.location(seg, node.loop_id if node is not None else None, member),  # type: ignore[arg-type]
+        )
+
+    def problem_finding(self, seg: Segment, node: Node | None, p: Problem) -> Finding | None:
+        """An element/segment problem of `seg` (matched to `node`, None when unmatched)."""
+        member = self.member if node is not None and node.index in self.member_nodes else None
+        ref = f"{seg.id}{p.element:02d}" if p.element is not None else seg.id
+        if p.component is not None:
+            ref += f"-{p.component:02d}"
+        level = Level.ELEMENT if p.kind == "E" else Level.SEGMENT
+        x12 = p.x12_code
+        loop_id = node.loop_id if node is not None else None
+        data_element = p.data_element
+        if self.aliased and seg.id == "ST" and p.element == 3:
+            return None  # ST03 of a pre-errata group: version policy is the envelope's
+        if p.kind == "E" and seg.id in ("ST", "SE") and p.element is not None:
+            # pyx12 files ST/SE element errors under the transaction set (IK502)
+            level = Level.TRANSACTION_SET
+            x12 = _CONTROL_IK502.get((seg.id, p.element), "5")
+            loop_id = None
+            data_element = None
+        return Finding(
+            code=p.rule,
+            severity=Severity.ERROR,
+            level=level,
+            message=f"{ref}: {_PROBLEM_TEXT[p.rule]}",
+            segment_id=seg.id,
+            element=p.element,
+            component=p.component,
+            data_element=data_element,
+            x12_code=x12,
+            validator="compiled",
+            **self.location(seg, loop_id, member),  # type: ignore[arg-type]
+        )

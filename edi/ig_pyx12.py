@@ -1,0 +1,565 @@
+"""The pyx12 adapter: implementation-guide validation as `Finding`s.
+
+This is the ONE module that imports pyx12. `Pyx12Validator` implements the
+reader's Validator protocol (`name`, `findings(data, source)`): it tokenizes
+the input with `edi.tokenize.read_segments`, feeds pyx12 one clean interchange
+at a time (one segment per line, the interchange's own delimiters, ISA padded
+to its fixed widths) through an in-memory stream, drives pyx12's map walker
+the way `pyx12.x12n_document` does, and turns pyx12's error tree into
+findings. No pyx12 type, exception or message leaves this module.
+
+Mapping (pyx12 error node -> Finding):
+
+==========================  =================  ===========  ===========================
+pyx12 node                   level              x12_code     located at
+==========================  =================  ===========  ===========================
+ISA node errors/elements     interchange        TA105        the ISA or IEA segment
+GS node errors/elements      group              AK905        the GS or GE segment
+ST node errors/elements      transaction_set    IK502        the ST or SE segment
+segment node errors          segment            IK304        the segment (IK302 = ours)
+element node errors          element            IK403        segment + element/component
+==========================  =================  ===========  ===========================
+
+- Positions are ours, never pyx12's counters: every line fed to pyx12 is
+  one `Segment`, so pyx12's line number maps back to `Segment.position`,
+  `offset`, and the set position we count (ST = 1).
+- `message` is fixed text from the code tables in `edi.acks`; pyx12's error
+  strings and bad-data copies (they hold values) are dropped.
+- pyx12's private codes: 'SEG1' (trailing element separators) becomes
+  IK304 '8' like pyx12's own 999 writer does; ISA/GS/ST/SE element errors
+  become TA105/AK905/IK502 with pyx12's 999 tables (ST03 -> IK502 '19',
+  SE01 -> '4'); any other private code becomes a WARNING without x12_code.
+- pyx12 4.0 gaps covered here: it rejects 80-column wrapped or
+  prose-prefixed input and non-fixed-width ISAs (we feed it clean text it
+  can read), crashes on non-ASCII when reading a path (we feed it text),
+  and stops silently at an empty segment (`~~`): we drop empty segments
+  from its input and report each as IK304 '1' (unrecognized segment ID,
+  an empty ID being no recognised ID), counted in the set position.
+- GS08 picks the map (004010X095A1 -> 4010, 005010X220A1 -> 5010);
+  '005010X220' (pre-errata) is validated with the X220A1 map; a group
+  whose version pyx12 has no map for is skipped with one WARNING
+  'ig.group.not_validated' (the envelope check owns version policy).
+- Any pyx12 exception ends validation of that interchange with one ERROR
+  'ig.pyx12_failed' (interchange level, no values) after the findings
+  already collected.
+
+Findings are yielded in segment-position order. pyx12's loggers are
+silenced here: they print raw element values.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyx12.error_handler
+import pyx12.map_if
+import pyx12.map_index
+import pyx12.params
+import pyx12.x12file
+from pyx12.map_if._segment import apply_segment_errors
+from pyx12.map_walker import apply_walk_errors, walk_tree
+
+from edi.acks import describe
+from edi.findings import Finding, Level, Severity
+from edi.segments import Segment
+
+
+def _silence_pyx12() -> None:
+    """Drop every pyx12 log record at the source: pyx12 logs raw element values (PHI)."""
+    root = logging.getLogger("pyx12")
+    root.setLevel(logging.CRITICAL + 1)
+    root.propagate = False
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and (name == "pyx12" or name.startswith("pyx12.")):
+            logger.disabled = True
+
+
+_silence_pyx12()
+
+VALIDATOR = "pyx12"
+
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
+
+# GS08 values pyx12 has no map for but whose nearest map is right for an 834.
+VERSION_ALIASES = {"005010X220": "005010X220A1"}
+
+_ISA_ELEMENT_TA105 = {
+    ("ISA", 1): "010", ("ISA", 2): "011", ("ISA", 3): "012", ("ISA", 4): "013",
+    ("ISA", 5): "005", ("ISA", 6): "006", ("ISA", 7): "007", ("ISA", 8): "008",
+    ("ISA", 9): "014", ("ISA", 10): "015", ("ISA", 11): "016", ("ISA", 12): "017",
+    ("ISA", 13): "018", ("ISA", 14): "019", ("ISA", 15): "020", ("ISA", 16): "027",
+    ("IEA", 1): "021", ("IEA", 2): "018",
+}
+_GS_ELEMENT_AK905 = {("GS", 6): "6", ("GS", 8): "2", ("GE", 2): "6"}
+_ST_ELEMENT_IK502 = {("ST", 1): "6", ("ST", 2): "7", ("ST", 3): "19", ("SE", 1): "4", ("SE", 2): "7"}
+
+
+class _Failed(Exception):
+    """pyx12 could not go on with this interchange (raised inside this module only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """What we know about the segment fed to pyx12 as line `n`."""
+
+    position: int
+    offset: int
+    segment_id: str
+    set_position: int | None
+    loop_id: str | None = None
+
+
+class Pyx12Validator:
+    """IG validation with pyx12 4.0 (slow, ~60 µs per segment; thorough code lists).
+
+    `findings(data, source)` never raises on bad input: problems become
+    findings, a pyx12 failure becomes 'ig.pyx12_failed'.
+    """
+
+    name = VALIDATOR
+
+    def findings(self, data: bytes | Path, source: str) -> Iterator[Finding]:
+        """IG findings for `data` (bytes or a file path), in segment-position order."""
+        from edi.tokenize import read_segments
+
+        segments = (s for s in read_segments(data, source) if isinstance(s, Segment))
+        yield from validate_segments(segments, source)
+
+
+def validate_segments(segments: Iterable[Segment], source: str) -> Iterator[Finding]:
+    """IG findings for a stream of segments (one file), interchange by interchange.
+
+    Streams: pyx12 pulls each interchange's segments as it reads, so memory
+    does not grow with the input. Segments outside ISA..IEA are not
+    IG-validated (the envelope check reports them).
+    """
+    rest = iter(segments)
+    isa = _next_isa(rest)
+    while isa is not None:
+        feed = _Feed(isa, rest, source)
+        yield from _interchange(feed, source)
+        if feed.pending is not None:
+            isa = feed.pending
+        elif feed.exhausted:
+            break
+        else:
+            isa = _next_isa(rest)
+
+
+def _next_isa(rest: Iterator[Segment]) -> Segment | None:
+    return next((s for s in rest if s.id == "ISA"), None)
+
+
+# ------------------------------------------------------------------ feeding pyx12
+
+
+def _render(seg: Segment) -> str:
+    d = seg.delimiters
+    elements = seg.elements
+    if seg.id == "ISA":
+        # pyx12 reads the ISA at fixed offsets; a missing ISA16 is the assumed separator
+        fields = list(elements[:16]) + [""] * max(0, 16 - len(elements))
+        fields[15] = fields[15] or d.component
+        elements = tuple(v.ljust(w) for v, w in zip(fields, ISA_WIDTHS, strict=True))
+    text = d.element.join((seg.id, *elements)) + d.segment
+    return text if d.segment in "\r\n" else text + "\n"
+
+
+class _Feed(io.TextIOBase):
+    """pyx12's input: one interchange rendered one segment per line, pulled lazily.
+
+    `lines` says what each line number is (a window of recent lines: pyx12
+    reads ahead by a few KiB only). Reading stops after IEA, or before the
+    next ISA, which is kept in `pending`. Empty segments are not fed (pyx12
+    would stop at them) and become findings in `found`.
+    """
+
+    WINDOW = 4096
+
+    def __init__(self, isa: Segment, rest: Iterator[Segment], source: str) -> None:
+        self.source = source
+        self.isa_line = _Line(isa.position, isa.offset, "ISA", None)
+        self.lines: dict[int, _Line] = {}
+        self.found: list[Finding] = []
+        self.pending: Segment | None = None
+        self.exhausted = False
+        self.done = False
+        self._first: Segment | None = isa
+        self._rest = rest
+        self._count = 0
+        self._low = 1
+        self._set_pos: int | None = None
+        self._buffer = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        want = size if size is not None and size >= 0 else None
+        while want is None or len(self._buffer) < want:
+            text = self._next_text()
+            if text is None:
+                break
+            self._buffer += text
+        if want is None:
+            out, self._buffer = self._buffer, ""
+        else:
+            out, self._buffer = self._buffer[:want], self._buffer[want:]
+        return out
+
+    def drain(self) -> None:
+        """Consume the rest of this interchange (pyx12 may stop early)."""
+        while self._next_text() is not None:
+            pass
+
+    def forget_before(self, n: int) -> None:
+        while self._low < n - self.WINDOW:
+            self.lines.pop(self._low, None)
+            self._low += 1
+
+    def _next_text(self) -> str | None:
+        while not self.done:
+            if self._first is not None:
+                seg, self._first = self._first, None
+            else:
+                nxt = next(self._rest, None)
+                if nxt is None:
+                    self.done = self.exhausted = True
+                    return None
+                if nxt.id == "ISA":
+                    self.pending, self.done = nxt, True
+                    return None
+                seg = nxt
+            if seg.id == "ST":
+                self._set_pos = 1
+            elif self._set_pos is not None:
+                self._set_pos += 1
+            if not seg.id and not any(seg.elements):
+                if self._set_pos is not None:
+                    at = _Line(seg.position, seg.offset, "", self._set_pos)
+                    self.found.append(_segment_finding("1", at, self.source))
+                continue
+            self._count += 1
+            self.lines[self._count] = _Line(seg.position, seg.offset, seg.id, self._set_pos)
+            if seg.id == "SE":
+                self._set_pos = None
+            elif seg.id == "IEA":
+                self.done = True
+            return _render(seg)
+        return None
+
+
+def _interchange(feed: _Feed, source: str) -> Iterator[Finding]:
+    found = feed.found
+    run = _Run(feed, source, found)
+    try:
+        run.drive()
+    except Exception:  # any pyx12 failure is a finding, never a traceback
+        found.append(run.failure())
+    feed.drain()
+    found.sort(key=lambda f: (f.segment_position or 0, f.element or 0, f.component or 0))
+    yield from found
+
+
+# ------------------------------------------------------------------ the driver
+
+
+class _Run:
+    """One pyx12 pass over one interchange, harvesting errors after every segment."""
+
+    def __init__(self, feed: _Feed, source: str, out: list[Finding]) -> None:
+        self.feed = feed
+        self.source = source
+        self.out = out
+        self.current: _Line | None = None
+        self.recent: deque[_Line] = deque(maxlen=256)
+        self.counts: dict[int, tuple[int, int]] = {}
+        self.seen_seg: dict[int, tuple[int, int]] = {}
+        self.st_children = 0
+        self.skipping_group = False
+        self.aliased = False
+        self.errh: Any = None
+
+    def line(self, n: int | None) -> _Line | None:
+        found = self.feed.lines.get(n) if n is not None else None
+        return found or self.current
+
+    def failure(self) -> Finding:
+        at = self.current or self.feed.isa_line
+        return Finding(
+            code="ig.pyx12_failed",
+            severity=Severity.ERROR,
+            level=Level.INTERCHANGE,
+            message="the pyx12 validator could not process this interchange",
+            source=self.source,
+            segment_position=at.position if at else None,
+            offset=at.offset if at else None,
+            validator=VALIDATOR,
+        )
+
+    def drive(self) -> None:
+        """x12n_document's loop without its writers, harvesting after each segment."""
+        _silence_pyx12()
+        param = pyx12.params.ParamsBase()
+        errh = pyx12.error_handler.err_handler()
+        self.errh = errh
+        src = pyx12.x12file.X12Reader(self.feed)
+        control_map = pyx12.map_if.load_map_file(
+            "x12.control.00501.xml" if src.icvn == "00501" else "x12.control.00401.xml", param
+        )
+        index = pyx12.map_index.map_index()
+        map_file: str | None = None
+        cur_map: Any = None
+        icvn: str | None = None
+        node: Any = control_map.getnodebypath("/ISA_LOOP/ISA")
+        walker = walk_tree()
+        for seg in src:
+            n = src.get_cur_line()
+            self.current = self.line(n)
+            seg_id = seg.get_seg_id()
+            if self.skipping_group and seg_id not in ("GE", "IEA", "ISA", "GS"):
+                src.pop_errors()
+                continue
+            orig_node = node
+            if seg_id == "ISA":
+                node = control_map.getnodebypath("/ISA_LOOP/ISA")
+                walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
+            elif seg_id == "GS":
+                node = control_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+                walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
+            else:
+                node, _pop, _push, walk_errors = walker.walk_errors(
+                    node, seg, src.get_seg_count(), n, src.get_ls_id()
+                )
+                apply_walk_errors(errh, walk_errors)
+            if node is None:
+                node = orig_node
+            else:
+                if seg_id == "ISA":
+                    errh.add_isa_loop(seg, src)
+                    icvn = seg.get_value("ISA12")
+                    errh.handle_errors(src.pop_errors())
+                elif seg_id == "IEA":
+                    errh.handle_errors(src.pop_errors())
+                    errh.close_isa_loop(node, seg, src)
+                elif seg_id == "GS":
+                    fic, vriic = seg.get_value("GS01"), seg.get_value("GS08")
+                    self.aliased = (vriic or "") in VERSION_ALIASES
+                    vriic = VERSION_ALIASES.get(vriic or "", vriic)
+                    found_map = index.get_filename(icvn, vriic, fic)
+                    errh.add_gs_loop(seg, src)
+                    errh.handle_errors(src.pop_errors())
+                    if found_map is None:
+                        self.skipping_group = True
+                        self._not_validated()
+                    else:
+                        self.skipping_group = False
+                        if found_map != map_file:
+                            map_file = found_map
+                            cur_map = pyx12.map_if.load_map_file(map_file, param)
+                        node = cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+                elif seg_id == "GE":
+                    if self.skipping_group:
+                        src.pop_errors()
+                        self.skipping_group = False
+                        node = control_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+                        self.harvest()
+                        continue
+                    errh.handle_errors(src.pop_errors())
+                    errh.close_gs_loop(node, seg, src)
+                elif seg_id == "ST":
+                    errh.add_st_loop(seg, src)
+                    self.st_children = 0
+                    errh.handle_errors(src.pop_errors())
+                elif seg_id == "SE":
+                    errh.handle_errors(src.pop_errors())
+                    errh.close_st_loop(node, seg, src)
+                else:
+                    errh.add_seg(node, seg, src.get_seg_count(), n, src.get_ls_id())
+                    errh.handle_errors(src.pop_errors())
+                if isinstance(node, pyx12.map_if.segment_if):
+                    apply_segment_errors(node, seg, errh)
+                if self.current is not None and isinstance(node, pyx12.map_if.segment_if):
+                    parent = node.get_parent()
+                    loop = getattr(parent, "id", None)
+                    self.current = _Line(
+                        self.current.position, self.current.offset, self.current.segment_id,
+                        self.current.set_position, loop,
+                    )
+                    self.feed.lines[n] = self.current
+            if self.current is not None:
+                self.recent.append(self.current)
+            self.harvest()
+            self.feed.forget_before(n)
+        src.cleanup()
+        errh.handle_errors(src.pop_errors())
+        self.current = None
+        self.harvest()
+
+    # -------------------------------------------------------------- harvesting
+
+    def _not_validated(self) -> None:
+        at = self.current
+        self.out.append(Finding(
+            code="ig.group.not_validated",
+            severity=Severity.WARNING,
+            level=Level.GROUP,
+            message="no implementation guide map for this functional group version; not IG-validated",
+            source=self.source,
+            segment_position=at.position if at else None,
+            offset=at.offset if at else None,
+            segment_id="GS",
+            validator=VALIDATOR,
+        ))
+
+    def _new(self, node: Any) -> tuple[list[Any], list[Any]]:
+        """Errors and element nodes added to an ISA/GS/ST node since the last harvest."""
+        key = id(node)
+        n_err, n_ele = self.counts.get(key, (0, 0))
+        errors, elements = list(node.errors[n_err:]), list(node.elements[n_ele:])
+        self.counts[key] = (len(node.errors), len(node.elements))
+        return errors, elements
+
+    def harvest(self) -> None:
+        errh = self.errh
+        at = self.current
+        for node, level, table in (
+            (errh.cur_isa_node, Level.INTERCHANGE, "TA105"),
+            (errh.cur_gs_node, Level.GROUP, "AK905"),
+            (errh.cur_st_node, Level.TRANSACTION_SET, "IK502"),
+        ):
+            if node is None:
+                continue
+            errors, elements = self._new(node)
+            for err in errors:
+                self.out.append(self._control_finding(level, table, str(err[0]), at, None))
+            for ele in elements:
+                if self._version_policy(at, ele.ele_pos):
+                    continue
+                for _err in ele.errors:
+                    code = self._control_element_code(table, at, ele.ele_pos)
+                    self.out.append(self._control_finding(level, table, code, at, ele.ele_pos))
+        st = errh.cur_st_node
+        if st is None:
+            return
+        children = st.children
+        # the last harvested segment node can still collect errors (usage 'N' walks)
+        start = max(self.st_children - 1, 0)
+        for seg_node in children[start:]:
+            self._segment_node(seg_node)
+        self.st_children = len(children)
+        if len(children) > 1:
+            # keep pyx12's tree small: everything but the last node is harvested for good
+            for old in children[:-1]:
+                self.seen_seg.pop(id(old), None)
+            del children[:-1]
+            self.st_children = 1
+
+    def _version_policy(self, at: _Line | None, ele_pos: int) -> bool:
+        """True for GS08 (and ST03 of an aliased group): version policy is the envelope check's."""
+        seg_id = at.segment_id if at else ""
+        return (seg_id, ele_pos) == ("GS", 8) or (self.aliased and (seg_id, ele_pos) == ("ST", 3))
+
+    def _control_element_code(self, table: str, at: _Line | None, ele_pos: int) -> str:
+        seg_id = at.segment_id if at else ""
+        if table == "TA105":
+            return _ISA_ELEMENT_TA105.get((seg_id, ele_pos), "024")
+        if table == "AK905":
+            return _GS_ELEMENT_AK905.get((seg_id, ele_pos), "1")
+        return _ST_ELEMENT_IK502.get((seg_id, ele_pos), "5")
+
+    def _control_finding(
+        self, level: Level, table: str, code: str, at: _Line | None, element: int | None
+    ) -> Finding:
+        slug, text = describe(table, code)
+        known = code in _table_codes(table)
+        prefix = {Level.INTERCHANGE: "interchange", Level.GROUP: "group"}.get(level, "set")
+        return Finding(
+            code=f"ig.{prefix}.{slug}",
+            severity=Severity.ERROR if known else Severity.WARNING,
+            level=level,
+            message=text,
+            source=self.source,
+            offset=at.offset if at else None,
+            segment_position=at.position if at else None,
+            set_position=at.set_position if at and level is Level.TRANSACTION_SET else None,
+            segment_id=at.segment_id if at else None,
+            element=element,
+            x12_code=code if known else None,
+            validator=VALIDATOR,
+        )
+
+    def _segment_node(self, seg_node: Any) -> None:
+        key = id(seg_node)
+        n_err, n_ele = self.seen_seg.get(key, (0, 0))
+        errors, elements = seg_node.errors[n_err:], seg_node.elements[n_ele:]
+        self.seen_seg[key] = (len(seg_node.errors), len(seg_node.elements))
+        at = self._locate(seg_node)
+        seg_id = str(seg_node.seg_id or "")
+        for err in errors:
+            code = "8" if err[0] == "SEG1" else str(err[0])
+            self.out.append(_segment_finding(code, at, self.source, seg_id))
+        for ele in elements:
+            for err in ele.errors:
+                self.out.append(_element_finding(str(err[0]), at, self.source, seg_id, ele))
+
+    def _locate(self, seg_node: Any) -> _Line:
+        line_no = getattr(seg_node, "cur_line", None)
+        found = self.feed.lines.get(line_no) if isinstance(line_no, int) else None
+        if found is not None:
+            return found
+        return self.current or (self.recent[-1] if self.recent else _Line(0, 0, "", None))
+
+
+def _table_codes(table: str) -> frozenset[str]:
+    from edi.acks import CODE_TABLES
+
+    return frozenset(CODE_TABLES[table])
+
+
+def _segment_finding(code: str, at: _Line, source: str, seg_id: str | None = None) -> Finding:
+    known = code in _table_codes("IK304")
+    slug, text = describe("IK304", code) if known else ("pyx12_other", "pyx12 segment check failed")
+    return Finding(
+        code=f"ig.segment.{slug}",
+        severity=Severity.ERROR if known else Severity.WARNING,
+        level=Level.SEGMENT,
+        message=text,
+        source=source,
+        offset=at.offset or None,
+        segment_position=at.position or None,
+        set_position=at.set_position,
+        segment_id=seg_id if seg_id is not None else at.segment_id,
+        loop_id=at.loop_id,
+        x12_code=code if known else None,
+        validator=VALIDATOR,
+    )
+
+
+def _element_finding(code: str, at: _Line, source: str, seg_id: str, ele: Any) -> Finding:
+    known = code in _table_codes("IK403")
+    slug, text = describe("IK403", code) if known else ("pyx12_other", "pyx12 element check failed")
+    return Finding(
+        code=f"ig.element.{slug}",
+        severity=Severity.ERROR if known else Severity.WARNING,
+        level=Level.ELEMENT,
+        message=text,
+        source=source,
+        offset=at.offset or None,
+        segment_position=at.position or None,
+        set_position=at.set_position,
+        segment_id=seg_id or at.segment_id,
+        loop_id=at.loop_id,
+        element=int(ele.ele_pos) if ele.ele_pos else None,
+        component=int(ele.subele_pos) if ele.subele_pos else None,
+        repetition=int(ele.repeat_pos) if ele.repeat_pos else None,
+        data_element=str(ele.ele_ref_num) if ele.ele_ref_num else None,
+        x12_code=code if known else None,
+        validator=VALIDATOR,
+    )

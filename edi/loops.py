@@ -1,0 +1,300 @@
+"""The loop accumulators of the 834 builder and member assembly.
+
+`edi.build.SetBuilder` collects one 2000 loop into a `MemberLoop` (mutable,
+private to the builder) and turns it into a frozen `MemberTransaction` with
+`assemble_member` once the loop is closed. Also the code tables (raw code →
+enum member, precomputed so the hot path never re-creates enums) and
+`parse_d8`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from edi import codes as c
+from edi.findings import Finding, Severity
+from edi.records import (
+    Address,
+    Amount,
+    Contact,
+    CoordinationOfBenefits,
+    Coverage,
+    DatePeriod,
+    Demographics,
+    Disability,
+    HealthInfo,
+    IdCard,
+    Income,
+    IncorrectMember,
+    Language,
+    Lineage,
+    MemberName,
+    MemberTransaction,
+    PersonName,
+    Provider,
+    Reference,
+    RelatedEntity,
+    ReportingCategory,
+)
+from edi.segments import Segment
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _table(enum: type[E]) -> dict[str, E]:
+    return {m.value: m for m in enum}
+
+
+RELATIONSHIP = _table(c.Relationship)
+MAINTENANCE_TYPE = _table(c.MaintenanceType)
+MAINTENANCE_REASON = _table(c.MaintenanceReason)
+BENEFIT_STATUS = _table(c.BenefitStatus)
+MEDICARE_PLAN = _table(c.MedicarePlan)
+MEDICARE_REASON = _table(c.MedicareReason)
+COBRA_EVENT = _table(c.CobraEvent)
+EMPLOYMENT_STATUS = _table(c.EmploymentStatus)
+STUDENT_STATUS = _table(c.StudentStatus)
+CONFIDENTIALITY = _table(c.Confidentiality)
+GENDER = _table(c.Gender)
+MARITAL_STATUS = _table(c.MaritalStatus)
+INSURANCE_LINE = _table(c.InsuranceLine)
+COVERAGE_LEVEL = _table(c.CoverageLevel)
+BGN_PURPOSE = _table(c.BgnPurpose)
+ACTION_CODE = _table(c.ActionCode)
+YES_NO = {"Y": True, "N": False}
+
+M = TypeVar("M", bound=BaseModel)
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+# BaseModel's slot descriptors: setting through them skips the frozen __setattr__.
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def construct(cls: type[M], **values: Any) -> M:
+    """`cls.model_construct(**values)` without its per-field bookkeeping (the hot path).
+
+    Same result as pydantic's `model_construct` for our records (frozen, no
+    extras, no private attributes, immutable defaults): defaults filled in,
+    `model_fields_set` = the names given. No validation: callers pass typed values.
+    """
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = {
+            name: f.get_default(call_default_factory=True)
+            for name, f in cls.model_fields.items() if not f.is_required()
+        }
+        _DEFAULTS[cls] = defaults
+    obj = cls.__new__(cls)
+    data = defaults.copy()
+    data.update(values)
+    _SET_DICT(obj, data)
+    _SET_FIELDS(obj, set(values))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
+def parse_d8(value: str) -> dt.date | None:
+    """CCYYMMDD → date, None when malformed or not a calendar date."""
+    if len(value) != 8 or not value.isdigit():
+        return None
+    try:
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+class Entity:
+    """A 2100x / 2310 / 2330 loop being read: NM1 plus what attaches to it."""
+
+    __slots__ = ("loop_id", "name", "n3", "n4", "contacts", "dmg", "ecs", "icm", "amts",
+                 "hlh", "luis", "sequence", "pla")
+
+    def __init__(self, loop_id: str, name: PersonName | None, sequence: str = "") -> None:
+        self.loop_id = loop_id
+        self.name = name
+        self.n3: Segment | None = None
+        self.n4: Segment | None = None
+        self.contacts: list[Contact] = []
+        self.dmg: Demographics | None = None
+        self.ecs: list[str] = []
+        self.icm: Income | None = None
+        self.amts: list[Amount] = []
+        self.hlh: HealthInfo | None = None
+        self.luis: list[Language] = []
+        self.sequence = sequence
+        self.pla: Segment | None = None
+
+    def address(self) -> Address | None:
+        if self.n3 is None and self.n4 is None:
+            return None
+        a = self.n3.elements + _BLANK if self.n3 is not None else _BLANK
+        b = self.n4.elements + _BLANK if self.n4 is not None else _BLANK
+        return construct(
+            Address, line1=a[0], line2=a[1], city=b[0], state=b[1], postal_code=b[2],
+            country=b[3], location_qualifier=b[4], location_id=b[5], country_subdivision=b[6],
+        )
+
+    def related(self) -> RelatedEntity:
+        assert self.name is not None
+        return construct(
+            RelatedEntity, loop_id=self.loop_id, name=self.name, address=self.address(),
+            contact=self.contacts[0] if self.contacts else None,
+        )
+
+
+_BLANK = ("",) * 8
+
+
+class CoverageLoop:
+    __slots__ = ("hd", "fields", "dates", "amts", "refs", "qq", "idcs", "providers", "cobs")
+
+    def __init__(self, hd: Segment, fields: dict[str, Any]) -> None:
+        self.hd = hd
+        self.fields = fields
+        self.dates: list[DatePeriod] = []
+        self.amts: list[Amount] = []
+        self.refs: list[Reference] = []
+        self.qq = ""
+        self.idcs: list[IdCard] = []
+        self.providers: list[Entity] = []
+        self.cobs: list[CobLoop] = []
+
+    def build(self) -> Coverage:
+        return construct(
+            Coverage, **self.fields, dates=tuple(self.dates), amounts=tuple(self.amts),
+            references=tuple(self.refs), prior_coverage_months=self.qq, id_cards=tuple(self.idcs),
+            providers=tuple(_provider(p) for p in self.providers),
+            coordination=tuple(b.build() for b in self.cobs), position=self.hd.position,
+        )
+
+
+def _provider(p: Entity) -> Provider:
+    name = p.name or construct(PersonName, entity_code="", position=0)
+    pla = p.pla
+    return construct(
+        Provider, sequence=p.sequence, name=name, address=p.address(), contacts=tuple(p.contacts),
+        change_reason=pla.get(5) if pla is not None else "",
+        change_date=parse_d8(pla.get(3)) if pla is not None else None,
+    )
+
+
+class CobLoop:
+    __slots__ = ("seg", "refs", "dates", "entities")
+
+    def __init__(self, seg: Segment) -> None:
+        self.seg = seg
+        self.refs: list[Reference] = []
+        self.dates: list[DatePeriod] = []
+        self.entities: list[Entity] = []
+
+    def build(self) -> CoordinationOfBenefits:
+        s = self.seg
+        return construct(
+            CoordinationOfBenefits, payer_responsibility=s.get(1), policy_number=s.get(2), coordination=s.get(3),
+            service_types=tuple(x for x in s.repeats(4) if x), references=tuple(self.refs),
+            dates=tuple(self.dates), entities=tuple(e.related() for e in self.entities),
+            position=s.position,
+        )
+
+
+class CategoryLoop:
+    __slots__ = ("position", "name", "value", "qualifier", "date")
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+        self.name = ""
+        self.value = ""
+        self.qualifier = ""
+        self.date: dt.date | None = None
+
+
+class MemberLoop:
+    """The 2000 loop being read."""
+
+    __slots__ = ("ins", "ordinal", "last", "fields", "refs", "dates", "entities", "by_loop",
+                 "disabilities", "coverages", "categories", "findings", "subscriber_number",
+                 "group_policy")
+
+    def __init__(self, ins: Segment, ordinal: int) -> None:
+        self.ins = ins
+        self.ordinal = ordinal
+        self.last = ins
+        self.fields: dict[str, Any] = {}
+        self.refs: list[Reference] = []
+        self.dates: list[DatePeriod] = []
+        self.entities: list[Entity] = []
+        self.by_loop: dict[str, int] = {}
+        self.disabilities: list[tuple[Segment, list[DatePeriod]]] = []
+        self.coverages: list[CoverageLoop] = []
+        self.categories: list[CategoryLoop] = []
+        self.findings: list[Finding] = []
+        self.subscriber_number = ""
+        self.group_policy = ""
+
+
+def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
+    """The frozen member transaction for a closed 2000 loop (findings must be complete)."""
+    member_name: MemberName | None = None
+    incorrect: IncorrectMember | None = None
+    mailing = custodial = drop_off = None
+    employers: list[RelatedEntity] = []
+    schools: list[RelatedEntity] = []
+    responsible: list[RelatedEntity] = []
+    for e in m.entities:
+        loop = e.loop_id
+        assert e.name is not None
+        if loop == "2100A":
+            member_name = construct(
+                MemberName, name=e.name, contact=e.contacts[0] if e.contacts else None,
+                address=e.address(), demographics=e.dmg, employment_classes=tuple(e.ecs),
+                income=e.icm, amounts=tuple(e.amts), health=e.hlh, languages=tuple(e.luis))
+        elif loop == "2100B":
+            incorrect = construct(IncorrectMember, name=e.name, demographics=e.dmg)
+        elif loop == "2100C":
+            mailing = e.related()
+        elif loop == "2100D":
+            employers.append(e.related())
+        elif loop == "2100E":
+            schools.append(e.related())
+        elif loop == "2100F":
+            custodial = e.related()
+        elif loop == "2100G":
+            responsible.append(e.related())
+        else:
+            drop_off = e.related()
+    if member_name is None:
+        member_name = construct(MemberName, name=EMPTY_NAME)
+    findings = tuple(m.findings)
+    findings = tuple(m.findings)
+    return construct(
+        MemberTransaction, lineage=lineage, **m.fields, subscriber_number=m.subscriber_number,
+        group_policy_number=m.group_policy, identifiers=tuple(m.refs), dates=tuple(m.dates),
+        member=member_name, incorrect=incorrect, mailing_address=mailing,
+        employers=tuple(employers), schools=tuple(schools), custodial_parent=custodial,
+        responsible_persons=tuple(responsible), drop_off_location=drop_off,
+        disabilities=tuple(
+            construct(
+                Disability, disability_type=s.get(1), diagnosis_qualifier=s.get(7), diagnosis=s.get(8),
+                dates=tuple(d), position=s.position)
+            for s, d in m.disabilities),
+        coverages=tuple(cov.build() for cov in m.coverages),
+        reporting_categories=tuple(
+            construct(
+                ReportingCategory, name=k.name, value=k.value, reference_qualifier=k.qualifier, date=k.date,
+                position=k.position)
+            for k in m.categories),
+        findings=findings,
+        rejected=any(f.severity is Severity.ERROR for f in findings),
+    )
+
+
+
+
+EMPTY_NAME = construct(PersonName, entity_code="", position=0)

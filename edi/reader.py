@@ -1,0 +1,430 @@
+"""The public reading stream: bytes → envelope events, member transactions, findings.
+
+`read()` tokenizes the input (edi.tokenize), checks the envelopes
+(edi.envelope), builds each transaction set's header and members
+(edi.build) and yields `edi.records.Event`s in file order, streaming: a member
+is yielded as soon as the next INS or the SE closes its loop.
+
+An optional `Validator` runs a first pass over the whole input; its findings
+are merged, by segment position, into the member they fall in (which it then
+rejects if any is an ERROR), or into the SetEnd/GroupEnd/InterchangeEnd that
+encloses them; findings outside every envelope are yielded bare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from edi.build import SetBuilder
+from edi.envelope import (
+    Context,
+    SetCheck,
+    check_control_totals,
+    check_ge,
+    check_iea,
+    check_se,
+    check_st,
+    group_header,
+    interchange_header,
+    outside_envelope,
+)
+from edi.findings import Finding, Level, Severity
+from edi.records import (
+    Event,
+    GroupEnd,
+    GroupHeader,
+    GroupStart,
+    InterchangeEnd,
+    InterchangeHeader,
+    InterchangeStart,
+    Lineage,
+    MemberTransaction,
+    SetEnd,
+    SetStart,
+    SetStatus,
+    TransactionSetHeader,
+)
+from edi.segments import Segment
+
+
+class Validator(Protocol):
+    """An implementation-guide validator run as a first pass over the whole input."""
+
+    name: str
+
+    def findings(self, data: bytes | Path, source: str) -> Iterator[Finding]:
+        """IG findings for the whole input, in segment-position order (first pass)."""
+        ...
+
+
+def read(
+    data: bytes | BinaryIO | Path,
+    source: str | None = None,
+    *,
+    validator: Validator | None = None,
+    file_sha256: str | None = None,
+) -> Iterator[Event]:
+    """Read an 834 input and yield its events in file order (see `edi.records.Event`).
+
+    `source` names the input in findings and lineage (default: the path, or
+    '<bytes>'/'<stream>'). `file_sha256` defaults to the SHA-256 of the bytes
+    for bytes and Path inputs. With a `validator`, a BinaryIO input is read
+    into memory first (the validator needs bytes or a Path). Never raises on
+    bad data: problems are findings.
+    """
+    if isinstance(data, Path):
+        name = source or str(data)
+        if file_sha256 is None:
+            file_sha256 = _sha256_path(data)
+    elif isinstance(data, (bytes, bytearray)):
+        data = bytes(data)
+        name = source or "<bytes>"
+        if file_sha256 is None:
+            file_sha256 = hashlib.sha256(data).hexdigest()
+    else:
+        name = source or str(getattr(data, "name", "") or "<stream>")
+        if validator is not None:
+            data = data.read()
+            if file_sha256 is None:
+                file_sha256 = hashlib.sha256(data).hexdigest()
+    checked: list[Finding] = []
+    if validator is not None:
+        assert isinstance(data, (bytes, Path))
+        checked = list(validator.findings(data, name))
+    from edi.tokenize import read_segments
+
+    return events(read_segments(data, name), name, file_sha256=file_sha256,
+                  validator_findings=checked)
+
+
+def _sha256_path(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None  # the tokenizer reports the unreadable file
+    return digest.hexdigest()
+
+
+def events(
+    items: Iterable[Segment | Finding],
+    source: str,
+    *,
+    file_sha256: str | None = None,
+    validator_findings: Iterable[Finding] = (),
+) -> Iterator[Event]:
+    """The event stream for an already tokenized input (what `read()` uses).
+
+    `items` are segments with file-level findings interleaved, as
+    `edi.tokenize.read_segments` yields them.
+    """
+    return _Reader(source, file_sha256, validator_findings).run(items)
+
+
+_SCOPED = ("interchange_control", "group_control", "set_control")
+
+
+class _Reader:
+    """The envelope state machine: one pass, one open ISA/GS/ST at a time."""
+
+    def __init__(self, source: str, sha: str | None, checked: Iterable[Finding]) -> None:
+        self.ctx = Context(source)
+        self.sha = sha
+        ordered = sorted(checked, key=lambda f: (f.segment_position is None, f.segment_position or 0))
+        self.checked: deque[Finding] = deque(ordered)
+        self.isa: InterchangeHeader | None = None
+        self.isa_findings: list[Finding] = []
+        self.isa_seen: set[str] = set()
+        self.groups = 0
+        self.gs_seen: set[str] = set()
+        self.gs: GroupHeader | None = None
+        self.gs_findings: list[Finding] = []
+        self.sets = 0
+        self.st_seen: set[str] = set()
+        self.st: Segment | None = None
+        self.st_check = SetCheck()
+        self.builder: SetBuilder | None = None
+        self.set_lineage: Lineage | None = None
+        self.set_findings: list[Finding] = []
+        self.header_sent = False
+        self.members = 0
+        self.rejected = 0
+        self.member_warnings = False
+        self.skipping: str | None = None
+        self.last: Segment | None = None
+
+    # ------------------------------------------------------------ validator findings
+
+    def _defer(self, f: Finding) -> None:
+        """A located tokenizer finding inside an interchange: merged like validator findings."""
+        q = self.checked
+        pos = f.segment_position or 0
+        i = 0
+        while i < len(q) and q[i].segment_position is not None and (q[i].segment_position or 0) <= pos:
+            i += 1
+        q.insert(i, f)
+
+    def _take(self, upto: int) -> list[Finding]:
+        """Validator findings located at or before segment position `upto`."""
+        q = self.checked
+        out: list[Finding] = []
+        while q and q[0].segment_position is not None and q[0].segment_position <= upto:
+            out.append(self._scoped(q.popleft()))
+        return out
+
+    def _scoped(self, f: Finding) -> Finding:
+        ctx = self.ctx
+        update: dict[str, object] = {}
+        for key in _SCOPED:
+            value = getattr(ctx, key)
+            if value and getattr(f, key) is None:
+                update[key] = value
+        if (f.set_position is None and ctx.st_position and self.st is not None
+                and f.segment_position is not None):
+            update["set_position"] = f.segment_position - ctx.st_position + 1
+        return f.model_copy(update=update) if update else f
+
+    # ------------------------------------------------------------ main loop
+
+    def run(self, items: Iterable[Segment | Finding]) -> Iterator[Event]:
+        for item in items:
+            if isinstance(item, Finding):
+                if (self.isa is not None and item.segment_position is not None
+                        and item.severity is not Severity.INFO):
+                    self._defer(item)
+                else:
+                    yield item
+                continue
+            seg = item
+            sid = seg.id
+            if sid == "ISA":
+                yield from self._end_interchange(None, seg)
+                yield from self._bare(seg.position - 1)
+                yield from self._start_interchange(seg)
+            elif self.st is not None and sid not in _ENVELOPE_IDS:
+                self.last = seg
+                builder = self.builder
+                if builder is not None:
+                    done = builder.feed(seg)
+                    if done is not None:
+                        yield from self._emit(done)
+                continue
+            elif sid == "IEA":
+                if self.isa is None:
+                    yield from self._outside(seg, "an interchange")
+                else:
+                    yield from self._end_interchange(seg, seg)
+            elif self.isa is None:
+                yield from self._outside(seg, "an interchange")
+            elif sid == "GS":
+                yield from self._end_group(None, seg)
+                yield from self._start_group(seg)
+            elif sid == "GE":
+                if self.gs is None:
+                    self._inside_unexpected(seg, "a functional group")
+                else:
+                    yield from self._end_group(seg, seg)
+            elif self.gs is None:
+                self._inside_unexpected(seg, "a functional group")
+            elif sid == "ST":
+                yield from self._end_set(None, seg)
+                yield from self._start_set(seg)
+            elif sid == "SE":
+                if self.st is None:
+                    self._inside_unexpected(seg, "a transaction set")
+                else:
+                    yield from self._end_set(seg, seg)
+            else:
+                self._inside_unexpected(seg, "a transaction set")
+            self.last = seg
+        yield from self._end_interchange(None, self.last)
+        yield from self._bare(None)
+
+    def _bare(self, upto: int | None) -> Iterator[Finding]:
+        if upto is None:
+            while self.checked:
+                yield self.checked.popleft()
+        else:
+            yield from self._take(upto)
+
+    def _outside(self, seg: Segment, where: str) -> Iterator[Finding]:
+        if self.skipping != "outside":
+            self.skipping = "outside"
+            yield outside_envelope(seg, self.ctx, where)
+
+    def _inside_unexpected(self, seg: Segment, where: str) -> None:
+        if self.skipping != where:
+            self.skipping = where
+            self.isa_findings.append(outside_envelope(seg, self.ctx, where))
+
+    # ------------------------------------------------------------ interchange
+
+    def _start_interchange(self, seg: Segment) -> Iterator[Event]:
+        self.skipping = None
+        header, found = interchange_header(seg, self.ctx, self.sha)
+        if header.control_number in self.isa_seen:
+            found.append(self.ctx.finding(
+                "envelope.isa.duplicate_control", Severity.ERROR, Level.INTERCHANGE,
+                "ISA13 control number repeats within the file", seg, x12_code="025", element=13))
+        self.isa_seen.add(header.control_number)
+        self.isa, self.isa_findings = header, found
+        self.groups, self.gs_seen = 0, set()
+        yield InterchangeStart.model_construct(header=header)
+
+    def _end_interchange(self, iea: Segment | None, at: Segment | None) -> Iterator[Event]:
+        if self.isa is None:
+            return
+        yield from self._end_group(None, at)
+        isa = self.isa
+        found = self.isa_findings
+        found.extend(check_iea(iea, isa, self.groups, self.ctx, at))
+        if iea is not None:
+            found.extend(self._take(iea.position))
+        note = next((f.x12_code for f in found if f.rejects and f.level is Level.INTERCHANGE
+                     and f.x12_code), "000")
+        self.isa, self.isa_findings = None, []
+        self.skipping = None
+        yield InterchangeEnd.model_construct(control_number=isa.control_number,
+                                             findings=tuple(found), ta1_note=note)
+        self.ctx.interchange_control = ""
+
+    # ------------------------------------------------------------ group
+
+    def _start_group(self, seg: Segment) -> Iterator[Event]:
+        assert self.isa is not None
+        self.skipping = None
+        self.isa_findings.extend(self._take(seg.position - 1))
+        header, found = group_header(seg, self.ctx, self.gs_seen)
+        self.groups += 1
+        self.gs, self.gs_findings = header, found
+        self.sets, self.st_seen = 0, set()
+        yield GroupStart.model_construct(header=header, interchange_control=self.isa.control_number)
+
+    def _end_group(self, ge: Segment | None, at: Segment | None) -> Iterator[Event]:
+        if self.gs is None:
+            return
+        yield from self._end_set(None, at)
+        gs = self.gs
+        found = self.gs_findings
+        found.extend(check_ge(ge, gs, self.sets, self.ctx, at))
+        if ge is not None:
+            found.extend(self._take(ge.position))
+        self.gs, self.gs_findings = None, []
+        self.skipping = None
+        yield GroupEnd.model_construct(control_number=gs.control_number,
+                                       interchange_control=self.ctx.interchange_control,
+                                       findings=tuple(found))
+        self.ctx.group_control = ""
+
+    # ------------------------------------------------------------ transaction set
+
+    def _start_set(self, st: Segment) -> Iterator[Event]:
+        assert self.isa is not None and self.gs is not None
+        self.skipping = None
+        self.gs_findings.extend(self._take(st.position - 1))
+        self.sets += 1
+        isa = self.isa
+        check = check_st(st, self.gs, self.ctx, self.st_seen)
+        self.st, self.st_check = st, check
+        self.set_findings = list(check.findings)
+        self.members = self.rejected = 0
+        self.member_warnings = False
+        self.header_sent = False
+        self.set_lineage = Lineage.model_construct(
+            source=self.ctx.source, file_sha256=self.sha,
+            sender_qualifier=isa.sender_qualifier, sender_id=isa.sender_id,
+            receiver_qualifier=isa.receiver_qualifier, receiver_id=isa.receiver_id,
+            interchange_control=isa.control_number, group_control=self.gs.control_number,
+            set_control=self.ctx.set_control, first_position=st.position,
+            last_position=st.position, first_offset=st.offset, member_ordinal=None)
+        self.builder = (
+            SetBuilder(st, self.set_lineage, self.ctx,
+                       version4010=self.gs.version.startswith("00401") or isa.version == "00401",
+                       lenient=self.gs.version == "005010X307")
+            if check.readable else None
+        )
+        return iter(())
+
+    def _emit(self, done: TransactionSetHeader | MemberTransaction) -> Iterator[Event]:
+        if isinstance(done, TransactionSetHeader):
+            self.set_findings.extend(self._take(done.lineage.last_position))
+            self.header_sent = True
+            yield SetStart.model_construct(header=done)
+            return
+        lin = done.lineage
+        between = self._take(lin.first_position - 1)
+        self.set_findings.extend(between)
+        extra = self._take(lin.last_position)
+        if extra:
+            extra = [f if f.member_ordinal is not None
+                     else f.model_copy(update={"member_ordinal": lin.member_ordinal})
+                     for f in extra]
+            findings = done.findings + tuple(extra)
+            done = done.model_copy(update={
+                "findings": findings, "rejected": any(f.rejects for f in findings)})
+        self.members += 1
+        if done.rejected:
+            self.rejected += 1
+        elif any(f.severity is Severity.WARNING for f in done.findings):
+            self.member_warnings = True
+        yield done
+
+    def _end_set(self, se: Segment | None, at: Segment | None) -> Iterator[Event]:
+        st = self.st
+        if st is None:
+            return
+        builder = self.builder
+        if builder is not None:
+            for done in builder.close():
+                yield from self._emit(done)
+        if not self.header_sent:
+            assert self.set_lineage is not None
+            yield SetStart.model_construct(header=TransactionSetHeader.model_construct(
+                lineage=self.set_lineage, transaction_set_id=st.get(1),
+                implementation_reference=st.get(3)))
+        found = self.set_findings
+        if builder is not None:
+            found.extend(builder.findings)
+            found.extend(check_control_totals(builder.control_totals, builder.members,
+                                              builder.subscribers, self.ctx))
+        found.extend(check_se(se, st, self.ctx, at))
+        if se is not None:
+            found.extend(self._take(se.position))
+        found.sort(key=lambda f: f.segment_position or 0)
+        end_pos = se.position if se is not None else (at.position if at is not None else st.position)
+        assert self.set_lineage is not None
+        lineage = self.set_lineage.model_copy(update={"last_position": end_pos})
+        yield SetEnd.model_construct(
+            lineage=lineage, status=self._status(found), members=self.members,
+            rejected_members=self.rejected, findings=tuple(found))
+        self.st = None
+        self.builder = None
+        self.ctx.set_control = ""
+        self.ctx.st_position = 0
+
+    def _status(self, found: list[Finding]) -> SetStatus:
+        if any(f.rejects for f in found) or (self.members and self.rejected == self.members):
+            return SetStatus.REJECTED
+        if self.rejected:
+            return SetStatus.PARTIALLY_ACCEPTED
+        if self.member_warnings or any(f.severity is Severity.WARNING for f in found):
+            return SetStatus.ACCEPTED_WITH_ERRORS
+        return SetStatus.ACCEPTED
+
+
+_ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+
+
+def findings_of(event: Event) -> tuple[Finding, ...]:
+    """The findings an event carries (a bare Finding is its own), in order."""
+    if isinstance(event, Finding):
+        return (event,)
+    if isinstance(event, (MemberTransaction, SetEnd, GroupEnd, InterchangeEnd)):
+        return event.findings
+    return ()

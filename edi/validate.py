@@ -1,0 +1,363 @@
+"""Validate a file: the reader's verdicts as a frozen report, with its TA1 and 999/997.
+
+`validate_file()` runs `edi.reader.read()` with an IG validator (pyx12 by
+default), counts members instead of keeping them, keeps every finding, and
+builds per interchange the acknowledgments `edi.acks` writes:
+
+- a TA1 when the sender asked for one (ISA14 = 1) or the interchange has a
+  note (TA105 != 000);
+- a 999 (997 for 4010) for its functional groups, unless the TA1 rejects the
+  whole interchange (then the TA1 is the only answer, as X12 practice has it).
+
+`write_acks()` puts them next to each other as `<file>.<ISA13>.ta1` and
+`<file>.<ISA13>.999` (`.997` for 4010). `FileReport.to_json()` is the shape
+`enroll834 validate --json` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from edi.acks import TA105, GroupAck, SetAck, ack_9xx_name, ack_999, ak9_code, ta1, ta1_ack_code
+from edi.control import ControlNumbers, MemoryControlNumbers
+from edi.findings import Finding
+from edi.records import (
+    Event,
+    GroupEnd,
+    GroupHeader,
+    GroupStart,
+    InterchangeEnd,
+    InterchangeHeader,
+    InterchangeStart,
+    MemberTransaction,
+    SetEnd,
+    SetStart,
+    SetStatus,
+)
+
+ACCEPTING = frozenset({SetStatus.ACCEPTED, SetStatus.ACCEPTED_WITH_ERRORS})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SetReport(_Frozen):
+    """One transaction set: its verdict, member counts and every finding inside it."""
+
+    control_number: str
+    status: SetStatus
+    members: int
+    rejected_members: int
+    implementation_reference: str = ""
+    transaction_set_id: str = "834"
+    findings: tuple[Finding, ...] = ()
+
+
+class GroupReport(_Frozen):
+    """One functional group: its sets and its own (GS/GE level) findings."""
+
+    control_number: str
+    header: GroupHeader
+    transaction_sets: tuple[SetReport, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def ack_code(self) -> str:
+        """AK901 for this group (A/E/P/R)."""
+        return ak9_code(_group_ack(self))
+
+
+class InterchangeReport(_Frozen):
+    """One interchange: who sent it, its TA1 verdict, groups, findings and ack texts."""
+
+    sender: str
+    receiver: str
+    control_number: str
+    header: InterchangeHeader
+    ta1_note: str = "000"
+    ta1_code: str = "A"
+    groups: tuple[GroupReport, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    ta1_text: str | None = None
+    ack_text: str | None = None
+
+    @property
+    def ack_kind(self) -> str:
+        """'999' or '997' (4010)."""
+        return ack_9xx_name(self.header)
+
+
+class FileReport(_Frozen):
+    """The validation report of one file: interchanges plus findings outside them."""
+
+    file: str
+    interchanges: tuple[InterchangeReport, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        """True when an interchange was read and nothing was rejected, not even one member."""
+        if not self.interchanges or any(f.rejects for f in self.findings):
+            return False
+        for ic in self.interchanges:
+            if ic.ta1_code == "R":
+                return False
+            for group in ic.groups:
+                if group.ack_code not in ("A", "E"):
+                    return False
+                if any(s.status not in ACCEPTING for s in group.transaction_sets):
+                    return False
+        return True
+
+    def all_findings(self) -> Iterable[Finding]:
+        """Every finding of the file, envelope by envelope."""
+        yield from self.findings
+        for ic in self.interchanges:
+            yield from ic.findings
+            for group in ic.groups:
+                yield from group.findings
+                for s in group.transaction_sets:
+                    yield from s.findings
+
+    def summary_lines(self) -> list[str]:
+        """Tab-separated lines: file, ISA13, GS06, ST02, verdict, members, rejected members.
+
+        Interchange rows (GS06/ST02 '-') give the TA1 verdict 'ta1 A 000';
+        group rows (ST02 '-') the AK901 code 'ak9 P'. A file with no
+        interchange gives one 'no interchange' row.
+        """
+        if not self.interchanges:
+            return [f"{self.file}\t-\t-\t-\tno interchange\t0\t0"]
+        rows: list[str] = []
+        for ic in self.interchanges:
+            members = sum(s.members for g in ic.groups for s in g.transaction_sets)
+            bad = sum(s.rejected_members for g in ic.groups for s in g.transaction_sets)
+            rows.append(f"{self.file}\t{ic.control_number}\t-\t-\tta1 {ic.ta1_code} {ic.ta1_note}"
+                        f"\t{members}\t{bad}")
+            for g in ic.groups:
+                members = sum(s.members for s in g.transaction_sets)
+                bad = sum(s.rejected_members for s in g.transaction_sets)
+                rows.append(f"{self.file}\t{ic.control_number}\t{g.control_number}\t-"
+                            f"\tak9 {g.ack_code}\t{members}\t{bad}")
+                for s in g.transaction_sets:
+                    rows.append(f"{self.file}\t{ic.control_number}\t{g.control_number}"
+                                f"\t{s.control_number}\t{s.status.value}\t{s.members}"
+                                f"\t{s.rejected_members}")
+        return rows
+
+    def to_json(self) -> dict[str, Any]:
+        """The `validate --json` object (finding dicts leave out empty fields)."""
+        return {
+            "file": self.file,
+            "interchanges": [
+                {
+                    "sender": ic.sender,
+                    "receiver": ic.receiver,
+                    "control_number": ic.control_number,
+                    "ta1": {"ack_code": ic.ta1_code, "note_code": ic.ta1_note},
+                    "groups": [
+                        {
+                            "control_number": g.control_number,
+                            "transaction_sets": [
+                                {
+                                    "control_number": s.control_number,
+                                    "status": s.status.value,
+                                    "members": s.members,
+                                    "rejected_members": s.rejected_members,
+                                    "findings": [_finding_json(f) for f in s.findings],
+                                }
+                                for s in g.transaction_sets
+                            ],
+                        }
+                        for g in ic.groups
+                    ],
+                }
+                for ic in self.interchanges
+            ],
+        }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return f.model_dump(mode="json", exclude_none=True)
+
+
+def _group_ack(group: GroupReport) -> GroupAck:
+    return GroupAck(
+        header=group.header,
+        sets=tuple(
+            SetAck(
+                control_number=s.control_number,
+                status=s.status,
+                implementation_reference=s.implementation_reference,
+                transaction_set_id=s.transaction_set_id,
+                findings=s.findings,
+            )
+            for s in group.transaction_sets
+        ),
+        findings=group.findings,
+    )
+
+
+# ------------------------------------------------------------------ building the report
+
+
+class _Builder:
+    """Folds the event stream into a report, one open envelope at a time."""
+
+    def __init__(self, source: str, control: ControlNumbers, now: datetime) -> None:
+        self.source = source
+        self.control = control
+        self.now = now
+        self.file_findings: list[Finding] = []
+        self.interchanges: list[InterchangeReport] = []
+        self.header: InterchangeHeader | None = None
+        self.groups: list[GroupReport] = []
+        self.group: GroupHeader | None = None
+        self.sets: list[SetReport] = []
+        self.set_start: SetStart | None = None
+        self.member_findings: list[Finding] = []
+
+    def feed(self, event: Event) -> None:
+        if isinstance(event, MemberTransaction):
+            self.member_findings.extend(event.findings)
+        elif isinstance(event, Finding):
+            self.file_findings.append(event)
+        elif isinstance(event, InterchangeStart):
+            self.header, self.groups = event.header, []
+        elif isinstance(event, GroupStart):
+            self.group, self.sets = event.header, []
+        elif isinstance(event, SetStart):
+            self.set_start, self.member_findings = event, []
+        elif isinstance(event, SetEnd):
+            self._end_set(event)
+        elif isinstance(event, GroupEnd):
+            self._end_group(event)
+        elif isinstance(event, InterchangeEnd):
+            self._end_interchange(event)
+
+    def _end_set(self, end: SetEnd) -> None:
+        start = self.set_start.header if self.set_start is not None else None
+        findings = sorted(
+            [*end.findings, *self.member_findings],
+            key=lambda f: (f.segment_position is None, f.segment_position or 0),
+        )
+        self.sets.append(SetReport(
+            control_number=end.lineage.set_control,
+            status=end.status,
+            members=end.members,
+            rejected_members=end.rejected_members,
+            implementation_reference=start.implementation_reference if start else "",
+            transaction_set_id=(start.transaction_set_id if start else "") or "834",
+            findings=tuple(findings),
+        ))
+        self.set_start, self.member_findings = None, []
+
+    def _end_group(self, end: GroupEnd) -> None:
+        header = self.group or GroupHeader(
+            functional_id="BE", sender="", receiver="", date="", time="",
+            control_number=end.control_number, agency="X", version="",
+        )
+        self.groups.append(GroupReport(
+            control_number=end.control_number, header=header,
+            transaction_sets=tuple(self.sets), findings=end.findings,
+        ))
+        self.group, self.sets = None, []
+
+    def _end_interchange(self, end: InterchangeEnd) -> None:
+        header = self.header
+        if header is None:
+            self.file_findings.extend(end.findings)
+            return
+        code = ta1_ack_code(end.ta1_note, end.findings)
+        ta1_text = None
+        if header.ack_requested or end.ta1_note != "000" or code != "A":
+            ta1_text = ta1(header, end.ta1_note if end.ta1_note in TA105 else "024",
+                           ack_control=str(self.control.next("isa")), now=self.now, ack_code=code)
+        ack_text = None
+        if self.groups and code != "R":
+            ack_text = ack_999(header, [_group_ack(g) for g in self.groups],
+                               ack_control=str(self.control.next("isa")), now=self.now)
+        self.interchanges.append(InterchangeReport(
+            sender=_party(header.sender_qualifier, header.sender_id),
+            receiver=_party(header.receiver_qualifier, header.receiver_id),
+            control_number=header.control_number,
+            header=header,
+            ta1_note=end.ta1_note,
+            ta1_code=code,
+            groups=tuple(self.groups),
+            findings=end.findings,
+            ta1_text=ta1_text,
+            ack_text=ack_text,
+        ))
+        self.header, self.groups = None, []
+
+    def report(self) -> FileReport:
+        return FileReport(file=self.source, interchanges=tuple(self.interchanges),
+                          findings=tuple(self.file_findings))
+
+
+def _party(qualifier: str, ident: str) -> str:
+    return f"{qualifier.strip()}:{ident.strip()}"
+
+
+def validate_file(
+    path_or_bytes: Path | str | bytes,
+    source: str | None = None,
+    *,
+    validator: Any = None,
+    control: ControlNumbers | None = None,
+    now: datetime | None = None,
+) -> FileReport:
+    """Read, validate and judge one file; never raises on bad data.
+
+    `validator` is a reader Validator (default: `Pyx12Validator()`); `control`
+    hands out the acks' ISA13 numbers (default: in-memory, starting at 1 —
+    pass a `FileControlNumbers` or the ledger's to keep them unique across
+    runs); `now` stamps the acks (default: the current UTC time).
+    """
+    from edi.reader import read
+
+    if validator is None:
+        from edi.ig_pyx12 import Pyx12Validator
+
+        validator = Pyx12Validator()
+    data: Path | bytes = Path(path_or_bytes) if isinstance(path_or_bytes, str) else path_or_bytes
+    name = source or (data.name if isinstance(data, Path) else "<bytes>")
+    builder = _Builder(name, control or MemoryControlNumbers(), now or datetime.now(UTC))
+    for event in read(data, name, validator=validator):
+        builder.feed(event)
+    return builder.report()
+
+
+def ack_files(report: FileReport) -> list[tuple[str, str]]:
+    """(file name, text) of every ack in `report`: `<file>.<ISA13>.ta1` / `.999` / `.997`."""
+    base = Path(report.file).name or "input"
+    out: list[tuple[str, str]] = []
+    for ic in report.interchanges:
+        control = "".join(c for c in ic.control_number if c.isalnum()) or "unknown"
+        stem = f"{base}.{control}"
+        if ic.ta1_text is not None:
+            out.append((f"{stem}.ta1", ic.ta1_text))
+        if ic.ack_text is not None:
+            out.append((f"{stem}.{ic.ack_kind}", ic.ack_text))
+    return out
+
+
+def write_acks(report: FileReport, ack_dir: Path | str) -> list[Path]:
+    """Write the report's acks into `ack_dir` (created if needed); the paths written."""
+    directory = Path(ack_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, text in ack_files(report):
+        path = directory / name
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="ascii", errors="replace")
+        tmp.replace(path)
+        written.append(path)
+    return written

@@ -1,0 +1,735 @@
+"""The review desk: held transactions, who works them, and how resolving one applies it.
+
+Review items are written by the pipeline (`ledger.apply.store_review_item`)
+for REVIEW and REFER decisions and for automatic changes held by the date
+window. The desk reads and resolves them:
+
+- `list_items` / `show_item` give a reviewer what they need to decide: the
+  held transaction (SSNs masked to the last four digits unless the user holds
+  the `show_phi` privilege and asks for it; every such use is audited), the
+  reason, and the candidates best first with their per-field comparisons and
+  weights. Lists put the earliest due (so every overdue item) first.
+- `assign` hands an item to a reviewer: reviewers take unassigned items for
+  themselves, supervisors assign and reassign anything.
+- `resolve` turns the reviewer's answer (match a member, new member, reject)
+  into a `Decision` with `decided_by` = the reviewer and applies it through
+  `ledger.apply.apply_in`, the code path automatic decisions take. Resolving
+  a subscriber releases the dependents held with its family: each is routed
+  again (`matching.route.decide_family`) and applied, or re-queued for its own
+  reason. All of it is one database transaction; nothing half-happens.
+- `sla_report` counts open items by age and lists every breach (open past
+  due, or resolved late).
+
+Every desk action (and every refusal) leaves an audit record naming the
+acting user, in the same transaction as the action. Audit details and
+error messages hold ids, codes and counts, never PHI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from edi.records import MemberTransaction, TransactionSetHeader
+from ledger import auth
+from ledger import schema as t
+from ledger.apply import Applied, LedgerSettings, apply_in
+from ledger.db import LedgerError, engine, utcnow
+from ledger.store import UnitOfWork, load_people
+from ledger.users import Actor, NotPermitted, refuse, require
+from matching.decisions import (
+    CobraAdministration,
+    Decision,
+    GroupPolicy,
+    KnownPerson,
+    Outcome,
+    Reason,
+)
+
+OPEN_STATUSES = ("open", "assigned")
+QUEUES = ("review", "medicare")
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("0-24h", 24.0),
+    ("24-48h", 48.0),
+    ("48-72h", 72.0),
+    (">72h", float("inf")),
+)
+"""Age of an open item since receipt: (label, upper bound in hours)."""
+MAX_REJECT_REASON = 200
+
+
+class _Refusal(Exception):
+    """Raised inside a desk transaction so the refusal is audited after its rollback."""
+
+
+def _engine(target: str | Engine) -> Engine:
+    return target if isinstance(target, Engine) else engine(target)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        utc = _utc(value)
+        assert utc is not None
+        return utc.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.isoformat()
+
+
+# ---------------------------------------------------------------- masking and views
+
+
+def mask_ssn(value: str) -> str:
+    """'***-**-1234' from any SSN spelling; '' for none; all stars when under 4 digits."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not value:
+        return ""
+    return "***-**-" + (digits[-4:] if len(digits) >= 4 else "****")
+
+
+def _code(value: Any) -> str | None:
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def transaction_view(tx: MemberTransaction, *, show_phi: bool = False) -> dict[str, Any]:
+    """What a reviewer sees of a held member transaction (SSN masked unless `show_phi`)."""
+    n = tx.member.name
+    demo = tx.member.demographics
+    addr = tx.member.address
+    ssn = tx.ssn if show_phi else mask_ssn(tx.ssn)
+    view: dict[str, Any] = {
+        "subscriber_number": tx.subscriber_number,
+        "maintenance_type": _code(tx.maintenance_type),
+        "maintenance_reason": _code(tx.maintenance_reason),
+        "subscriber": tx.subscriber,
+        "relationship": _code(tx.relationship),
+        "benefit_status": _code(tx.benefit_status),
+        "medicare_plan": _code(tx.medicare_plan),
+        "group_policy_number": tx.group_policy_number,
+        "name": {"last": n.last, "first": n.first, "middle": n.middle, "suffix": n.suffix},
+        "ssn": ssn,
+        "birth_date": _iso(demo.birth_date) if demo else None,
+        "gender": _code(demo.gender) if demo else None,
+        "address": (
+            {"line1": addr.line1, "line2": addr.line2, "city": addr.city,
+             "state": addr.state, "postal_code": addr.postal_code}
+            if addr else None
+        ),  # fmt: skip
+        "birth_sequence": tx.birth_sequence,
+        "identifiers": [
+            {"qualifier": r.qualifier, "value": r.value} for r in tx.identifiers
+        ],
+        "dates": [
+            {"qualifier": d.qualifier, "begin": _iso(d.begin), "end": _iso(d.end)}
+            for d in tx.dates
+        ],
+        "coverages": [
+            {
+                "maintenance_type": _code(c.maintenance_type),
+                "insurance_line": _code(c.insurance_line),
+                "plan": c.plan_description,
+                "coverage_level": _code(c.coverage_level),
+                "begin": _iso(d.begin) if (d := c.date("348")) else None,
+                "end": _iso(e.end or e.begin) if (e := c.date("349")) else None,
+            }
+            for c in tx.coverages
+        ],
+        "source": {
+            "file": tx.lineage.source,
+            "interchange_control": tx.lineage.interchange_control,
+            "set_control": tx.lineage.set_control,
+            "member_ordinal": tx.lineage.member_ordinal,
+            "first_position": tx.lineage.first_position,
+        },
+    }
+    if tx.incorrect is not None:
+        old = tx.incorrect
+        old_ssn = old.name.id if old.name.id_qualifier == "34" else ""
+        view["previous"] = {
+            "name": {"last": old.name.last, "first": old.name.first, "middle": old.name.middle},
+            "ssn": old_ssn if show_phi else mask_ssn(old_ssn),
+            "birth_date": _iso(old.demographics.birth_date) if old.demographics else None,
+        }
+    return view
+
+
+def person_view(person: KnownPerson, *, show_phi: bool = False) -> dict[str, Any]:
+    """A candidate member's current values, for comparison (SSN masked unless `show_phi`)."""
+    return {
+        "member_id": person.member_id,
+        "subscriber_numbers": list(person.subscriber_numbers),
+        "name": {"last": person.last, "first": person.first, "middle": person.middle},
+        "ssn": person.ssn if show_phi else mask_ssn(person.ssn),
+        "birth_date": _iso(person.birth_date),
+        "gender": person.gender,
+        "relationship": person.relationship,
+        "birth_sequence": person.birth_sequence,
+        "postal_code": person.postal_code,
+        "sponsor_id": person.sponsor_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One review item as the desk shows it. `time_left` is negative when overdue."""
+
+    id: int
+    queue: str
+    reason: str
+    explanation: str
+    sponsor_id: str
+    status: str
+    assignee: str | None
+    received_at: dt.datetime
+    due_at: dt.datetime | None
+    time_left: dt.timedelta | None
+    resolution: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+    suggested_member_id: str | None
+    transaction: dict[str, Any]
+    candidates: tuple[dict[str, Any], ...]
+
+    @property
+    def overdue(self) -> bool:
+        return self.status in OPEN_STATUSES and self.time_left is not None and (
+            self.time_left.total_seconds() < 0
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The `review list --json` object."""
+        return {
+            "id": self.id,
+            "queue": self.queue,
+            "reason": self.reason,
+            "explanation": self.explanation,
+            "sponsor_id": self.sponsor_id,
+            "status": self.status,
+            "assignee": self.assignee,
+            "received_at": _iso(self.received_at),
+            "due_at": _iso(self.due_at),
+            "time_left_seconds": (
+                int(self.time_left.total_seconds()) if self.time_left is not None else None
+            ),
+            "overdue": self.overdue,
+            "resolution": self.resolution,
+            "resolved_by": self.resolved_by,
+            "resolved_at": _iso(self.resolved_at),
+            "suggested_member_id": self.suggested_member_id,
+            "transaction": self.transaction,
+            "candidates": list(self.candidates),
+        }
+
+
+def _candidates(text: str) -> list[dict[str, Any]]:
+    items = json.loads(text or "[]")
+    return sorted(items, key=lambda c: -float(c.get("score") or 0.0))
+
+
+def _view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
+    tx = MemberTransaction.model_validate_json(row.transaction)
+    due = _utc(row.due_at)
+    received = _utc(row.received_at)
+    assert received is not None
+    return ItemView(
+        id=int(row.id),
+        queue=row.queue,
+        reason=row.reason,
+        explanation=row.explanation or "",
+        sponsor_id=row.sponsor_id or "",
+        status=row.status,
+        assignee=row.assignee,
+        received_at=received,
+        due_at=due,
+        time_left=(due - now) if due is not None else None,
+        resolution=row.resolution,
+        resolved_by=row.resolved_by,
+        resolved_at=_utc(row.resolved_at),
+        suggested_member_id=row.suggested_member_id,
+        transaction=transaction_view(tx, show_phi=show_phi),
+        candidates=tuple(_candidates(row.candidates)),
+    )
+
+
+def _sort_key(v: ItemView) -> tuple[bool, dt.datetime, int]:
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return (v.due_at is None, v.due_at or far, v.id)
+
+
+def _check_phi(eng: Engine, actor: Actor, action: str, show_phi: bool) -> None:
+    if show_phi and not actor.show_phi:
+        raise refuse(eng, actor.user_id, action, "the user does not hold the show_phi privilege")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def list_items(
+    target: str | Engine,
+    actor: Actor,
+    *,
+    queue: str | None = None,
+    overdue_only: bool = False,
+    show_phi: bool = False,
+    now: dt.datetime | None = None,
+) -> list[ItemView]:
+    """Open and assigned items (optionally one queue, or only overdue), earliest due first.
+
+    Audited as 'review.list' (with the ids shown when `show_phi`).
+    """
+    eng = _engine(target)
+    require(eng, actor, "review.read")
+    _check_phi(eng, actor, "review.list", show_phi)
+    if queue is not None and queue not in QUEUES:
+        raise LedgerError(f"unknown queue '{queue}' (queues: {', '.join(QUEUES)})")
+    now = _utc(now) or utcnow()
+    ri = t.review_items
+    q = sa.select(ri).where(ri.c.status.in_(OPEN_STATUSES))
+    if queue is not None:
+        q = q.where(ri.c.queue == queue)
+    if overdue_only:
+        q = q.where(ri.c.due_at < now)
+    with eng.begin() as conn:
+        views = sorted((_view(r, now, show_phi) for r in conn.execute(q)), key=_sort_key)
+        details: dict[str, Any] = {
+            "queue": queue, "overdue_only": overdue_only, "count": len(views),
+            "show_phi": show_phi,
+        }  # fmt: skip
+        if show_phi:
+            details["items"] = [v.id for v in views]
+        auth.audit(conn, actor.user_id, "review.list", details=details)
+    return views
+
+
+def _load(conn: Connection, item_id: int, *, lock: bool = False) -> Any:
+    q = sa.select(t.review_items).where(t.review_items.c.id == item_id)
+    row = conn.execute(q.with_for_update() if lock else q).first()
+    if row is None:
+        raise LedgerError(f"review item {item_id} not found")
+    return row
+
+
+def show_item(
+    target: str | Engine,
+    actor: Actor,
+    item_id: int,
+    *,
+    show_phi: bool = False,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """One item with its candidates' current values beside their comparisons.
+
+    Audited as 'review.show'; with `show_phi` also as 'review.show_phi'.
+    """
+    eng = _engine(target)
+    require(eng, actor, "review.read", str(item_id))
+    _check_phi(eng, actor, "review.show", show_phi)
+    now = _utc(now) or utcnow()
+    with eng.begin() as conn:
+        row = _load(conn, item_id)
+        view = _view(row, now, show_phi)
+        people = {
+            p.member_id: p
+            for p in load_people(conn, [c["member_id"] for c in view.candidates])
+        }
+        out = view.to_json()
+        out["candidates"] = [
+            {**c, "person": person_view(people[c["member_id"]], show_phi=show_phi)}
+            if c["member_id"] in people else c
+            for c in view.candidates
+        ]  # fmt: skip
+        auth.audit(conn, actor.user_id, "review.show", target=str(item_id),
+                   details={"show_phi": show_phi})  # fmt: skip
+        if show_phi:
+            auth.audit(conn, actor.user_id, "review.show_phi", target=str(item_id))
+    return out
+
+
+# ---------------------------------------------------------------- assigning
+
+
+def _may_work(conn: Connection, user_id: str) -> bool:
+    active = conn.execute(
+        sa.select(t.users.c.active).where(t.users.c.user_id == user_id)
+    ).scalar()
+    if not active:
+        return False
+    return auth.has_role(conn, user_id, "reviewer") or auth.has_role(conn, user_id, "supervisor")
+
+
+def assign(target: str | Engine, actor: Actor, item_id: int, assignee: str) -> ItemView:
+    """Give item `item_id` to `assignee` (an active reviewer or supervisor).
+
+    Reviewers may only take an unassigned item (or one already theirs) for
+    themselves; supervisors assign and reassign freely. Audited as 'review.assign'.
+    """
+    eng = _engine(target)
+    require(eng, actor, "review.assign", str(item_id))
+    try:
+        with eng.begin() as conn:
+            row = _load(conn, item_id, lock=True)
+            previous = row.assignee
+            own = assignee == actor.user_id and previous in (None, actor.user_id)
+            if not own and not actor.may("review.reassign"):
+                raise _Refusal("reviewers may only take unassigned items for themselves")
+            if row.status == "resolved":
+                raise LedgerError(f"review item {item_id} is already resolved")
+            if not _may_work(conn, assignee):
+                raise LedgerError(
+                    f"review item {item_id}: '{assignee}' is not an active reviewer or supervisor"
+                )
+            conn.execute(
+                t.review_items.update()
+                .where(t.review_items.c.id == item_id)
+                .values(assignee=assignee, status="assigned")
+            )
+            auth.audit(conn, actor.user_id, "review.assign", target=str(item_id),
+                       details={"assignee": assignee, "previous": previous})  # fmt: skip
+            row = _load(conn, item_id)
+    except _Refusal as exc:
+        raise refuse(eng, actor.user_id, "review.assign", str(exc), str(item_id)) from None
+    return _view(row, utcnow(), False)
+
+
+# ---------------------------------------------------------------- resolving
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """What happened to one dependent held with a resolved subscriber."""
+
+    item_id: int
+    status: str
+    """The apply status (new/applied/noop/review/referred/rejected/refused/held)."""
+    member_id: str | None = None
+    new_item_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The outcome of `resolve`: the item's resolution and what the ledger did."""
+
+    item_id: int
+    resolution: str
+    """'matched', 'new_member' or 'rejected'."""
+    status: str
+    member_id: str | None
+    entries: tuple[int, ...]
+    released: tuple[Released, ...] = ()
+    still_held: tuple[int, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.item_id,
+            "resolution": self.resolution,
+            "status": self.status,
+            "member_id": self.member_id,
+            "entries": list(self.entries),
+            "released": [
+                {"id": r.item_id, "status": r.status, "member_id": r.member_id,
+                 "new_item": r.new_item_id}
+                for r in self.released
+            ],  # fmt: skip
+            "still_held": list(self.still_held),
+            "notes": list(self.notes),
+        }
+
+
+def group_policy(conn: Connection, sponsor_id: str) -> GroupPolicy:
+    """The sponsor's COBRA administration and representative (unknown when not configured)."""
+    row = conn.execute(sa.select(t.groups).where(t.groups.c.sponsor_id == sponsor_id)).first()
+    if row is None:
+        return GroupPolicy(sponsor_id)
+    try:
+        cobra = CobraAdministration(row.cobra_administration)
+    except ValueError:
+        cobra = CobraAdministration.UNKNOWN
+    return GroupPolicy(sponsor_id, cobra, row.representative)
+
+
+def ledger_settings(conn: Connection, header: TransactionSetHeader) -> LedgerSettings:
+    """LedgerSettings for the sender of `header` (the partner row overrides the defaults)."""
+    base = LedgerSettings()
+    ln = header.lineage
+    p = t.partners
+    row = conn.execute(
+        sa.select(p).where(
+            p.c.sender_qualifier == ln.sender_qualifier.strip(),
+            p.c.sender_id == ln.sender_id.strip(),
+        )
+    ).first()
+    if row is None:
+        return base
+    return LedgerSettings(
+        retro_days=row.retro_days if row.retro_days is not None else base.retro_days,
+        future_days=row.future_days if row.future_days is not None else base.future_days,
+        review_sla_hours=base.review_sla_hours,
+        termination_date_rule=row.termination_date_rule or base.termination_date_rule,
+    )
+
+
+def _decision(
+    row: Any, tx: MemberTransaction, actor: Actor, *,
+    match: str | None, new_member: bool, reject_reason: str | None,
+) -> tuple[Decision, str]:  # fmt: skip
+    from matching.route import is_termination
+
+    scores = {c["member_id"]: c.get("score") for c in _candidates(row.candidates)}
+    common = {"transaction": tx, "decided_by": actor.user_id, "notes": (f"review item {row.id}",)}
+    if match is not None:
+        known = "a listed candidate" if match in scores else "a member not among the candidates"
+        return Decision(
+            outcome=Outcome.APPLY, member_id=match, score=scores.get(match),
+            explanation=f"resolved by a reviewer: matched to {known}", **common,  # type: ignore[arg-type]
+        ), "matched"  # fmt: skip
+    if new_member:
+        if is_termination(tx):
+            raise LedgerError(f"review item {row.id}: a termination cannot create a new member")
+        return Decision(
+            outcome=Outcome.NEW_MEMBER, explanation="resolved by a reviewer: a new member",
+            **common,  # type: ignore[arg-type]
+        ), "new_member"  # fmt: skip
+    if not reject_reason or not reject_reason.strip():
+        raise LedgerError("a rejection needs a reason")
+    return Decision(
+        outcome=Outcome.REJECT, reason=Reason.REJECTED_BY_REVIEWER,
+        explanation="rejected by a reviewer", **common,  # type: ignore[arg-type]
+    ), "rejected"  # fmt: skip
+
+
+def resolve(
+    target: str | Engine,
+    actor: Actor,
+    item_id: int,
+    *,
+    match: str | None = None,
+    new_member: bool = False,
+    reject_reason: str | None = None,
+) -> Resolution:
+    """Resolve item `item_id` with exactly one of: `match` (a member id), `new_member`, or a
+    rejection with `reject_reason`; apply it, release held family members, all atomically.
+
+    Reviewers resolve unassigned items and their own; supervisors also others'
+    (an override, audited as such). A ledger refusal (e.g. an end date before
+    the begin date) raises LedgerError and changes nothing. `reject_reason` is
+    the reviewer's text for the sender report; it goes to the audit record, so
+    it must not contain PHI. Audited as 'review.resolve' and 'review.release'.
+    """
+    chosen = sum([match is not None, new_member, reject_reason is not None])
+    if chosen != 1:
+        raise ValueError("give exactly one of match, new_member, reject_reason")
+    eng = _engine(target)
+    require(eng, actor, "review.resolve", str(item_id))
+    try:
+        return _resolve(eng, actor, item_id, match, new_member, reject_reason)
+    except _Refusal as exc:
+        raise refuse(eng, actor.user_id, "review.resolve", str(exc), str(item_id)) from None
+
+
+def _resolve(
+    eng: Engine, actor: Actor, item_id: int,
+    match: str | None, new_member: bool, reject_reason: str | None,
+) -> Resolution:  # fmt: skip
+    override = False
+    with eng.begin() as conn:
+        row = _load(conn, item_id, lock=True)
+        if row.assignee not in (None, actor.user_id):
+            if not actor.may("review.override"):
+                raise _Refusal("the item is assigned to another user")
+            override = True
+        if row.status == "resolved":
+            raise LedgerError(f"review item {item_id} is already resolved")
+        tx = MemberTransaction.model_validate_json(row.transaction)
+        header = TransactionSetHeader.model_validate_json(row.header)
+        decision, resolution = _decision(
+            row, tx, actor, match=match, new_member=new_member, reject_reason=reject_reason
+        )
+        received = _utc(row.received_at)
+        assert received is not None
+        settings = ledger_settings(conn, header)
+        uow = UnitOfWork(conn)
+        applied = apply_in(uow, header, decision, received_at=received, settings=settings,
+                           transaction_set_id=row.transaction_set_id)  # fmt: skip
+        if applied.status == "refused":
+            why = "; ".join(applied.notes) or "refused"
+            raise LedgerError(f"review item {item_id}: the ledger refused the resolution: {why}")
+        now = utcnow()
+        conn.execute(
+            t.review_items.update().where(t.review_items.c.id == item_id).values(
+                status="resolved", resolution=resolution, resolved_by=actor.user_id,
+                resolved_at=now, assignee=row.assignee or actor.user_id,
+            )
+        )  # fmt: skip
+        released: list[Released] = []
+        still: list[int] = []
+        if tx.subscriber:
+            released, still = _release(
+                conn, uow, actor, row, header, applied, settings,
+                release=resolution != "rejected",
+            )  # fmt: skip
+        uow.finish()
+        details: dict[str, Any] = {
+            "resolution": resolution, "status": applied.status, "member_id": applied.member_id,
+            "entries": list(applied.entries), "override": override,
+            "released": [r.item_id for r in released], "still_held": still,
+        }  # fmt: skip
+        if reject_reason is not None:
+            details["reason"] = reject_reason.strip()[:MAX_REJECT_REASON]
+        auth.audit(conn, actor.user_id, "review.resolve", target=str(item_id), details=details)
+    return Resolution(
+        item_id=item_id, resolution=resolution, status=applied.status,
+        member_id=applied.member_id, entries=applied.entries, released=tuple(released),
+        still_held=tuple(still), notes=applied.notes,
+    )  # fmt: skip
+
+
+def _release(
+    conn: Connection, uow: UnitOfWork, actor: Actor, row: Any, header: TransactionSetHeader,
+    applied: Applied, settings: LedgerSettings, *, release: bool,
+) -> tuple[list[Released], list[int]]:  # fmt: skip
+    """Route again, and apply, each dependent held with the subscriber of item `row`."""
+    from matching.route import decide_family
+
+    ri = t.review_items
+    held = list(
+        conn.execute(
+            sa.select(ri)
+            .where(
+                ri.c.family_key == row.family_key,
+                ri.c.reason == Reason.FAMILY_HELD.value,
+                ri.c.status.in_(OPEN_STATUSES),
+                ri.c.id != row.id,
+            )
+            .order_by(ri.c.id)
+            .with_for_update()
+        )
+    )
+    if not release:
+        return [], [int(h.id) for h in held]
+    group = group_policy(conn, row.sponsor_id or "")
+    out: list[Released] = []
+    still: list[int] = []
+    for h in held:
+        tx = MemberTransaction.model_validate_json(h.transaction)
+        received = _utc(h.received_at)
+        assert received is not None
+        (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received)
+        res = apply_in(uow, header, decision, received_at=received, settings=settings,
+                       subscriber_member_id=applied.member_id,
+                       transaction_set_id=h.transaction_set_id)  # fmt: skip
+        if res.status == "refused":
+            still.append(int(h.id))
+            auth.audit(conn, actor.user_id, "review.release", target=str(h.id),
+                       details={"from_item": int(row.id), "status": "refused"})  # fmt: skip
+            continue
+        requeued = res.review_item_id is not None
+        conn.execute(
+            ri.update().where(ri.c.id == h.id).values(
+                status="resolved", resolution="rerouted" if requeued else "released",
+                resolved_by=actor.user_id, resolved_at=utcnow(),
+            )
+        )  # fmt: skip
+        out.append(Released(int(h.id), res.status, res.member_id, res.review_item_id))
+        auth.audit(conn, actor.user_id, "review.release", target=str(h.id),
+                   details={"from_item": int(row.id), "status": res.status,
+                            "member_id": res.member_id, "new_item": res.review_item_id})  # fmt: skip
+    return out, still
+
+
+# ---------------------------------------------------------------- SLA
+
+
+@dataclass(frozen=True, slots=True)
+class SlaReport:
+    """Open items by queue and age since receipt, and every breach."""
+
+    now: dt.datetime
+    by_age: dict[str, dict[str, int]]
+    open: int
+    overdue: int
+    breaches: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "now": _iso(self.now),
+            "open": self.open,
+            "overdue": self.overdue,
+            "by_age": self.by_age,
+            "breaches": list(self.breaches),
+        }
+
+
+def _bucket(age: dt.timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return next(label for label, bound in AGE_BUCKETS if hours < bound)
+
+
+def sla_report(target: str | Engine, actor: Actor, *, now: dt.datetime | None = None) -> SlaReport:
+    """Counts of open items by queue and age; breaches = open past due or resolved after due.
+
+    Breaches are listed most late first. Audited as 'review.sla'.
+    """
+    eng = _engine(target)
+    require(eng, actor, "review.read")
+    now = _utc(now) or utcnow()
+    ri = t.review_items
+    cols = (ri.c.id, ri.c.queue, ri.c.reason, ri.c.status, ri.c.assignee, ri.c.received_at,
+            ri.c.due_at, ri.c.resolved_at)  # fmt: skip
+    by_age = {q: {label: 0 for label, _ in AGE_BUCKETS} for q in QUEUES}
+    breaches: list[dict[str, Any]] = []
+    open_count = overdue = 0
+    with eng.begin() as conn:
+        for r in conn.execute(sa.select(*cols).order_by(ri.c.id)):
+            received, due, done = _utc(r.received_at), _utc(r.due_at), _utc(r.resolved_at)
+            assert received is not None
+            is_open = r.status in OPEN_STATUSES
+            if is_open:
+                open_count += 1
+                by_age.setdefault(r.queue, {label: 0 for label, _ in AGE_BUCKETS})
+                by_age[r.queue][_bucket(now - received)] += 1
+            if due is None:
+                continue
+            late_at = now if is_open else done
+            if late_at is None or late_at <= due:
+                continue
+            overdue += int(is_open)
+            breaches.append({
+                "id": int(r.id), "queue": r.queue, "reason": r.reason, "status": r.status,
+                "assignee": r.assignee, "due_at": _iso(due), "resolved_at": _iso(done),
+                "late_by_seconds": int((late_at - due).total_seconds()),
+            })  # fmt: skip
+        breaches.sort(key=lambda b: -b["late_by_seconds"])
+        auth.audit(conn, actor.user_id, "review.sla",
+                   details={"open": open_count, "breaches": len(breaches)})  # fmt: skip
+    return SlaReport(now, by_age, open_count, overdue, tuple(breaches))
+
+
+__all__ = [
+    "ItemView",
+    "NotPermitted",
+    "Released",
+    "Resolution",
+    "SlaReport",
+    "assign",
+    "group_policy",
+    "ledger_settings",
+    "list_items",
+    "mask_ssn",
+    "person_view",
+    "resolve",
+    "show_item",
+    "sla_report",
+    "transaction_view",
+]

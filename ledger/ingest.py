@@ -1,0 +1,417 @@
+"""The pipeline edi -> decide -> ledger, one database transaction per transaction set.
+
+`ingest_file` reads a file with `edi.reader.read`, groups member transactions
+into families (a subscriber and the dependents after it with the same
+REF*0F), asks `decide` (matching.route.decide_family by default) for one
+decision per member, and applies them through `ledger.apply.apply_in`.
+
+Exactly once: an interchange is keyed by sender qualifier + id, receiver
+qualifier + id and ISA13, and remembers the file's SHA-256. The same key with
+the same bytes is a duplicate (TA1 note 025; nothing changes); the same key
+with other bytes is refused. The interchange row is written before its sets,
+but only a transaction_sets row (written first inside the set's own
+transaction) marks a set as done, so a run killed between sets resumes where
+it stopped. A set the reader rejects is rolled back and only reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from edi.codes import BgnPurpose
+from edi.records import (
+    Event,
+    InterchangeEnd,
+    InterchangeStart,
+    MemberTransaction,
+    SetEnd,
+    SetStart,
+    SetStatus,
+    TransactionSetHeader,
+)
+from ledger import schema as t
+from ledger.apply import Applied, LedgerSettings, apply_in
+from ledger.auth import audit
+from ledger.db import LedgerError, crash_point, engine, utcnow
+from ledger.store import UnitOfWork
+from matching.decisions import CobraAdministration, Decision, GroupPolicy
+
+Decider = Callable[..., list[Decision]]
+"""decide(header, family, *, candidates, group, received_at) -> one Decision per member."""
+
+_STATUS_TO_COUNT = {
+    "new": "new",
+    "applied": "applied",
+    "noop": "applied",
+    "held": "review",
+    "review": "review",
+    "referred": "referred",
+    "rejected": "rejected",
+    "refused": "rejected",
+}
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did; `to_json()` is the `enroll834 ingest --json` shape. No PHI."""
+
+    files: int = 0
+    transaction_sets: dict[str, int] = field(
+        default_factory=lambda: {"accepted": 0, "rejected": 0, "duplicate": 0}
+    )
+    members: dict[str, int] = field(
+        default_factory=lambda: {"applied": 0, "new": 0, "review": 0, "referred": 0, "rejected": 0}
+    )
+    notes: list[str] = field(default_factory=list)
+    ta1_notes: list[tuple[str, str]] = field(default_factory=list)
+    """(ISA13, TA105 note code) for interchanges that need a TA1 (e.g. '025' duplicate)."""
+
+    def merge(self, other: IngestSummary) -> None:
+        self.files += other.files
+        for k, v in other.transaction_sets.items():
+            self.transaction_sets[k] += v
+        for k, v in other.members.items():
+            self.members[k] += v
+        self.notes.extend(other.notes)
+        self.ta1_notes.extend(other.ta1_notes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "transaction_sets": dict(self.transaction_sets),
+            "members": dict(self.members),
+            "notes": list(self.notes),
+            "ta1_notes": [{"interchange": i, "note": n} for i, n in self.ta1_notes],
+        }
+
+
+def _default_decider() -> Decider:
+    try:
+        from matching.route import decide_family
+    except ImportError as exc:  # pragma: no cover - depends on the matching package
+        raise LedgerError("matching.route.decide_family is not available") from exc
+    return decide_family
+
+
+def _engine(target: str | Engine) -> Engine:
+    return target if isinstance(target, Engine) else engine(target)
+
+
+def ingest_file(
+    target: str | Engine,
+    path: str | Path,
+    *,
+    decide: Decider | None = None,
+    received_at: dt.datetime | None = None,
+    actor: str = "system",
+    settings: LedgerSettings | None = None,
+    validator: Any = None,
+) -> IngestSummary:
+    """Read `path` and record it in the ledger at `target` (a URL or an Engine)."""
+    from edi.reader import read
+
+    p = Path(path)
+    data = p.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    events = read(data, p.name, validator=validator, file_sha256=sha)
+    return ingest_events(
+        target, events, source=p.name, file_sha256=sha, decide=decide,
+        received_at=received_at, actor=actor, settings=settings,
+    )  # fmt: skip
+
+
+def ingest_events(
+    target: str | Engine,
+    events: Iterable[Event],
+    *,
+    source: str,
+    file_sha256: str,
+    decide: Decider | None = None,
+    received_at: dt.datetime | None = None,
+    actor: str = "system",
+    settings: LedgerSettings | None = None,
+) -> IngestSummary:
+    """Record a stream of edi events (what `edi.reader.read` yields) in the ledger."""
+    run = _Run(
+        _engine(target), source, file_sha256, decide or _default_decider(),
+        received_at or utcnow(), actor, settings or LedgerSettings(),
+    )  # fmt: skip
+    try:
+        for ev in events:
+            run.feed(ev)
+    finally:
+        run.close()
+    run.summary.files = 1
+    return run.summary
+
+
+@dataclass
+class _Set:
+    conn: Connection
+    trans: Any
+    uow: UnitOfWork
+    header: TransactionSetHeader
+    set_id: int
+    group: GroupPolicy
+    settings: LedgerSettings
+    counts: dict[str, int] = field(default_factory=dict)
+    family: list[MemberTransaction] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class _Run:
+    """State of one ingest: the current interchange mode and the open transaction set."""
+
+    def __init__(
+        self, eng: Engine, source: str, sha: str, decide: Decider,
+        received_at: dt.datetime, actor: str, settings: LedgerSettings,
+    ) -> None:  # fmt: skip
+        self.eng, self.source, self.sha, self.decide = eng, source, sha, decide
+        self.received_at, self.actor, self.settings = received_at, actor, settings
+        self.summary = IngestSummary()
+        self.mode = "none"
+        self.interchange_id: int | None = None
+        self.isa13 = ""
+        self.open: _Set | None = None
+
+    # ---------------------------------------------------------------- events
+
+    def feed(self, ev: Event) -> None:
+        if isinstance(ev, MemberTransaction):
+            self._member(ev)
+        elif isinstance(ev, SetStart):
+            self._set_start(ev.header)
+        elif isinstance(ev, SetEnd):
+            self._set_end(ev)
+        elif isinstance(ev, InterchangeStart):
+            self._interchange_start(ev)
+        elif isinstance(ev, InterchangeEnd):
+            self._interchange_end()
+
+    def close(self) -> None:
+        """Roll back a set left open (truncated input or an error)."""
+        if self.open is not None:
+            self.open.trans.rollback()
+            self.open.conn.close()
+            self.open = None
+
+    # ---------------------------------------------------------------- interchange
+
+    def _interchange_start(self, ev: InterchangeStart) -> None:
+        h = ev.header
+        self.isa13 = h.control_number
+        ic = t.interchanges
+        key = {
+            "sender_qualifier": h.sender_qualifier.strip(),
+            "sender_id": h.sender_id.strip(),
+            "receiver_qualifier": h.receiver_qualifier.strip(),
+            "receiver_id": h.receiver_id.strip(),
+            "control_number": h.control_number.strip(),
+        }
+        where = sa.and_(*[ic.c[k] == v for k, v in key.items()])
+        with self.eng.begin() as conn:
+            row = conn.execute(sa.select(ic).where(where)).first()
+            if row is None:
+                self.interchange_id = conn.execute(
+                    ic.insert().values(
+                        **key, file_sha256=self.sha, source=self.source, first_seen_at=utcnow()
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+                self.mode = "process"
+        if row is None:
+            crash_point()
+            return
+        self.interchange_id = row.id
+        where_txt = f"interchange {key['control_number']} from sender {key['sender_id']}"
+        if row.file_sha256 != self.sha:
+            self.mode = "refused"
+            self.summary.notes.append(f"{where_txt}: already received with other content; refused")
+            self.summary.ta1_notes.append((self.isa13, "025"))
+        elif row.completed_at is not None:
+            self.mode = "duplicate"
+            self.summary.notes.append(f"{where_txt}: duplicate of an interchange already recorded")
+            self.summary.ta1_notes.append((self.isa13, "025"))
+        else:
+            self.mode = "process"
+            self.summary.notes.append(f"{where_txt}: resuming an interrupted run")
+
+    def _interchange_end(self) -> None:
+        if self.mode == "process" and self.interchange_id is not None:
+            with self.eng.begin() as conn:
+                conn.execute(
+                    t.interchanges.update()
+                    .where(t.interchanges.c.id == self.interchange_id)
+                    .where(t.interchanges.c.completed_at.is_(None))
+                    .values(completed_at=utcnow())
+                )
+            crash_point()
+        self.mode = "none"
+
+    # ---------------------------------------------------------------- transaction set
+
+    def _set_start(self, header: TransactionSetHeader) -> None:
+        self.close()
+        ln = header.lineage
+        if self.mode == "duplicate":
+            self.summary.transaction_sets["duplicate"] += 1
+            return
+        if self.mode != "process" or self.interchange_id is None:
+            self.summary.transaction_sets["rejected"] += 1
+            return
+        conn = self.eng.connect()
+        trans = conn.begin()
+        try:
+            uow = UnitOfWork(conn)
+            ts = t.transaction_sets
+            done = conn.execute(
+                sa.select(ts.c.id).where(
+                    ts.c.interchange_id == self.interchange_id,
+                    ts.c.group_control == ln.group_control,
+                    ts.c.set_control == ln.set_control,
+                )
+            ).first()
+            if done is not None:
+                trans.rollback()
+                conn.close()
+                self.summary.transaction_sets["duplicate"] += 1
+                return
+            set_id = conn.execute(
+                ts.insert().values(
+                    interchange_id=self.interchange_id,
+                    group_control=ln.group_control,
+                    set_control=ln.set_control,
+                    status="in_progress",
+                    purpose=header.purpose.value if header.purpose else "",
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        except sa.exc.IntegrityError:
+            trans.rollback()
+            conn.close()
+            self.summary.transaction_sets["duplicate"] += 1
+            return
+        except BaseException:
+            trans.rollback()
+            conn.close()
+            raise
+        crash_point()
+        group, settings = self._policy(conn, header)
+        self.open = _Set(conn, trans, uow, header, int(set_id), group, settings)
+        if header.purpose is BgnPurpose.RESUBMISSION:
+            self.open.notes.append(
+                f"transaction set {ln.set_control}: BGN01=15 (resubmission) processed as new data"
+            )
+
+    def _policy(
+        self, conn: Connection, header: TransactionSetHeader
+    ) -> tuple[GroupPolicy, LedgerSettings]:
+        sponsor = header.sponsor.id if header.sponsor else ""
+        row = conn.execute(sa.select(t.groups).where(t.groups.c.sponsor_id == sponsor)).first()
+        try:
+            cobra = (
+                CobraAdministration(row.cobra_administration)
+                if row
+                else CobraAdministration.UNKNOWN
+            )
+        except ValueError:
+            cobra = CobraAdministration.UNKNOWN
+        group = GroupPolicy(sponsor, cobra, row.representative if row else None)
+        ln = header.lineage
+        p = t.partners
+        prow = conn.execute(
+            sa.select(p).where(p.c.sender_qualifier == ln.sender_qualifier.strip(),
+                               p.c.sender_id == ln.sender_id.strip())
+        ).first()  # fmt: skip
+        s = self.settings
+        if prow is not None:
+            s = LedgerSettings(
+                retro_days=prow.retro_days if prow.retro_days is not None else s.retro_days,
+                future_days=prow.future_days if prow.future_days is not None else s.future_days,
+                review_sla_hours=s.review_sla_hours,
+                termination_date_rule=prow.termination_date_rule or s.termination_date_rule,
+            )
+        return group, s
+
+    def _member(self, tx: MemberTransaction) -> None:
+        st = self.open
+        if st is None:
+            return
+        if tx.rejected:
+            st.counts["rejected"] = st.counts.get("rejected", 0) + 1
+            return
+        if st.family and (tx.subscriber or tx.subscriber_number != st.family[0].subscriber_number):
+            self._family(st)
+        st.family.append(tx)
+
+    def _family(self, st: _Set) -> None:
+        family, st.family = st.family, []
+        if not family:
+            return
+        decisions = self.decide(
+            st.header, family, candidates=st.uow, group=st.group, received_at=self.received_at
+        )
+        subscriber_mid: str | None = None
+        for decision in decisions:
+            res: Applied = apply_in(
+                st.uow, st.header, decision, received_at=self.received_at, settings=st.settings,
+                subscriber_member_id=subscriber_mid, transaction_set_id=st.set_id,
+            )  # fmt: skip
+            if decision.transaction.subscriber and res.member_id:
+                subscriber_mid = res.member_id
+            key = _STATUS_TO_COUNT[res.status]
+            st.counts[key] = st.counts.get(key, 0) + 1
+            ordinal = decision.transaction.lineage.member_ordinal
+            st.notes.extend(
+                f"set {st.header.lineage.set_control} member {ordinal}: {n}" for n in res.notes
+            )
+        crash_point()
+
+    def _set_end(self, ev: SetEnd) -> None:
+        st = self.open
+        if st is None:
+            return
+        try:
+            if ev.status is SetStatus.REJECTED:
+                self.close()
+                self.summary.transaction_sets["rejected"] += 1
+                self.summary.notes.append(
+                    f"transaction set {ev.lineage.set_control}: rejected; nothing recorded"
+                )
+                return
+            self._family(st)
+            ln = st.header.lineage
+            st.conn.execute(
+                t.transaction_sets.update().where(t.transaction_sets.c.id == st.set_id)
+                .values(status=ev.status.value, members=ev.members, applied_at=utcnow())
+            )  # fmt: skip
+            st.uow.finish()
+            audit(
+                st.conn, self.actor, "ingest.transaction_set",
+                target=f"{ln.sender_id}/{ln.interchange_control}/{ln.group_control}/{ln.set_control}",
+                details={"status": ev.status.value, "members": st.counts, "entries": st.uow.entries_written},
+            )  # fmt: skip
+            crash_point()
+            st.trans.commit()
+        except BaseException:
+            self.close()
+            raise
+        st.conn.close()
+        self.open = None
+        crash_point()
+        self.summary.transaction_sets["accepted"] += 1
+        for k, v in st.counts.items():
+            self.summary.members[k] += v
+        self.summary.notes.extend(st.notes)
+
+
+def summary_json(summary: IngestSummary) -> str:
+    """The summary as one line of JSON."""
+    return json.dumps(summary.to_json(), sort_keys=True)

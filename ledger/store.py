@@ -1,0 +1,316 @@
+"""The write side of the ledger: one unit of work = one database transaction.
+
+A `UnitOfWork` holds the entries hash-chain head (row-locked on PostgreSQL;
+SQLite transactions are `BEGIN IMMEDIATE`), hands out member, coverage and
+demographics ids from counters, buffers inserts and writes them with
+executemany in batches. Everything it writes becomes visible at commit or not
+at all. It only ever INSERTs into the append-only tables.
+
+It is also the `CandidateSource` matching reads through: people created
+earlier in the same unit of work are found too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from edi.records import Lineage
+from ledger import schema as t
+from ledger.db import crash_point
+from matching.decisions import BlockingKey, KnownPerson
+
+FLUSH_ROWS = 20000
+"""Buffered rows that trigger a batch write."""
+MAX_CANDIDATES = 200
+
+_INSERT_ORDER = (
+    t.members,
+    t.member_identifiers,
+    t.demographics_versions,
+    t.blocking_keys,
+    t.coverage_versions,
+    t.supersessions,
+    t.entries,
+    t.review_items,
+)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted-key, compact JSON; dates and datetimes as ISO strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return ts_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    return str(value)
+
+
+def ts_text(value: dt.datetime) -> str:
+    """A timestamp as UTC ISO text with microseconds (naive values are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+HASHED_FIELDS = (
+    "seq", "member_id", "kind", "before", "after", "valid_from", "valid_to", "recorded_at",
+    "file_sha256", "sender_qualifier", "sender_id", "interchange_control", "group_control",
+    "set_control", "first_position", "last_position", "member_ordinal", "decided_by", "score",
+    "notes", "prev_hash",
+)  # fmt: skip
+
+
+def chain_hash(row: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) -> str:
+    """sha256 over the canonical JSON of `fields` of `row` (prev_hash included)."""
+    content = {f: row.get(f) for f in fields}
+    for k, v in content.items():
+        if isinstance(v, dt.datetime):
+            content[k] = ts_text(v)
+        elif isinstance(v, dt.date):
+            content[k] = v.isoformat()
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def _person_keys(person: KnownPerson) -> list[BlockingKey]:
+    try:
+        from matching.blocking import person_keys
+    except ImportError:  # matching.blocking not written yet: identifiers only
+        keys: list[BlockingKey] = [("subscriber_number", s) for s in person.subscriber_numbers]
+        if person.ssn:
+            keys.append(("ssn", person.ssn))
+        return keys
+    return list(person_keys(person))
+
+
+class UnitOfWork:
+    """One open database transaction writing to the ledger (see module docstring)."""
+
+    def __init__(self, conn: Connection, recorded_at: dt.datetime | None = None) -> None:
+        self.conn = conn
+        self.recorded_at = recorded_at or dt.datetime.now(dt.UTC)
+        head = conn.execute(
+            sa.select(t.chain_heads.c.seq, t.chain_heads.c.hash)
+            .where(t.chain_heads.c.name == "entries")
+            .with_for_update()
+        ).one()
+        self.seq: int = head.seq
+        self.head_hash: str = head.hash
+        self._start_seq = self.seq
+        self._counters: dict[str, int] = {}
+        self._counters_start: dict[str, int] = {}
+        for row in conn.execute(sa.select(t.counters.c.name, t.counters.c.value)):
+            self._counters[row.name] = row.value
+            self._counters_start[row.name] = row.value
+        self._buf: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
+        self._buffered = 0
+        self._pending_people: dict[str, KnownPerson] = {}
+        self._pending_keys: dict[BlockingKey, list[str]] = defaultdict(list)
+        self.entries_written = 0
+
+    # ------------------------------------------------------------ ids and buffers
+
+    def next_id(self, name: str) -> int:
+        """The next value of counter `name` (starting at 1)."""
+        value = self._counters.get(name, 0) + 1
+        self._counters[name] = value
+        return value
+
+    def new_member_id(self) -> str:
+        return f"M{self.next_id('member'):09d}"
+
+    def add(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Buffer one insert; batches are written at FLUSH_ROWS and before any read."""
+        self._buf[table].append(row)
+        self._buffered += 1
+        if self._buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered row (executemany per table, in dependency order)."""
+        if not self._buffered:
+            return
+        for table in _INSERT_ORDER:
+            rows = self._buf.pop(table, None)
+            if rows:
+                self.conn.execute(table.insert(), rows)
+        self._buffered = 0
+        crash_point()
+
+    def entry(
+        self,
+        *,
+        member_id: str | None,
+        kind: str,
+        before: Any = None,
+        after: Any = None,
+        valid_from: dt.date | None = None,
+        valid_to: dt.date | None = None,
+        lineage: Lineage | None = None,
+        decided_by: str = "auto",
+        score: float | None = None,
+        notes: Sequence[str] = (),
+    ) -> int:
+        """Append one chained ledger entry; returns its seq."""
+        self.seq += 1
+        ln = lineage
+        row: dict[str, Any] = {
+            "seq": self.seq,
+            "member_id": member_id,
+            "kind": kind,
+            "before": None if before is None else canonical_json(before),
+            "after": None if after is None else canonical_json(after),
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "recorded_at": self.recorded_at,
+            "file_sha256": ln.file_sha256 if ln else None,
+            "sender_qualifier": ln.sender_qualifier if ln else None,
+            "sender_id": ln.sender_id if ln else None,
+            "interchange_control": ln.interchange_control if ln else None,
+            "group_control": ln.group_control if ln else None,
+            "set_control": ln.set_control if ln else None,
+            "first_position": ln.first_position if ln else None,
+            "last_position": ln.last_position if ln else None,
+            "member_ordinal": ln.member_ordinal if ln else None,
+            "decided_by": decided_by,
+            "score": score,
+            "notes": canonical_json(list(notes)) if notes else None,
+            "prev_hash": self.head_hash,
+        }
+        row["hash"] = chain_hash(row)
+        self.head_hash = row["hash"]
+        self.add(t.entries, row)
+        self.entries_written += 1
+        return self.seq
+
+    def finish(self) -> None:
+        """Flush and store the chain head and counters (the caller commits)."""
+        self.flush()
+        if self.seq != self._start_seq:
+            self.conn.execute(
+                t.chain_heads.update()
+                .where(t.chain_heads.c.name == "entries")
+                .values(seq=self.seq, hash=self.head_hash)
+            )
+        for name, value in self._counters.items():
+            if name not in self._counters_start:
+                self.conn.execute(t.counters.insert().values(name=name, value=value))
+            elif value != self._counters_start[name]:
+                self.conn.execute(
+                    t.counters.update().where(t.counters.c.name == name).values(value=value)
+                )
+        self._counters_start = dict(self._counters)
+        self._start_seq = self.seq
+
+    # ------------------------------------------------------------ people
+
+    def register_person(self, person: KnownPerson) -> None:
+        """Write `person`'s blocking keys and make it a candidate before the next flush."""
+        existing: set[BlockingKey] = set()
+        if person.member_id not in self._pending_people:
+            self.flush()
+            existing = {
+                (r.kind, r.value)
+                for r in self.conn.execute(
+                    sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
+                        t.blocking_keys.c.member_id == person.member_id
+                    )
+                )
+            }
+        for key in dict.fromkeys(_person_keys(person)):
+            if key in existing:
+                continue
+            self.add(
+                t.blocking_keys, {"kind": key[0], "value": key[1], "member_id": person.member_id}
+            )
+            self._pending_keys[key].append(person.member_id)
+        self._pending_people[person.member_id] = person
+
+    def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]:
+        """`CandidateSource`: everybody sharing any of `keys` (at most MAX_CANDIDATES)."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return []
+        ids: dict[str, None] = {}
+        for key in keys:
+            for mid in self._pending_keys.get(key, ()):
+                ids[mid] = None
+        bk = t.blocking_keys
+        cond = sa.or_(*[sa.and_(bk.c.kind == k, bk.c.value == v) for k, v in keys])
+        for (mid,) in self.conn.execute(
+            sa.select(bk.c.member_id).where(cond).distinct().limit(MAX_CANDIDATES)
+        ):
+            ids[mid] = None
+        pending = [self._pending_people[m] for m in ids if m in self._pending_people]
+        stored = [m for m in ids if m not in self._pending_people]
+        return pending + load_people(self.conn, stored)
+
+    def is_pending(self, member_id: str) -> bool:
+        return member_id in self._pending_people
+
+
+def load_people(conn: Connection, member_ids: Iterable[str]) -> list[KnownPerson]:
+    """KnownPerson (current values) for each stored member id, in the order given."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return []
+    m, d, i = t.members, t.demographics_versions, t.member_identifiers
+    latest = (
+        sa.select(sa.func.max(d.c.version_id))
+        .where(d.c.member_id.in_(ids))
+        .group_by(d.c.member_id)
+        .scalar_subquery()
+    )
+    demo = {r.member_id: r for r in conn.execute(sa.select(d).where(d.c.version_id.in_(latest)))}
+    idents: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in conn.execute(
+        sa.select(i.c.member_id, i.c.type, i.c.value).where(i.c.member_id.in_(ids))
+    ):
+        idents[r.member_id].append((r.type, r.value))
+    rows = {r.member_id: r for r in conn.execute(sa.select(m).where(m.c.member_id.in_(ids)))}
+    out: list[KnownPerson] = []
+    for mid in ids:
+        row = rows.get(mid)
+        if row is None:
+            continue
+        out.append(person_from(row, demo.get(mid), idents.get(mid, [])))
+    return out
+
+
+def person_from(member: Any, demo: Any, idents: Sequence[tuple[str, str]]) -> KnownPerson:
+    """Build a KnownPerson from a members row, a demographics row and (type, value) pairs."""
+
+    def ids_of(kind: str) -> list[str]:
+        return [v for k, v in idents if k == kind]
+
+    ssns = ids_of("ssn")
+    medicare = ids_of("medicare_id")
+    return KnownPerson(
+        member_id=member.member_id,
+        subscriber_numbers=tuple(ids_of("subscriber_number")),
+        ssn=ssns[-1] if ssns else "",
+        last=demo.last if demo else "",
+        first=demo.first if demo else "",
+        middle=demo.middle if demo else "",
+        birth_date=demo.birth_date if demo else None,
+        gender=demo.gender if demo else "",
+        relationship=member.relationship or "",
+        birth_sequence=member.birth_sequence,
+        address_line1=demo.address_line1 if demo else "",
+        postal_code=demo.postal_code if demo else "",
+        medicare_id=medicare[-1] if medicare else "",
+        other_ids=tuple((k[4:], v) for k, v in idents if k.startswith("ref:")),
+        sponsor_id=member.sponsor_id or "",
+    )

@@ -1,0 +1,371 @@
+"""Field comparisons, declared like splink's: each field has ordered levels with m/u probabilities.
+
+A `Comparison` names a field and lists its `Level`s from most to least
+similar. Comparing two people picks the first level whose test holds and
+yields a `FieldComparison` carrying the level name, its Fellegi–Sunter
+weight log2(m/u) and a fixed description ("surname: Jaro-Winkler ≥ 0.92").
+A field missing on either side (absent, or a placeholder) scores the
+'missing' level with weight 0: it neither helps nor hurts.
+
+m is P(level | same person), u is P(level | different people among the
+candidates blocking brings together); the values are stated in `COMPARISONS`
+and justified in matching/README.md. Descriptions never contain values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from matching.decisions import FieldComparison, KnownPerson
+from matching.normalize import (
+    compact_name,
+    name_roots,
+    normalize_address,
+    normalize_id,
+    normalize_ssn,
+    postal5,
+    relationship_group,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A person's fields normalised once for comparison ('' / None = missing)."""
+
+    ssn: str
+    last: str
+    first: str
+    first_roots: frozenset[str]
+    birth_date: dt.date | None
+    gender: str
+    relationship: str
+    birth_sequence: int | None
+    street: str
+    postal: str
+    subscriber_numbers: frozenset[str]
+    medicare_id: str
+
+
+def prepare(person: KnownPerson) -> Prepared:
+    """Normalise a person for comparison (placeholders become missing)."""
+    gender = person.gender.strip().upper()
+    return Prepared(
+        ssn=normalize_ssn(person.ssn),
+        last=compact_name(person.last),
+        first=compact_name(person.first),
+        first_roots=name_roots(person.first),
+        birth_date=person.birth_date,
+        gender=gender if gender in ("M", "F") else "",
+        relationship=relationship_group(person.relationship),
+        birth_sequence=person.birth_sequence or None,
+        street=normalize_address(person.address_line1),
+        postal=postal5(person.postal_code),
+        subscriber_numbers=frozenset(
+            n for n in (normalize_id(s) for s in person.subscriber_numbers) if n
+        ),
+        medicare_id=normalize_id(person.medicare_id),
+    )
+
+
+Test = Callable[[Prepared, Prepared], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One similarity level of a field: a test, m and u, and a value-free description."""
+
+    name: str
+    description: str
+    m: float
+    u: float
+    test: Test
+
+    @property
+    def weight(self) -> float:
+        """Fellegi–Sunter match weight log2(m/u), rounded to 0.01."""
+        return round(math.log2(self.m / self.u), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A field and its levels, most similar first; the last level should always hold."""
+
+    field: str
+    present: Test
+    levels: tuple[Level, ...]
+
+    def compare(self, a: Prepared, b: Prepared) -> FieldComparison:
+        """The first level that holds for (a, b), or 'missing' (weight 0)."""
+        if not self.present(a, b):
+            return FieldComparison(self.field, "missing", 0.0, f"{self.field}: missing on one side")
+        for level in self.levels:
+            if level.test(a, b):
+                return FieldComparison(self.field, level.name, level.weight, level.description)
+        raise AssertionError(f"comparison {self.field} has no catch-all level")
+
+
+def _always(a: Prepared, b: Prepared) -> bool:
+    return True
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """Equal length and one substitution or one adjacent transposition apart."""
+    return len(x) == len(y) and DamerauLevenshtein.distance(x, y) == 1
+
+
+def _jw(x: str, y: str) -> float:
+    return JaroWinkler.similarity(x, y)
+
+
+# ---------------------------------------------------------------- SSN
+
+
+def _ssn_exact(a: Prepared, b: Prepared) -> bool:
+    return a.ssn == b.ssn
+
+
+def _ssn_one_edit(a: Prepared, b: Prepared) -> bool:
+    return _one_edit(a.ssn, b.ssn)
+
+
+SSN = Comparison(
+    "ssn",
+    present=lambda a, b: bool(a.ssn and b.ssn),
+    levels=(
+        Level("exact", "ssn: identical", 0.95, 1e-5, _ssn_exact),
+        Level(
+            "one_edit",
+            "ssn: one digit differs or two adjacent digits transposed",
+            0.03,
+            1e-4,
+            _ssn_one_edit,
+        ),
+        Level("conflict", "ssn: different", 0.02, 0.9999, _always),
+    ),
+)
+
+# ---------------------------------------------------------------- birth date
+
+
+def _dob_exact(a: Prepared, b: Prepared) -> bool:
+    return a.birth_date == b.birth_date
+
+
+def _dob_swapped(a: Prepared, b: Prepared) -> bool:
+    x, y = a.birth_date, b.birth_date
+    assert x is not None and y is not None
+    return x.year == y.year and x.month == y.day and x.day == y.month
+
+
+def _dob_one_edit(a: Prepared, b: Prepared) -> bool:
+    x, y = a.birth_date, b.birth_date
+    assert x is not None and y is not None
+    return _one_edit(x.strftime("%Y%m%d"), y.strftime("%Y%m%d"))
+
+
+BIRTH_DATE = Comparison(
+    "birth_date",
+    present=lambda a, b: a.birth_date is not None and b.birth_date is not None,
+    levels=(
+        Level("exact", "birth date: identical", 0.94, 1e-3, _dob_exact),
+        Level(
+            "day_month_swapped", "birth date: day and month transposed", 0.01, 1e-4, _dob_swapped
+        ),
+        Level(
+            "one_edit",
+            "birth date: one digit differs or two adjacent digits transposed",
+            0.03,
+            8e-4,
+            _dob_one_edit,
+        ),
+        Level("conflict", "birth date: different", 0.02, 0.998, _always),
+    ),
+)
+
+# ---------------------------------------------------------------- names
+
+
+def _swapped(a: Prepared, b: Prepared) -> bool:
+    return bool(a.first and b.first) and a.last == b.first and a.first == b.last
+
+
+def _last_exact(a: Prepared, b: Prepared) -> bool:
+    return a.last == b.last
+
+
+def _last_part(a: Prepared, b: Prepared) -> bool:
+    """One surname is a whole part of the other (hyphenated or double surnames)."""
+    short, long_ = sorted((a.last, b.last), key=len)
+    return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
+
+
+def _last_jw(threshold: float) -> Test:
+    return lambda a, b: _jw(a.last, b.last) >= threshold
+
+
+SURNAME = Comparison(
+    "surname",
+    present=lambda a, b: bool(a.last and b.last),
+    levels=(
+        Level("exact", "surname: identical", 0.86, 0.02, _last_exact),
+        Level(
+            "swapped", "surname: equals the other given name (names swapped)", 0.01, 1e-4, _swapped
+        ),
+        Level(
+            "part", "surname: one is part of the other (double surname)", 0.02, 0.002, _last_part
+        ),
+        Level("jw_0.92", "surname: Jaro-Winkler ≥ 0.92", 0.06, 0.01, _last_jw(0.92)),
+        Level("jw_0.80", "surname: Jaro-Winkler ≥ 0.80", 0.01, 0.04, _last_jw(0.80)),
+        Level("conflict", "surname: different", 0.04, 0.928, _always),
+    ),
+)
+
+
+def _first_exact(a: Prepared, b: Prepared) -> bool:
+    return a.first == b.first
+
+
+def _first_nickname(a: Prepared, b: Prepared) -> bool:
+    return bool(a.first_roots & b.first_roots)
+
+
+def _first_jw(threshold: float) -> Test:
+    return lambda a, b: _jw(a.first, b.first) >= threshold
+
+
+def _first_initial(a: Prepared, b: Prepared) -> bool:
+    short = min(a.first, b.first, key=len)
+    return len(short) == 1 and a.first[0] == b.first[0]
+
+
+GIVEN_NAME = Comparison(
+    "given_name",
+    present=lambda a, b: bool(a.first and b.first),
+    levels=(
+        Level("exact", "given name: identical", 0.86, 0.01, _first_exact),
+        Level(
+            "swapped", "given name: equals the other surname (names swapped)", 0.01, 1e-4, _swapped
+        ),
+        Level("nickname", "given name: listed nickname of the other", 0.05, 0.003, _first_nickname),
+        Level("jw_0.92", "given name: Jaro-Winkler ≥ 0.92", 0.05, 0.01, _first_jw(0.92)),
+        Level("initial", "given name: only an initial, and it agrees", 0.01, 0.01, _first_initial),
+        Level("conflict", "given name: different", 0.03, 0.967, _always),
+    ),
+)
+
+# ---------------------------------------------------------------- other fields
+
+GENDER = Comparison(
+    "gender",
+    present=lambda a, b: bool(a.gender and b.gender),
+    levels=(
+        Level("agree", "gender: agrees", 0.98, 0.5, lambda a, b: a.gender == b.gender),
+        Level("conflict", "gender: differs", 0.02, 0.5, _always),
+    ),
+)
+
+RELATIONSHIP = Comparison(
+    "relationship",
+    present=lambda a, b: bool(a.relationship and b.relationship),
+    levels=(
+        Level(
+            "agree",
+            "relationship: same place in the family (self/spouse/dependent)",
+            0.97,
+            0.6,
+            lambda a, b: a.relationship == b.relationship,
+        ),
+        Level("conflict", "relationship: different place in the family", 0.03, 0.4, _always),
+    ),
+)
+
+BIRTH_SEQUENCE = Comparison(
+    "birth_sequence",
+    present=lambda a, b: a.birth_sequence is not None and b.birth_sequence is not None,
+    levels=(
+        Level(
+            "agree",
+            "birth sequence (INS17): same",
+            0.95,
+            0.3,
+            lambda a, b: a.birth_sequence == b.birth_sequence,
+        ),
+        Level("conflict", "birth sequence (INS17): different", 0.05, 0.7, _always),
+    ),
+)
+
+ADDRESS = Comparison(
+    "address",
+    present=lambda a, b: bool(a.postal and b.postal),
+    levels=(
+        Level(
+            "exact",
+            "address: same street line and ZIP",
+            0.6,
+            0.02,
+            lambda a, b: bool(a.street) and a.street == b.street and a.postal == b.postal,
+        ),
+        Level(
+            "same_zip",
+            "address: same ZIP, other street line",
+            0.1,
+            0.05,
+            lambda a, b: a.postal == b.postal,
+        ),
+        Level("conflict", "address: different ZIP", 0.3, 0.93, _always),
+    ),
+)
+
+SUBSCRIBER = Comparison(
+    "subscriber_number",
+    present=lambda a, b: bool(a.subscriber_numbers and b.subscriber_numbers),
+    levels=(
+        Level(
+            "same_family",
+            "subscriber number (REF*0F): same family",
+            0.85,
+            0.02,
+            lambda a, b: bool(a.subscriber_numbers & b.subscriber_numbers),
+        ),
+        Level("other_family", "subscriber number (REF*0F): other family", 0.15, 0.98, _always),
+    ),
+)
+
+MEDICARE_ID = Comparison(
+    "medicare_id",
+    present=lambda a, b: bool(a.medicare_id and b.medicare_id),
+    levels=(
+        Level(
+            "exact",
+            "Medicare id: identical",
+            0.97,
+            1e-6,
+            lambda a, b: a.medicare_id == b.medicare_id,
+        ),
+        Level("conflict", "Medicare id: different", 0.03, 0.999999, _always),
+    ),
+)
+
+COMPARISONS: tuple[Comparison, ...] = (
+    SSN,
+    BIRTH_DATE,
+    SURNAME,
+    GIVEN_NAME,
+    GENDER,
+    RELATIONSHIP,
+    BIRTH_SEQUENCE,
+    ADDRESS,
+    SUBSCRIBER,
+    MEDICARE_ID,
+)
+"""Every field the matcher weighs, in the order explanations list them."""
+
+
+def compare(a: Prepared, b: Prepared) -> tuple[FieldComparison, ...]:
+    """One FieldComparison per declared field, in `COMPARISONS` order."""
+    return tuple(c.compare(a, b) for c in COMPARISONS)

@@ -1,0 +1,206 @@
+"""Ledger benchmarks (a script and a function the bench runner calls; not timed tests).
+
+1. bulk:   N new members, one coverage each, in one transaction set, into an
+           empty ledger. Timed twice: the whole pipeline (reader + matcher +
+           ledger: `ingest_file`) and the ledger alone (events read beforehand,
+           a decider that says NEW_MEMBER).
+2. scale:  a change file of C members (INS03 001 address change) against
+           ledgers of `small` and `large` members; reports the per-member cost
+           ratio large/small (target <= 1.5).
+
+Usage: python tests/bench/ledger_bench.py [--members 100000] [--changes 10000]
+       [--small 10000] [--large 1000000] [--db sqlite|URL] [--skip-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RECEIVED = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
+LAST = ["BENCHLEY", "ZORNOW", "QUILLAN", "MARSDEN", "OKAFOR", "LINDQVIST", "PARROTT", "VESELY"]
+FIRST = ["ARDEN", "BRISA", "CALDER", "DESSA", "EMRYS", "FENNA", "GARVIN", "HOLLIS", "ISOLDE"]
+
+
+def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, isa13: int = 1,
+                  seed: int = 7) -> Path:  # fmt: skip
+    """A one-set 834 of `n` invented subscribers (enrolments, or 001 address changes)."""
+    rnd = random.Random(seed + start)
+    segs = [
+        "ISA*00*          *00*          *ZZ*BENCHSENDER    *ZZ*BENCHPAYER     *260115*1200*^*00501"
+        f"*{isa13:09d}*0*P*:",
+        "GS*BE*BENCHSENDER*BENCHPAYER*20260115*1200*1*X*005010X220A1",
+    ]
+    st = ["ST*834*0001*005010X220A1", "BGN*00*B1*20260115*1200****2",
+          "N1*P5*BENCH GROUP*FI*991234567", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
+    for i in range(start, start + n):
+        last, first = LAST[i % len(LAST)], FIRST[(i // 8) % len(FIRST)]
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rnd.randrange(20000))
+        if change:
+            st += ["INS*Y*18*001*43*A***FT", f"REF*0F*B{i:09d}", "DTP*303*D8*20260201",
+                   f"NM1*IL*1*{last}*{first}****34*8{i:08d}", f"N3*{rnd.randrange(1, 999)} NEW RD",
+                   "N4*SPRINGFIELD*IL*62701", f"DMG*D8*{dob:%Y%m%d}*F"]  # fmt: skip
+        else:
+            st += ["INS*Y*18*021*28*A***FT", f"REF*0F*B{i:09d}", "DTP*356*D8*20260201",
+                   f"NM1*IL*1*{last}*{first}****34*8{i:08d}", f"N3*{i} MAIN ST",
+                   "N4*SPRINGFIELD*IL*62701", f"DMG*D8*{dob:%Y%m%d}*F",
+                   "HD*021**HLT*PPO1*EMP", "DTP*348*D8*20260201"]  # fmt: skip
+    st.append(f"SE*{len(st) + 1}*0001")
+    segs += st + ["GE*1*1", f"IEA*1*{isa13:09d}"]
+    path.write_text("~\n".join(segs) + "~\n")
+    return path
+
+
+def _new_member_decider(header: Any, family: Sequence[Any], **_: Any) -> list[Any]:
+    from matching.decisions import Decision, Outcome
+
+    return [Decision(Outcome.NEW_MEMBER, tx) for tx in family]
+
+
+def _subscriber_decider(header: Any, family: Sequence[Any], *, candidates: Any, **_: Any) -> list[Any]:
+    """APPLY to the candidate holding the same subscriber number (blocking-key lookup)."""
+    from matching.blocking import transaction_keys
+    from matching.decisions import Decision, Outcome, Reason
+
+    out = []
+    for tx in family:
+        found = [p for p in candidates.candidates(transaction_keys(tx))
+                 if tx.subscriber_number in p.subscriber_numbers]  # fmt: skip
+        if found:
+            out.append(Decision(Outcome.APPLY, tx, member_id=found[0].member_id, score=1.0))
+        else:
+            out.append(Decision(Outcome.REVIEW, tx, reason=Reason.UNKNOWN_MEMBER))
+    return out
+
+
+def _events(path: Path) -> tuple[list[Any], str]:
+    from edi.reader import read
+
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    return list(read(data, path.name, file_sha256=sha)), sha
+
+
+def _fresh_url(kind: str, tmp: Path, name: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / name}.db"
+    import sqlalchemy as sa
+
+    schema = f"bench_{name}"
+    eng = sa.create_engine(kind, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    eng.dispose()
+    sep = "&" if "?" in kind else "?"
+    return f"{kind}{sep}options=-csearch_path%3D{schema}"
+
+
+def bench_bulk(kind: str, tmp: Path, members: int) -> dict[str, Any]:
+    """Seconds for `members` new members: full pipeline and ledger-only."""
+    from ledger.db import upgrade
+    from ledger.ingest import ingest_events, ingest_file
+
+    path = write_members(tmp / "bulk.edi", members)
+    url = _fresh_url(kind, tmp, "bulk_full")
+    upgrade(url)
+    t0 = time.perf_counter()
+    full = ingest_file(url, path, received_at=RECEIVED)
+    t_full = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    events, sha = _events(path)
+    t_read = time.perf_counter() - t0
+    url2 = _fresh_url(kind, tmp, "bulk_ledger")
+    upgrade(url2)
+    t0 = time.perf_counter()
+    only = ingest_events(url2, events, source="bulk.edi", file_sha256=sha,
+                         decide=_new_member_decider, received_at=RECEIVED)  # fmt: skip
+    t_ledger = time.perf_counter() - t0
+    return {
+        "members": members,
+        "full_pipeline_s": round(t_full, 2),
+        "full_new": full.members["new"],
+        "read_only_s": round(t_read, 2),
+        "ledger_only_s": round(t_ledger, 2),
+        "ledger_new": only.members["new"],
+        "ledger_members_per_s": round(members / t_ledger),
+    }
+
+
+def _base_ledger(kind: str, tmp: Path, size: int, name: str) -> str:
+    from ledger.db import upgrade
+    from ledger.ingest import ingest_events
+
+    url = _fresh_url(kind, tmp, name)
+    upgrade(url)
+    step = 100_000
+    for k, start in enumerate(range(0, size, step)):
+        path = write_members(tmp / f"{name}_{k}.edi", min(step, size - start), start=start, isa13=100 + k)
+        events, sha = _events(path)
+        ingest_events(url, events, source=path.name, file_sha256=sha,
+                      decide=_new_member_decider, received_at=RECEIVED)  # fmt: skip
+        path.unlink()
+    return url
+
+
+def bench_scale(kind: str, tmp: Path, changes: int, small: int, large: int) -> dict[str, Any]:
+    """Per-member seconds of a `changes`-member change file against two ledger sizes."""
+    from ledger.ingest import ingest_events
+
+    out: dict[str, Any] = {"changes": changes}
+    for label, size in (("small", small), ("large", large)):
+        t0 = time.perf_counter()
+        url = _base_ledger(kind, tmp, size, f"base_{label}")
+        out[f"{label}_build_s"] = round(time.perf_counter() - t0, 1)
+        path = write_members(tmp / f"chg_{label}.edi", changes, start=size // 3, change=True, isa13=9)
+        events, sha = _events(path)
+        t0 = time.perf_counter()
+        res = ingest_events(url, events, source=path.name, file_sha256=sha,
+                            decide=_subscriber_decider, received_at=RECEIVED)  # fmt: skip
+        secs = time.perf_counter() - t0
+        out[f"{label}_members"] = size
+        out[f"{label}_applied"] = res.members["applied"]
+        out[f"{label}_us_per_member"] = round(secs / changes * 1e6)
+    out["ratio_large_small"] = round(out["large_us_per_member"] / out["small_us_per_member"], 2)
+    return out
+
+
+def run(db: str = "sqlite", members: int = 100_000, changes: int = 10_000, small: int = 10_000,
+        large: int = 1_000_000, scale: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Run the ledger benchmarks; returns figures as a dict (what the bench runner prints)."""
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as d:
+        tmp = Path(d)
+        result: dict[str, Any] = {"db": "sqlite" if db == "sqlite" else "postgresql"}
+        result["bulk"] = bench_bulk(db, tmp, members)
+        if scale:
+            result["scale"] = bench_scale(db, tmp, changes, small, large)
+        return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", default="sqlite", help="'sqlite' or a PostgreSQL URL")
+    ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--changes", type=int, default=10_000)
+    ap.add_argument("--small", type=int, default=10_000)
+    ap.add_argument("--large", type=int, default=1_000_000)
+    ap.add_argument("--skip-scale", action="store_true")
+    a = ap.parse_args()
+    print(json.dumps(run(a.db, a.members, a.changes, a.small, a.large, not a.skip_scale), indent=2))
+
+
+if __name__ == "__main__":
+    main()

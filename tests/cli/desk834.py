@@ -1,0 +1,122 @@
+"""Synthetic 834 snippets for the review-desk and rules tests (invented people only).
+
+`member(...)` builds one 2000 loop; `interchange(...)` wraps member loops in
+ISA/GS/ST..SE/GE/IEA with correct counts. Dates default relative to today so
+the ledger's retro/future window never holds them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+TODAY = dt.date.today()
+BEGIN = TODAY.replace(day=1)
+"""Coverage begin used by default: the first of this month (inside the retro window)."""
+
+
+def d8(d: dt.date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class Person:
+    last: str
+    first: str
+    dob: dt.date
+    gender: str = "F"
+    ssn: str = ""
+    middle: str = ""
+
+
+@dataclass
+class Member:
+    """One member loop's inputs (see `member`)."""
+
+    person: Person
+    subscriber_number: str
+    relationship: str = "18"
+    ins03: str = "021"
+    ins04: str = "28"
+    ins05: str = "A"
+    ins06: str = ""
+    hd: list[tuple[str, str]] = field(default_factory=lambda: [("021", "HLT")])
+    begin: dt.date = BEGIN
+    refs: list[tuple[str, str]] = field(default_factory=list)
+    dtps: list[tuple[str, dt.date]] = field(default_factory=list)
+    old: Person | None = None
+    address: tuple[str, str, str, str] = ("12 INVENTED LANE", "FAKETOWN", "PA", "17001")
+    hd_end: dt.date | None = None
+
+
+def member(m: Member) -> list[str]:
+    """The segments of one 2000 loop (INS .. 2300) for `m`."""
+    p = m.person
+    sub = "Y" if m.relationship == "18" else "N"
+    ins = f"INS*{sub}*{m.relationship}*{m.ins03}*{m.ins04}*{m.ins05}*{m.ins06}"
+    ins += "**FT" if sub == "Y" else ""
+    segs = [ins, f"REF*0F*{m.subscriber_number}"]
+    segs += [f"REF*{q}*{v}" for q, v in m.refs]
+    segs += [f"DTP*{q}*D8*{d8(d)}" for q, d in m.dtps]
+    nm1 = f"NM1*IL*1*{p.last}*{p.first}*{p.middle}"
+    if p.ssn:
+        nm1 += f"***34*{p.ssn}"
+    segs.append(nm1)
+    line1, city, state, zipc = m.address
+    segs += [f"N3*{line1}", f"N4*{city}*{state}*{zipc}", f"DMG*D8*{d8(p.dob)}*{p.gender}"]
+    if m.old is not None:
+        o = m.old
+        old = f"NM1*70*1*{o.last}*{o.first}*{o.middle}"
+        if o.ssn:
+            old += f"***34*{o.ssn}"
+        segs += [old, f"DMG*D8*{d8(o.dob)}*{o.gender}"]
+    for hd01, line in m.hd:
+        segs.append(f"HD*{hd01}**{line}**FAM")
+        if hd01 == "024":
+            segs.append(f"DTP*349*D8*{d8(m.hd_end or TODAY)}")
+        else:
+            segs.append(f"DTP*348*D8*{d8(m.begin)}")
+    return segs
+
+
+def interchange(
+    members: list[Member],
+    *,
+    control: int = 1,
+    sponsor: str = "991234567",
+    sender: str = "SENDER1",
+    set_control: str = "0001",
+) -> bytes:
+    """A complete 5010 834 interchange holding `members` in one transaction set."""
+    now = dt.datetime.now()
+    body = [
+        f"ST*834*{set_control}*005010X220A1",
+        f"BGN*00*REF{control}*{d8(TODAY)}*1200****2",
+        f"N1*P5*INVENTED EMPLOYER*FI*{sponsor}",
+        "N1*IN*SYNTHETIC PLAN*FI*990000001",
+    ]
+    for m in members:
+        body += member(m)
+    body.append(f"SE*{len(body) + 1}*{set_control}")
+    isa = (
+        f"ISA*00*{'':10}*00*{'':10}*ZZ*{sender:<15}*ZZ*{'SYNTHPAYER':<15}*"
+        f"{now:%y%m%d}*{now:%H%M}*^*00501*{control:09d}*0*T*:"
+    )
+    segs = [
+        isa,
+        f"GS*BE*{sender}*SYNTHPAYER*{d8(TODAY)}*{now:%H%M}*{control}*X*005010X220A1",
+        *body,
+        f"GE*1*{control}",
+        f"IEA*1*{control:09d}",
+    ]
+    return ("~\n".join(segs) + "~\n").encode()
+
+
+# A small cast of invented people, reused across tests.
+ALICE = Person("TESTPERSON", "ALICE", dt.date(1980, 1, 2), "F", "111223333")
+BOB = Person("TESTPERSON", "BOB", dt.date(1979, 5, 6), "M", "111224444")
+CARLA = Person("TESTPERSON", "CARLA", dt.date(2012, 7, 8), "F")
+DAVE = Person("EXAMPLEMAN", "DAVE", dt.date(1975, 3, 4), "M", "222334444")
+ERIN = Person("EXAMPLEMAN", "ERIN", dt.date(2010, 9, 10), "F")
+FRED = Person("SAMPLEDOE", "FRED", dt.date(1950, 2, 3), "M", "333445555")
+GINA = Person("MOCKWELL", "GINA", dt.date(1985, 11, 12), "F", "444556666")

@@ -1,0 +1,402 @@
+"""Differential tests: the compiled IG validator reports what pyx12 reports.
+
+Inputs: every file of ../shared/corpus, generated files in every transport
+form (5010 and 4010), and hypothesis mutations of generated files (delete,
+duplicate, reorder segments; empty, lengthen, change, add, truncate
+elements). Several hundred cases here; thousands with ENROLL834_SOAK=1.
+
+Both validators read the same bytes; findings are compared as multisets of
+(segment position, set position, segment id, level, X12 code, element,
+component, loop). The compiled validator's situational findings are left out
+(pyx12 has no such rules). Every difference must be one of the documented
+pyx12 defects below — each shown by its own `test_pyx12_defect_*` — and the
+comparison ignores exactly those cases:
+
+- READER_ERROR_MISPLACED: pyx12's reader problems (trailing element
+  separators, empty segment, invalid segment id) are filed under whichever
+  segment its error handler last saw: the next recognised segment after an
+  unrecognised one, the segment before an SE, the transaction set itself for
+  an ST. The compiled validator reports them on the segment itself.
+- INVALID_ID_TWICE: a segment id that is not 2-3 letters/digits gets IK304 1
+  twice from pyx12 (walker + reader, the latter misplaced as above).
+- CRASH_TOO_MANY_COMPONENTS: a composite with more components than defined
+  makes pyx12 raise IndexError (it indexes one past its component list); the
+  adapter turns that into 'ig.pyx12_failed' and stops that interchange.
+- CRASH_RD8_DASHES: an RD8 date range with more than one '-' makes pyx12
+  raise ValueError while unpacking the range.
+- CRASH_ENVELOPE_ORDER: pyx12's reader keeps a stack of open ISA/GS/ST and
+  indexes it unchecked: an SE/GE/IEA without its header (a deleted ST, an
+  SE moved after GE) raises IndexError or AttributeError. Envelope structure
+  is edi.envelope's to report; the compiled validator carries on.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edi.findings import Finding, Level
+from edi.generate import FORMS, generate
+from edi.ig import CompiledValidator
+from edi.segments import Segment
+from edi.tokenize import read_segments
+
+pyx12_adapter = pytest.importorskip("edi.ig_pyx12")
+
+SOAK = bool(os.environ.get("ENROLL834_SOAK"))
+CASES = 3000 if SOAK else 160
+
+Key = tuple[object, ...]
+
+_SEG_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+_RELOCATED = frozenset({"ig.segment.trailing_separators", "ig.segment.empty"})
+
+COMPILED = CompiledValidator(situational=False)
+PYX12 = pyx12_adapter.Pyx12Validator()
+
+
+def key(f: Finding) -> Key:
+    """What must agree. Segment-level findings compare without element detail (pyx12 has none)."""
+    element_level = f.level is not Level.SEGMENT
+    return (
+        f.segment_position,
+        f.set_position,
+        f.segment_id,
+        f.level.value,
+        f.x12_code,
+        f.element if element_level else None,
+        f.component if element_level else None,
+        f.loop_id,
+    )
+
+
+def pyx12_comparable(f: Finding) -> bool:
+    """pyx12 findings the compiled validator also owns (envelope counts are edi.envelope's)."""
+    if f.level in (Level.SEGMENT, Level.ELEMENT):
+        return True
+    if f.level is Level.TRANSACTION_SET:
+        return f.element is not None and f.x12_code is not None
+    return f.code == "ig.group.not_validated"
+
+
+@dataclass
+class Diff:
+    """The result of one comparison."""
+
+    only_compiled: list[Key] = field(default_factory=list)
+    only_pyx12: list[Key] = field(default_factory=list)
+    defects: set[str] = field(default_factory=set)
+    compared: int = 0
+
+    @property
+    def same(self) -> bool:
+        return not self.only_compiled and not self.only_pyx12
+
+
+def _take(pool: Counter[Key], want: str, at: object, before: bool | None) -> bool:
+    """Consume one pyx12 segment finding with X12 code `want` placed away from position `at`."""
+    candidates = [
+        k for k in pool
+        if pool[k] > 0 and k[3] == "segment" and k[4] == want and k[0] != at
+        and (before is None or (isinstance(k[0], int) and isinstance(at, int) and (k[0] < at) == before))
+    ]
+    if not candidates:
+        return False
+    best = min(candidates, key=lambda k: abs(int(k[0] or 0) - int(at if isinstance(at, int) else 0)))
+    pool[best] -= 1
+    return True
+
+
+def compare(data: bytes) -> Diff:
+    """Compare both validators on `data`, discounting the documented pyx12 defects."""
+    segments = [s for s in read_segments(data, "case") if isinstance(s, Segment)]
+    compiled = list(COMPILED.findings(data, "case"))
+    pyx = [f for f in PYX12.findings(data, "case") if pyx12_comparable(f) or f.code == "ig.pyx12_failed"]
+    diff = Diff()
+    crash = next((f for f in pyx if f.code == "ig.pyx12_failed"), None)
+    limit: int | None = None
+    if crash is not None:
+        limit = crash.segment_position or 0
+        crashed_on = next((s for s in segments if s.position == limit), None)
+        ids = [s.id for s in segments if s.id in ("ISA", "GS", "ST", "SE", "GE", "IEA")]
+        reason = crash_reason(crashed_on, compiled, ids)
+        if reason is None:
+            diff.only_pyx12.append(("pyx12 failed on an unexplained input at segment", limit))
+            return diff
+        diff.defects.add(reason)
+        # pyx12 stopped this interchange: compare what came before
+        compiled = [f for f in compiled if (f.segment_position or 0) < limit]
+        pyx = [f for f in pyx if f.code != "ig.pyx12_failed" and (f.segment_position or 0) < limit]
+    mine = Counter(key(f) for f in compiled)
+    theirs = Counter(key(f) for f in pyx)
+    unfound = {f.segment_position for f in compiled if f.x12_code == "1" and f.level is Level.SEGMENT}
+    for f in compiled:
+        if f.code not in _RELOCATED:
+            continue
+        seg_id = f.segment_id
+        if f.segment_position in unfound or seg_id in ("ST", "SE"):
+            mine[key(f)] -= 1
+            if seg_id == "ST" or _take(theirs, "8", f.segment_position, seg_id == "SE"):
+                diff.defects.add("READER_ERROR_MISPLACED")
+            else:
+                mine[key(f)] += 1
+    for s in segments:
+        if limit is not None and s.position >= limit:
+            break
+        if s.id not in ("ISA", "GS", "GE", "IEA") and not _SEG_ID.fullmatch(s.id):
+            if _take(theirs, "1", s.position, None):
+                diff.defects.add("INVALID_ID_TWICE")
+    diff.only_compiled = sorted((mine - theirs).elements(), key=repr)
+    diff.only_pyx12 = sorted((theirs - mine).elements(), key=repr)
+    diff.compared = sum(theirs.values())
+    return diff
+
+
+def crash_reason(
+    seg: Segment | None, compiled: Iterable[Finding], envelope_ids: list[str]
+) -> str | None:
+    """Which documented pyx12 crash `seg` triggers, or None when the crash is unexplained."""
+    if seg is None:
+        return None
+    here = [f for f in compiled if f.segment_position == seg.position]
+    if any(f.code == "ig.composite.too_many_components" for f in here):
+        return "CRASH_TOO_MANY_COMPONENTS"
+    if seg.id == "DTP" and seg.get(2) == "RD8" and seg.get(3).count("-") > 1:
+        return "CRASH_RD8_DASHES"
+    if seg.id in ("ST", "SE", "GE", "IEA") and not envelope_well_formed(envelope_ids):
+        return "CRASH_ENVELOPE_ORDER"
+    return None
+
+
+def envelope_well_formed(ids: list[str]) -> bool:
+    """ISA (GS (ST SE)* GE)* IEA, repeated: the order pyx12's reader can follow."""
+    text = "".join({"ISA": "I", "GS": "G", "ST": "S", "SE": "E", "GE": "g", "IEA": "i"}[i] for i in ids)
+    return re.fullmatch(r"(I(G(SE)*g)*i)*", text) is not None
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def render(segments: Iterable[tuple[str, list[str]]]) -> bytes:
+    return "".join("*".join([sid, *els]) + "~\n" for sid, els in segments).encode()
+
+
+def base_segments(version: str, members: int = 3, seed: int = 7) -> list[tuple[str, list[str]]]:
+    data = b"".join(generate(members, seed, "lines", version=version, ascii_only=True))  # type: ignore[arg-type]
+    return [(s.id, list(s.elements)) for s in read_segments(data, "base") if isinstance(s, Segment)]
+
+
+VALUES = [
+    "", "X", "18", "D8", "RD8", "20240101", "20241301", "20240230", "19000229", "20000229",
+    "2024010120240201", "20240101-20240201", "20240101-2024-0201", "A:B", "A:B:C:D:E:F:G:H",
+    "ZZ", "0F", "1L", "17", "IL", "74", "70", "021", "024", "030", "HLT", "C", "Y", "N", "P5",
+    "1234", "12.5", "-1", "1.", "ABC ", "A\x07B", "abc", "ÄB", "AB^C", "1200", "2560", "TX",
+    "XX", "US", "ZZZ", "2500", "9", "99", "P", "E", "FT", "34", "ZZ" * 40,
+]
+OPS = ("delete", "duplicate", "swap", "empty", "lengthen", "change", "append", "truncate")
+
+
+def mutate(
+    segments: list[tuple[str, list[str]]], steps: list[tuple[str, float, float, str, int]]
+) -> list[tuple[str, list[str]]]:
+    """Apply mutation steps (op, where, which element, new value, length) to a segment list."""
+    s = [(sid, list(els)) for sid, els in segments]
+    for op, where, which, value, length in steps:
+        body = [i for i, (sid, _) in enumerate(s) if sid not in ("ISA", "GS", "GE", "IEA")]
+        if not body:
+            break
+        i = body[min(int(where * len(body)), len(body) - 1)]
+        sid, els = s[i]
+        if op == "delete":
+            del s[i]
+        elif op == "duplicate":
+            s.insert(i, (sid, list(els)))
+        elif op == "swap" and i + 1 < len(s):
+            s[i], s[i + 1] = s[i + 1], s[i]
+        elif op == "append":
+            els.append(value)
+        elif els:
+            j = min(int(which * len(els)), len(els) - 1)
+            if op == "empty":
+                els[j] = ""
+            elif op == "lengthen":
+                els[j] += "X" * length
+            elif op == "change":
+                els[j] = value
+            elif op == "truncate":
+                del els[j:]
+    return s
+
+
+steps_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(OPS),
+        st.floats(0, 1, allow_nan=False),
+        st.floats(0, 1, allow_nan=False),
+        st.sampled_from(VALUES),
+        st.integers(1, 90),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+BASE_5010 = base_segments("5010")
+BASE_4010 = base_segments("4010")
+
+
+def _explain(diff: Diff) -> str:
+    return f"compiled only: {diff.only_compiled[:6]} / pyx12 only: {diff.only_pyx12[:6]}"
+
+
+# ------------------------------------------------------------------ the comparisons
+
+
+def test_corpus_files_agree(corpus_dir: Path) -> None:
+    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix != ".md")
+    assert files
+    compared = 0
+    for path in files:
+        diff = compare(path.read_bytes())
+        assert diff.same, f"{path.name}: {_explain(diff)}"
+        compared += diff.compared
+    assert compared > 10  # the corpus has real IG errors; both must see them
+
+
+@pytest.mark.parametrize("version", ["5010", "4010"])
+@pytest.mark.parametrize("form_name", sorted(FORMS))
+def test_generated_files_agree_in_every_form(form_name: str, version: str) -> None:
+    try:
+        data = b"".join(generate(4, 11, form_name, version=version, ascii_only=True))  # type: ignore[arg-type]
+    except ValueError:
+        pytest.skip(f"form {form_name} does not take version {version}")
+    diff = compare(data)
+    assert diff.same, _explain(diff)
+
+
+def test_generated_bad_member_is_seen_by_both() -> None:
+    data = b"".join(generate(3, 5, "lines", ascii_only=True, bad_member=2))
+    diff = compare(data)
+    assert diff.same, _explain(diff)
+    assert diff.compared >= 1
+
+
+@settings(max_examples=CASES, deadline=None, derandomize=not SOAK,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(steps=steps_strategy)
+def test_mutated_5010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
+    diff = compare(render(mutate(BASE_5010, steps)))
+    assert diff.same, _explain(diff)
+
+
+@settings(max_examples=CASES // 2, deadline=None, derandomize=not SOAK,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(steps=steps_strategy)
+def test_mutated_4010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
+    diff = compare(render(mutate(BASE_4010, steps)))
+    assert diff.same, _explain(diff)
+
+
+def test_mutations_do_produce_findings() -> None:
+    """Guard against a vacuous comparison: random mutations give both validators work."""
+    rng = random.Random(3)
+    compared = 0
+    for _ in range(20):
+        steps = [(rng.choice(OPS), rng.random(), rng.random(), rng.choice(VALUES), 5)]
+        diff = compare(render(mutate(BASE_5010, steps)))
+        assert diff.same, _explain(diff)
+        compared += diff.compared
+    assert compared >= 10
+
+
+# ------------------------------------------------------------------ documented pyx12 defects
+
+
+def _with(segments: list[tuple[str, list[str]]], index_of: str, new: tuple[str, list[str]] | None,
+          *, replace: bool = True) -> bytes:
+    s = [(sid, list(els)) for sid, els in segments]
+    i = next(k for k, (sid, els) in enumerate(s) if sid + "*" + "*".join(els[:1]) == index_of)
+    if new is None:
+        del s[i]
+    elif replace:
+        s[i] = new
+    else:
+        s.insert(i, new)
+    return render(s)
+
+
+def _positions(findings: Iterable[Finding], code: str) -> list[int | None]:
+    return [f.segment_position for f in findings if f.x12_code == code and f.level is Level.SEGMENT]
+
+
+def test_pyx12_defect_reader_error_misplaced_after_unrecognised_segment() -> None:
+    # An unrecognised, element-less 'DTP' in the header: pyx12 files its "empty segment"
+    # IK304 8 under the next segment it recognises; we file it under the segment itself.
+    data = _with(BASE_5010, "N1*P5", ("DTP", []), replace=False)
+    segments = [s for s in read_segments(data, "d") if isinstance(s, Segment)]
+    bad = next(s.position for s in segments if s.id == "DTP" and not s.elements)
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert bad in _positions(ours, "8") and bad in _positions(ours, "1")
+    assert bad not in _positions(pyx, "8") and bad + 1 in _positions(pyx, "8")
+    assert compare(data).same and "READER_ERROR_MISPLACED" in compare(data).defects
+
+
+def test_pyx12_defect_reader_error_of_se_filed_under_previous_segment() -> None:
+    s = [(sid, list(els)) for sid, els in BASE_5010]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    s[i] = ("SE", [*s[i][1], ""])
+    data = render(s)
+    se = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == "SE")
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert se in _positions(ours, "8")
+    assert se not in _positions(pyx, "8") and se - 1 in _positions(pyx, "8")
+    assert compare(data).same
+
+
+def test_pyx12_defect_invalid_segment_id_reported_twice() -> None:
+    data = _with(BASE_5010, "N1*P5", ("N_1", ["X"]), replace=False)
+    bad = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == "N_1")
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert _positions(ours, "1") == [bad]
+    assert len(_positions(pyx, "1")) == 2 and bad in _positions(pyx, "1")
+    diff = compare(data)
+    assert diff.same and "INVALID_ID_TWICE" in diff.defects
+
+
+def test_pyx12_defect_crash_on_too_many_components() -> None:
+    s = [(sid, list(els)) for sid, els in BASE_5010]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "INS")
+    els = s[i][1] + [""] * 8
+    els[5] = "C:1:2:3"  # INS06 composite has fewer components
+    s[i] = ("INS", els[: max(6, len(s[i][1]))])
+    data = render(s)
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert any(f.code == "ig.pyx12_failed" for f in pyx)
+    assert any(f.code == "ig.composite.too_many_components" and f.element == 6 for f in ours)
+    diff = compare(data)
+    assert diff.same and diff.defects == {"CRASH_TOO_MANY_COMPONENTS"}
+
+
+def test_pyx12_defect_crash_on_rd8_with_several_dashes() -> None:
+    s = [(sid, list(els)) for sid, els in BASE_5010]
+    i = next(k for k, (sid, els) in enumerate(s) if sid == "DTP" and els[0] == "348")
+    s[i] = ("DTP", ["348", "RD8", "20240101-2024-0201"])
+    data = render(s)
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert any(f.code == "ig.pyx12_failed" for f in pyx)
+    assert any(f.code == "ig.element.date" and f.segment_id == "DTP" for f in ours)
+    diff = compare(data)
+    assert diff.same and diff.defects == {"CRASH_RD8_DASHES"}

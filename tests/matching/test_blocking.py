@@ -1,0 +1,109 @@
+"""Blocking keys: the true person stays reachable through corrupted fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from matching.blocking import KEY_KINDS, person_keys, transaction_keys
+from matching.decisions import KnownPerson
+from matching.memory import MemoryCandidates
+from matching.synthetic import OldValues, Roster, member_transaction, transaction_for
+
+ROBERT = KnownPerson(
+    member_id="M1",
+    subscriber_numbers=("SUB100",),
+    ssn="212345678",
+    last="KOWALSKI",
+    first="ROBERT",
+    birth_date=dt.date(1980, 3, 4),
+    gender="M",
+    relationship="18",
+    address_line1="12 Maple Street",
+    postal_code="55101",
+    medicare_id="1EG4TE5MK72",
+)
+
+
+def shared(tx_keys: list[tuple[str, str]], person: KnownPerson) -> set[str]:
+    return {kind for kind, value in set(tx_keys) & set(person_keys(person))}
+
+
+def test_person_keys_cover_every_kind_once() -> None:
+    keys = person_keys(ROBERT)
+    assert {kind for kind, _ in keys} == set(KEY_KINDS)
+    assert len(keys) == len(set(keys))
+    assert ("ssn", "212345678") in keys
+    assert ("subscriber_rel", "SUB100|self") in keys
+
+
+def test_placeholder_ssn_gives_no_key() -> None:
+    for placeholder in ("000000000", "999999999", "123456789", "777777777", "123-45-6789"):
+        kinds = {kind for kind, _ in person_keys(replace(ROBERT, ssn=placeholder))}
+        assert "ssn" not in kinds and "ssn4_dob" not in kinds
+
+
+def test_exact_enrollment_shares_identifier_keys() -> None:
+    assert shared(transaction_keys(transaction_for(ROBERT)), ROBERT) >= {
+        "subscriber",
+        "ssn",
+        "dob_surname",
+        "dob_given",
+        "address",
+    }
+
+
+def test_nickname_reaches_the_root_name() -> None:
+    tx = transaction_for(ROBERT, first="BOB", ssn="", subscriber_number="")
+    assert "dob_given" in shared(transaction_keys(tx), ROBERT)
+
+
+def test_transposed_birth_date_and_swapped_names_still_share_keys() -> None:
+    tx = transaction_for(
+        ROBERT, birth_date=dt.date(1980, 4, 3), ssn="", subscriber_number="", postal_code=""
+    )
+    assert "dob_surname" in shared(transaction_keys(tx), ROBERT)
+    tx = transaction_for(
+        ROBERT, first="KOWALSKI", last="ROBERT", ssn="", subscriber_number="", postal_code=""
+    )
+    assert "dob_surname" in shared(transaction_keys(tx), ROBERT)
+
+
+def test_birth_year_typo_still_reaches_through_ssn_or_address() -> None:
+    tx = transaction_for(ROBERT, birth_date=dt.date(1989, 3, 4), subscriber_number="")
+    assert "ssn" in shared(transaction_keys(tx), ROBERT)
+
+
+def test_correction_uses_old_values_from_2100b() -> None:
+    """A surname and SSN correction: the ledger still holds the OLD values."""
+    tx = member_transaction(
+        maintenance="001",
+        subscriber_number="",
+        ssn="298765432",
+        last="NOWAK",
+        first="ROBERT",
+        birth_date=dt.date(1980, 3, 4),
+        old=OldValues(last="KOWALSKI", ssn="212345678"),
+        coverages=(),
+    )
+    assert {"ssn", "dob_surname"} <= shared(transaction_keys(tx), ROBERT)
+
+
+def test_memory_source_returns_each_sharer_once_and_nobody_else() -> None:
+    roster = Roster(3)
+    people = [p for _ in range(50) for p in roster.family()]
+    source = MemoryCandidates(people)
+    target = people[7]
+    found = source.candidates(transaction_keys(transaction_for(target)))
+    ids = [p.member_id for p in found]
+    assert target.member_id in ids
+    assert len(ids) == len(set(ids))
+    assert len(ids) < len(people) // 4
+    assert source.candidates([("ssn", "no-such")]) == []
+
+
+def test_every_roster_person_reaches_themselves() -> None:
+    roster = Roster(5)
+    people = [p for _ in range(100) for p in roster.family()]
+    for p in people:
+        assert shared(transaction_keys(transaction_for(p)), p), p.member_id
