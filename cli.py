@@ -197,10 +197,11 @@ def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version:
 
     from edi.generate import generate
 
-    kw = {"version": x12_version, "interchanges": interchanges, "sets": sets, "mix": mix,
-          "bad_member": bad_member, "ascii_only": ascii_only}
     try:
-        chunks = generate(members, seed, form_name, **kw)  # type: ignore[arg-type]
+        chunks = generate(members, seed, form_name,
+                          version="4010" if x12_version == "4010" else "5010",
+                          interchanges=interchanges, sets=sets, mix=mix, bad_member=bad_member,
+                          ascii_only=ascii_only)
         if out == "-":
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)
@@ -284,10 +285,13 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--as", "as_user", metavar="USER", default="system", show_default=True,
-              help="Actor recorded in the audit log.")
+@click.option("--as", "as_user", metavar="USER", default=None,
+              help="Operator or service user (or ENROLL834_USER); its access code comes from "
+                   "ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE. Required once users "
+                   "exist; recorded in the audit log.")
 @click.pass_context
-def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_user: str) -> None:
+def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
+               as_user: str | None) -> None:
     """Read 834 files, decide on every member and record the result in the ledger.
 
     One database transaction per transaction set; a file already recorded is a
@@ -306,8 +310,14 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_us
     total = IngestSummary()
     try:
         upgrade(url)
+        from ledger.users import users_exist
+
+        if users_exist(url):
+            actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]
+        else:
+            actor = as_user or os.environ.get("ENROLL834_USER") or "system"
         for f in files:
-            total.merge(ingest_file(url, f, actor=as_user))
+            total.merge(ingest_file(url, f, actor=actor))
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     for note in total.notes:

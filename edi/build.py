@@ -10,29 +10,33 @@ a finding ('model.unmapped_segment', or a finding that says why it could not
 be mapped). `stats` counts both; `mapped + reported == fed` always holds and
 each reported segment has a finding at its position.
 
-Records are built with `edi.loops.construct` (`model_construct`, no validation) for speed; the
-builder guarantees the field types itself (dates parsed, enums looked up in
-precomputed tables, unknown codes → None + finding).
+Records are built with `edi.loops.construct` (`model_construct` without
+validation) for speed; the builder guarantees the field types itself (dates
+parsed, enums looked up in precomputed tables, unknown codes → None + finding).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from edi import codes as c
-from edi.envelope import Context
+from edi.envelope import Context, safe_id
 from edi.findings import Finding, Level, Severity
 from edi.loops import (
     ACTION_CODE,
+    ADDRESS_LOOPS,
     BENEFIT_STATUS,
     BGN_PURPOSE,
+    CATEGORY_LOOPS,
     COBRA_EVENT,
     CONFIDENTIALITY,
+    CONTACT_LOOPS,
     COVERAGE_LEVEL,
+    COVERAGE_LOOPS,
     EMPLOYMENT_STATUS,
+    ENTITY_LOOPS,
     GENDER,
     INSURANCE_LINE,
     MAINTENANCE_REASON,
@@ -40,9 +44,13 @@ from edi.loops import (
     MARITAL_STATUS,
     MEDICARE_PLAN,
     MEDICARE_REASON,
+    NM1_LOOPS,
+    PARTY_CODES,
     RELATIONSHIP,
+    SINGLE_ENTITY_LOOPS,
     STUDENT_STATUS,
     YES_NO,
+    BuildStats,
     CategoryLoop,
     CobLoop,
     CoverageLoop,
@@ -74,32 +82,6 @@ E = TypeVar("E", bound=StrEnum)
 _BLANK = ("",) * 20
 """Padding so `el[n]` is element n (1-based) or '' when absent, without a call per element."""
 
-LOOP_2100G = frozenset(["6Y", "9K", "E1", "EI", "EXS", "GB", "GD", "J6", "LR", "QD", "S1", "TZ", "X4"])
-ENTITY_LOOPS: dict[str, str] = {
-    "IL": "2100A", "74": "2100A", "70": "2100B", "31": "2100C", "36": "2100D",
-    "M8": "2100E", "S3": "2100F", "45": "2100H", **{code: "2100G" for code in LOOP_2100G},
-}
-SINGLE_ENTITY_LOOPS = frozenset({"2100A", "2100B", "2100C", "2100F", "2100H"})
-PARTY_CODES = frozenset({"P5", "IN", "TV", "BO"})
-CONTACT_LOOPS = frozenset({"2100A", "2100D", "2100E", "2100F", "2100G", "2310", "2330"})
-ADDRESS_LOOPS = frozenset({"2100A", "2100C", "2100D", "2100E", "2100F", "2100G", "2100H", "2310", "2330"})
-COVERAGE_LOOPS = frozenset({"2300", "2310", "2320", "2330"})
-CATEGORY_LOOPS = frozenset({"2700", "2750"})
-
-
-
-@dataclass(slots=True)
-class BuildStats:
-    """Conservation counters for one transaction set (segments between ST and SE)."""
-
-    fed: int = 0
-    mapped: int = 0
-    reported: int = 0
-    reported_positions: list[int] = field(default_factory=list)
-    """Positions of the segments reported instead of mapped (each has a finding there)."""
-
-
-
 
 class SetBuilder:
     """Builds one transaction set's header and members from its segments.
@@ -123,7 +105,8 @@ class SetBuilder:
                                            "member_ordinal")}
         self.ctx = ctx
         self.version4010 = version4010
-        self.stats = BuildStats()
+        self._mapped = 0
+        self._reported: list[int] = []
         self.findings: list[Finding] = []
         """Findings outside any member (header), in order."""
         self.members = 0
@@ -132,7 +115,6 @@ class SetBuilder:
         self._header: dict[str, Any] | None = {}
         self._header_dates: list[DatePeriod] = []
         self._parties: list[Party] = []
-        self._last_party_seg: Segment | None = None
         self._header_last = st
         self._member: MemberLoop | None = None
         self._loop = "HEADER"
@@ -154,26 +136,32 @@ class SetBuilder:
 
     def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | None:
         """Map one segment; returns the header or a member when this segment closes one."""
-        stats = self.stats
-        stats.fed += 1
-        handler = self._handlers.get(seg.id)
-        if seg.id == "INS":
+        sid = seg.id
+        if sid == "INS":
             done = self._close_current(seg)
             self._ins(seg)
-            stats.mapped += 1
+            self._mapped += 1
             return done
-        if self._member is not None:
-            self._member.last = seg
+        m = self._member
+        if m is not None:
+            m.last = seg
         else:
             self._header_last = seg
+        handler = self._handlers.get(sid)
         if handler is not None and handler(seg):
-            stats.mapped += 1
+            self._mapped += 1
         else:
             if handler is None:
                 self._unmapped(seg)
-            stats.reported += 1
-            stats.reported_positions.append(seg.position)
+            self._reported.append(seg.position)
         return None
+
+    @property
+    def stats(self) -> BuildStats:
+        """Conservation counters so far (`fed` = mapped + reported, counted separately)."""
+        reported = len(self._reported)
+        return BuildStats(fed=self._mapped + reported, mapped=self._mapped, reported=reported,
+                          reported_positions=list(self._reported))
 
     def close(self) -> list[TransactionSetHeader | MemberTransaction]:
         """End of the set: the header (if no INS came) and the last member."""
@@ -206,20 +194,26 @@ class SetBuilder:
         (m.findings if m is not None else self.findings).append(f)
 
     def _unmapped(self, seg: Segment) -> bool:
-        self._report(seg, "model.unmapped_segment", self.strictness, Level.SEGMENT,
-                     f"{seg.id} segment not expected in loop {self._loop}; not mapped", "2")
+        sid = safe_id(seg.id)
+        if sid is None:
+            self._report(seg, "model.unrecognized_segment", self.strictness, Level.SEGMENT,
+                         f"unrecognized segment id in loop {self._loop}; not mapped", "1")
+        else:
+            self._report(seg, "model.unmapped_segment", self.strictness, Level.SEGMENT,
+                         f"{sid} segment not expected in loop {self._loop}; not mapped", "2")
         return False
 
     def _code(self, seg: Segment, element: int, table: dict[str, E], raw: str,
               severity: Severity = Severity.WARNING) -> E | None:
-        if not raw:
-            return None
+        """The enum for a code element (padding tolerated); unknown → None + finding."""
         value = table.get(raw)
-        if value is None:
-            value = table.get(raw.strip())
-            if value is None and raw.strip():
-                self._report(seg, "model.unknown_code", severity, Level.ELEMENT,
-                             f"{seg.id}{element:02d} holds a code outside its code list", "7", element)
+        if value is not None or not raw:
+            return value
+        value = table.get(raw.strip())
+        if value is None and raw.strip():
+            self._report(seg, "model.unknown_code", severity, Level.ELEMENT,
+                         f"{seg.id}{element:02d} holds a code outside its code list", "7",
+                         element)
         return value
 
     def _dtp_value(self, seg: Segment) -> DatePeriod | None:
@@ -244,7 +238,7 @@ class SetBuilder:
                          "DTP03 is not a valid date for its format", "8", 3)
             return None
         return construct(DatePeriod, qualifier=el[1], begin=begin, end=end,
-                                          position=seg.position)
+                         position=seg.position)
 
     def _date_element(self, seg: Segment, element: int) -> dt.date | None:
         raw = seg.get(element)
@@ -264,9 +258,9 @@ class SetBuilder:
             return self._unmapped(seg)
         el = ("",) + seg.elements + _BLANK
         h.update(
-            purpose=(BGN_PURPOSE.get(el[1]) or self._code(seg, 1, BGN_PURPOSE, el[1])), reference=el[2],
+            purpose=self._code(seg, 1, BGN_PURPOSE, el[1]), reference=el[2],
             date=self._date_element(seg, 3), time=el[4], time_zone=el[5], original_reference=el[6],
-            action_code=(ACTION_CODE.get(el[8]) or self._code(seg, 8, ACTION_CODE, el[8])),
+            action_code=self._code(seg, 8, ACTION_CODE, el[8]),
         )
         return True
 
@@ -295,9 +289,8 @@ class SetBuilder:
             return self._unmapped(seg)
         self._loop = {"P5": "1000A", "IN": "1000B"}.get(code, "1000C")
         self._parties.append(construct(
-            Party, entity_code=code, name=el[2], id_qualifier=el[3], id=el[4], account_number="",
-            position=seg.position))
-        self._last_party_seg = seg
+            Party, entity_code=code, name=el[2], id_qualifier=el[3], id=el[4],
+            account_number="", position=seg.position))
         return True
 
     def _act(self, seg: Segment) -> bool:
@@ -369,18 +362,18 @@ class SetBuilder:
         err = Severity.ERROR
         m.fields = {
             "subscriber": bool(sub),
-            "relationship": (RELATIONSHIP.get(el[2]) or self._code(seg, 2, RELATIONSHIP, el[2], err)),
-            "maintenance_type": (MAINTENANCE_TYPE.get(el[3]) or self._code(seg, 3, MAINTENANCE_TYPE, el[3], err)),
-            "maintenance_reason": (MAINTENANCE_REASON.get(el[4]) or self._code(seg, 4, MAINTENANCE_REASON, el[4])),
-            "benefit_status": (BENEFIT_STATUS.get(el[5]) or self._code(seg, 5, BENEFIT_STATUS, el[5], err)),
-            "medicare_plan": (MEDICARE_PLAN.get(plan_raw) or self._code(seg, 6, MEDICARE_PLAN, plan_raw)),
-            "medicare_reason": (MEDICARE_REASON.get(reason_raw) or self._code(seg, 6, MEDICARE_REASON, reason_raw)),
-            "cobra_event": (COBRA_EVENT.get(el[7]) or self._code(seg, 7, COBRA_EVENT, el[7])),
-            "employment_status": (EMPLOYMENT_STATUS.get(el[8]) or self._code(seg, 8, EMPLOYMENT_STATUS, el[8])),
-            "student_status": (STUDENT_STATUS.get(el[9]) or self._code(seg, 9, STUDENT_STATUS, el[9])),
+            "relationship": self._code(seg, 2, RELATIONSHIP, el[2], err),
+            "maintenance_type": self._code(seg, 3, MAINTENANCE_TYPE, el[3], err),
+            "maintenance_reason": self._code(seg, 4, MAINTENANCE_REASON, el[4]),
+            "benefit_status": self._code(seg, 5, BENEFIT_STATUS, el[5], err),
+            "medicare_plan": self._code(seg, 6, MEDICARE_PLAN, plan_raw),
+            "medicare_reason": self._code(seg, 6, MEDICARE_REASON, reason_raw),
+            "cobra_event": self._code(seg, 7, COBRA_EVENT, el[7]),
+            "employment_status": self._code(seg, 8, EMPLOYMENT_STATUS, el[8]),
+            "student_status": self._code(seg, 9, STUDENT_STATUS, el[9]),
             "handicap": handicap,
             "death_date": death,
-            "confidentiality": (CONFIDENTIALITY.get(el[13]) or self._code(seg, 13, CONFIDENTIALITY, el[13])),
+            "confidentiality": self._code(seg, 13, CONFIDENTIALITY, el[13]),
             "birth_sequence": birth_seq,
         }
         return True
@@ -425,8 +418,8 @@ class SetBuilder:
     @staticmethod
     def _reference(seg: Segment) -> Reference:
         el = ("",) + seg.elements + _BLANK
-        return construct(Reference, qualifier=el[1], value=el[2],
-                                         description=el[3], position=seg.position)
+        return construct(Reference, qualifier=el[1], value=el[2], description=el[3],
+                         position=seg.position)
 
     def _dtp(self, seg: Segment) -> bool:
         el = ("",) + seg.elements + _BLANK
@@ -482,7 +475,7 @@ class SetBuilder:
             self._loop = "2330"
             return True
         target = ENTITY_LOOPS.get(code)
-        if target is None or loop not in _NM1_ALLOWED:
+        if target is None or loop not in NM1_LOOPS:
             return self._unmapped(seg)
         count = m.by_loop.get(target, 0)
         if count >= (1 if target in SINGLE_ENTITY_LOOPS else 13 if target == "2100G" else 3):
@@ -497,17 +490,19 @@ class SetBuilder:
     def _person(seg: Segment) -> PersonName:
         el = ("",) + seg.elements + _BLANK
         return construct(
-            PersonName, entity_code=el[1], entity_type=el[2], last=el[3], first=el[4], middle=el[5], prefix=el[6],
-            suffix=el[7], id_qualifier=el[8], id=el[9], relationship_code=el[10], position=seg.position)
+            PersonName, entity_code=el[1], entity_type=el[2], last=el[3], first=el[4],
+            middle=el[5], prefix=el[6], suffix=el[7], id_qualifier=el[8], id=el[9],
+            relationship_code=el[10], position=seg.position)
 
     def _per(self, seg: Segment) -> bool:
         e = self._entity
-        if e is None or self._loop not in CONTACT_LOOPS or len(e.contacts) >= (2 if e.loop_id == "2310" else 1):
+        limit = 2 if self._loop == "2310" else 1
+        if e is None or self._loop not in CONTACT_LOOPS or len(e.contacts) >= limit:
             return self._unmapped(seg)
         el = ("",) + seg.elements + _BLANK
         numbers = tuple((el[i], el[i + 1]) for i in (3, 5, 7) if el[i] or el[i + 1])
         e.contacts.append(construct(Contact, function=el[1], name=el[2], numbers=numbers,
-                                                  position=seg.position))
+                                    position=seg.position))
         return True
 
     def _n3(self, seg: Segment) -> bool:
@@ -535,8 +530,9 @@ class SetBuilder:
             self._report(seg, "model.unknown_code", Severity.WARNING, Level.ELEMENT,
                          "DMG01 date format is not D8", "7", 1)
         e.dmg = construct(
-            Demographics, birth_date=self._date_element(seg, 2), gender=(GENDER.get(el[3]) or self._code(seg, 3, GENDER, el[3])),
-            marital_status=(MARITAL_STATUS.get(el[4]) or self._code(seg, 4, MARITAL_STATUS, el[4])), race_ethnicity=races,
+            Demographics, birth_date=self._date_element(seg, 2),
+            gender=self._code(seg, 3, GENDER, el[3]),
+            marital_status=self._code(seg, 4, MARITAL_STATUS, el[4]), race_ethnicity=races,
             citizenship=el[6], race_collection_code=el[11], position=seg.position)
         return True
 
@@ -558,7 +554,7 @@ class SetBuilder:
             return self._unmapped(seg)
         el = ("",) + seg.elements + _BLANK
         e.icm = construct(Income, frequency=el[1], wage=el[2], hours=el[3], location=el[4],
-                                       salary_grade=el[5])
+                          salary_grade=el[5])
         return True
 
     def _amt(self, seg: Segment) -> bool:
@@ -586,7 +582,8 @@ class SetBuilder:
         if e is None:
             return self._unmapped(seg)
         el = ("",) + seg.elements + _BLANK
-        e.luis.append(construct(Language, qualifier=el[1], code=el[2], description=el[3], use=el[4]))
+        e.luis.append(construct(Language, qualifier=el[1], code=el[2], description=el[3],
+                                use=el[4]))
         return True
 
     # ------------------------------------------------------------ 2200 / 2300 and below
@@ -613,11 +610,11 @@ class SetBuilder:
         self._loop = "2300"
         self._entity = self._cob = None
         self._coverage = CoverageLoop(seg, {
-            "maintenance_type": (MAINTENANCE_TYPE.get(el[1]) or self._code(seg, 1, MAINTENANCE_TYPE, el[1], Severity.ERROR)),
+            "maintenance_type": self._code(seg, 1, MAINTENANCE_TYPE, el[1], Severity.ERROR),
             "maintenance_reason": el[2],
-            "insurance_line": (INSURANCE_LINE.get(el[3]) or self._code(seg, 3, INSURANCE_LINE, el[3])),
+            "insurance_line": self._code(seg, 3, INSURANCE_LINE, el[3]),
             "plan_description": el[4],
-            "coverage_level": (COVERAGE_LEVEL.get(el[5]) or self._code(seg, 5, COVERAGE_LEVEL, el[5])),
+            "coverage_level": self._code(seg, 5, COVERAGE_LEVEL, el[5]),
             "late_enrollment": late,
         })
         m.coverages.append(self._coverage)
@@ -629,7 +626,7 @@ class SetBuilder:
             return self._unmapped(seg)
         el = ("",) + seg.elements + _BLANK
         cov.idcs.append(construct(IdCard, plan_coverage_description=el[1], card_type=el[2],
-                                               quantity=el[3], action=el[4]))
+                                  quantity=el[3], action=el[4]))
         return True
 
     def _lx(self, seg: Segment) -> bool:
@@ -700,5 +697,3 @@ class SetBuilder:
             Lineage, **self._lineage_base, first_position=m.ins.position,
             last_position=m.last.position, first_offset=m.ins.offset, member_ordinal=m.ordinal)
         return assemble_member(m, lineage)
-
-_NM1_ALLOWED = frozenset({"2000", "2100A", "2100B", "2100C", "2100D", "2100E", "2100F", "2100G", "2100H"})

@@ -21,10 +21,23 @@ VERSIONS_GS = frozenset({"005010X220A1", "004010X095A1"})
 VERSIONS_GS_WARN = frozenset({"005010X220", "005010X307"})
 """Read as 834s, with a WARNING: pre-errata X220 and the exchange X307."""
 
-ID_QUALIFIERS = frozenset(
-    ["01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36", "37", "38", "AM", "NR", "SA", "SN", "ZZ"]
-)
+ID_QUALIFIERS = frozenset([
+    "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17",
+    "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "AM", "NR", "SA", "SN", "ZZ",
+])
 """X12 element I05 (interchange id qualifier)."""
+
+
+def safe_id(segment_id: str) -> str | None:
+    """The segment id when it looks like one (2–3 ASCII capitals/digits), else None.
+
+    Garbage where an id should be may be data (PHI): it never reaches a finding.
+    """
+    if 2 <= len(segment_id) <= 3 and segment_id.isascii() and segment_id.isalnum() \
+            and segment_id.upper() == segment_id:
+        return segment_id
+    return None
 
 
 @dataclass(slots=True)
@@ -64,7 +77,7 @@ class Context:
             set_position=(seg.position - self.st_position + 1)
             if in_set and seg is not None and self.st_position
             else None,
-            segment_id=seg.id if seg is not None else None,
+            segment_id=safe_id(seg.id) if seg is not None else None,
             loop_id=loop_id,
             element=element,
             x12_code=x12_code,
@@ -306,7 +319,7 @@ def check_st(st: Segment, group: GroupHeader | None, ctx: Context, seen: set[str
         result.findings.append(
             ctx.finding(
                 f"envelope.st.{code}", sev, Level.TRANSACTION_SET, message, st,
-                x12_code=x12, element=element, in_set=True,
+                x12_code=x12, element=element, in_set=True, loop_id="HEADER",
             )
         )
 
@@ -316,17 +329,20 @@ def check_st(st: Segment, group: GroupHeader | None, ctx: Context, seen: set[str
         if len(ts_id) == 3 and ts_id.isdigit():
             add("not_834", Severity.ERROR, "1", 1, "ST01 transaction set is not an 834")
         else:
-            add("set_id", Severity.ERROR, "6", 1, "ST01 transaction set identifier missing or invalid")
+            add("set_id", Severity.ERROR, "6", 1,
+                "ST01 transaction set identifier missing or invalid")
     if not control:
         add("control_number", Severity.ERROR, "7", 2, "ST02 control number is missing")
     elif control in seen:
-        add("duplicate_control", Severity.ERROR, "23", 2, "ST02 control number repeats within the group")
+        add("duplicate_control", Severity.ERROR, "23", 2,
+            "ST02 control number repeats within the group")
     seen.add(control)
     version = group.version if group else ""
     st03 = st.get(3).strip()
     if version.startswith("00501"):
         if not st03:
-            add("implementation_missing", Severity.WARNING, "19", 3, "ST03 implementation reference is absent")
+            add("implementation_missing", Severity.WARNING, "19", 3,
+                "ST03 implementation reference is absent")
         elif st03 != version:
             add("implementation", Severity.ERROR, "19", 3, "ST03 does not match GS08")
     return result
@@ -341,6 +357,7 @@ def check_se(
             ctx.finding(
                 "envelope.se.missing", Severity.ERROR, Level.TRANSACTION_SET,
                 "transaction set ends without SE", at, x12_code="2", in_set=True,
+                loop_id="TRAILER",
             )
         ]
     out: list[Finding] = []
@@ -349,6 +366,7 @@ def check_se(
             ctx.finding(
                 "envelope.se.control_number", Severity.ERROR, Level.TRANSACTION_SET,
                 "SE02 does not match ST02", se, x12_code="3", element=2, in_set=True,
+                loop_id="TRAILER",
             )
         )
     if se.get(1).strip() != str(se.position - st.position + 1):
@@ -356,7 +374,7 @@ def check_se(
             ctx.finding(
                 "envelope.se.segment_count", Severity.ERROR, Level.TRANSACTION_SET,
                 "SE01 does not match the number of segments from ST to SE", se,
-                x12_code="4", element=1, in_set=True,
+                x12_code="4", element=1, in_set=True, loop_id="TRAILER",
             )
         )
     return out

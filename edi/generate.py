@@ -41,7 +41,8 @@ from edi.generate_family import (
     TruthOld,
     Version,
 )
-from edi.generate_forms import FORMS, encode_chunks, form
+from edi.generate_forms import FORMS, encode_chunks
+from edi.generate_forms import form as layout_of
 
 __all__ = [
     "FORMS",
@@ -80,7 +81,7 @@ class GeneratedSummary:
 def generate(
     members: int,
     seed: int,
-    form_name: str = "lines",
+    form: str = "lines",
     *,
     version: Version = "5010",
     sponsor_id: str = "991234567",
@@ -99,23 +100,23 @@ def generate(
 ) -> Iterator[bytes]:
     """Stream a synthetic 834 of exactly `members` INS loops as bytes chunks (~1 MiB each).
 
-    `form_name` is a key of FORMS; `interchanges` × `sets` transaction sets
+    `form` is a key of FORMS; `interchanges` × `sets` transaction sets
     share the members evenly (each needs at least one). `bad_member` (1-based
     file ordinal) gets an invalid INS05 code for 999 demos. `file_date`
     defaults to a date derived from the seed. `ascii_only` spells the few
     accented names without accents (pyx12 rejects non-ASCII as IK403=6).
     Raises ValueError on bad arguments.
     """
-    opts = _options(members, seed, form_name, version, sponsor_id, sponsor_name, payer_id,
+    opts = _options(members, seed, form, version, sponsor_id, sponsor_name, payer_id,
                     payer_name, sender_id, receiver_id, interchanges, sets, mix, bad_member,
                     file_date, ascii_only)
-    return encode_chunks(_text_chunks(opts), form(form_name), encoding)
+    return encode_chunks(_text_chunks(opts), layout_of(form), encoding)
 
 
 def generate_truth(
     members: int,
     seed: int,
-    form_name: str = "lines",
+    form: str = "lines",
     *,
     version: Version = "5010",
     sponsor_id: str = "991234567",
@@ -134,28 +135,28 @@ def generate_truth(
 ) -> Iterator[TruthMember]:
     """The truth of `generate()` with the same arguments: one TruthMember per INS, in file order."""
     del encoding  # accepted so the two calls take identical keyword sets
-    opts = _options(members, seed, form_name, version, sponsor_id, sponsor_name, payer_id,
+    opts = _options(members, seed, form, version, sponsor_id, sponsor_name, payer_id,
                     payer_name, sender_id, receiver_id, interchanges, sets, mix, bad_member,
                     file_date, ascii_only)
     return (item for item in Synth(opts).items() if isinstance(item, TruthMember))
 
 
 def write_file(
-    path: str | Path, members: int, seed: int, form_name: str = "lines", **kw: Any
+    path: str | Path, members: int, seed: int, form: str = "lines", **kw: Any
 ) -> GeneratedSummary:
-    """Write `generate(members, seed, form_name, **kw)` to `path` (streamed) and summarise it."""
+    """Write `generate(members, seed, form, **kw)` to `path` (streamed) and summarise it."""
     target = Path(path)
     digest = hashlib.sha256()
     size = 0
     with target.open("wb") as out:
-        for chunk in generate(members, seed, form_name, **kw):
+        for chunk in generate(members, seed, form, **kw):
             out.write(chunk)
             digest.update(chunk)
             size += len(chunk)
-    layout = form(form_name)
+    layout = layout_of(form)
     return GeneratedSummary(
         path=target,
-        form=form_name,
+        form=form,
         version=str(kw.get("version", "5010")),
         seed=seed,
         members=members,
@@ -172,7 +173,7 @@ def _options(
     sets: int, mix: Mix | str, bad_member: int | None, file_date: dt.date | None,
     ascii_only: bool,
 ) -> Options:
-    layout = form(form_name)
+    layout = layout_of(form_name)
     if version not in ("5010", "4010"):
         raise ValueError("version must be '5010' or '4010'")
     chosen = MIXES.get(mix) if isinstance(mix, str) else mix

@@ -410,7 +410,8 @@ class Synth:
         today = o.file_date.toordinal()
         sub_age = _between(rng, 65, 72) if medicare else _between(rng, 24, 64)
         sub_dob = dt.date.fromordinal(today - sub_age * 365 - _between(rng, 0, 365))
-        twin_dob = dt.date.fromordinal(today - _between(rng, 30, 365 * 16))
+        kid_days = min(365 * 25, (sub_age - 17) * 365)  # children are younger than parents
+        twin_dob = dt.date.fromordinal(today - _between(rng, 30, min(365 * 16, kid_days)))
         term_end = dt.date.fromordinal(effective.toordinal() - 1)
         reason_all = {"021": "09" if cobra else "28", "001": "", "024": _pick(rng, ("07", "08")),
                       "025": "41", "030": "XN"}[plan.action]
@@ -431,7 +432,7 @@ class Synth:
             elif twin:
                 dob = twin_dob
             else:
-                dob = dt.date.fromordinal(today - _between(rng, 1, 365 * 25))
+                dob = dt.date.fromordinal(today - _between(rng, 1, kid_days))
             has_ssn = role != "19" or rng.random() >= mix.dependent_without_ssn
             ssn = f"9{(c.person * 48271 + self.ssn_offset) % 10**8:08d}" if has_ssn else ""
             if plan.single and plan.action == "021" and role == "19":

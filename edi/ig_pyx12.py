@@ -40,8 +40,9 @@ element node errors          element            IK403        segment + element/c
   whose version pyx12 has no map for is skipped with one WARNING
   'ig.group.not_validated' (the envelope check owns version policy).
 - Any pyx12 exception ends validation of that interchange with one ERROR
-  'ig.pyx12_failed' (interchange level, no values) after the findings
-  already collected.
+  'ig.pyx12_failed' (interchange level, TA105 '024' invalid interchange
+  content, no values) after the findings already collected: an interchange
+  nobody could validate is not accepted.
 
 Findings are yielded in segment-position order. pyx12's loggers are
 silenced here: they print raw element values.
@@ -300,6 +301,7 @@ class _Run:
             source=self.source,
             segment_position=at.position if at else None,
             offset=at.offset if at else None,
+            x12_code="024",
             validator=VALIDATOR,
         )
 
@@ -399,7 +401,7 @@ class _Run:
             self.feed.forget_before(n)
         src.cleanup()
         errh.handle_errors(src.pop_errors())
-        self.current = None
+        # missing trailers are located at the last segment read, inside the open envelopes
         self.harvest()
 
     # -------------------------------------------------------------- harvesting

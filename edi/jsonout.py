@@ -88,6 +88,7 @@ def summary_line(member: MemberTransaction) -> str:
     ))
 
 
-SUMMARY_HEADER = "\t".join(
-    ("set", "member", "maintenance", "relationship", "role", "subscriber_no", "coverages", "verdict")
-)
+SUMMARY_HEADER = "\t".join((
+    "set", "member", "maintenance", "relationship", "role", "subscriber_no", "coverages",
+    "verdict",
+))

@@ -10,6 +10,7 @@ enum member, precomputed so the hot path never re-creates enums) and
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -67,6 +68,39 @@ BGN_PURPOSE = _table(c.BgnPurpose)
 ACTION_CODE = _table(c.ActionCode)
 YES_NO = {"Y": True, "N": False}
 
+LOOP_2100G = frozenset(
+    ["6Y", "9K", "E1", "EI", "EXS", "GB", "GD", "J6", "LR", "QD", "S1", "TZ", "X4"]
+)
+ENTITY_LOOPS: dict[str, str] = {
+    "IL": "2100A", "74": "2100A", "70": "2100B", "31": "2100C", "36": "2100D",
+    "M8": "2100E", "S3": "2100F", "45": "2100H", **{code: "2100G" for code in LOOP_2100G},
+}
+"""2100 loop selected by NM101."""
+SINGLE_ENTITY_LOOPS = frozenset({"2100A", "2100B", "2100C", "2100F", "2100H"})
+PARTY_CODES = frozenset({"P5", "IN", "TV", "BO"})
+CONTACT_LOOPS = frozenset({"2100A", "2100D", "2100E", "2100F", "2100G", "2310", "2330"})
+ADDRESS_LOOPS = frozenset(
+    {"2100A", "2100C", "2100D", "2100E", "2100F", "2100G", "2100H", "2310", "2330"}
+)
+COVERAGE_LOOPS = frozenset({"2300", "2310", "2320", "2330"})
+CATEGORY_LOOPS = frozenset({"2700", "2750"})
+NM1_LOOPS = frozenset(
+    {"2000", "2100A", "2100B", "2100C", "2100D", "2100E", "2100F", "2100G", "2100H"}
+)
+"""Loops after which a 2100 NM1 may still start a new 2100 loop."""
+
+
+@dataclass(slots=True)
+class BuildStats:
+    """Conservation counters for one transaction set (segments between ST and SE)."""
+
+    fed: int = 0
+    mapped: int = 0
+    reported: int = 0
+    reported_positions: list[int] = field(default_factory=list)
+    """Positions of the segments reported instead of mapped (each has a finding there)."""
+
+
 M = TypeVar("M", bound=BaseModel)
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
 # BaseModel's slot descriptors: setting through them skips the frozen __setattr__.
@@ -100,14 +134,25 @@ def construct(cls: type[M], **values: Any) -> M:
     return obj
 
 
+_DATES: dict[str, dt.date] = {}
+"""Valid D8 strings seen so far: files repeat a handful of dates many times."""
+
+
 def parse_d8(value: str) -> dt.date | None:
     """CCYYMMDD → date, None when malformed or not a calendar date."""
+    found = _DATES.get(value)
+    if found is not None:
+        return found
     if len(value) != 8 or not value.isdigit():
         return None
     try:
-        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        found = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         return None
+    if len(_DATES) >= 50_000:  # birth dates are many; keep memory bounded
+        _DATES.clear()
+    _DATES[value] = found
+    return found
 
 
 class Entity:
@@ -179,7 +224,8 @@ def _provider(p: Entity) -> Provider:
     name = p.name or construct(PersonName, entity_code="", position=0)
     pla = p.pla
     return construct(
-        Provider, sequence=p.sequence, name=name, address=p.address(), contacts=tuple(p.contacts),
+        Provider, sequence=p.sequence, name=name, address=p.address(),
+        contacts=tuple(p.contacts),
         change_reason=pla.get(5) if pla is not None else "",
         change_date=parse_d8(pla.get(3)) if pla is not None else None,
     )
@@ -197,7 +243,8 @@ class CobLoop:
     def build(self) -> CoordinationOfBenefits:
         s = self.seg
         return construct(
-            CoordinationOfBenefits, payer_responsibility=s.get(1), policy_number=s.get(2), coordination=s.get(3),
+            CoordinationOfBenefits, payer_responsibility=s.get(1), policy_number=s.get(2),
+            coordination=s.get(3),
             service_types=tuple(x for x in s.repeats(4) if x), references=tuple(self.refs),
             dates=tuple(self.dates), entities=tuple(e.related() for e in self.entities),
             position=s.position,
@@ -272,7 +319,6 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
     if member_name is None:
         member_name = construct(MemberName, name=EMPTY_NAME)
     findings = tuple(m.findings)
-    findings = tuple(m.findings)
     return construct(
         MemberTransaction, lineage=lineage, **m.fields, subscriber_number=m.subscriber_number,
         group_policy_number=m.group_policy, identifiers=tuple(m.refs), dates=tuple(m.dates),
@@ -281,13 +327,15 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
         responsible_persons=tuple(responsible), drop_off_location=drop_off,
         disabilities=tuple(
             construct(
-                Disability, disability_type=s.get(1), diagnosis_qualifier=s.get(7), diagnosis=s.get(8),
+                Disability, disability_type=s.get(1), diagnosis_qualifier=s.get(7),
+                diagnosis=s.get(8),
                 dates=tuple(d), position=s.position)
             for s, d in m.disabilities),
         coverages=tuple(cov.build() for cov in m.coverages),
         reporting_categories=tuple(
             construct(
-                ReportingCategory, name=k.name, value=k.value, reference_qualifier=k.qualifier, date=k.date,
+                ReportingCategory, name=k.name, value=k.value, reference_qualifier=k.qualifier,
+                date=k.date,
                 position=k.position)
             for k in m.categories),
         findings=findings,

@@ -49,6 +49,7 @@ from edi.records import (
     TransactionSetHeader,
 )
 from edi.segments import Segment
+from edi.tokenize import read_segments
 
 
 class Validator(Protocol):
@@ -95,8 +96,6 @@ def read(
     if validator is not None:
         assert isinstance(data, (bytes, Path))
         checked = list(validator.findings(data, name))
-    from edi.tokenize import read_segments
-
     return events(read_segments(data, name), name, file_sha256=file_sha256,
                   validator_findings=checked)
 
@@ -136,7 +135,8 @@ class _Reader:
     def __init__(self, source: str, sha: str | None, checked: Iterable[Finding]) -> None:
         self.ctx = Context(source)
         self.sha = sha
-        ordered = sorted(checked, key=lambda f: (f.segment_position is None, f.segment_position or 0))
+        ordered = sorted(
+            checked, key=lambda f: (f.segment_position is None, f.segment_position or 0))
         self.checked: deque[Finding] = deque(ordered)
         self.isa: InterchangeHeader | None = None
         self.isa_findings: list[Finding] = []
@@ -166,7 +166,7 @@ class _Reader:
         q = self.checked
         pos = f.segment_position or 0
         i = 0
-        while i < len(q) and q[i].segment_position is not None and (q[i].segment_position or 0) <= pos:
+        while i < len(q) and (q[i].segment_position or pos + 1) <= pos:
             i += 1
         q.insert(i, f)
 
@@ -194,7 +194,8 @@ class _Reader:
 
     def run(self, items: Iterable[Segment | Finding]) -> Iterator[Event]:
         for item in items:
-            if isinstance(item, Finding):
+            if type(item) is not Segment:  # cheaper than isinstance on a pydantic class
+                assert isinstance(item, Finding)
                 if (self.isa is not None and item.segment_position is not None
                         and item.severity is not Severity.INFO):
                     self._defer(item)
@@ -397,9 +398,9 @@ class _Reader:
         if se is not None:
             found.extend(self._take(se.position))
         found.sort(key=lambda f: f.segment_position or 0)
-        end_pos = se.position if se is not None else (at.position if at is not None else st.position)
+        end = se or at or st
         assert self.set_lineage is not None
-        lineage = self.set_lineage.model_copy(update={"last_position": end_pos})
+        lineage = self.set_lineage.model_copy(update={"last_position": end.position})
         yield SetEnd.model_construct(
             lineage=lineage, status=self._status(found), members=self.members,
             rejected_members=self.rejected, findings=tuple(found))

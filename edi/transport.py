@@ -452,12 +452,12 @@ def open_text(data: Input, source: str = "<bytes>", chunk_size: int = CHUNK_SIZE
 
     wrap = None
     if base:
-        wrapped = _detect_wrap(UTF8_BOM + head, at_eof, breaks)
+        wrapped = _detect_wrap((UTF8_BOM + head)[:SNIFF_SIZE], at_eof, breaks)
         if wrapped:
             wrap = wrapped
             head = UTF8_BOM + head
     else:
-        wrap = _detect_wrap(head, at_eof, breaks)
+        wrap = _detect_wrap(head[:SNIFF_SIZE], at_eof, breaks)
     state = _UnwrapState()
     stream_parts = _unwrap(parts(), wrap, state) if wrap else parts()
     if wrap and base:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -39,6 +39,9 @@ from edi.records import (
     SetStart,
     SetStatus,
 )
+
+if TYPE_CHECKING:
+    from edi.reader import Validator
 
 ACCEPTING = frozenset({SetStatus.ACCEPTED, SetStatus.ACCEPTED_WITH_ERRORS})
 
@@ -275,10 +278,13 @@ class _Builder:
             self.file_findings.extend(end.findings)
             return
         code = ta1_ack_code(end.ta1_note, end.findings)
+        note = end.ta1_note if end.ta1_note in TA105 else "024"
+        if code == "R" and note == "000":
+            note = "024"  # rejected for a finding without a TA105 code: invalid content
         ta1_text = None
-        if header.ack_requested or end.ta1_note != "000" or code != "A":
-            ta1_text = ta1(header, end.ta1_note if end.ta1_note in TA105 else "024",
-                           ack_control=str(self.control.next("isa")), now=self.now, ack_code=code)
+        if header.ack_requested or note != "000" or code != "A":
+            ta1_text = ta1(header, note, ack_control=str(self.control.next("isa")),
+                           now=self.now, ack_code=code)
         ack_text = None
         if self.groups and code != "R":
             ack_text = ack_999(header, [_group_ack(g) for g in self.groups],
@@ -288,7 +294,7 @@ class _Builder:
             receiver=_party(header.receiver_qualifier, header.receiver_id),
             control_number=header.control_number,
             header=header,
-            ta1_note=end.ta1_note,
+            ta1_note=note,
             ta1_code=code,
             groups=tuple(self.groups),
             findings=end.findings,
@@ -310,7 +316,7 @@ def validate_file(
     path_or_bytes: Path | str | bytes,
     source: str | None = None,
     *,
-    validator: Any = None,
+    validator: Validator | None = None,
     control: ControlNumbers | None = None,
     now: datetime | None = None,
 ) -> FileReport:

@@ -434,7 +434,7 @@ def _enrol(
         _Row(member_id=mid, sponsor_id=sponsor, relationship=relationship,
              birth_sequence=tx.birth_sequence),
         _Row(**demo), idents,
-    ))  # fmt: skip
+    ), new=True)  # fmt: skip
     return Applied("new", mid, tuple(seqs), tuple(notes))
 
 

@@ -109,6 +109,7 @@ def trigger_statements(dialect: str, tables: tuple[str, ...]) -> list[str]:
 
 
 _crash_count = 0
+_CRASH_AT = int(os.environ.get("ENROLL834_CRASH_AT") or 0)
 
 
 def crash_point() -> None:
@@ -119,8 +120,7 @@ def crash_point() -> None:
     """
     global _crash_count
     _crash_count += 1
-    target = os.environ.get("ENROLL834_CRASH_AT")
-    if target and int(target) == _crash_count:
+    if _CRASH_AT and _crash_count == _CRASH_AT:
         os.kill(os.getpid(), signal.SIGKILL)
 
 

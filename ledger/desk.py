@@ -28,7 +28,6 @@ error messages hold ids, codes and counts, never PHI.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,18 +39,28 @@ from ledger import auth
 from ledger import schema as t
 from ledger.apply import Applied, LedgerSettings, apply_in
 from ledger.db import LedgerError, engine, utcnow
+from ledger.desk_views import (
+    OPEN_STATUSES,
+    ItemView,
+    candidates_of,
+    due_order,
+    iso,
+    item_view,
+    mask_ssn,
+    person_view,
+    transaction_view,
+    utc,
+)
 from ledger.store import UnitOfWork, load_people
 from ledger.users import Actor, NotPermitted, refuse, require
 from matching.decisions import (
     CobraAdministration,
     Decision,
     GroupPolicy,
-    KnownPerson,
     Outcome,
     Reason,
 )
 
-OPEN_STATUSES = ("open", "assigned")
 QUEUES = ("review", "medicare")
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("0-24h", 24.0),
@@ -69,202 +78,6 @@ class _Refusal(Exception):
 
 def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        utc = _utc(value)
-        assert utc is not None
-        return utc.isoformat(timespec="seconds").replace("+00:00", "Z")
-    return value.isoformat()
-
-
-# ---------------------------------------------------------------- masking and views
-
-
-def mask_ssn(value: str) -> str:
-    """'***-**-1234' from any SSN spelling; '' for none; all stars when under 4 digits."""
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if not value:
-        return ""
-    return "***-**-" + (digits[-4:] if len(digits) >= 4 else "****")
-
-
-def _code(value: Any) -> str | None:
-    return None if value is None else str(getattr(value, "value", value))
-
-
-def transaction_view(tx: MemberTransaction, *, show_phi: bool = False) -> dict[str, Any]:
-    """What a reviewer sees of a held member transaction (SSN masked unless `show_phi`)."""
-    n = tx.member.name
-    demo = tx.member.demographics
-    addr = tx.member.address
-    ssn = tx.ssn if show_phi else mask_ssn(tx.ssn)
-    view: dict[str, Any] = {
-        "subscriber_number": tx.subscriber_number,
-        "maintenance_type": _code(tx.maintenance_type),
-        "maintenance_reason": _code(tx.maintenance_reason),
-        "subscriber": tx.subscriber,
-        "relationship": _code(tx.relationship),
-        "benefit_status": _code(tx.benefit_status),
-        "medicare_plan": _code(tx.medicare_plan),
-        "group_policy_number": tx.group_policy_number,
-        "name": {"last": n.last, "first": n.first, "middle": n.middle, "suffix": n.suffix},
-        "ssn": ssn,
-        "birth_date": _iso(demo.birth_date) if demo else None,
-        "gender": _code(demo.gender) if demo else None,
-        "address": (
-            {"line1": addr.line1, "line2": addr.line2, "city": addr.city,
-             "state": addr.state, "postal_code": addr.postal_code}
-            if addr else None
-        ),  # fmt: skip
-        "birth_sequence": tx.birth_sequence,
-        "identifiers": [
-            {"qualifier": r.qualifier, "value": r.value} for r in tx.identifiers
-        ],
-        "dates": [
-            {"qualifier": d.qualifier, "begin": _iso(d.begin), "end": _iso(d.end)}
-            for d in tx.dates
-        ],
-        "coverages": [
-            {
-                "maintenance_type": _code(c.maintenance_type),
-                "insurance_line": _code(c.insurance_line),
-                "plan": c.plan_description,
-                "coverage_level": _code(c.coverage_level),
-                "begin": _iso(d.begin) if (d := c.date("348")) else None,
-                "end": _iso(e.end or e.begin) if (e := c.date("349")) else None,
-            }
-            for c in tx.coverages
-        ],
-        "source": {
-            "file": tx.lineage.source,
-            "interchange_control": tx.lineage.interchange_control,
-            "set_control": tx.lineage.set_control,
-            "member_ordinal": tx.lineage.member_ordinal,
-            "first_position": tx.lineage.first_position,
-        },
-    }
-    if tx.incorrect is not None:
-        old = tx.incorrect
-        old_ssn = old.name.id if old.name.id_qualifier == "34" else ""
-        view["previous"] = {
-            "name": {"last": old.name.last, "first": old.name.first, "middle": old.name.middle},
-            "ssn": old_ssn if show_phi else mask_ssn(old_ssn),
-            "birth_date": _iso(old.demographics.birth_date) if old.demographics else None,
-        }
-    return view
-
-
-def person_view(person: KnownPerson, *, show_phi: bool = False) -> dict[str, Any]:
-    """A candidate member's current values, for comparison (SSN masked unless `show_phi`)."""
-    return {
-        "member_id": person.member_id,
-        "subscriber_numbers": list(person.subscriber_numbers),
-        "name": {"last": person.last, "first": person.first, "middle": person.middle},
-        "ssn": person.ssn if show_phi else mask_ssn(person.ssn),
-        "birth_date": _iso(person.birth_date),
-        "gender": person.gender,
-        "relationship": person.relationship,
-        "birth_sequence": person.birth_sequence,
-        "postal_code": person.postal_code,
-        "sponsor_id": person.sponsor_id,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class ItemView:
-    """One review item as the desk shows it. `time_left` is negative when overdue."""
-
-    id: int
-    queue: str
-    reason: str
-    explanation: str
-    sponsor_id: str
-    status: str
-    assignee: str | None
-    received_at: dt.datetime
-    due_at: dt.datetime | None
-    time_left: dt.timedelta | None
-    resolution: str | None
-    resolved_by: str | None
-    resolved_at: dt.datetime | None
-    suggested_member_id: str | None
-    transaction: dict[str, Any]
-    candidates: tuple[dict[str, Any], ...]
-
-    @property
-    def overdue(self) -> bool:
-        return self.status in OPEN_STATUSES and self.time_left is not None and (
-            self.time_left.total_seconds() < 0
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The `review list --json` object."""
-        return {
-            "id": self.id,
-            "queue": self.queue,
-            "reason": self.reason,
-            "explanation": self.explanation,
-            "sponsor_id": self.sponsor_id,
-            "status": self.status,
-            "assignee": self.assignee,
-            "received_at": _iso(self.received_at),
-            "due_at": _iso(self.due_at),
-            "time_left_seconds": (
-                int(self.time_left.total_seconds()) if self.time_left is not None else None
-            ),
-            "overdue": self.overdue,
-            "resolution": self.resolution,
-            "resolved_by": self.resolved_by,
-            "resolved_at": _iso(self.resolved_at),
-            "suggested_member_id": self.suggested_member_id,
-            "transaction": self.transaction,
-            "candidates": list(self.candidates),
-        }
-
-
-def _candidates(text: str) -> list[dict[str, Any]]:
-    items = json.loads(text or "[]")
-    return sorted(items, key=lambda c: -float(c.get("score") or 0.0))
-
-
-def _view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
-    tx = MemberTransaction.model_validate_json(row.transaction)
-    due = _utc(row.due_at)
-    received = _utc(row.received_at)
-    assert received is not None
-    return ItemView(
-        id=int(row.id),
-        queue=row.queue,
-        reason=row.reason,
-        explanation=row.explanation or "",
-        sponsor_id=row.sponsor_id or "",
-        status=row.status,
-        assignee=row.assignee,
-        received_at=received,
-        due_at=due,
-        time_left=(due - now) if due is not None else None,
-        resolution=row.resolution,
-        resolved_by=row.resolved_by,
-        resolved_at=_utc(row.resolved_at),
-        suggested_member_id=row.suggested_member_id,
-        transaction=transaction_view(tx, show_phi=show_phi),
-        candidates=tuple(_candidates(row.candidates)),
-    )
-
-
-def _sort_key(v: ItemView) -> tuple[bool, dt.datetime, int]:
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return (v.due_at is None, v.due_at or far, v.id)
 
 
 def _check_phi(eng: Engine, actor: Actor, action: str, show_phi: bool) -> None:
@@ -293,7 +106,7 @@ def list_items(
     _check_phi(eng, actor, "review.list", show_phi)
     if queue is not None and queue not in QUEUES:
         raise LedgerError(f"unknown queue '{queue}' (queues: {', '.join(QUEUES)})")
-    now = _utc(now) or utcnow()
+    now = utc(now) or utcnow()
     ri = t.review_items
     q = sa.select(ri).where(ri.c.status.in_(OPEN_STATUSES))
     if queue is not None:
@@ -301,7 +114,7 @@ def list_items(
     if overdue_only:
         q = q.where(ri.c.due_at < now)
     with eng.begin() as conn:
-        views = sorted((_view(r, now, show_phi) for r in conn.execute(q)), key=_sort_key)
+        views = sorted((item_view(r, now, show_phi) for r in conn.execute(q)), key=due_order)
         details: dict[str, Any] = {
             "queue": queue, "overdue_only": overdue_only, "count": len(views),
             "show_phi": show_phi,
@@ -335,13 +148,12 @@ def show_item(
     eng = _engine(target)
     require(eng, actor, "review.read", str(item_id))
     _check_phi(eng, actor, "review.show", show_phi)
-    now = _utc(now) or utcnow()
+    now = utc(now) or utcnow()
     with eng.begin() as conn:
         row = _load(conn, item_id)
-        view = _view(row, now, show_phi)
+        view = item_view(row, now, show_phi)
         people = {
-            p.member_id: p
-            for p in load_people(conn, [c["member_id"] for c in view.candidates])
+            p.member_id: p for p in load_people(conn, [c["member_id"] for c in view.candidates])
         }
         out = view.to_json()
         out["candidates"] = [
@@ -360,9 +172,7 @@ def show_item(
 
 
 def _may_work(conn: Connection, user_id: str) -> bool:
-    active = conn.execute(
-        sa.select(t.users.c.active).where(t.users.c.user_id == user_id)
-    ).scalar()
+    active = conn.execute(sa.select(t.users.c.active).where(t.users.c.user_id == user_id)).scalar()
     if not active:
         return False
     return auth.has_role(conn, user_id, "reviewer") or auth.has_role(conn, user_id, "supervisor")
@@ -399,7 +209,7 @@ def assign(target: str | Engine, actor: Actor, item_id: int, assignee: str) -> I
             row = _load(conn, item_id)
     except _Refusal as exc:
         raise refuse(eng, actor.user_id, "review.assign", str(exc), str(item_id)) from None
-    return _view(row, utcnow(), False)
+    return item_view(row, utcnow(), False)
 
 
 # ---------------------------------------------------------------- resolving
@@ -438,8 +248,12 @@ class Resolution:
             "member_id": self.member_id,
             "entries": list(self.entries),
             "released": [
-                {"id": r.item_id, "status": r.status, "member_id": r.member_id,
-                 "new_item": r.new_item_id}
+                {
+                    "id": r.item_id,
+                    "status": r.status,
+                    "member_id": r.member_id,
+                    "new_item": r.new_item_id,
+                }
                 for r in self.released
             ],  # fmt: skip
             "still_held": list(self.still_held),
@@ -486,7 +300,7 @@ def _decision(
 ) -> tuple[Decision, str]:  # fmt: skip
     from matching.route import is_termination
 
-    scores = {c["member_id"]: c.get("score") for c in _candidates(row.candidates)}
+    scores = {c["member_id"]: c.get("score") for c in candidates_of(row.candidates)}
     common = {"transaction": tx, "decided_by": actor.user_id, "notes": (f"review item {row.id}",)}
     if match is not None:
         known = "a listed candidate" if match in scores else "a member not among the candidates"
@@ -556,7 +370,7 @@ def _resolve(
         decision, resolution = _decision(
             row, tx, actor, match=match, new_member=new_member, reject_reason=reject_reason
         )
-        received = _utc(row.received_at)
+        received = utc(row.received_at)
         assert received is not None
         settings = ledger_settings(conn, header)
         uow = UnitOfWork(conn)
@@ -623,7 +437,7 @@ def _release(
     still: list[int] = []
     for h in held:
         tx = MemberTransaction.model_validate_json(h.transaction)
-        received = _utc(h.received_at)
+        received = utc(h.received_at)
         assert received is not None
         (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received)
         res = apply_in(uow, header, decision, received_at=received, settings=settings,
@@ -663,7 +477,7 @@ class SlaReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "now": _iso(self.now),
+            "now": iso(self.now),
             "open": self.open,
             "overdue": self.overdue,
             "by_age": self.by_age,
@@ -683,7 +497,7 @@ def sla_report(target: str | Engine, actor: Actor, *, now: dt.datetime | None = 
     """
     eng = _engine(target)
     require(eng, actor, "review.read")
-    now = _utc(now) or utcnow()
+    now = utc(now) or utcnow()
     ri = t.review_items
     cols = (ri.c.id, ri.c.queue, ri.c.reason, ri.c.status, ri.c.assignee, ri.c.received_at,
             ri.c.due_at, ri.c.resolved_at)  # fmt: skip
@@ -692,7 +506,7 @@ def sla_report(target: str | Engine, actor: Actor, *, now: dt.datetime | None = 
     open_count = overdue = 0
     with eng.begin() as conn:
         for r in conn.execute(sa.select(*cols).order_by(ri.c.id)):
-            received, due, done = _utc(r.received_at), _utc(r.due_at), _utc(r.resolved_at)
+            received, due, done = utc(r.received_at), utc(r.due_at), utc(r.resolved_at)
             assert received is not None
             is_open = r.status in OPEN_STATUSES
             if is_open:
@@ -707,7 +521,7 @@ def sla_report(target: str | Engine, actor: Actor, *, now: dt.datetime | None = 
             overdue += int(is_open)
             breaches.append({
                 "id": int(r.id), "queue": r.queue, "reason": r.reason, "status": r.status,
-                "assignee": r.assignee, "due_at": _iso(due), "resolved_at": _iso(done),
+                "assignee": r.assignee, "due_at": iso(due), "resolved_at": iso(done),
                 "late_by_seconds": int((late_at - due).total_seconds()),
             })  # fmt: skip
         breaches.sort(key=lambda b: -b["late_by_seconds"])

@@ -84,6 +84,57 @@ def chain_hash(row: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) ->
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
+def _sqlite_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_converters(table: sa.Table, cols: list[str]) -> list[Any]:
+    out: list[Any] = []
+    for name in cols:
+        col_type = table.c[name].type
+        if isinstance(col_type, sa.DateTime):
+            out.append(_sqlite_datetime)
+        elif isinstance(col_type, sa.Date):
+            out.append(dt.date.isoformat)
+        elif isinstance(col_type, sa.Boolean):
+            out.append(int)
+        else:
+            out.append(None)
+    return out
+
+
+def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """executemany straight through the driver (rows share one key set).
+
+    Skips SQLAlchemy's per-row parameter processing, which dominates bulk
+    ingest; values are converted here exactly as SQLAlchemy's SQLite types
+    store them (dates ISO, timestamps 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC).
+    """
+    cols = [c.name for c in table.columns if c.name in rows[0]]
+    names = ", ".join(f'"{c}"' for c in cols)
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in cols)
+        convs = _sqlite_converters(table, cols)
+        cache: dict[Any, Any] = {}
+
+        def conv(f: Any, v: Any) -> Any:
+            if v is None or f is None:
+                return v
+            got = cache.get(v)
+            if got is None:
+                got = cache[v] = f(v)
+            return got
+
+        pairs = list(zip(cols, convs, strict=True))
+        data = [tuple(conv(f, r[c]) for c, f in pairs) for r in rows]
+    else:
+        marks = ", ".join("%s" for _ in cols)
+        data = [tuple(r[c] for c in cols) for r in rows]
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', data)
+
+
 def _person_keys(person: KnownPerson) -> list[BlockingKey]:
     try:
         from matching.blocking import person_keys
@@ -145,7 +196,7 @@ class UnitOfWork:
         for table in _INSERT_ORDER:
             rows = self._buf.pop(table, None)
             if rows:
-                self.conn.execute(table.insert(), rows)
+                bulk_insert(self.conn, table, rows)
         self._buffered = 0
         crash_point()
 
@@ -216,10 +267,13 @@ class UnitOfWork:
 
     # ------------------------------------------------------------ people
 
-    def register_person(self, person: KnownPerson) -> None:
-        """Write `person`'s blocking keys and make it a candidate before the next flush."""
+    def register_person(self, person: KnownPerson, *, new: bool = False) -> None:
+        """Write `person`'s blocking keys and make it a candidate before the next flush.
+
+        `new` says the member was created in this unit of work (no stored keys yet).
+        """
         existing: set[BlockingKey] = set()
-        if person.member_id not in self._pending_people:
+        if not new and person.member_id not in self._pending_people:
             self.flush()
             existing = {
                 (r.kind, r.value)

@@ -21,6 +21,8 @@ Kinds and values (values are PHI: they live only in the ledger's index):
 - ``name_year``       Soundex(surname) | Soundex(given root) | birth year
 - ``medicare``        REF*F6 Medicare id (HIC/MBI)
 - ``address``         normalised street line | ZIP5 | birth year
+- ``address_given``   normalised street line | ZIP5 | Soundex(given name or root)
+- ``ssn4_name``       last four SSN digits | Soundex(surname) | Soundex(given root)
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ KEY_KINDS = (
     "name_year",
     "medicare",
     "address",
+    "address_given",
+    "ssn4_name",
 )
 
 
@@ -97,6 +101,14 @@ def _keys(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list
     if street and zip5:
         for year in years:
             keys.append(("address", f"{street}|{zip5}|{year}"))
+        for _, first in name_pairs:
+            for sound in _given_sounds(first):
+                keys.append(("address_given", f"{street}|{zip5}|{sound}"))
+    if ssn:
+        for last, first in name_pairs:
+            if compact_name(last):
+                for sound in _given_sounds(first):
+                    keys.append(("ssn4_name", f"{ssn[5:]}|{soundex(last)}|{sound}"))
     return list(dict.fromkeys(keys))
 
 

@@ -190,8 +190,24 @@ BIRTH_DATE = Comparison(
 # ---------------------------------------------------------------- names
 
 
+def _close(x: str, y: str) -> bool:
+    """The same name allowing a nickname, a close spelling or one part of a double name."""
+    if not x or not y:
+        return False
+    if x == y or _jw(x, y) >= 0.92 or name_roots(x) & name_roots(y):
+        return True
+    short, long_ = sorted((x, y), key=len)
+    return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
+
+
 def _swapped(a: Prepared, b: Prepared) -> bool:
-    return bool(a.first and b.first) and a.last == b.first and a.first == b.last
+    """Given name and surname swapped (each allowing a nickname or a close spelling)."""
+    return (
+        bool(a.first and b.first)
+        and a.last != b.last
+        and _close(a.last, b.first)
+        and _close(a.first, b.last)
+    )
 
 
 def _last_exact(a: Prepared, b: Prepared) -> bool:
@@ -214,7 +230,7 @@ SURNAME = Comparison(
     levels=(
         Level("exact", "surname: identical", 0.86, 0.02, _last_exact),
         Level(
-            "swapped", "surname: equals the other given name (names swapped)", 0.01, 1e-4, _swapped
+            "swapped", "surname: matches the other given name (names swapped)", 0.01, 2e-4, _swapped
         ),
         Level(
             "part", "surname: one is part of the other (double surname)", 0.02, 0.002, _last_part
@@ -249,10 +265,10 @@ GIVEN_NAME = Comparison(
     levels=(
         Level("exact", "given name: identical", 0.86, 0.01, _first_exact),
         Level(
-            "swapped", "given name: equals the other surname (names swapped)", 0.01, 1e-4, _swapped
+            "swapped", "given name: matches the other surname (names swapped)", 0.01, 2e-4, _swapped
         ),
         Level("nickname", "given name: listed nickname of the other", 0.05, 0.003, _first_nickname),
-        Level("jw_0.92", "given name: Jaro-Winkler ≥ 0.92", 0.05, 0.01, _first_jw(0.92)),
+        Level("jw_0.92", "given name: Jaro-Winkler ≥ 0.92", 0.04, 0.01, _first_jw(0.92)),
         Level("initial", "given name: only an initial, and it agrees", 0.01, 0.01, _first_initial),
         Level("conflict", "given name: different", 0.03, 0.967, _always),
     ),

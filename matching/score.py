@@ -9,8 +9,9 @@ field weights for the probe that fits it best.
 
 - ``match``: the best score is at least `upper`, leads the runner-up by at
   least `margin`, and nothing blocks automation (see `blockers`);
-- ``new``: every candidate scores below `lower` and none shares an SSN (or
-  one edit of it) or a Medicare id with the enrollee;
+- ``new``: every candidate scores below `lower`, none shares an SSN (or
+  one edit of it) or a Medicare id with the enrollee, and nobody in the
+  enrollee's family has the same or a near birth date;
 - ``uncertain``: everything else — a person decides.
 
 `identify_known` finds the member a change or termination is about by
@@ -142,9 +143,17 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _strong_identifier(candidate: Candidate) -> bool:
+def _plausible_without_score(candidate: Candidate) -> bool:
+    """Shares an SSN (or one edit of it) or a Medicare id, or is in the same family
+    with the same or a near birth date: never 'certainly somebody else'."""
     lv = _levels(candidate)
-    return lv.get("ssn") in ("exact", "one_edit") or lv.get("medicare_id") == "exact"
+    if lv.get("ssn") in ("exact", "one_edit") or lv.get("medicare_id") == "exact":
+        return True
+    return lv.get("subscriber_number") == "same_family" and lv.get("birth_date") in (
+        "exact",
+        "day_month_swapped",
+        "one_edit",
+    )
 
 
 def assess(
@@ -154,7 +163,9 @@ def assess(
     if not candidates:
         return Assessment("new", candidates)
     best = candidates[0]
-    plausible = [c for c in candidates if c.score >= thresholds.lower or _strong_identifier(c)]
+    plausible = [
+        c for c in candidates if c.score >= thresholds.lower or _plausible_without_score(c)
+    ]
     if not plausible:
         return Assessment("new", candidates)
     found: list[str] = list(blockers(best, dependent=dependent))

@@ -152,6 +152,7 @@ class _Run:
         self.st02 = ""
         self.in_set = False
         self.seen_st = False
+        self.skip_set = False
         self.aliased = False
         self.set_position = 0
         self.member = 0
@@ -186,6 +187,8 @@ class _Run:
         out = self.walk(m, seg)
         if sid in ("SE", "GE", "IEA"):
             self.in_set = False
+        if sid in ("GE", "IEA"):
+            self.skip_set = False
         return out
 
     def start_group(self, seg: Segment) -> list[Finding] | None:
@@ -289,7 +292,11 @@ class _Run:
                 errors.append(("ig.segment.unexpected", self.node))
         if result is not None:
             self.node = result
-        if not self.seen_st:
+        if seg.id == "ST":
+            # a set whose ST the guide does not recognise (ST01 not 834) is not this
+            # validator's to judge; edi.envelope reports it
+            self.skip_set = result is None
+        if not self.seen_st or self.skip_set:
             return None  # nothing of a transaction set yet: the envelope check's business
         out: list[Finding] = []
         here = nodes[result] if result is not None else None

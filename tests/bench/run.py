@@ -3,7 +3,8 @@
     python tests/bench/run.py                  # everything, 100k and 1M member files
     python tests/bench/run.py --only parse --quick
 
-Input files are generated once into .bench/ (synthetic, seed 1) and reused. Each
+Input files are generated once into .bench/ (synthetic, seed 1, ASCII names) and
+reused; delete .bench/ after changing the generator. Each
 benchmark runs in its own Python process, so the peak RSS reported (VmHWM of
 that process) is its own. Prints a markdown table and the machine it ran on.
 

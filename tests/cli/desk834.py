@@ -120,3 +120,90 @@ DAVE = Person("EXAMPLEMAN", "DAVE", dt.date(1975, 3, 4), "M", "222334444")
 ERIN = Person("EXAMPLEMAN", "ERIN", dt.date(2010, 9, 10), "F")
 FRED = Person("SAMPLEDOE", "FRED", dt.date(1950, 2, 3), "M", "333445555")
 GINA = Person("MOCKWELL", "GINA", dt.date(1985, 11, 12), "F", "444556666")
+
+
+# ---------------------------------------------------------------- CLI harness
+
+
+class Desk:
+    """A database with an administrator, driven through the CLI as named users.
+
+    `run(user, *args)` invokes `enroll834 <args>` as `user` (the access code
+    goes in ENROLL834_ACCESS_CODE); `codes` holds every user's access code.
+    """
+
+    def __init__(self, url: str, tmp: object) -> None:
+        from pathlib import Path
+
+        from click.testing import CliRunner
+
+        self.url = url
+        self.tmp = Path(str(tmp))
+        self.runner = CliRunner()
+        self.codes: dict[str, str] = {}
+        self.files = 0
+        res = self.runner.invoke(_main(), ["--db", url, "init", "--admin", "root", "--json"])
+        assert res.exit_code == 0, res.output
+        import json
+
+        self.codes["root"] = json.loads(res.stdout)["access_code"]
+
+    def run(self, user: str | None, *args: str, code: str | None = None, input: str | None = None,
+            env: dict[str, str] | None = None):  # noqa: ANN201 - click Result
+        full_env = {"ENROLL834_USER": "", "ENROLL834_ACCESS_CODE": "",
+                    "ENROLL834_ACCESS_CODE_FILE": ""}
+        if user is not None:
+            full_env["ENROLL834_USER"] = user
+            full_env["ENROLL834_ACCESS_CODE"] = code if code is not None else self.codes[user]
+        full_env.update(env or {})
+        return self.runner.invoke(_main(), ["--db", self.url, *args], env=full_env, input=input)
+
+    def add_user(self, name: str, *roles: str) -> str:
+        import json
+
+        args = ["users", "add", name, "--json"]
+        for r in roles:
+            args += ["--role", r]
+        res = self.run("root", *args)
+        assert res.exit_code == 0, res.output
+        self.codes[name] = json.loads(res.stdout)["access_code"]
+        return self.codes[name]
+
+    def ingest(self, members: list[Member], user: str = "ops", **kw: object) -> dict:
+        import json
+
+        self.files += 1
+        path = self.tmp / f"in{self.files}.edi"
+        path.write_bytes(interchange(members, control=self.files, **kw))  # type: ignore[arg-type]
+        res = self.run(user, "ingest", str(path), "--json")
+        assert res.exit_code in (0, 1), res.output
+        return json.loads(res.stdout)
+
+    def items(self, user: str = "rita", *extra: str) -> list[dict]:
+        import json
+
+        res = self.run(user, "review", "list", "--json", *extra)
+        assert res.exit_code == 0, res.output
+        return [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+
+    def audit(self) -> list[dict]:
+        import json
+
+        import sqlalchemy as sa
+
+        from ledger import schema as t
+        from ledger.db import engine
+
+        with engine(self.url).connect() as conn:
+            rows = conn.execute(sa.select(t.audit_log).order_by(t.audit_log.c.seq))
+            return [
+                {"user": r.user_id, "action": r.action, "target": r.target,
+                 "details": json.loads(r.details)}
+                for r in rows
+            ]
+
+
+def _main():  # noqa: ANN202
+    from cli import main
+
+    return main

@@ -284,3 +284,11 @@ def test_lineage_of_members() -> None:
         "000000001", "1", "0001")
     assert a.lineage.source == "t.edi" and a.lineage.file_sha256 and len(a.lineage.file_sha256) == 64
     assert a.lineage.first_offset > 0
+
+
+def test_garbage_segment_id_never_reaches_a_finding() -> None:
+    m = only(simple(member(extra=("JANE ROE 1234*X",))))
+    (f,) = m.findings
+    assert (f.code, f.segment_id, f.x12_code, f.loop_id) == ("model.unrecognized_segment", None, "1",
+                                                          "2300")
+    assert "JANE" not in str(f) and "1234" not in str(f)

@@ -217,3 +217,18 @@ def test_findings_carry_envelope_keys_and_no_values() -> None:
     assert (f.interchange_control, f.group_control, f.set_control) == ("000000001", "1", "0001")
     assert "99" not in f.message and "99" not in str(f).split("[")[0].split(": ", 2)[-1]
     assert of(events, SetStart)[0].header.lineage.set_control == "0001"
+
+
+def test_segments_before_any_isa_are_one_024_finding() -> None:
+    from edi.reader import events
+    from edi.segments import Delimiters, Segment
+
+    d = Delimiters()
+    raw = ["ST*834*0001", "BGN*00*X*20240101", "INS*Y*18*021", "SE*4*0001"]
+    segs = [Segment(r.split("*")[0], tuple(r.split("*")[1:]), i, i * 20, d)
+            for i, r in enumerate(raw, 1)]
+    out = list(events(segs, "bare.edi"))
+    assert len(out) == 1 and isinstance(out[0], Finding)
+    f = out[0]
+    assert (f.code, f.x12_code, f.level, f.severity, f.segment_position) == (
+        "envelope.outside", "024", Level.INTERCHANGE, Severity.ERROR, 1)

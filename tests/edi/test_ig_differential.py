@@ -24,6 +24,13 @@ comparison ignores exactly those cases:
   adapter turns that into 'ig.pyx12_failed' and stops that interchange.
 - CRASH_RD8_DASHES: an RD8 date range with more than one '-' makes pyx12
   raise ValueError while unpacking the range.
+- CRASH_UNRECOGNISED_ST: a set whose ST01 is not 834 is never opened by
+  pyx12 (its walker finds no ST), so its SE makes the error handler raise
+  AttributeError (at its SE or GE). The compiled validator leaves such a
+  set to edi.envelope.
+- ST_SE_SEGMENT_ERRORS_AT_SET_LEVEL: problems pyx12 reports as IK304 8 on
+  ST or SE (too many elements, relational syntax) are filed on the
+  transaction set (no element, IK502 code or none).
 - CRASH_ENVELOPE_ORDER: pyx12's reader keeps a stack of open ISA/GS/ST and
   indexes it unchecked: an SE/GE/IEA without its header (a deleted ST, an
   SE moved after GE) raises IndexError or AttributeError. Envelope structure
@@ -120,7 +127,8 @@ def compare(data: bytes) -> Diff:
     """Compare both validators on `data`, discounting the documented pyx12 defects."""
     segments = [s for s in read_segments(data, "case") if isinstance(s, Segment)]
     compiled = list(COMPILED.findings(data, "case"))
-    pyx = [f for f in PYX12.findings(data, "case") if pyx12_comparable(f) or f.code == "ig.pyx12_failed"]
+    pyx_all = list(PYX12.findings(data, "case"))
+    pyx = [f for f in pyx_all if pyx12_comparable(f) or f.code == "ig.pyx12_failed"]
     diff = Diff()
     crash = next((f for f in pyx if f.code == "ig.pyx12_failed"), None)
     limit: int | None = None
@@ -128,9 +136,13 @@ def compare(data: bytes) -> Diff:
         limit = crash.segment_position or 0
         crashed_on = next((s for s in segments if s.position == limit), None)
         ids = [s.id for s in segments if s.id in ("ISA", "GS", "ST", "SE", "GE", "IEA")]
-        reason = crash_reason(crashed_on, compiled, ids)
+        last_st = next((s for s in reversed(segments) if s.id == "ST" and s.position < limit), None)
+        odd_st = last_st is not None and last_st.get(1) != "834"
+        reason = crash_reason(crashed_on, compiled, ids, odd_st)
         if reason is None:
-            diff.only_pyx12.append(("pyx12 failed on an unexplained input at segment", limit))
+            diff.only_pyx12.append(
+                ("pyx12 failed on an unexplained input at segment", limit, crashed_on and crashed_on.id)
+            )
             return diff
         diff.defects.add(reason)
         # pyx12 stopped this interchange: compare what came before
@@ -149,6 +161,19 @@ def compare(data: bytes) -> Diff:
                 diff.defects.add("READER_ERROR_MISPLACED")
             else:
                 mine[key(f)] += 1
+    pyx_set_level = Counter(
+        f.segment_position for f in pyx_all
+        if f.level is Level.TRANSACTION_SET and f.element is None
+        and (limit is None or (f.segment_position or 0) < limit)
+    )
+    for f in compiled:
+        if (
+            f.segment_id in ("ST", "SE") and f.level is Level.SEGMENT and f.x12_code == "8"
+            and f.code not in _RELOCATED and pyx_set_level[f.segment_position] > 0
+        ):
+            mine[key(f)] -= 1
+            pyx_set_level[f.segment_position] -= 1
+            diff.defects.add("ST_SE_SEGMENT_ERRORS_AT_SET_LEVEL")
     for s in segments:
         if limit is not None and s.position >= limit:
             break
@@ -162,7 +187,8 @@ def compare(data: bytes) -> Diff:
 
 
 def crash_reason(
-    seg: Segment | None, compiled: Iterable[Finding], envelope_ids: list[str]
+    seg: Segment | None, compiled: Iterable[Finding], envelope_ids: list[str],
+    unrecognised_st: bool = False,
 ) -> str | None:
     """Which documented pyx12 crash `seg` triggers, or None when the crash is unexplained."""
     if seg is None:
@@ -172,6 +198,8 @@ def crash_reason(
         return "CRASH_TOO_MANY_COMPONENTS"
     if seg.id == "DTP" and seg.get(2) == "RD8" and seg.get(3).count("-") > 1:
         return "CRASH_RD8_DASHES"
+    if seg.id in ("SE", "GE") and unrecognised_st:
+        return "CRASH_UNRECOGNISED_ST"
     if seg.id in ("ST", "SE", "GE", "IEA") and not envelope_well_formed(envelope_ids):
         return "CRASH_ENVELOPE_ORDER"
     return None

@@ -9,10 +9,12 @@ import pytest
 
 from edi import ig_pyx12
 from edi.acks import CODE_TABLES
+from edi.control import MemoryControlNumbers
 from edi.findings import Finding, Level, Severity
 from edi.ig_pyx12 import Pyx12Validator, validate_segments
 from edi.segments import Delimiters, Segment
 from edi.tokenize import read_segments
+from edi.validate import validate_file
 from tests.edi.synthetic834 import CANARIES, interchange, member
 
 EOL = "pyx12__x12testdata_834_eol_in_element.edi"
@@ -149,9 +151,13 @@ def test_pyx12_failure_is_one_finding_without_values(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(ig_pyx12._Run, "drive", boom)
     found = ig(interchange().encode())
-    assert [(f.code, f.severity, f.level) for f in found] == [
-        ("ig.pyx12_failed", Severity.ERROR, Level.INTERCHANGE)]
+    assert [(f.code, f.severity, f.level, f.x12_code) for f in found] == [
+        ("ig.pyx12_failed", Severity.ERROR, Level.INTERCHANGE, "024")]
     assert "CANARY" not in found[0].model_dump_json()
+    report = validate_file(interchange().encode(), "t.edi", control=MemoryControlNumbers())
+    ic = report.interchanges[0]
+    assert (ic.ta1_code, ic.ta1_note, ic.ack_text) == ("R", "024", None)
+    assert ic.ta1_text is not None and "*R*024~" in ic.ta1_text
 
 
 def test_garbage_after_isa_does_not_raise() -> None:

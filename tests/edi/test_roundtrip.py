@@ -143,7 +143,7 @@ def test_latin1_encoded_file_round_trips() -> None:
 
 
 @settings(
-    max_examples=400 if SOAK else 25,
+    max_examples=400 if SOAK else 60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

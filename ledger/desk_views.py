@@ -1,0 +1,221 @@
+"""Review desk views: what a reviewer sees of a held transaction, its candidates and an item.
+
+Pure functions over stored review-item rows and edi/matching records; no
+database access. SSNs are masked to '***-**-1234' unless the caller passes
+`show_phi` (the desk checks the privilege and audits its use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from edi.records import MemberTransaction
+from matching.decisions import KnownPerson
+
+OPEN_STATUSES = ("open", "assigned")
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Aware UTC (the database may hand back naive UTC values)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    """ISO text: datetimes in UTC to the second with a 'Z', dates as YYYY-MM-DD."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        when = utc(value)
+        assert when is not None
+        return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def mask_ssn(value: str) -> str:
+    """'***-**-1234' from any SSN spelling; '' for none; all stars when under 4 digits."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not value:
+        return ""
+    return "***-**-" + (digits[-4:] if len(digits) >= 4 else "****")
+
+
+def _code(value: Any) -> str | None:
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def transaction_view(tx: MemberTransaction, *, show_phi: bool = False) -> dict[str, Any]:
+    """What a reviewer sees of a held member transaction (SSN masked unless `show_phi`)."""
+    n = tx.member.name
+    demo = tx.member.demographics
+    addr = tx.member.address
+    ssn = tx.ssn if show_phi else mask_ssn(tx.ssn)
+    view: dict[str, Any] = {
+        "subscriber_number": tx.subscriber_number,
+        "maintenance_type": _code(tx.maintenance_type),
+        "maintenance_reason": _code(tx.maintenance_reason),
+        "subscriber": tx.subscriber,
+        "relationship": _code(tx.relationship),
+        "benefit_status": _code(tx.benefit_status),
+        "medicare_plan": _code(tx.medicare_plan),
+        "group_policy_number": tx.group_policy_number,
+        "name": {"last": n.last, "first": n.first, "middle": n.middle, "suffix": n.suffix},
+        "ssn": ssn,
+        "birth_date": iso(demo.birth_date) if demo else None,
+        "gender": _code(demo.gender) if demo else None,
+        "address": (
+            {
+                "line1": addr.line1,
+                "line2": addr.line2,
+                "city": addr.city,
+                "state": addr.state,
+                "postal_code": addr.postal_code,
+            }
+            if addr
+            else None
+        ),  # fmt: skip
+        "birth_sequence": tx.birth_sequence,
+        "identifiers": [{"qualifier": r.qualifier, "value": r.value} for r in tx.identifiers],
+        "dates": [
+            {"qualifier": d.qualifier, "begin": iso(d.begin), "end": iso(d.end)} for d in tx.dates
+        ],
+        "coverages": [
+            {
+                "maintenance_type": _code(c.maintenance_type),
+                "insurance_line": _code(c.insurance_line),
+                "plan": c.plan_description,
+                "coverage_level": _code(c.coverage_level),
+                "begin": iso(d.begin) if (d := c.date("348")) else None,
+                "end": iso(e.end or e.begin) if (e := c.date("349")) else None,
+            }
+            for c in tx.coverages
+        ],
+        "source": {
+            "file": tx.lineage.source,
+            "interchange_control": tx.lineage.interchange_control,
+            "set_control": tx.lineage.set_control,
+            "member_ordinal": tx.lineage.member_ordinal,
+            "first_position": tx.lineage.first_position,
+        },
+    }
+    if tx.incorrect is not None:
+        old = tx.incorrect
+        old_ssn = old.name.id if old.name.id_qualifier == "34" else ""
+        view["previous"] = {
+            "name": {"last": old.name.last, "first": old.name.first, "middle": old.name.middle},
+            "ssn": old_ssn if show_phi else mask_ssn(old_ssn),
+            "birth_date": iso(old.demographics.birth_date) if old.demographics else None,
+        }
+    return view
+
+
+def person_view(person: KnownPerson, *, show_phi: bool = False) -> dict[str, Any]:
+    """A candidate member's current values, for comparison (SSN masked unless `show_phi`)."""
+    return {
+        "member_id": person.member_id,
+        "subscriber_numbers": list(person.subscriber_numbers),
+        "name": {"last": person.last, "first": person.first, "middle": person.middle},
+        "ssn": person.ssn if show_phi else mask_ssn(person.ssn),
+        "birth_date": iso(person.birth_date),
+        "gender": person.gender,
+        "relationship": person.relationship,
+        "birth_sequence": person.birth_sequence,
+        "postal_code": person.postal_code,
+        "sponsor_id": person.sponsor_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One review item as the desk shows it. `time_left` is negative when overdue."""
+
+    id: int
+    queue: str
+    reason: str
+    explanation: str
+    sponsor_id: str
+    status: str
+    assignee: str | None
+    received_at: dt.datetime
+    due_at: dt.datetime | None
+    time_left: dt.timedelta | None
+    resolution: str | None
+    resolved_by: str | None
+    resolved_at: dt.datetime | None
+    suggested_member_id: str | None
+    transaction: dict[str, Any]
+    candidates: tuple[dict[str, Any], ...]
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.status in OPEN_STATUSES
+            and self.time_left is not None
+            and (self.time_left.total_seconds() < 0)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The `review list --json` object."""
+        return {
+            "id": self.id,
+            "queue": self.queue,
+            "reason": self.reason,
+            "explanation": self.explanation,
+            "sponsor_id": self.sponsor_id,
+            "status": self.status,
+            "assignee": self.assignee,
+            "received_at": iso(self.received_at),
+            "due_at": iso(self.due_at),
+            "time_left_seconds": (
+                int(self.time_left.total_seconds()) if self.time_left is not None else None
+            ),
+            "overdue": self.overdue,
+            "resolution": self.resolution,
+            "resolved_by": self.resolved_by,
+            "resolved_at": iso(self.resolved_at),
+            "suggested_member_id": self.suggested_member_id,
+            "transaction": self.transaction,
+            "candidates": list(self.candidates),
+        }
+
+
+def candidates_of(text: str) -> list[dict[str, Any]]:
+    """The stored candidates JSON, best score first."""
+    items = json.loads(text or "[]")
+    return sorted(items, key=lambda c: -float(c.get("score") or 0.0))
+
+
+def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
+    """The view of one review_items row at time `now`."""
+    tx = MemberTransaction.model_validate_json(row.transaction)
+    due = utc(row.due_at)
+    received = utc(row.received_at)
+    assert received is not None
+    return ItemView(
+        id=int(row.id),
+        queue=row.queue,
+        reason=row.reason,
+        explanation=row.explanation or "",
+        sponsor_id=row.sponsor_id or "",
+        status=row.status,
+        assignee=row.assignee,
+        received_at=received,
+        due_at=due,
+        time_left=(due - now) if due is not None else None,
+        resolution=row.resolution,
+        resolved_by=row.resolved_by,
+        resolved_at=utc(row.resolved_at),
+        suggested_member_id=row.suggested_member_id,
+        transaction=transaction_view(tx, show_phi=show_phi),
+        candidates=tuple(candidates_of(row.candidates)),
+    )
+
+
+def due_order(v: ItemView) -> tuple[bool, dt.datetime, int]:
+    """Sort key: earliest due first (so overdue items lead), undated last, then by id."""
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return (v.due_at is None, v.due_at or far, v.id)
