@@ -99,7 +99,7 @@ class _Tokenizer:
             message=message,
             source=self.source,
             validator="transport",
-            **where,  # type: ignore[arg-type]
+            **where,
         )
 
     # -------------------------------------------------------------- driver
@@ -135,7 +135,7 @@ class _Tokenizer:
                     continue
                 yield from self.finish(garbage_at, after_bad)
                 return None
-            if garbage_at is None and buf.startswith("ISA"):
+            if garbage_at is None and _ISA_CANDIDATE.match(buf):
                 scan = scan_isa(buf, 0, self.eof)
                 if scan is None:
                     self.pull()
@@ -240,7 +240,9 @@ class _Tokenizer:
         yield from self.drain()
         self.position += 1
         text = buf[: scan.segment_end]
-        isa = Segment("ISA", tuple(text[4:].split(d.element)), self.position, self.orig(self.off), d)
+        isa = Segment(
+            "ISA", tuple(text[4:].split(d.element)), self.position, self.orig(self.off), d
+        )
         yield isa
         if scan.isa16_missing:
             yield self.finding(
@@ -300,7 +302,9 @@ class _Tokenizer:
                     seg_off = off
                 else:
                     lead = len(p) - len(s)
-                    if not padded and (not p or (p[:lead] not in _BREAKS and p[:lead].strip(_LINE))):
+                    if not padded and (
+                        (not p and not nl) or (p[:lead] not in _BREAKS and p[:lead].strip(_LINE))
+                    ):
                         padded = self.padding_reported = True
                         yield self.padding(off, mapped)
                     if not s:
@@ -498,4 +502,3 @@ def _isa_text(isa: Segment) -> str:
         elements[15] = d.component
     padded = [v.ljust(w) if len(v) < w else v for v, w in zip(elements, _ISA_WIDTHS, strict=True)]
     return d.element.join(("ISA", *padded))
-

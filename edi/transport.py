@@ -66,7 +66,7 @@ def _finding(
         message=message,
         source=source,
         validator="transport",
-        **where,  # type: ignore[arg-type]
+        **where,
     )
 
 
@@ -149,10 +149,9 @@ def scan_isa(text: str, start: int = 0, final: bool = True) -> IsaScan | None:
             return None
     elements = text[start + 4 : pos + 1].split(el)
     isa11 = elements[10] if len(elements) > 10 else ""
+    component = isa16
     if isa16_missing:
         component = next(c for c in ":>\\^!|" if c not in (el, term, isa11))
-    else:
-        component = isa16
     if not term or (term not in "\r\n" and _bad_char(term)) or term == el:
         return IsaScan(None, segment_end, end, problem="segment", x12_code="004")
     if not component or _bad_char(component) or component in ("\r", "\n", el, term):
@@ -218,8 +217,11 @@ def _detect_wrap(head: bytes, at_eof: bool, breaks: tuple[bytes, ...]) -> _Wrap 
         tail = head[full * rec :]
         if not all(line.endswith(brk) and brk not in line[:first] for line in lines):
             continue
-        if at_eof and brk in tail and tail.strip(b" \r\n\x00\x15\x25\x0d") and (
-            tail.find(brk) != len(tail) - len(brk)
+        if (
+            at_eof
+            and brk in tail
+            and tail.strip(b" \r\n\x00\x15\x25\x0d")
+            and (tail.find(brk) != len(tail) - len(brk))
         ):
             continue
         if len({line[first - 1] for line in lines}) == 1 and not _isa_cut(lines[0][:first]):
@@ -273,6 +275,8 @@ def _unwrap(chunks: Iterator[bytes], wrap: _Wrap, state: _UnwrapState) -> Iterat
     if carry:
         if carry.endswith(wrap.brk) and len(carry) - len(wrap.brk) <= wrap.width:
             carry = carry[: -len(wrap.brk)]  # the break after the last, short record
+        if wrap.brk in carry:
+            state.stopped = True
         yield carry
 
 
@@ -414,13 +418,13 @@ def _choose_codepage(head: bytes) -> str:
     return best
 
 
-def open_text(data: Input, source: str = "<bytes>", chunk_size: int = CHUNK_SIZE) -> TextStream:
+def open_text(data: Input, source: str = "<bytes>", chunk_size: int | None = None) -> TextStream:
     """Open `data` as a `TextStream`: sniff the start, then stream the rest.
 
     Only the first `SNIFF_SIZE` bytes (or the first chunk, if larger) are held
     before text starts flowing; memory does not grow with the input size.
     """
-    raw = _raw_chunks(data, chunk_size)
+    raw = _raw_chunks(data, chunk_size or CHUNK_SIZE)
     head = b""
     for part in raw:
         head += part

@@ -21,7 +21,6 @@ Rules (every note is fixed text without PHI):
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,10 +186,6 @@ def _identifiers(tx: MemberTransaction) -> list[tuple[str, str]]:
         if ref.qualifier != "F6" and ref.value:
             out.append((f"ref:{ref.qualifier}", ref.value))
     return list(dict.fromkeys(out))
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(canonical_json(d))  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ review items
@@ -421,7 +416,7 @@ def _enrol(
         )
     uow.entry(
         member_id=mid, kind="enrolment",
-        after=_jsonable({"sponsor_id": sponsor, "relationship": relationship,
+        after=({"sponsor_id": sponsor, "relationship": relationship,
                          "identifiers": [k for k, _ in idents], "demographics": demo,
                          "coverages": spans}),
         valid_from=valid_from, lineage=tx.lineage, decided_by=decision.decided_by,
@@ -510,9 +505,9 @@ def _change(
         valid_from = _d(tx, None, "303") or uow.recorded_at.date()
         seq = uow.entry(
             kind="demographic_change",
-            before=_jsonable({**{k: before[k] for k in _DEMO_FIELDS if before[k] != after[k]},
+            before=({**{k: before[k] for k in _DEMO_FIELDS if before[k] != after[k]},
                               "identifiers": []}),
-            after=_jsonable({**{k: after[k] for k in _DEMO_FIELDS if before[k] != after[k]},
+            after=({**{k: after[k] for k in _DEMO_FIELDS if before[k] != after[k]},
                              "identifiers": [k for k, _ in new_ids]}),
             valid_from=valid_from, **common,
         )  # fmt: skip
@@ -543,8 +538,8 @@ def _change(
             seqs.append(
                 uow.entry(
                     kind="coverage_terminated",
-                    before=_jsonable({"spans": res[0]}),
-                    after=_jsonable({"spans": res[1]}),
+                    before=({"spans": res[0]}),
+                    after=({"spans": res[1]}),
                     valid_to=op.end,
                     **common,
                 )
@@ -566,8 +561,8 @@ def _change(
             seqs.append(
                 uow.entry(
                     kind="coverage_changed",
-                    before=_jsonable({"spans": placed[0]}),
-                    after=_jsonable({"spans": placed[1]}),
+                    before=({"spans": placed[0]}),
+                    after=({"spans": placed[1]}),
                     valid_from=op.begin,
                     **common,
                 )
@@ -589,8 +584,8 @@ def _change(
             seqs.append(
                 uow.entry(
                     kind=kind,
-                    before=_jsonable({"spans": placed[0]}),
-                    after=_jsonable({"spans": placed[1]}),
+                    before=({"spans": placed[0]}),
+                    after=({"spans": placed[1]}),
                     valid_from=op.begin,
                     **common,
                 )
@@ -622,8 +617,8 @@ def _reinstate_member(
             seqs.append(
                 uow.entry(
                     kind="reinstatement",
-                    before=_jsonable({"spans": placed[0]}),
-                    after=_jsonable({"spans": placed[1]}),
+                    before=({"spans": placed[0]}),
+                    after=({"spans": placed[1]}),
                     valid_from=begin,
                     **common,
                 )
@@ -645,8 +640,8 @@ def _terminate_member(
             seqs.append(
                 uow.entry(
                     kind="coverage_terminated",
-                    before=_jsonable({"spans": res[0]}),
-                    after=_jsonable({"spans": res[1]}),
+                    before=({"spans": res[0]}),
+                    after=({"spans": res[1]}),
                     valid_to=end,
                     **common,
                 )

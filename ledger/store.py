@@ -73,15 +73,28 @@ HASHED_FIELDS = (
 )  # fmt: skip
 
 
+def _field_text(value: Any) -> str:
+    if value is None:
+        return "N"
+    if isinstance(value, dt.datetime):
+        text = ts_text(value)
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    elif isinstance(value, float):
+        text = repr(value)
+    else:
+        text = str(value)
+    return f"{len(text)}:{text}"
+
+
 def chain_hash(row: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) -> str:
-    """sha256 over the canonical JSON of `fields` of `row` (prev_hash included)."""
-    content = {f: row.get(f) for f in fields}
-    for k, v in content.items():
-        if isinstance(v, dt.datetime):
-            content[k] = ts_text(v)
-        elif isinstance(v, dt.date):
-            content[k] = v.isoformat()
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    """sha256 over `fields` of `row` (prev_hash included), each length-prefixed.
+
+    The encoding is unambiguous: None is 'N', any other value 'len:text'
+    (timestamps as UTC ISO text, dates ISO, floats by repr).
+    """
+    payload = "|".join(_field_text(row.get(f)) for f in fields)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _sqlite_datetime(value: dt.datetime) -> str:

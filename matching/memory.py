@@ -17,7 +17,7 @@ class MemoryCandidates:
 
     def __init__(self, people: Iterable[KnownPerson] = ()) -> None:
         self._people: dict[str, KnownPerson] = {}
-        self._index: dict[BlockingKey, list[str]] = {}
+        self._index: dict[BlockingKey, dict[str, None]] = {}
         for person in people:
             self.add(person)
 
@@ -25,9 +25,7 @@ class MemoryCandidates:
         """Add a person (a member_id seen before is replaced; its old keys stay harmless)."""
         self._people[person.member_id] = person
         for key in person_keys(person):
-            ids = self._index.setdefault(key, [])
-            if person.member_id not in ids:
-                ids.append(person.member_id)
+            self._index.setdefault(key, {})[person.member_id] = None
 
     def __len__(self) -> int:
         return len(self._people)

@@ -84,6 +84,8 @@ _STREET_WORDS = {
 
 
 def _ascii_upper(value: str) -> str:
+    if value.isascii():
+        return value.upper()
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 

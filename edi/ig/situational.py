@@ -199,6 +199,8 @@ class SituationalState:
             if not isinstance(r, DateOrder):
                 self.by_segment.setdefault(r.segment, []).append(r)
         self.dates: dict[tuple[str, str], dt.date] = {}
+        self.segment_ids = frozenset(self.by_segment) | ({"DTP"} if self.orders else frozenset())
+        """Segment ids any rule looks at (callers may skip the others)."""
 
     def start_set(self) -> None:
         self.dates.clear()

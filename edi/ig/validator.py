@@ -234,11 +234,13 @@ class _Run:
 
     # -- the walk ---------------------------------------------------------------
     def walk(self, m: TransactionMap, seg: Segment) -> list[Finding] | None:
-        sep = seg.delimiters.component
-        key = (self.node, segment_key(m, seg.id, seg.elements, sep))
+        sid = seg.id
+        elements = seg.elements
+        node_now = self.node
+        key = (node_now, segment_key(m, sid, elements, seg.delimiters.component))
         plan = self.plans.get(key)
         if plan is None:
-            plan = build_plan(m, self.node, key[1])
+            plan = build_plan(m, node_now, key[1])
             self.plans[key] = plan
         ops, result = plan
         nodes = m.nodes
@@ -248,10 +250,7 @@ class _Run:
         entered: list[str] = []
         for op in ops:
             code = op[0]
-            if code == MISS_SEG:
-                if counts.get(nodes[op[1]].count_key, 0) < 1:
-                    pending.append(("ig.segment.missing", op[1]))
-            elif code == MATCH_SEG:
+            if code == MATCH_SEG:
                 child = nodes[op[1]]
                 k = child.count_key
                 n = counts.get(k, 0) + 1
@@ -265,9 +264,9 @@ class _Run:
                     kept = [p for p in pending if nodes[p[1]].eq_key != eq]
                     errors.extend(p for p in kept if nodes[p[1]].pos != child.pos)
                     pending = [p for p in kept if nodes[p[1]].pos == child.pos]
-            elif code == MISS_LOOP:
+            elif code == MISS_SEG:
                 if counts.get(nodes[op[1]].count_key, 0) < 1:
-                    pending.append(("ig.loop.missing", op[2]))
+                    pending.append(("ig.segment.missing", op[1]))
             elif code == ENTER_LOOP:
                 loop = nodes[op[1]]
                 if loop.usage == "N":
@@ -286,40 +285,43 @@ class _Run:
                 first = nodes[op[2]].count_key
                 counts[first] = counts.get(first, 0) + 1
                 entered.append(loop.id)
-                errors.extend(pending)
-                pending = []
+                if pending:
+                    errors.extend(pending)
+                    pending = []
+            elif code == MISS_LOOP:
+                if counts.get(nodes[op[1]].count_key, 0) < 1:
+                    pending.append(("ig.loop.missing", op[2]))
             elif code == NOT_FOUND:
-                errors.append(("ig.segment.unexpected", self.node))
+                errors.append(("ig.segment.unexpected", node_now))
         if result is not None:
             self.node = result
-        if seg.id == "ST":
+        if sid == "ST":
             # a set whose ST the guide does not recognise (ST01 not 834) is not this
             # validator's to judge; edi.envelope reports it
             self.skip_set = result is None
         if not self.seen_st or self.skip_set:
             return None  # nothing of a transaction set yet: the envelope check's business
-        out: list[Finding] = []
         here = nodes[result] if result is not None else None
-        for rule, where in errors:
-            out.append(self.walk_finding(seg, rule, nodes[where], here))
-        if seg.id in ("GE", "IEA"):
+        out = [self.walk_finding(seg, rule, nodes[where], here) for rule, where in errors]
+        if sid in ("GE", "IEA"):
             return out  # their elements are the envelope check's
-        if seg.elements and seg.elements[-1] == "":
-            out.append(self.segment_problem(seg, here, "ig.segment.trailing_separators"))
-        if not any(seg.elements):
-            out.append(self.segment_problem(seg, here, "ig.segment.empty"))
+        if not elements or elements[-1] == "":
+            if elements:
+                out.append(self.segment_problem(seg, here, "ig.segment.trailing_separators"))
+            if not any(elements):
+                out.append(self.segment_problem(seg, here, "ig.segment.empty"))
         if here is not None:
-            node = here
-            problems = self.v.problems(m, node, seg)
-            for p in problems:
-                f = self.problem_finding(seg, node, p)
+            for p in self.v.problems(m, here, seg):
+                f = self.problem_finding(seg, here, p)
                 if f is not None:
                     out.append(f)
-            if self.situational is not None:
-                member = self.member if result in self.member_nodes else None
-                where = self.location(seg, node.loop_id, member)
-                for f in self.situational.segment(seg, node.loop_id, entered):
-                    out.append(f.model_copy(update=where))
+            situational = self.situational
+            if situational is not None and (entered or sid in situational.segment_ids):
+                extra = situational.segment(seg, here.loop_id, entered)
+                if extra:
+                    member = self.member if result in self.member_nodes else None
+                    where = self.location(seg, here.loop_id, member)
+                    out.extend(f.model_copy(update=where) for f in extra)
         return out
 
     # -- findings ---------------------------------------------------------------

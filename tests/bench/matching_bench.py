@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import random
 import sys
@@ -33,6 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from edi.records import Lineage, TransactionSetHeader  # noqa: E402
+from matching.blocking import transaction_keys  # noqa: E402
 from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson  # noqa: E402
 from matching.memory import MemoryCandidates  # noqa: E402
 from matching.route import decide_family  # noqa: E402
@@ -127,10 +129,15 @@ def roster(size: int, seed: int = 1) -> list[KnownPerson]:
 def decide_cost(size: int, decisions: int = 2000, seed: int = 1) -> dict[str, float]:
     """Build and index a roster of `size`, then time `decisions` enrollments of roster people
     (half with a nickname-free exact resend, half without SSN and with a moved address)."""
+    # The in-memory index stands in for the ledger's table: its millions of
+    # objects are built without GC passes and then frozen out of them.
+    gc.disable()
     people = roster(size, seed)
     build = time.perf_counter()
     source = MemoryCandidates(people)
     indexed = time.perf_counter() - build
+    gc.freeze()
+    gc.enable()
     rng = random.Random(seed + 1)
     sample = [rng.choice(people) for _ in range(decisions)]
     txs = [
@@ -139,21 +146,18 @@ def decide_cost(size: int, decisions: int = 2000, seed: int = 1) -> dict[str, fl
         else transaction_for(p, ssn="", address_line1="1 NEW ST", postal_code="30301")
         for i, p in enumerate(sample)
     ]
-    seen = 0
     for tx in txs[:50]:  # warm the caches as a running pipeline would
         decide_family(HEADER, [tx], candidates=source, group=GROUP, received_at=RECEIVED)
     start = time.perf_counter()
     for tx in txs:
-        (decision,) = decide_family(
-            HEADER, [tx], candidates=source, group=GROUP, received_at=RECEIVED
-        )
-        seen += len(decision.candidates)
+        decide_family(HEADER, [tx], candidates=source, group=GROUP, received_at=RECEIVED)
     seconds = time.perf_counter() - start
+    seen = sum(len(source.candidates(transaction_keys(tx))) for tx in txs)
     return {
         "roster": size,
         "decisions": decisions,
         "us_per_decision": round(seconds / decisions * 1e6, 1),
-        "mean_candidates_kept": round(seen / decisions, 2),
+        "mean_candidates": round(seen / decisions, 2),
         "index_seconds": round(indexed, 1),
     }
 

@@ -149,7 +149,7 @@ class Desk:
         self.codes["root"] = json.loads(res.stdout)["access_code"]
 
     def run(self, user: str | None, *args: str, code: str | None = None, input: str | None = None,
-            env: dict[str, str] | None = None):  # noqa: ANN201 - click Result
+            env: dict[str, str] | None = None):
         full_env = {"ENROLL834_USER": "", "ENROLL834_ACCESS_CODE": "",
                     "ENROLL834_ACCESS_CODE_FILE": ""}
         if user is not None:
@@ -203,7 +203,7 @@ class Desk:
             ]
 
 
-def _main():  # noqa: ANN202
+def _main():
     from cli import main
 
     return main

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import edi.transport as transport
 from edi.findings import Finding, Level, Severity
 from edi.segments import Delimiters, Segment
 from edi.tokenize import normalise, read_segments, segments_text
@@ -164,7 +165,9 @@ def test_diskette_80_columns(brk: bytes) -> None:
     assert codes(finds) == ["transport.diskette_wrapped"]
     for s in segs:
         # offset maps back into the wrapped file: the id starts there (the break may follow it)
-        assert data[s.offset : s.offset + 2 + len(brk)].replace(brk, b"").startswith(s.id.encode()[:2])
+        assert (
+            data[s.offset : s.offset + 2 + len(brk)].replace(brk, b"").startswith(s.id.encode()[:2])
+        )
     assert segs[1].offset == len(SEGMENTS[0]) + 1 + len(brk)  # ISA (106 chars) spans one break
 
 
@@ -316,7 +319,7 @@ def test_short_isa_with_collapsed_padding() -> None:
         (b"*P*:~\n", b"*P**~\n", "027"),
         (b"*P*:~\n", b"*P*::\n", "027"),
         (b"*P*:~\n", b"*P*:A\n", "004"),
-        (b"ISA*00*", b"ISA 00 ", "026"),
+        (SEGMENTS[0].encode(), SEGMENTS[0].replace("*", "\x00").encode(), "026"),
     ],
 )
 def test_bad_delimiters_skip_to_next_interchange(old: bytes, new: bytes, x12: str) -> None:
@@ -326,6 +329,11 @@ def test_bad_delimiters_skip_to_next_interchange(old: bytes, new: bytes, x12: st
     assert finds[0].x12_code == x12 and finds[0].severity is Severity.ERROR
     assert finds[0].offset == 0
     assert shape(segs) == expected() and segs[0].offset == len(bad)
+
+
+def test_isa_word_in_prose_is_not_an_interchange() -> None:
+    segs, finds = read(b"ISA segments come first.\n" + PLAIN)
+    assert codes(finds) == ["transport.text_before_isa"] and shape(segs) == expected()
 
 
 def test_truncated_mid_segment() -> None:
@@ -350,7 +358,13 @@ def test_unterminated_final_iea_is_kept() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"   \n\x00\x00", bytes(range(256)) * 4, b"hello ISA world\n", b"\xff\xfe\x00I\x00S\x00A"],
+    [
+        b"",
+        b"   \n\x00\x00",
+        bytes(range(256)) * 4,
+        b"hello ISA world\n",
+        b"\xff\xfe\x00I\x00S\x00A",
+    ],
 )
 def test_no_interchange(data: bytes) -> None:
     items = list(read_segments(data, "x.bin"))
@@ -426,14 +440,17 @@ class _Generated(io.RawIOBase):
         return out
 
 
-def test_stream_does_not_hold_segments() -> None:
-    source = _Generated(members=40_000)  # 280k segments, ~6.3 MB
+def test_stream_does_not_hold_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory is bounded by the chunk size, not by the input (here with 16 KiB chunks)."""
+    monkeypatch.setattr(transport, "CHUNK_SIZE", 1 << 14)
+    monkeypatch.setattr(transport, "SNIFF_SIZE", 1 << 12)
+    source = _Generated(members=10_000)  # 70k segments, ~1.6 MB
     tracemalloc.start()
     count = 0
     for item in read_segments(source, "gen.edi"):  # type: ignore[arg-type]
         count += isinstance(item, Segment)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert count == 40_000 * 7 + 9
-    assert source.size > 6_000_000
-    assert peak < source.size / 2
+    assert count == 10_000 * 7 + 9
+    assert source.size > 1_500_000
+    assert peak < 20 * (1 << 14) < source.size / 4

@@ -145,13 +145,17 @@ def test_one_segment_per_line_is_not_mistaken_for_diskette() -> None:
 
 
 def test_diskette_irregular_tail_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport, "SNIFF_SIZE", 200)  # the irregularity lies after the sniffed start
+    # the irregularity lies after the sniffed start
+    monkeypatch.setattr(transport, "SNIFF_SIZE", 200)
     one_line = (ISA + "".join(s + "~" for s in BODY)).encode()
     wrapped = b"".join(one_line[i : i + 80] + b"\r\n" for i in range(0, 240, 80))
     wrapped += b"\r\n" + one_line[240:]
     items = list(read_segments(wrapped))
     finds = [x for x in items if isinstance(x, Finding)]
-    assert [f.code for f in finds][:2] == ["transport.diskette_wrapped", "transport.diskette_irregular"]
+    assert [f.code for f in finds][:2] == [
+        "transport.diskette_wrapped",
+        "transport.diskette_irregular",
+    ]
     assert finds[1].offset == 246  # the first record that does not end with a line break
     assert len([x for x in items if isinstance(x, Segment)]) == len(BODY) + 1
 
@@ -189,7 +193,9 @@ class Dribble(io.RawIOBase):
     ],
     ids=["lines", "two-one-line", "newline-term", "prose-utf8-pad", "truncated", "garbage"],
 )
-def test_tiny_chunks_give_the_same_result(monkeypatch: pytest.MonkeyPatch, data: bytes | str) -> None:
+def test_tiny_chunks_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, data: bytes | str
+) -> None:
     raw = data if isinstance(data, bytes) else data.encode()
     whole = list(read_segments(raw, "t"))
     monkeypatch.setattr(transport, "SNIFF_SIZE", 8)
@@ -220,10 +226,15 @@ def test_corpus_reads_and_counts_match_sources(corpus_dir: Path) -> None:
         segs = [x for x in items if isinstance(x, Segment)]
         assert segs and segs[0].id == "ISA", path.name
         assert all(isinstance(x, Segment | Finding) for x in items)
-        assert not [f for f in items if isinstance(f, Finding) and f.code == "transport.no_interchange"]
+        assert not [
+            f for f in items if isinstance(f, Finding) and f.code == "transport.no_interchange"
+        ]
         data = path.read_bytes()
         for seg in segs:
-            assert data[seg.offset : seg.offset + len(seg.id)] == seg.id.encode(), (path.name, seg.position)
+            assert data[seg.offset : seg.offset + len(seg.id)] == seg.id.encode(), (
+                path.name,
+                seg.position,
+            )
         if path.name in table:
             n_st, n_ins = table[path.name]
             assert sum(s.id == "ST" for s in segs) == n_st, path.name
@@ -260,5 +271,7 @@ def test_corpus_prose_and_padding(corpus_dir: Path) -> None:
     prose = list(read_segments(corpus_dir / "stupidedi__bcs01-good.txt"))
     assert [x.code for x in prose if isinstance(x, Finding)] == ["transport.text_before_isa"]
     padded = list(read_segments(corpus_dir / "pyx12__834_ls_le_ls_2016orig.edi"))
-    assert [x.code for x in padded if isinstance(x, Finding)] == ["transport.padding_after_terminator"]
+    assert [x.code for x in padded if isinstance(x, Finding)] == [
+        "transport.padding_after_terminator"
+    ]
     assert sum(isinstance(x, Segment) for x in padded) == 78

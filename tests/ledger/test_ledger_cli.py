@@ -80,7 +80,8 @@ def test_ingest_and_export_mask_ssn_unless_permitted(db_url: str, tmp_path: Path
                hds=(("021", "HLT", "PPO1", (("348", today),)),))
     path = write(tmp_path, "one.edi", interchange([transaction_set([member])]))
     runner = CliRunner()
-    res = runner.invoke(main, ["--db", db_url, "ingest", str(path), "--json"])
+    res = runner.invoke(main, ["--db", db_url, "ingest", str(path), "--json", "--as", "alice"],
+                        env={"ENROLL834_ACCESS_CODE": code})
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert set(summary) == {"files", "transaction_sets", "members"}
