@@ -540,17 +540,26 @@ def _desk_url(ctx: click.Context) -> str:
 
 
 class _DatabaseNotReadyError(click.ClickException):
-    """The database has no ledger schema (or cannot be reached)."""
+    """The database has no ledger schema."""
 
     exit_code = EXIT_CONFIG
 
 
+class _DatabaseBusyError(click.ClickException):
+    """The database is unreachable, locked or aborted the transaction: retry later."""
+
+    exit_code = EXIT_TEMPFAIL
+
+
 def _desk_fail(exc: Exception) -> click.ClickException:
-    """NotPermitted -> exit 77; other ledger errors -> exit 1; database not ready -> exit 78."""
+    """NotPermitted -> 77; other ledger errors -> 1; no schema -> 78; database trouble -> 75."""
     import sqlalchemy.exc
 
-    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.ProgrammingError):
-        return _DatabaseNotReadyError("database not ready (run 'enroll834 init' first)")
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        text = str(exc.orig).lower()
+        if "no such table" in text or "does not exist" in text:
+            return _DatabaseNotReadyError("database not ready (run 'enroll834 init' first)")
+        return _DatabaseBusyError(f"database unavailable or busy ({type(exc.orig).__name__}); retry")
     return _ledger_fail(exc)
 
 

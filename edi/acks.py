@@ -322,7 +322,7 @@ def _code_order(code: str) -> tuple[int, int, str]:
 def _segment_loops(w: _Writer, ack: SetAck, v4010: bool) -> None:
     """IK3/IK4 (or AK3/AK4) for the segment and element findings of one set, in position order.
 
-    A segment finding without an X12 code is noted as IK304 '8'; element
+    A segment finding without an IK304 code is noted as IK304 '8'; element
     findings with an IK403 code get an IK4 under the segment's IK3 '8'.
     """
     by_segment: dict[tuple[int, str], list[Finding]] = {}
@@ -335,10 +335,10 @@ def _segment_loops(w: _Writer, ack: SetAck, v4010: bool) -> None:
         seg_codes: list[str] = []
         elements: list[Finding] = []
         for f in items:
-            if f.level is Level.ELEMENT and f.x12_code:
+            if f.level is Level.ELEMENT and f.x12_code in IK403:
                 elements.append(f)
                 continue
-            code = (f.x12_code or "8") if f.level is Level.SEGMENT else "8"
+            code = f.x12_code if f.level is Level.SEGMENT and f.x12_code in IK304 else "8"
             code = _AK304_4010.get(code, code) if v4010 else code
             if code not in seg_codes:
                 seg_codes.append(code)
@@ -370,7 +370,8 @@ def _segment_loops(w: _Writer, ack: SetAck, v4010: bool) -> None:
 
 
 def _group_codes(group: GroupAck) -> list[str]:
-    codes = {f.x12_code for f in group.findings if _reportable(f) and f.x12_code}
+    codes = {f.x12_code for f in group.findings
+             if _reportable(f) and f.level is Level.GROUP and f.x12_code in AK905}
     return sorted((c for c in codes if c), key=_code_order)[:5]
 
 

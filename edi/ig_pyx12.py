@@ -26,7 +26,8 @@ element node errors          element            IK403        segment + element/c
 - `message` is fixed text from the code tables in `edi.acks`; pyx12's error
   strings and bad-data copies (they hold values) are dropped.
 - pyx12's private codes: 'SEG1' (trailing element separators) becomes
-  IK304 '8' like pyx12's own 999 writer does; ISA/GS/ST/SE element errors
+  IK304 '8' like pyx12's own 999 writer does; segment errors on envelope
+  segments, which pyx12 4.0 drops, are kept (see `_ErrHandler`); ISA/GS/ST/SE element errors
   become TA105/AK905/IK502 with pyx12's 999 tables (ST03 -> IK502 '19',
   SE01 -> '4'); any other private code becomes a WARNING without x12_code.
 - pyx12 4.0 gaps covered here: it rejects 80-column wrapped or
@@ -271,6 +272,30 @@ def _interchange(feed: _Feed, source: str) -> Iterator[Finding]:
 # ------------------------------------------------------------------ the driver
 
 
+class _ErrHandler(pyx12.error_handler.err_handler):  # type: ignore[misc]
+    """pyx12's error tree, keeping the segment errors pyx12 itself loses.
+
+    A segment error (too many elements, trailing separators ...) on an
+    ISA/GS/ST/SE/GE/IEA segment lands on pyx12's envelope node, whose
+    `add_error` takes no value: pyx12 swallows the TypeError and the error is
+    gone. Those codes are kept in `lost` for the harvest instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost: list[str] = []
+
+    def seg_error(
+        self, err_cde: str, err_str: str, err_value: str | None = None, src_line: int | None = None
+    ) -> None:
+        node = self.cur_seg_node
+        if node is not None and getattr(node, "id", None) in ("ISA", "GS", "ST"):
+            self.lost.append(err_cde)
+            return
+        super().seg_error(err_cde, err_str, err_value, src_line)
+
+
+
 class _Run:
     """One pyx12 pass over one interchange, harvesting errors after every segment."""
 
@@ -285,7 +310,7 @@ class _Run:
         self.st_children = 0
         self.skipping_group = False
         self.aliased = False
-        self.errh: Any = None
+        self.errh: _ErrHandler | None = None
 
     def line(self, n: int | None) -> _Line | None:
         found = self.feed.lines.get(n) if n is not None else None
@@ -309,7 +334,7 @@ class _Run:
         """x12n_document's loop without its writers, harvesting after each segment."""
         _silence_pyx12()
         param = pyx12.params.ParamsBase()
-        errh = pyx12.error_handler.err_handler()
+        errh = _ErrHandler()
         self.errh = errh
         src = pyx12.x12file.X12Reader(self.feed)
         control_map = pyx12.map_if.load_map_file(
@@ -430,7 +455,13 @@ class _Run:
 
     def harvest(self) -> None:
         errh = self.errh
+        if errh is None:
+            return
         at = self.current
+        if errh.lost and at is not None:
+            for code in dict.fromkeys("8" if c == "SEG1" else c for c in errh.lost):
+                self.out.append(_segment_finding(code, at, self.source))
+            errh.lost.clear()
         for node, level, table in (
             (errh.cur_isa_node, Level.INTERCHANGE, "TA105"),
             (errh.cur_gs_node, Level.GROUP, "AK905"),
@@ -504,9 +535,11 @@ class _Run:
         self.seen_seg[key] = (len(seg_node.errors), len(seg_node.elements))
         at = self._locate(seg_node)
         seg_id = str(seg_node.seg_id or "")
-        for err in errors:
-            code = "8" if err[0] == "SEG1" else str(err[0])
-            self.out.append(_segment_finding(code, at, self.source, seg_id))
+        # like pyx12's own 999 writer: one finding per code and segment, 'SEG1' read as '8'
+        done = {"8" if e[0] == "SEG1" else str(e[0]) for e in seg_node.errors[:n_err]}
+        for code in dict.fromkeys("8" if e[0] == "SEG1" else str(e[0]) for e in errors):
+            if code not in done:
+                self.out.append(_segment_finding(code, at, self.source, seg_id))
         for ele in elements:
             for err in ele.errors:
                 self.out.append(_element_finding(str(err[0]), at, self.source, seg_id, ele))

@@ -318,9 +318,9 @@ class _Tokenizer:
                 elif "\n" in s or "\r" in s:
                     broken = True
                 f = s.split(el)
-                sid = f[0]
+                sid = f.pop(0)
                 if after_iea or sid == "ISA":
-                    nd = _inline_isa(f, el, term) if after_iea and sid == "ISA" else None
+                    nd = _inline_isa([sid, *f], el, term) if after_iea and sid == "ISA" else None
                     if nd is None:
                         j = next(i for i, x in enumerate(parts) if x is p)
                         self.buf = term.join(parts[j:]) + term + rest
@@ -333,13 +333,15 @@ class _Tokenizer:
                 position += 1
                 seg = new(Segment)
                 set_id(seg, sid)
-                set_elements(seg, tuple(f[1:]))
+                set_elements(seg, tuple(f))
                 set_position(seg, position)
                 set_offset(seg, to_original(seg_off) if mapped else seg_off)
                 set_delimiters(seg, d)
                 yield seg
                 if broken:
-                    yield self.line_break(f, position, to_original(seg_off) if mapped else seg_off)
+                    yield self.line_break(
+                        [sid, *f], position, to_original(seg_off) if mapped else seg_off
+                    )
                 off += (len(p) if one else self.blen(p)) + tl
                 if sid == "IEA":
                     after_iea = True

@@ -438,21 +438,8 @@ def open_text(data: Input, source: str = "<bytes>", chunk_size: int | None = Non
 
     ascii_at = head.find(b"ISA")
     ebcdic_at = head.find(EBCDIC_ISA)
-    if ebcdic_at >= 0 and (ascii_at < 0 or ebcdic_at < ascii_at):
-        encoding = _choose_codepage(head)
-        breaks: tuple[bytes, ...] = (b"\x0d\x25", b"\x25", b"\x15")
-    else:
-        encoding = "utf-8"
-        breaks = (b"\r\n", b"\n")
-        try:
-            head[: max(0, len(head) - 4)].decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "latin-1"
-
-    def parts() -> Iterator[bytes]:
-        if head:
-            yield head
-        yield from raw
+    ebcdic = ebcdic_at >= 0 and (ascii_at < 0 or ebcdic_at < ascii_at)
+    breaks = (b"\x0d\x25", b"\x25", b"\x15") if ebcdic else (b"\r\n", b"\n")
 
     wrap = None
     if base:
@@ -462,6 +449,26 @@ def open_text(data: Input, source: str = "<bytes>", chunk_size: int | None = Non
             head = UTF8_BOM + head
     else:
         wrap = _detect_wrap(head[:SNIFF_SIZE], at_eof, breaks)
+
+    if ebcdic:
+        encoding = _choose_codepage(head)
+    else:
+        # judged after unwrapping: a diskette break may split a UTF-8 character
+        probe = head
+        if wrap:
+            rec = wrap.width + len(wrap.brk)
+            probe = b"".join(head[i : i + wrap.width] for i in range(0, len(head), rec))
+        encoding = "utf-8"
+        try:
+            probe[: max(0, len(probe) - 4)].decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "latin-1"
+
+    def parts() -> Iterator[bytes]:
+        if head:
+            yield head
+        yield from raw
+
     state = _UnwrapState()
     stream_parts = _unwrap(parts(), wrap, state) if wrap else parts()
     if wrap and base:

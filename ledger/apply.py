@@ -285,7 +285,9 @@ def apply_in(
     settings = settings or LedgerSettings()
     tx = decision.transaction
     if decision.outcome is Outcome.REJECT:
-        return Applied("rejected", decision.member_id)
+        # the decision's fixed-text reason is what the sender's report shows
+        why = (decision.explanation,) if decision.explanation else ()
+        return Applied("rejected", decision.member_id, notes=why)
     if decision.outcome in (Outcome.REVIEW, Outcome.REFER):
         refer = decision.outcome is Outcome.REFER
         rid = store_review_item(

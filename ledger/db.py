@@ -5,7 +5,8 @@ ship inside the package). `engine(url)` returns a cached engine; on SQLite
 it turns on WAL with synchronous=NORMAL and makes every transaction
 `BEGIN IMMEDIATE`, so writers serialise on the database lock instead of
 failing late. This module and `ledger.schema` are the only places that know
-about the database driver.
+about the database driver. Engines hide bound parameters in error messages
+(they may hold PHI).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def engine(url: str) -> Engine:
     if eng is not None:
         return eng
     if url.startswith("sqlite"):
-        eng = sa.create_engine(url, connect_args={"timeout": 60})
+        eng = sa.create_engine(url, connect_args={"timeout": 60}, hide_parameters=True)
 
         @event.listens_for(eng, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -55,7 +56,7 @@ def engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
-        eng = sa.create_engine(url, pool_pre_ping=True)
+        eng = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
     _ENGINES[url] = eng
     return eng
 

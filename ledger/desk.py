@@ -28,7 +28,7 @@ error messages hold ids, codes and counts, never PHI.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -298,29 +298,30 @@ def _decision(
     row: Any, tx: MemberTransaction, actor: Actor, *,
     match: str | None, new_member: bool, reject_reason: str | None,
 ) -> tuple[Decision, str]:  # fmt: skip
+    """The reviewer's answer as a Decision decided by them, and the item's resolution name."""
     from matching.route import is_termination
 
     scores = {c["member_id"]: c.get("score") for c in candidates_of(row.candidates)}
-    common = {"transaction": tx, "decided_by": actor.user_id, "notes": (f"review item {row.id}",)}
+    base = Decision(
+        outcome=Outcome.REJECT, transaction=tx, decided_by=actor.user_id,
+        notes=(f"review item {row.id}",),
+    )  # fmt: skip
     if match is not None:
         known = "a listed candidate" if match in scores else "a member not among the candidates"
-        return Decision(
-            outcome=Outcome.APPLY, member_id=match, score=scores.get(match),
-            explanation=f"resolved by a reviewer: matched to {known}", **common,  # type: ignore[arg-type]
+        return replace(
+            base, outcome=Outcome.APPLY, member_id=match, score=scores.get(match),
+            explanation=f"resolved by a reviewer: matched to {known}",
         ), "matched"  # fmt: skip
     if new_member:
         if is_termination(tx):
             raise LedgerError(f"review item {row.id}: a termination cannot create a new member")
-        return Decision(
-            outcome=Outcome.NEW_MEMBER, explanation="resolved by a reviewer: a new member",
-            **common,  # type: ignore[arg-type]
-        ), "new_member"  # fmt: skip
+        explanation = "resolved by a reviewer: a new member"
+        return replace(base, outcome=Outcome.NEW_MEMBER, explanation=explanation), "new_member"
     if not reject_reason or not reject_reason.strip():
         raise LedgerError("a rejection needs a reason")
-    return Decision(
-        outcome=Outcome.REJECT, reason=Reason.REJECTED_BY_REVIEWER,
-        explanation="rejected by a reviewer", **common,  # type: ignore[arg-type]
-    ), "rejected"  # fmt: skip
+    return replace(
+        base, reason=Reason.REJECTED_BY_REVIEWER, explanation="rejected by a reviewer"
+    ), "rejected"
 
 
 def resolve(
@@ -358,13 +359,16 @@ def _resolve(
 ) -> Resolution:  # fmt: skip
     override = False
     with eng.begin() as conn:
+        # The ledger head is locked before any review item, as ingest does, so resolving
+        # a subscriber and one of its held dependents at once cannot deadlock.
+        uow = UnitOfWork(conn)
         row = _load(conn, item_id, lock=True)
+        if row.status == "resolved":
+            raise LedgerError(f"review item {item_id} is already resolved")
         if row.assignee not in (None, actor.user_id):
             if not actor.may("review.override"):
                 raise _Refusal("the item is assigned to another user")
             override = True
-        if row.status == "resolved":
-            raise LedgerError(f"review item {item_id} is already resolved")
         tx = MemberTransaction.model_validate_json(row.transaction)
         header = TransactionSetHeader.model_validate_json(row.header)
         decision, resolution = _decision(
@@ -373,7 +377,6 @@ def _resolve(
         received = utc(row.received_at)
         assert received is not None
         settings = ledger_settings(conn, header)
-        uow = UnitOfWork(conn)
         applied = apply_in(uow, header, decision, received_at=received, settings=settings,
                            transaction_set_id=row.transaction_set_id)  # fmt: skip
         if applied.status == "refused":

@@ -182,6 +182,7 @@ class UnitOfWork:
         self._buffered = 0
         self._pending_people: dict[str, KnownPerson] = {}
         self._pending_keys: dict[BlockingKey, list[str]] = defaultdict(list)
+        self._member_keys: dict[str, set[BlockingKey]] = {}
         self.entries_written = 0
 
     # ------------------------------------------------------------ ids and buffers
@@ -211,6 +212,10 @@ class UnitOfWork:
             if rows:
                 bulk_insert(self.conn, table, rows)
         self._buffered = 0
+        # written rows are found by queries from now on
+        self._pending_people.clear()
+        self._pending_keys.clear()
+        self._member_keys.clear()
         crash_point()
 
     def entry(
@@ -281,29 +286,31 @@ class UnitOfWork:
     # ------------------------------------------------------------ people
 
     def register_person(self, person: KnownPerson, *, new: bool = False) -> None:
-        """Write `person`'s blocking keys and make it a candidate before the next flush.
+        """Write `person`'s (new) blocking keys and make it a candidate at once.
 
         `new` says the member was created in this unit of work (no stored keys yet).
         """
-        existing: set[BlockingKey] = set()
-        if not new and person.member_id not in self._pending_people:
-            self.flush()
-            existing = {
-                (r.kind, r.value)
-                for r in self.conn.execute(
-                    sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
-                        t.blocking_keys.c.member_id == person.member_id
+        mid = person.member_id
+        known = self._member_keys.get(mid)
+        if known is None:
+            known = set()
+            if not new:
+                self.flush()
+                bk = t.blocking_keys
+                known = {
+                    (r.kind, r.value)
+                    for r in self.conn.execute(
+                        sa.select(bk.c.kind, bk.c.value).where(bk.c.member_id == mid)
                     )
-                )
-            }
+                }
+            self._member_keys[mid] = known
         for key in dict.fromkeys(_person_keys(person)):
-            if key in existing:
+            if key in known:
                 continue
-            self.add(
-                t.blocking_keys, {"kind": key[0], "value": key[1], "member_id": person.member_id}
-            )
-            self._pending_keys[key].append(person.member_id)
-        self._pending_people[person.member_id] = person
+            known.add(key)
+            self.add(t.blocking_keys, {"kind": key[0], "value": key[1], "member_id": mid})
+            self._pending_keys[key].append(mid)
+        self._pending_people[mid] = person
 
     def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]:
         """`CandidateSource`: everybody sharing any of `keys` (at most MAX_CANDIDATES)."""

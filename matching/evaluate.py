@@ -31,6 +31,7 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 from edi.records import Lineage, MemberTransaction, TransactionSetHeader
 from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Outcome
@@ -232,7 +233,7 @@ def evaluate(
     matches: int = 1500,
     new: int = 500,
     settings: MatchingSettings | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Run the gate over one seeded labelled set and return the metrics."""
     source, records = build(seed, families, matches, new)
     group = GroupPolicy(sponsor_id="SYNTH", cobra=CobraAdministration.SELF)

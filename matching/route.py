@@ -156,12 +156,12 @@ _COBRA_TEXT = {
     CobraAdministration.THIRD_PARTY: (
         Reason.COBRA_THIRD_PARTY,
         "COBRA enrollment not accepted: this group's COBRA is administered by a third party,"
-        " which enrolls COBRA members directly with us.",
+        " not by the employer, so COBRA enrollments cannot come on the employer's file.",
     ),
     CobraAdministration.BILL_AND_COLLECT: (
         Reason.COBRA_BILL_AND_COLLECT,
-        "COBRA enrollment not accepted: this group uses our bill-and-collect COBRA service,"
-        " which enrolls COBRA members itself.",
+        "COBRA enrollment not accepted: this group's COBRA is set up as bill-and-collect,"
+        " so COBRA enrollments cannot come on the employer's file.",
     ),
 }
 
@@ -232,7 +232,7 @@ def _review(
     )
 
 
-def _desk_candidates(tx: MemberTransaction, ctx: _Context) -> Assessment:
+def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     """The certainty gate over the enrollee's candidates (also shown on referrals and reviews)."""
     people = ctx.candidates.candidates(transaction_keys(tx))
     group = relationship_group(tx.relationship.value if tx.relationship else "")
@@ -273,7 +273,7 @@ def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
 
 
 def _enrollment(tx: MemberTransaction, ctx: _Context, prefix: str = "enrollment") -> Decision:
-    assessment = _desk_candidates(tx, ctx)
+    assessment = _gate(tx, ctx)
     best = assessment.best
     if assessment.verdict == "match" and best is not None:
         return Decision(
@@ -308,7 +308,7 @@ def decide_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     if triggers:
         rep = ctx.group.representative
         who = f"group representative {rep}" if rep else "the group's representative (not set)"
-        desk = _desk_candidates(tx, ctx)
+        desk = _gate(tx, ctx)
         return Decision(
             outcome=Outcome.REFER,
             transaction=tx,
@@ -330,7 +330,7 @@ def decide_member(tx: MemberTransaction, ctx: _Context) -> Decision:
             reason, text = _COBRA_TEXT[cobra]
             return Decision(outcome=Outcome.REJECT, transaction=tx, reason=reason, explanation=text)
         if cobra is not CobraAdministration.SELF:
-            desk = _desk_candidates(tx, ctx)
+            desk = _gate(tx, ctx)
             return _review(
                 tx,
                 ctx,

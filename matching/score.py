@@ -192,9 +192,10 @@ def identify_known(
     in the enrollee's place in it (self/spouse/dependent), narrowed by birth
     sequence and, as tie-break, by identical birth date with identical or
     nickname given name (against any probe, so 2100B OLD values count).
-    Exactly one survivor without an SSN or relationship conflict, agreeing
-    on SSN, birth date or given name, is a ``match``. Otherwise the
-    certainty gate decides.
+    Exactly one survivor without an SSN or relationship conflict is a
+    ``match`` when it agrees on the SSN, or (subscriber/spouse) on birth date
+    or given name, or (dependent) on birth date and given name. Otherwise
+    the certainty gate decides.
     """
     dependent = relationship_group not in ("self", "spouse")
     scored = score_candidates(probes, people)
@@ -231,10 +232,11 @@ def identify_known(
             for b in blockers(chosen, dependent=dependent)
             if b in ("ssn_conflict", "relationship_conflict")
         ]
-        agrees = (
-            lv.get("ssn") == "exact"
-            or lv.get("birth_date") == "exact"
-            or lv.get("given_name") in ("exact", "nickname")
+        same_name = lv.get("given_name") in ("exact", "nickname", "swapped")
+        same_dob = lv.get("birth_date") == "exact"
+        # A dependent may have an unknown twin or sibling: both must agree.
+        agrees = lv.get("ssn") == "exact" or (
+            same_dob and same_name if dependent else same_dob or same_name
         )
         if not conflicts and agrees:
             rest = tuple(c for c in scored if c.member_id != chosen.member_id)

@@ -49,10 +49,7 @@ def valid_time(val: str) -> bool:
         return False
     if val[0:2] > "23" or val[2:4] > "59":
         return False
-    if len(val) > 4:
-        if len(val) < 6 or val[4:6] > "59" or len(val) > 8:
-            return False
-    return True
+    return len(val) <= 4 or (6 <= len(val) <= 8 and val[4:6] <= "59")
 
 
 def valid_date(data_type: str, val: str) -> bool:

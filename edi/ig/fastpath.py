@@ -140,14 +140,16 @@ class _Builder:
                     j = re.escape(self.joiner)
                     alts = [f"{f}{j}{D8 if f == 'D8' else RD8}" for f in formats]
                     pieces = [self.field(fields[0], {}), f"(?:{'|'.join(alts)})"]
-                    rest = self.tail(fields, 3, {})
+                    rest = self.tail(fields, 4, {})
                     return pieces[0] + j + pieces[1] + rest
         type_list = [c for f in fields if isinstance(f, ElementRule) and f.data_ele == "1250"
                      for c in sorted(f.codes)]
         for f in fields:
             if isinstance(f, ElementRule) and f.data_ele == "1251" and type_list:
-                alts = [{"D8": D8, "RD8": RD8}.get(t) for t in type_list]
-                types[f.seq] = NEVER if None in alts else "(?:" + "|".join(a for a in alts if a) + ")"
+                known = {"D8": D8, "RD8": RD8}
+                alts = [known[t] for t in type_list if t in known]
+                whole = len(alts) == len(type_list)
+                types[f.seq] = "(?:" + "|".join(alts) + ")" if whole and alts else NEVER
         if not fields:
             return ""
         return self.field(fields[0], types) + self.tail(fields, 2, types)

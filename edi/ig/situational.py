@@ -199,6 +199,7 @@ class SituationalState:
             if not isinstance(r, DateOrder):
                 self.by_segment.setdefault(r.segment, []).append(r)
         self.dates: dict[tuple[str, str], dt.date] = {}
+        self.order_qualifiers = frozenset(q for r in self.orders for q in (r.earlier, r.later))
         self.segment_ids = frozenset(self.by_segment) | ({"DTP"} if self.orders else frozenset())
         """Segment ids any rule looks at (callers may skip the others)."""
 
@@ -208,7 +209,7 @@ class SituationalState:
     def segment(self, seg: Segment, loop_id: str, entered: list[str]) -> list[Finding]:
         """Findings for `seg`, matched in loop `loop_id`, after entering loops `entered`."""
         out: list[Finding] = []
-        if entered and self.orders:
+        if entered and self.dates:
             for r in self.orders:
                 if r.scope.intersection(entered):
                     self.dates.pop((r.id, r.earlier), None)
@@ -228,7 +229,7 @@ class SituationalState:
                 day = _d8(seg.get(rule.date_element))
                 if day is not None and day > self.today:
                     out.append(_finding(rule, seg, rule.date_element))
-        if seg.id == "DTP" and self.orders and seg.get(2) == "D8":
+        if seg.id == "DTP" and seg.get(1) in self.order_qualifiers and seg.get(2) == "D8":
             out += self._order(seg, loop_id)
         return out
 

@@ -22,13 +22,14 @@ skipped here. Findings never carry element values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from edi.findings import Finding, Level, Severity
 from edi.ig.checks import Problem, check_segment
 from edi.ig.compile import Node, Tables, TransactionMap, load_tables
-from edi.ig.situational import RULES, SituationalState, SituationalRule
+from edi.ig.fastpath import compile_fast
+from edi.ig.situational import RULES, SituationalRule, SituationalState
 from edi.ig.walk import (
     ENTER_LOOP,
     MATCH_SEG,
@@ -41,7 +42,10 @@ from edi.ig.walk import (
 )
 from edi.segments import Segment
 
-_MEMO_LIMIT = 50_000
+_MEMO_LIMIT = 4_096
+"""Exact-check results kept per distinct failing segment (bounded: memory stays flat)."""
+_NONE: list[Problem] = []
+_PLAN_LIMIT = 100_000
 
 VERSION_ALIASES = {"005010X220": "005010X220A1"}
 """GS08 values read with the nearest map (as the pyx12 adapter does): pre-errata X220."""
@@ -104,6 +108,7 @@ class CompiledValidator:
         self.today = today
         self._plans: dict[str, dict[tuple[int, object], Plan]] = {}
         self._checks: dict[tuple[str, int, tuple[str, ...], str], list[Problem]] = {}
+        self._fast: dict[tuple[str, int, str, str], Callable[[tuple[str, ...]], bool]] = {}
 
     def findings(self, data: bytes | Path, source: str) -> Iterator[Finding]:
         """IG findings for the whole input, in segment-position order."""
@@ -124,14 +129,21 @@ class CompiledValidator:
         return self._plans.setdefault(m.file, {})
 
     def problems(self, m: TransactionMap, node: Node, seg: Segment) -> list[Problem]:
-        key = (m.file, node.index, seg.elements, seg.delimiters.component)
+        """Element/composite/syntax problems of `seg` at `node`: fast path, else exact checks."""
+        d = seg.delimiters
+        fkey = (m.file, node.index, d.element, d.component)
+        fast = self._fast.get(fkey)
+        if fast is None:
+            fast = compile_fast(node, m.icvn, d.element, d.component, self.tables.code_lists)
+            self._fast[fkey] = fast
+        if fast(seg.elements):
+            return _NONE
+        key = (m.file, node.index, seg.elements, d.component)
         found = self._checks.get(key)
         if found is None:
             if len(self._checks) >= _MEMO_LIMIT:
                 self._checks.clear()
-            found = check_segment(
-                node, seg.elements, seg.delimiters.component, m.icvn, self.tables.code_lists
-            )
+            found = check_segment(node, seg.elements, d.component, m.icvn, self.tables.code_lists)
             self._checks[key] = found
         return found
 
@@ -241,6 +253,8 @@ class _Run:
         plan = self.plans.get(key)
         if plan is None:
             plan = build_plan(m, node_now, key[1])
+            if len(self.plans) >= _PLAN_LIMIT:
+                self.plans.clear()  # qualifier values come from the data: keep memory bounded
             self.plans[key] = plan
         ops, result = plan
         nodes = m.nodes
@@ -316,7 +330,9 @@ class _Run:
                 if f is not None:
                     out.append(f)
             situational = self.situational
-            if situational is not None and (entered or sid in situational.segment_ids):
+            if situational is not None and (
+                sid in situational.segment_ids or (entered and situational.dates)
+            ):
                 extra = situational.segment(seg, here.loop_id, entered)
                 if extra:
                     member = self.member if result in self.member_nodes else None
@@ -363,7 +379,7 @@ class _Run:
             segment_id=seg_id,
             x12_code=x12,
             validator="compiled",
-            **self.location(seg, loop_id, member),  # type: ignore[arg-type]
+            **self.location(seg, loop_id, member),
         )
 
     def segment_problem(self, seg: Segment, node: Node | None, rule: str) -> Finding:
@@ -377,7 +393,7 @@ class _Run:
             segment_id=seg.id,
             x12_code="8",
             validator="compiled",
-            **self.location(seg, node.loop_id if node is not None else None, member),  # type: ignore[arg-type]
+            **self.location(seg, node.loop_id if node is not None else None, member),
         )
 
     def problem_finding(self, seg: Segment, node: Node | None, p: Problem) -> Finding | None:
@@ -409,5 +425,5 @@ class _Run:
             data_element=data_element,
             x12_code=x12,
             validator="compiled",
-            **self.location(seg, loop_id, member),  # type: ignore[arg-type]
+            **self.location(seg, loop_id, member),
         )

@@ -35,6 +35,15 @@ LAST = ["BENCHLEY", "ZORNOW", "QUILLAN", "MARSDEN", "OKAFOR", "LINDQVIST", "PARR
 FIRST = ["ARDEN", "BRISA", "CALDER", "DESSA", "EMRYS", "FENNA", "GARVIN", "HOLLIS", "ISOLDE"]
 
 
+def _letters(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[r]
+        if n == 0:
+            return out
+
+
 def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, isa13: int = 1,
                   seed: int = 7) -> Path:  # fmt: skip
     """A one-set 834 of `n` invented subscribers (enrolments, or 001 address changes)."""
@@ -47,7 +56,8 @@ def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, i
     st = ["ST*834*0001*005010X220A1", "BGN*00*B1*20260115*1200****2",
           "N1*P5*BENCH GROUP*FI*991234567", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
     for i in range(start, start + n):
-        last, first = LAST[i % len(LAST)], FIRST[(i // 8) % len(FIRST)]
+        last = LAST[i % len(LAST)] + _letters(i // len(LAST))
+        first = FIRST[(i // 7) % len(FIRST)]
         dob = dt.date(1950, 1, 1) + dt.timedelta(days=rnd.randrange(20000))
         if change:
             st += ["INS*Y*18*001*43*A***FT", f"REF*0F*B{i:09d}", "DTP*303*D8*20260201",

@@ -35,9 +35,9 @@ BENCH_DIR = ROOT / ".bench"
 # ---------------------------------------------------------------- the registry
 SECTIONS: list[str] = [
     "parse_bench",  # edi: generate, tokenize, parse 100k/1M; pyx12 validation side by side
-    # "ledger_bench",    # ledger: apply decisions, as-of queries
-    # "matching_bench",  # matching: blocking + scoring against a large roster
-    # "compiled_bench",  # edi/ig: the compiled validator vs pyx12
+    "ig_bench",  # edi/ig: the compiled validator vs pyx12 (IG only)
+    "matching_bench",  # matching: decisions against 10k / 1M rosters
+    # "ledger_bench",  # ledger: add once it exposes CASES
 ]
 
 

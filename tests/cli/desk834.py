@@ -8,7 +8,10 @@ the ledger's retro/future window never holds them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+import pytest
 
 TODAY = dt.date.today()
 BEGIN = TODAY.replace(day=1)
@@ -123,6 +126,22 @@ GINA = Person("MOCKWELL", "GINA", dt.date(1985, 11, 12), "F", "444556666")
 
 
 # ---------------------------------------------------------------- CLI harness
+
+
+@pytest.fixture(autouse=True)
+def desk_test_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hash new access codes at a low scrypt cost (same format and check, faster tests),
+    and close pooled connections after the test.
+
+    Import it into a test module to use it; a test that checks the production
+    cost sets `ledger.auth._N` back itself.
+    """
+    from ledger import auth
+    from ledger.db import dispose
+
+    monkeypatch.setattr(auth, "_N", 2**10)
+    yield
+    dispose()
 
 
 class Desk:

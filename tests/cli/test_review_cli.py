@@ -6,7 +6,15 @@ import datetime as dt
 import json
 
 import pytest
-from desk834 import ALICE, FRED, Desk, Member, Person, interchange
+from desk834 import (
+    ALICE,
+    FRED,
+    Desk,
+    Member,
+    Person,
+    desk_test_env,  # noqa: F401 - autouse fixture
+    interchange,
+)
 
 from ledger.ingest import ingest_file
 

@@ -18,7 +18,17 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from desk834 import ALICE, BOB, CARLA, FRED, GINA, Desk, Member, Person
+from desk834 import (
+    ALICE,
+    BOB,
+    CARLA,
+    FRED,
+    GINA,
+    Desk,
+    Member,
+    Person,
+    desk_test_env,  # noqa: F401 - autouse fixture
+)
 
 from ledger import schema as t
 from ledger.db import engine

@@ -6,7 +6,12 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from desk834 import ALICE, Desk, Member
+from desk834 import (
+    ALICE,
+    Desk,
+    Member,
+    desk_test_env,  # noqa: F401 - autouse fixture
+)
 
 from ledger import schema as t
 from ledger.db import engine
@@ -23,7 +28,12 @@ def _refusals(desk: Desk) -> list[dict]:
     return [a for a in desk.audit() if a["action"] == "auth.refused"]
 
 
-def test_add_prints_code_once_and_stores_only_a_slow_salted_hash(desk: Desk) -> None:
+def test_add_prints_code_once_and_stores_only_a_slow_salted_hash(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger import auth
+
+    monkeypatch.setattr(auth, "_N", 2**14)  # the production cost, for this one account
     res = desk.run("root", "users", "add", "carol", "--role", "reviewer", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
@@ -34,7 +44,7 @@ def test_add_prints_code_once_and_stores_only_a_slow_salted_hash(desk: Desk) -> 
         stored = conn.execute(
             sa.select(t.users.c.code_hash).where(t.users.c.user_id == "carol")
         ).scalar_one()
-    assert stored.startswith("scrypt$") and code not in stored
+    assert stored.startswith("scrypt$16384$") and code not in stored
     # Same code for another user hashes differently (salted).
     assert stored.split("$")[4] != "" and len(stored.split("$")[4]) == 32
     # The new user signs in with it: reviewers may read the desk.

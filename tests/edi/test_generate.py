@@ -299,6 +299,14 @@ def test_cli_generate_writes_the_library_bytes(tmp_path: Path) -> None:
     assert out.read_bytes() == b"".join(generate(7, 3, "crlf"))
 
 
+def test_cli_generate_offers_every_form() -> None:
+    from cli import generate_cmd
+
+    form_option = next(p for p in generate_cmd.params if p.name == "form_name")
+    assert list(form_option.type.choices) == list(FORMS)  # type: ignore[attr-defined]
+    assert "Example" in (generate_cmd.help or "")
+
+
 def test_cli_generate_usage_error_exits_2(tmp_path: Path) -> None:
     from cli import main
 

@@ -179,3 +179,15 @@ def test_no_values_in_findings_or_logs(caplog: pytest.LogCaptureFixture) -> None
         assert not any(c in dumped for c in CANARIES), dumped
     assert not any(c in caplog.text for c in CANARIES)
     assert "pyx12" not in {r.name.split(".")[0] for r in caplog.records}
+
+
+def test_segment_errors_on_envelope_segments_are_kept() -> None:
+    # pyx12 4.0 drops these (its ST/GS node takes no value); the adapter keeps them
+    text = (interchange()
+            .replace("ST*834*0001*005010X220A1~", "ST*834*0001*005010X220A1*~")
+            .replace("DMG*D8*19800101*F~", "DMG*D8*19800101*F*~")
+            .replace("GE*1*4711~", "GE*1*4711*~"))
+    found = ig(text.encode())
+    assert [(f.segment_id, f.set_position, f.level, f.x12_code) for f in found] == [
+        ("ST", 1, Level.SEGMENT, "8"), ("DMG", 12, Level.SEGMENT, "8"),
+        ("GE", None, Level.SEGMENT, "8")]

@@ -171,6 +171,19 @@ def test_diskette_80_columns(brk: bytes) -> None:
     assert segs[1].offset == len(SEGMENTS[0]) + 1 + len(brk)  # ISA (106 chars) spans one break
 
 
+def test_diskette_break_inside_a_utf8_character() -> None:
+    for filler in range(80):
+        segments = [s.replace("ACME WIDGETS", "X" * filler + "ÉCOLE") for s in SEGMENTS]
+        flat = one_line(segments)
+        if flat.index("É".encode()) % 80 == 79:
+            break
+    data = diskette(flat, 80)
+    assert b"\xc3\r\n\x89" in data
+    segs, finds = read(data)
+    assert codes(finds) == ["transport.diskette_wrapped"]  # not a latin-1 fallback
+    assert shape(segs) == expected(segments)
+
+
 def test_diskette_with_line_per_segment_inside() -> None:
     segs, _ = assert_same_as_plain(diskette(PLAIN, 80, b"\r\n"))
 
@@ -205,6 +218,14 @@ def test_ebcdic_ambiguous_byte_goes_to_cp037() -> None:
     data = one_line([SEGMENTS[0].replace("*^*", "*!*")] + SEGMENTS[1:]).decode().encode("cp500")
     segs, _ = read(data)
     assert segs[0].delimiters.repetition == "|" and len(segs) == len(SEGMENTS)
+
+
+@pytest.mark.parametrize("brk", [b"\x0d\x25", b"\x15"])
+def test_ebcdic_diskette(brk: bytes) -> None:
+    data = diskette(one_line().decode().encode("cp037"), 80, brk)
+    segs, finds = assert_same_as_plain(data)
+    assert codes(finds) == ["transport.ebcdic", "transport.diskette_wrapped"]
+    assert segs[1].offset == len(SEGMENTS[0]) + 1 + len(brk)
 
 
 def test_ebcdic_fixed_block() -> None:
@@ -444,13 +465,13 @@ def test_stream_does_not_hold_segments(monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory is bounded by the chunk size, not by the input (here with 16 KiB chunks)."""
     monkeypatch.setattr(transport, "CHUNK_SIZE", 1 << 14)
     monkeypatch.setattr(transport, "SNIFF_SIZE", 1 << 12)
-    source = _Generated(members=10_000)  # 70k segments, ~1.6 MB
+    source = _Generated(members=28_600)  # 200k segments, ~4.5 MB
     tracemalloc.start()
     count = 0
     for item in read_segments(source, "gen.edi"):  # type: ignore[arg-type]
         count += isinstance(item, Segment)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert count == 10_000 * 7 + 9
-    assert source.size > 1_500_000
+    assert count == 28_600 * 7 + 9
+    assert source.size > 4_000_000
     assert peak < 20 * (1 << 14) < source.size / 4

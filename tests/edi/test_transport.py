@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import edi.transport as transport
 from edi.findings import Finding, Severity
@@ -275,3 +277,34 @@ def test_corpus_prose_and_padding(corpus_dir: Path) -> None:
         "transport.padding_after_terminator"
     ]
     assert sum(isinstance(x, Segment) for x in padded) == 78
+
+
+# ---------------------------------------------------------------- never raises
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cut=st.integers(min_value=0, max_value=len(PLAIN)),
+    junk=st.one_of(
+        st.binary(max_size=40),
+        st.text(alphabet="*~:^>\r\n \x00\x85ISAEGX019", max_size=40).map(str.encode),
+    ),
+    at=st.integers(min_value=0, max_value=len(PLAIN)),
+)
+def test_mangled_input_never_raises(cut: int, junk: bytes, at: int) -> None:
+    raw = PLAIN.encode()
+    data = (raw[:at] + junk + raw[at:])[: cut + len(junk)]
+    items = list(read_segments(data, "fuzz.edi"))
+    assert items and all(isinstance(x, Segment | Finding) for x in items)
+    segs = [x for x in items if isinstance(x, Segment)]
+    assert [s.position for s in segs] == list(range(1, len(segs) + 1))
+    assert all(0 <= s.offset < len(data) for s in segs)
+    if not segs:
+        assert len(items) == 1 or all(isinstance(x, Finding) for x in items)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_never_raise(data: bytes) -> None:
+    items = list(read_segments(b"ISA" + data if data[:1] == b"*" else data, "fuzz.bin"))
+    assert items and all(isinstance(x, Segment | Finding) for x in items)

@@ -11,7 +11,15 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
-from desk834 import ALICE, CARLA, FRED, Member, Person, interchange  # noqa: E402
+from desk834 import (  # noqa: E402
+    ALICE,
+    CARLA,
+    FRED,
+    Member,
+    Person,
+    desk_test_env,  # noqa: E402, F401 - autouse fixture
+    interchange,
+)
 
 from ledger import desk  # noqa: E402
 from ledger import schema as t  # noqa: E402
@@ -239,3 +247,32 @@ def test_mask_ssn() -> None:
     assert desk.mask_ssn("123456789") == "***-**-6789"
     assert desk.mask_ssn("12") == "***-**-****"
     assert desk.mask_ssn("") == ""
+
+
+def test_concurrent_resolutions_apply_once(led: Ledger) -> None:
+    import threading
+
+    sub, kid = _family(led)
+    members_before = len(led.rows(t.members))
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def work(actor: Actor, item: int) -> None:
+        barrier.wait()
+        try:
+            desk.resolve(led.url, actor, item, new_member=True)
+            outcomes.append("ok")
+        except LedgerError as exc:
+            outcomes.append("already" if "already resolved" in str(exc) else str(exc))
+
+    threads = [threading.Thread(target=work, args=args)
+               for args in ((RITA, sub), (RAY, sub), (SAM, kid))]  # fmt: skip
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    # The subscriber is resolved once; the child is resolved directly or released, once.
+    assert outcomes.count("ok") + outcomes.count("already") == 3, outcomes
+    assert outcomes.count("ok") in (1, 2)  # the kid: resolved by Sam, or released first
+    assert len(led.rows(t.members)) == members_before + 2
+    assert {r.status for r in led.rows(t.review_items)} == {"resolved"}

@@ -195,3 +195,15 @@ def test_notes_carry_no_phi(ledger_url: str, tmp_path: Path) -> None:
     text = json.dumps(summary.to_json())
     for phi in ("TESTER", "ALICE", "900000001", "1980", "MAIN ST", "SUB1001"):
         assert phi not in text
+
+
+def test_change_to_a_member_created_earlier_in_the_same_set(ledger_url: str, tmp_path: Path) -> None:
+    change = M(ins03="001", ins04="25", last="LATERNAME", ssn="900000077", member_dates=(), hds=())
+    summary = run(ledger_url, tmp_path, [M(), change, M(sub="SUB2", first="OTHER")])
+    assert summary.members == {"applied": 1, "new": 2, "review": 0, "referred": 0, "rejected": 0}
+    assert [h["kind"] for h in history(ledger_url)] == ["enrolment", "demographic_change"]
+    with engine(ledger_url).connect() as conn:
+        keys = conn.execute(sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value)
+                            .where(t.blocking_keys.c.member_id == "M000000001")).all()
+    assert len(keys) == len(set(keys))
+    assert ("dob_surname", "1980-01-01|L365") in keys  # the new surname blocks too

@@ -39,7 +39,7 @@ def level(field: str, a: KnownPerson, b: KnownPerson = BASE) -> str:
 def person(**changes: object) -> KnownPerson:
     values = {name: getattr(BASE, name) for name in KnownPerson.__dataclass_fields__}
     values.update(changes)
-    return KnownPerson(**values)  # type: ignore[arg-type]
+    return KnownPerson(**values)
 
 
 @pytest.mark.parametrize(

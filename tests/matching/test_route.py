@@ -367,3 +367,10 @@ def test_review_decisions_carry_the_business_hours_due_time() -> None:
     tx = transaction_for(TWIN1, first="JAIDEN", birth_sequence=None)
     d = one(tx, settings=MatchingSettings(business_hours=True))
     assert d.due_at == dt.datetime(2026, 1, 19, 16, 0, tzinfo=dt.UTC)
+
+
+def test_change_for_an_unknown_twin_is_not_applied_to_the_known_one() -> None:
+    only_one_twin = MemoryCandidates([ROBERT, TWIN1])
+    tx = transaction_for(TWIN1, first="NOAH", maintenance="001", coverages=(), birth_sequence=None)
+    (d,) = decide_family(HEADER, [tx], candidates=only_one_twin, group=GROUP, received_at=RECEIVED)
+    assert d.outcome is Outcome.REVIEW and d.member_id is None

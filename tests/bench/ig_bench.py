@@ -1,0 +1,111 @@
+"""IG validation benchmarks: the compiled validator against pyx12, same file, same run.
+
+    python tests/bench/ig_bench.py                 # 100,000 members (generated once into .bench/)
+    python tests/bench/ig_bench.py --members 10000
+
+`bench_validate(path, validator_name)` runs one validator over a whole file
+(tokenizing included, as both validators do) and returns members/s,
+segments/s, µs per segment, findings and peak RSS. The command line runs both
+on one file in one process and prints the speed ratio. `CASES` registers the
+same work with run.py (`make bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+for p in (str(ROOT), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+from run import Case, bench_file  # noqa: E402
+
+
+def _validator(name: str) -> object:
+    if name == "compiled":
+        from edi.ig import CompiledValidator
+
+        return CompiledValidator()
+    if name == "pyx12":
+        from edi.ig_pyx12 import Pyx12Validator
+
+        return Pyx12Validator()
+    raise ValueError(f"unknown validator {name!r} (compiled or pyx12)")
+
+
+def _count(path: Path) -> tuple[int, int]:
+    """(segments, members) of a file."""
+    from edi.segments import Segment
+    from edi.tokenize import read_segments
+
+    segments = members = 0
+    for item in read_segments(path, path.name):
+        if isinstance(item, Segment):
+            segments += 1
+            members += item.id == "INS"
+    return segments, members
+
+
+def bench_validate(path: Path, validator_name: str) -> dict[str, float]:
+    """Validate `path` with 'compiled' or 'pyx12'; speed figures for the whole pass."""
+    segments, members = _count(path)
+    validator = _validator(validator_name)
+    start = time.perf_counter()
+    findings = sum(1 for _ in validator.findings(path, path.name))  # type: ignore[attr-defined]
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "members": members,
+        "segments": segments,
+        "findings": findings,
+        "members_per_s": members / seconds,
+        "segments_per_s": segments / seconds,
+        "us_per_segment": seconds / segments * 1e6,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _compiled(path: Path | None, members: int) -> int:
+    assert path is not None
+    return int(bench_validate(path, "compiled")["members"])
+
+
+def _pyx12(path: Path | None, members: int) -> int:
+    assert path is not None
+    return int(bench_validate(path, "pyx12")["members"])
+
+
+CASES: list[Case] = [
+    Case("validate-compiled", 100_000, _compiled, quick=10_000),
+    Case("validate-compiled", 1_000_000, _compiled),
+    Case("validate-pyx12 (IG only)", 100_000, _pyx12, quick=10_000),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--file", type=Path, default=None, help="an 834 to use instead of a generated one")
+    args = ap.parse_args(argv)
+    path = args.file or bench_file(args.members)
+    results = {name: bench_validate(path, name) for name in ("compiled", "pyx12")}
+    print(f"file: {path.name}  segments: {int(results['compiled']['segments'])}  "
+          f"members: {int(results['compiled']['members'])}")
+    print("| validator | seconds | members/s | segments/s | µs/segment | findings |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['seconds']:.2f} | {r['members_per_s']:,.0f} | "
+              f"{r['segments_per_s']:,.0f} | {r['us_per_segment']:.2f} | {int(r['findings'])} |")
+    ratio = results["pyx12"]["seconds"] / results["compiled"]["seconds"]
+    print(f"compiled is {ratio:.1f}x pyx12's speed; peak RSS {results['pyx12']['peak_rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
