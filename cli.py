@@ -135,7 +135,7 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
     control: ControlNumbers = (
         FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
     )
-    validator = {"pyx12": Pyx12Validator}[validator_name]()
+    validator = {"pyx12": lambda: Pyx12Validator(recover=True)}[validator_name]()
     rejected = False
     for path in files:
         try:
@@ -298,8 +298,9 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     duplicate and changes nothing.
 
     \b
-    Example:
+    Examples:
       enroll834 ingest samples/family-enrollment.edi --json
+      ENROLL834_ACCESS_CODE_FILE=/run/secrets/ingest enroll834 ingest in/*.edi --as svc
     """
     import json
 
@@ -525,9 +526,127 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
         with engine(database_url(ctx)).begin() as conn:
             user = _acting_user(conn, as_user, "administrator")
             n_groups, n_partners = load_config(conn, file, user=user)
+            from ledger.fullfile import load_policy_file  # full-file policies (issue 6)
+
+            load_policy_file(conn, file, user=user)
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
+
+
+def _signin_if_users(ctx: click.Context, as_user: str | None, action: str) -> str:
+    """The signed-in user once users exist; before that --as / ENROLL834_USER / 'system'."""
+    from ledger.users import users_exist
+
+    if users_exist(database_url(ctx)):
+        return str(_signin(ctx, as_user, action).user_id)  # type: ignore[attr-defined]
+    return as_user or os.environ.get("ENROLL834_USER") or "system"
+
+
+@main.command("reconcile")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--dry-run", is_flag=True, help="Report what the file would do; change nothing.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the operations and sender reports (text and JSON) into this folder.")
+@click.option("--override-guard", is_flag=True,
+              help="Apply a replace file the mass-termination guard holds (supervisor only).")
+@_as_option
+@click.pass_context
+def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
+                  outbox: Path | None, override_guard: bool, as_user: str | None) -> None:
+    """Compare a full 834 (BGN08 4/RX, INS03 030) with the ledger; apply it by partner policy.
+
+    Agreement is recorded as confirmed, differences as discrepancies
+    (missing_in_ledger, missing_in_file, field_mismatch). Only a partner with
+    full_file_policy = "replace" gets changes and terminations from an RX
+    file, and the guard holds such a file when it would terminate or change
+    too many active members. Exit 1 when a set was held or rejected.
+
+    \b
+    Example:
+      enroll834 reconcile weekly-full.edi --dry-run --json --outbox outbox/
+    """
+    import json
+
+    import sqlalchemy.exc
+
+    from ledger.db import LedgerError, upgrade
+    from ledger.fullfile import reconcile_file
+
+    url = database_url(ctx)
+    try:
+        upgrade(url)
+        actor = _signin_if_users(ctx, as_user, "review.override" if override_guard else "ingest")
+        result = reconcile_file(url, file, dry_run=dry_run, outbox=outbox, actor=actor,
+                                override_guard=override_guard)
+    except (LedgerError, sqlalchemy.exc.OperationalError) as exc:
+        raise _desk_fail(exc) from None
+    for note in result.notes:
+        click.echo(f"{file.name}: {note}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), sort_keys=True))
+    else:
+        for run in result.runs:
+            c = run.counts
+            click.echo(f"{file.name} ST {run.set_control} sponsor {run.sponsor_id} {run.semantics}"
+                       f" {run.status}  members {c.get('file_members', 0)} confirmed "
+                       f"{c.get('confirmed_members', 0)}  missing_in_ledger "
+                       f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
+                       f" field_mismatch {c.get('field_mismatch', 0)}")
+    if any(r.status == "held" for r in result.runs) or any("rejected" in n for n in result.notes):
+        ctx.exit(EXIT_REJECTED)
+
+
+@main.command("export834")
+@click.option("--sponsor", required=True, metavar="ID", help="Sponsor (N1*P5) id to export.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Full file of the members covered on this date (default: today).")
+@click.option("--changes-since", "changes_since", type=click.DateTime(), default=None,
+              help="Change file (BGN08=2) of what the ledger recorded after this UTC time.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the 834 here (default: stdout).")
+@click.option("--json", "as_json", is_flag=True,
+              help="With --out: print a JSON summary (counts, ISA13, GS06) on stdout.")
+@_as_option
+@click.pass_context
+def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since: object,
+                  out: Path | None, as_json: bool, as_user: str | None) -> None:
+    """Write the sponsor's members and coverages as a 005010X220A1 834.
+
+    A full file (BGN08=4, INS03=HD01=030) as of a date, or with
+    --changes-since a change file (BGN08=2). Control numbers come from the
+    ledger and never repeat.
+
+    \b
+    Example:
+      enroll834 export834 --sponsor 991234567 --as-of 2026-03-01 --out acme-full.edi
+    """
+    import datetime as dt
+    import json
+
+    import sqlalchemy.exc
+
+    from ledger.db import LedgerError, upgrade
+    from ledger.export834 import write_export
+
+    if as_of is not None and changes_since is not None:
+        raise click.UsageError("give --as-of or --changes-since, not both")
+    url = database_url(ctx)
+    try:
+        upgrade(url)
+        _signin_if_users(ctx, as_user, "ingest")
+        day = as_of.date() if isinstance(as_of, dt.datetime) else None
+        since = changes_since if isinstance(changes_since, dt.datetime) else None
+        summary = write_export(url, out, sponsor, as_of=day, changes_since=since,
+                               stream=click.get_text_stream("stdout") if out is None else None)
+    except (LedgerError, sqlalchemy.exc.OperationalError, OSError) as exc:
+        raise _desk_fail(exc) if not isinstance(exc, OSError) else click.ClickException(
+            f"cannot write the export ({type(exc).__name__})") from None
+    click.echo(f"export834: {summary.kind} file, {summary.members} members, ISA13 "
+               f"{summary.interchange_control}", err=True)
+    if as_json and out is not None:
+        click.echo(json.dumps(summary.to_json(), sort_keys=True))
 
 
 

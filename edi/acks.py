@@ -159,7 +159,8 @@ class SetAck:
     """What the 999 says about one inbound transaction set.
 
     `findings` are all findings located in the set (set-level and inside
-    members); only ERROR/WARNING findings with an `x12_code` are written.
+    members); ERROR and WARNING ones are written (INFO never): set-level
+    codes in IK502, segment/element ones in IK3/IK4.
     """
 
     control_number: str
@@ -397,7 +398,8 @@ def ack_999(
     """The 999 (or, for a 00401 interchange, the 997) acknowledging `groups` of one interchange.
 
     One outbound interchange (ISA13 = `ack_control`) with one GS*FA (GS06 =
-    the same number) holding one ST*999 per inbound group (ST02 0001, 0002 ...).
+    the same number; GS02/GS03 = the first inbound group's GS03/GS02)
+    holding one ST*999 per inbound group (ST02 0001, 0002 ...).
     AK904 counts the sets whose IK5 is A or E; it is 0 when the group itself
     is rejected (AK905 codes).
     """

@@ -26,8 +26,7 @@ element node errors          element            IK403        segment + element/c
 - `message` is fixed text from the code tables in `edi.acks`; pyx12's error
   strings and bad-data copies (they hold values) are dropped.
 - pyx12's private codes: 'SEG1' (trailing element separators) becomes
-  IK304 '8' like pyx12's own 999 writer does; segment errors on envelope
-  segments, which pyx12 4.0 drops, are kept (see `_ErrHandler`); ISA/GS/ST/SE element errors
+  IK304 '8' like pyx12's own 999 writer does; ISA/GS/ST/SE element errors
   become TA105/AK905/IK502 with pyx12's 999 tables (ST03 -> IK502 '19',
   SE01 -> '4'); any other private code becomes a WARNING without x12_code.
 - pyx12 4.0 gaps covered here: it rejects 80-column wrapped or
@@ -44,6 +43,14 @@ element node errors          element            IK403        segment + element/c
   'ig.pyx12_failed' (interchange level, TA105 '024' invalid interchange
   content, no values) after the findings already collected: an interchange
   nobody could validate is not accepted.
+
+- `recover=False` (default) reports what pyx12 reports, defects included
+  (the differential tests use it as the oracle). `recover=True` (what
+  `edi.validate` uses) repairs two pyx12 4.0 defects: reader errors
+  (trailing separators, empty/bad segment id) are located at the segment
+  that has them, not the one pyx12's tree saw last; and segment errors on
+  ST/SE/GS/GE/ISA/IEA, which pyx12 drops, are kept. Duplicate codes on one
+  segment are reported once.
 
 Findings are yielded in segment-position order. pyx12's loggers are
 silenced here: they print raw element values.
@@ -126,15 +133,20 @@ class Pyx12Validator:
 
     name = VALIDATOR
 
+    def __init__(self, *, recover: bool = False) -> None:
+        self.recover = recover
+
     def findings(self, data: bytes | Path, source: str) -> Iterator[Finding]:
         """IG findings for `data` (bytes or a file path), in segment-position order."""
         from edi.tokenize import read_segments
 
         segments = (s for s in read_segments(data, source) if isinstance(s, Segment))
-        yield from validate_segments(segments, source)
+        yield from validate_segments(segments, source, recover=self.recover)
 
 
-def validate_segments(segments: Iterable[Segment], source: str) -> Iterator[Finding]:
+def validate_segments(
+    segments: Iterable[Segment], source: str, *, recover: bool = False
+) -> Iterator[Finding]:
     """IG findings for a stream of segments (one file), interchange by interchange.
 
     Streams: pyx12 pulls each interchange's segments as it reads, so memory
@@ -145,7 +157,7 @@ def validate_segments(segments: Iterable[Segment], source: str) -> Iterator[Find
     isa = _next_isa(rest)
     while isa is not None:
         feed = _Feed(isa, rest, source)
-        yield from _interchange(feed, source)
+        yield from _interchange(feed, source, recover)
         if feed.pending is not None:
             isa = feed.pending
         elif feed.exhausted:
@@ -257,9 +269,9 @@ class _Feed(io.TextIOBase):
         return None
 
 
-def _interchange(feed: _Feed, source: str) -> Iterator[Finding]:
+def _interchange(feed: _Feed, source: str, recover: bool) -> Iterator[Finding]:
     found = feed.found
-    run = _Run(feed, source, found)
+    run = _Run(feed, source, found, recover)
     try:
         run.drive()
     except Exception:  # any pyx12 failure is a finding, never a traceback
@@ -273,34 +285,37 @@ def _interchange(feed: _Feed, source: str) -> Iterator[Finding]:
 
 
 class _ErrHandler(pyx12.error_handler.err_handler):  # type: ignore[misc]
-    """pyx12's error tree, keeping the segment errors pyx12 itself loses.
+    """pyx12's error tree; with `recover`, keeps the segment errors pyx12 loses.
 
     A segment error (too many elements, trailing separators ...) on an
     ISA/GS/ST/SE/GE/IEA segment lands on pyx12's envelope node, whose
     `add_error` takes no value: pyx12 swallows the TypeError and the error is
-    gone. Those codes are kept in `lost` for the harvest instead.
+    gone. With `recover` those codes go to `lost`, which the harvest locates
+    at the segment being read.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, recover: bool) -> None:
         super().__init__()
+        self.recover = recover
         self.lost: list[str] = []
 
     def seg_error(
         self, err_cde: str, err_str: str, err_value: str | None = None, src_line: int | None = None
     ) -> None:
         node = self.cur_seg_node
-        if node is not None and getattr(node, "id", None) in ("ISA", "GS", "ST"):
+        if self.recover and node is not None and getattr(node, "id", None) in ("ISA", "GS", "ST"):
             self.lost.append(err_cde)
             return
         super().seg_error(err_cde, err_str, err_value, src_line)
 
 
-
 class _Run:
     """One pyx12 pass over one interchange, harvesting errors after every segment."""
 
-    def __init__(self, feed: _Feed, source: str, out: list[Finding]) -> None:
+    def __init__(self, feed: _Feed, source: str, out: list[Finding], recover: bool) -> None:
         self.feed = feed
+        self.recover = recover
+        self.emitted: set[tuple[int, str]] = set()
         self.source = source
         self.out = out
         self.current: _Line | None = None
@@ -334,7 +349,7 @@ class _Run:
         """x12n_document's loop without its writers, harvesting after each segment."""
         _silence_pyx12()
         param = pyx12.params.ParamsBase()
-        errh = _ErrHandler()
+        errh = _ErrHandler(self.recover)
         self.errh = errh
         src = pyx12.x12file.X12Reader(self.feed)
         control_map = pyx12.map_if.load_map_file(
@@ -367,13 +382,15 @@ class _Run:
                 apply_walk_errors(errh, walk_errors)
             if node is None:
                 node = orig_node
+                if self.recover:
+                    self._reader_errors(src)
             else:
                 if seg_id == "ISA":
                     errh.add_isa_loop(seg, src)
                     icvn = seg.get_value("ISA12")
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                 elif seg_id == "IEA":
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                     errh.close_isa_loop(node, seg, src)
                 elif seg_id == "GS":
                     fic, vriic = seg.get_value("GS01"), seg.get_value("GS08")
@@ -381,7 +398,7 @@ class _Run:
                     vriic = VERSION_ALIASES.get(vriic or "", vriic)
                     found_map = index.get_filename(icvn, vriic, fic)
                     errh.add_gs_loop(seg, src)
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                     if found_map is None:
                         self.skipping_group = True
                         self._not_validated()
@@ -398,18 +415,18 @@ class _Run:
                         node = control_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
                         self.harvest()
                         continue
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                     errh.close_gs_loop(node, seg, src)
                 elif seg_id == "ST":
                     errh.add_st_loop(seg, src)
                     self.st_children = 0
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                 elif seg_id == "SE":
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                     errh.close_st_loop(node, seg, src)
                 else:
                     errh.add_seg(node, seg, src.get_seg_count(), n, src.get_ls_id())
-                    errh.handle_errors(src.pop_errors())
+                    self._reader_errors(src)
                 if isinstance(node, pyx12.map_if.segment_if):
                     apply_segment_errors(node, seg, errh)
                 if self.current is not None and isinstance(node, pyx12.map_if.segment_if):
@@ -425,9 +442,24 @@ class _Run:
             self.harvest()
             self.feed.forget_before(n)
         src.cleanup()
-        errh.handle_errors(src.pop_errors())
+        self._reader_errors(src)
         # missing trailers are located at the last segment read, inside the open envelopes
         self.harvest()
+
+    def _reader_errors(self, src: Any) -> None:
+        """Hand pyx12's reader errors to its error tree (with `recover`: segment ones to `lost`).
+
+        pyx12 files reader errors (trailing separators, empty segment, bad
+        segment id) under whichever segment its tree saw last: the next one
+        after an unrecognised segment, the one before an SE, none on an ST.
+        They all come from the segment being read, so `recover` puts them there.
+        """
+        assert self.errh is not None
+        errors = src.pop_errors()
+        if self.recover:
+            self.errh.lost.extend(str(e[1]) for e in errors if e[0] == "seg")
+            errors = [e for e in errors if e[0] != "seg"]
+        self.errh.handle_errors(errors)
 
     # -------------------------------------------------------------- harvesting
 
@@ -454,14 +486,20 @@ class _Run:
         return errors, elements
 
     def harvest(self) -> None:
+        """Turn what pyx12 added to its error tree since the last call into findings."""
         errh = self.errh
         if errh is None:
             return
+        self._harvest_tree(errh)
         at = self.current
         if errh.lost and at is not None:
             for code in dict.fromkeys("8" if c == "SEG1" else c for c in errh.lost):
-                self.out.append(_segment_finding(code, at, self.source))
-            errh.lost.clear()
+                if (at.position, code) not in self.emitted:
+                    self.out.append(_segment_finding(code, at, self.source))
+        errh.lost.clear()
+
+    def _harvest_tree(self, errh: _ErrHandler) -> None:
+        at = self.current
         for node, level, table in (
             (errh.cur_isa_node, Level.INTERCHANGE, "TA105"),
             (errh.cur_gs_node, Level.GROUP, "AK905"),
@@ -540,6 +578,7 @@ class _Run:
         for code in dict.fromkeys("8" if e[0] == "SEG1" else str(e[0]) for e in errors):
             if code not in done:
                 self.out.append(_segment_finding(code, at, self.source, seg_id))
+                self.emitted.add((at.position, code))
         for ele in elements:
             for err in ele.errors:
                 self.out.append(_element_finding(str(err[0]), at, self.source, seg_id, ele))

@@ -322,7 +322,7 @@ def validate_file(
 ) -> FileReport:
     """Read, validate and judge one file; never raises on bad data.
 
-    `validator` is a reader Validator (default: `Pyx12Validator()`); `control`
+    `validator` is a reader Validator (default: `Pyx12Validator(recover=True)`); `control`
     hands out the acks' ISA13 numbers (default: in-memory, starting at 1 —
     pass a `FileControlNumbers` or the ledger's to keep them unique across
     runs); `now` stamps the acks (default: the current UTC time).
@@ -332,7 +332,7 @@ def validate_file(
     if validator is None:
         from edi.ig_pyx12 import Pyx12Validator
 
-        validator = Pyx12Validator()
+        validator = Pyx12Validator(recover=True)
     data: Path | bytes = Path(path_or_bytes) if isinstance(path_or_bytes, str) else path_or_bytes
     name = source or (data.name if isinstance(data, Path) else "<bytes>")
     builder = _Builder(name, control or MemoryControlNumbers(), now or datetime.now(UTC))

@@ -31,6 +31,7 @@ from edi.codes import BgnPurpose
 from edi.records import (
     Event,
     InterchangeEnd,
+    InterchangeHeader,
     InterchangeStart,
     MemberTransaction,
     SetEnd,
@@ -42,7 +43,7 @@ from ledger import schema as t
 from ledger.apply import Applied, LedgerSettings, apply_in
 from ledger.auth import audit
 from ledger.db import LedgerError, crash_point, engine, utcnow
-from ledger.store import UnitOfWork
+from ledger.store import UnitOfWork, next_control_number
 from matching.decisions import CobraAdministration, Decision, GroupPolicy
 
 Decider = Callable[..., list[Decision]]
@@ -74,6 +75,8 @@ class IngestSummary:
     notes: list[str] = field(default_factory=list)
     ta1_notes: list[tuple[str, str]] = field(default_factory=list)
     """(ISA13, TA105 note code) for interchanges that need a TA1 (e.g. '025' duplicate)."""
+    ta1_acks: list[str] = field(default_factory=list)
+    """The TA1 interchanges themselves (edi.acks.ta1), control numbers from the database."""
 
     def merge(self, other: IngestSummary) -> None:
         self.files += other.files
@@ -83,6 +86,7 @@ class IngestSummary:
             self.members[k] += v
         self.notes.extend(other.notes)
         self.ta1_notes.extend(other.ta1_notes)
+        self.ta1_acks.extend(other.ta1_acks)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -145,8 +149,11 @@ def ingest_events(
         _engine(target), source, file_sha256, decide or _default_decider(),
         received_at or utcnow(), actor, settings or LedgerSettings(),
     )  # fmt: skip
+    from ledger.fullfile import divert_full_sets  # full files are reconciled, not applied
+
     try:
-        for ev in events:
+        for ev in divert_full_sets(run.eng, events, run.summary, received_at=run.received_at,
+                                   actor=run.actor, settings=run.settings):
             run.feed(ev)
     finally:
         run.close()
@@ -235,14 +242,24 @@ class _Run:
         if row.file_sha256 != self.sha:
             self.mode = "refused"
             self.summary.notes.append(f"{where_txt}: already received with other content; refused")
-            self.summary.ta1_notes.append((self.isa13, "025"))
+            self._ta1(h, "025")
         elif row.completed_at is not None:
             self.mode = "duplicate"
             self.summary.notes.append(f"{where_txt}: duplicate of an interchange already recorded")
-            self.summary.ta1_notes.append((self.isa13, "025"))
+            self._ta1(h, "025")
         else:
             self.mode = "process"
             self.summary.notes.append(f"{where_txt}: resuming an interrupted run")
+
+    def _ta1(self, header: InterchangeHeader, note: str) -> None:
+        self.summary.ta1_notes.append((header.control_number, note))
+        try:
+            from edi.acks import ta1
+        except ImportError:  # pragma: no cover - edi.acks ships with edi
+            return
+        with self.eng.begin() as conn:
+            control = next_control_number(conn, "interchange")
+        self.summary.ta1_acks.append(ta1(header, note, ack_control=str(control), now=utcnow()))
 
     def _interchange_end(self) -> None:
         if self.mode == "process" and self.interchange_id is not None:

@@ -77,7 +77,6 @@ DECIDED_BY = "full_file"
 """`decided_by` on entries a full file applies (the partner's replace policy decided)."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class FullFilePolicy:
     """What a partner's full files may change; see the module docstring."""
@@ -167,65 +166,6 @@ def effective_date(header: TransactionSetHeader) -> dt.date | None:
     """Header DTP*007 (effective), else BGN03."""
     eff = next((d.begin for d in header.dates if d.qualifier == "007"), None)
     return eff or header.date
-
-
-# ------------------------------------------------------------------ policy storage
-
-
-def get_policy(conn: Connection, sender_qualifier: str, sender_id: str) -> FullFilePolicy:
-    """The partner's full-file policy, or the safe default (verify, 10 %, 25 %)."""
-    p = rt.full_file_policies
-    row = conn.execute(
-        sa.select(p).where(p.c.sender_qualifier == sender_qualifier.strip(),
-                           p.c.sender_id == sender_id.strip())
-    ).first()  # fmt: skip
-    if row is None:
-        return FullFilePolicy()
-    return FullFilePolicy(row.policy, row.max_termination_share, row.max_change_share)
-
-
-def set_policy(conn: Connection, spec: dict[str, Any], *, user: str) -> FullFilePolicy | None:
-    """Store the full-file keys of one `[[partners]]` TOML table; None when it has none.
-
-    Keys: full_file_policy (verify | replace), max_termination_share,
-    max_change_share. Audited as 'partner.full_file_policy'.
-    """
-    from ledger.auth import audit
-    from ledger.db import utcnow
-
-    keys = ("full_file_policy", "max_termination_share", "max_change_share")
-    if not any(k in spec for k in keys):
-        return None
-    try:
-        qual, sender = str(spec["sender_qualifier"]).strip(), str(spec["sender_id"]).strip()
-        default = FullFilePolicy()
-        policy = FullFilePolicy(
-            str(spec.get("full_file_policy", default.policy)),
-            float(spec.get("max_termination_share", default.max_termination_share)),
-            float(spec.get("max_change_share", default.max_change_share)),
-        )
-    except KeyError as exc:
-        raise LedgerError(f"partner without {exc.args[0]}") from None
-    except (TypeError, ValueError):
-        raise LedgerError("full-file guard shares must be numbers") from None
-    p = rt.full_file_policies
-    values = {
-        "policy": policy.policy, "max_termination_share": policy.max_termination_share,
-        "max_change_share": policy.max_change_share, "updated_at": utcnow(), "updated_by": user,
-    }  # fmt: skip
-    where = sa.and_(p.c.sender_qualifier == qual, p.c.sender_id == sender)
-    if conn.execute(sa.select(p.c.sender_id).where(where)).first():
-        conn.execute(p.update().where(where).values(**values))
-    else:
-        conn.execute(p.insert().values(sender_qualifier=qual, sender_id=sender, **values))
-    audit(conn, user, "partner.full_file_policy", target=f"{qual}/{sender}",
-          details={"policy": policy.policy})  # fmt: skip
-    return policy
-
-
-def load_policies(conn: Connection, doc: dict[str, Any], *, user: str) -> int:
-    """Store the full-file policy of every `[[partners]]` entry of a parsed TOML document."""
-    return sum(set_policy(conn, p, user=user) is not None for p in doc.get("partners", []))
 
 
 # ------------------------------------------------------------------ the run
@@ -485,7 +425,8 @@ class _Run:
             for line in self._lines_only_in_ledger(uow, r.member_id, tx):
                 self._terminate(uow, r.member_id, line)
         self.result.counts["enrolled" if r.kind == "enrol" else "changed"] += int(
-            res.status in ("new", "applied"))
+            res.status in ("new", "applied")
+        )
         return "applied" if res.status in ("new", "applied", "noop") else "refused"
 
     def _lines_only_in_ledger(self, uow: UnitOfWork, mid: str, tx: MemberTransaction) -> list[str]:
@@ -582,6 +523,7 @@ def reconcile_set(
     """
     from ledger.auth import audit
     from ledger.db import utcnow
+    from ledger.fullfile import get_policy
 
     ln = header.lineage
     policy = policy or get_policy(conn, ln.sender_qualifier, ln.sender_id)
@@ -641,108 +583,3 @@ def iter_discrepancies(conn: Connection, run_id: int) -> Iterator[Discrepancy]:
             yield Discrepancy(r.ordinal, r.kind, r.severity, r.member_id, r.subscriber_number,
                               r.relationship, r.insurance_line, tuple(json.loads(r.fields)),
                               r.action, r.member_ordinal, r.position)  # fmt: skip
-
-
-# ------------------------------------------------------------------ files
-
-
-@dataclass
-class FileReconciliation:
-    """What `reconcile_file` did: one Reconciliation per full-file set, notes, report paths."""
-
-    source: str
-    runs: list[Reconciliation] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    reports: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "runs": [r.to_json() for r in self.runs],
-                "notes": list(self.notes), "reports": list(self.reports)}  # fmt: skip
-
-
-def _set_members(events: Iterator[Any], end: list[Any]) -> Iterator[MemberTransaction]:
-    from edi.records import SetEnd
-
-    for ev in events:
-        if isinstance(ev, MemberTransaction):
-            yield ev
-        elif isinstance(ev, SetEnd):
-            end.append(ev)
-            return
-
-
-def reconcile_file(
-    target: Any,
-    path: Any,
-    *,
-    dry_run: bool = False,
-    outbox: Any = None,
-    actor: str = "system",
-    policy: FullFilePolicy | None = None,
-    override_guard: bool = False,
-    recorded_at: dt.datetime | None = None,
-    validator: Any = None,
-) -> FileReconciliation:
-    """Reconcile every full-file transaction set of the 834 at `path` against `target`.
-
-    A set is a full file when BGN08 is 4/RX or its first member has INS03=030;
-    other sets are noted and skipped. Each set is one database transaction
-    (rolled back for `dry_run`, or when the reader rejects the set). With
-    `outbox`, the operations and sender reports (text and JSON) are written
-    there for each set.
-    """
-    import hashlib
-    from itertools import chain
-    from pathlib import Path
-
-    from edi.reader import read
-    from edi.records import SetStart, SetStatus
-    from ledger.db import engine
-    from ledger.reconcile_report import write_reports
-
-    eng = target if isinstance(target, sa.engine.Engine) else engine(str(target))
-    p = Path(path)
-    data = p.read_bytes()
-    events = iter(read(data, p.name, validator=validator,
-                       file_sha256=hashlib.sha256(data).hexdigest()))  # fmt: skip
-    out = FileReconciliation(p.name)
-    for ev in events:
-        if not isinstance(ev, SetStart):
-            continue
-        header = ev.header
-        first = next(events, None)
-        events = chain([first], events) if first is not None else events
-        full = is_full_file(header) or (
-            isinstance(first, MemberTransaction) and first.maintenance_type is MaintenanceType.AUDIT
-        )
-        st = header.lineage.set_control
-        if not full:
-            out.notes.append(f"transaction set {st}: not a full file (BGN08 2, no INS03 030); skipped")
-            continue
-        end: list[Any] = []
-        with eng.connect() as conn:
-            trans = conn.begin()
-            try:
-                rec = reconcile_set(
-                    conn, header, _set_members(events, end), policy=policy, dry_run=dry_run,
-                    recorded_at=recorded_at, actor=actor, source=p.name,
-                    override_guard=override_guard,
-                )  # fmt: skip
-                if end and end[0].status is SetStatus.REJECTED:
-                    trans.rollback()
-                    out.notes.append(f"transaction set {st}: rejected by validation; not reconciled")
-                    continue
-                if outbox is not None:
-                    out.reports.extend(str(x) for x in write_reports(conn, rec, Path(outbox), p.name))
-                if dry_run:
-                    trans.rollback()
-                else:
-                    trans.commit()
-            except BaseException:
-                if trans.is_active:
-                    trans.rollback()
-                raise
-        out.runs.append(rec)
-        if rec.guard:
-            out.notes.append(f"transaction set {st}: guard: {rec.guard}")
-    return out

@@ -57,7 +57,9 @@ def _header(rec: Reconciliation, *, ops: bool) -> dict[str, Any]:
     return head
 
 
-def render_text(rec: Reconciliation, items: Iterator[Discrepancy], out: TextIO, *, ops: bool) -> None:
+def render_text(
+    rec: Reconciliation, items: Iterator[Discrepancy], out: TextIO, *, ops: bool
+) -> None:
     """Write the text report: a header block of counts, then one line per discrepancy."""
     head = _header(rec, ops=ops)
     title = "operations" if ops else "sender"
@@ -73,7 +75,9 @@ def render_text(rec: Reconciliation, items: Iterator[Discrepancy], out: TextIO, 
         out.write(_line(d, ops=ops) + "\n")
 
 
-def render_json(rec: Reconciliation, items: Iterator[Discrepancy], out: TextIO, *, ops: bool) -> None:
+def render_json(
+    rec: Reconciliation, items: Iterator[Discrepancy], out: TextIO, *, ops: bool
+) -> None:
     """Write the JSON report: the header object with a streamed `discrepancies` array."""
     head = _header(rec, ops=ops)
     text = json.dumps(head, sort_keys=True)
@@ -87,7 +91,7 @@ def write_reports(conn: Connection, rec: Reconciliation, outbox: Path, source: s
     """Write `<source>.<ISA13>.<ST02>.recon-{ops,sender}.{txt,json}` into `outbox`."""
     outbox.mkdir(parents=True, exist_ok=True)
     stem = ".".join(
-        "".join(c for c in part if c.isalnum() or c in "-_") or "x"
+        "".join(c for c in part if c.isalnum() or c in "-_.") or "x"
         for part in (Path(source).name, rec.interchange_control, rec.set_control)
     )
     written: list[Path] = []

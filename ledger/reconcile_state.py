@@ -196,8 +196,9 @@ def severity(fields: Iterable[str]) -> str:
 
 
 def temp_tables(conn: Connection) -> None:
-    conn.execute(sa.text(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS rc_seen (member_id VARCHAR(24) PRIMARY KEY)"))
+    conn.execute(
+        sa.text("CREATE TEMPORARY TABLE IF NOT EXISTS rc_seen (member_id VARCHAR(24) PRIMARY KEY)")
+    )
     conn.execute(sa.text(
         "CREATE TEMPORARY TABLE IF NOT EXISTS rc_apply (ordinal INTEGER PRIMARY KEY, "
         "kind VARCHAR(16) NOT NULL, member_id VARCHAR(24), tx TEXT)"))  # fmt: skip

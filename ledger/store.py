@@ -335,6 +335,21 @@ class UnitOfWork:
         return member_id in self._pending_people
 
 
+def next_control_number(conn: Connection, kind: str) -> int:
+    """The next acknowledgment control number of `kind` (row-locked; starts at 1)."""
+    a = t.ack_control_numbers
+    row = conn.execute(sa.select(a.c.next_value).where(a.c.kind == kind).with_for_update()).first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(a.insert().values(kind=kind, next_value=2))
+            return 1
+        except sa.exc.IntegrityError:
+            return next_control_number(conn, kind)
+    conn.execute(a.update().where(a.c.kind == kind).values(next_value=row.next_value + 1))
+    return int(row.next_value)
+
+
 def load_people(conn: Connection, member_ids: Iterable[str]) -> list[KnownPerson]:
     """KnownPerson (current values) for each stored member id, in the order given."""
     ids = list(dict.fromkeys(member_ids))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,6 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     # resolve an item assigned to somebody else
     "review.override": frozenset({"supervisor"}),
     "ingest": frozenset({"operator", "service"}),
-    "audit.read": frozenset({"auditor", "administrator"}),
 }
 """Action -> roles allowed to take it."""
 
@@ -317,8 +317,6 @@ def revoke(target: str | Engine, actor: Actor, user_id: str, role: str) -> bool:
 
 def reset_code(target: str | Engine, actor: Actor, user_id: str) -> str:
     """Issue a new access code for `user_id` (the old one stops working); returns it once."""
-    import secrets
-
     require(target, actor, "users.manage")
     with _engine(target).begin() as conn:
         _existing(conn, user_id)

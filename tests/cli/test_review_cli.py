@@ -174,3 +174,16 @@ def test_every_review_command_has_help_with_an_example() -> None:
     for cmd in ("list", "show", "assign", "resolve", "sla"):
         res = runner.invoke(main, ["review", cmd, "--help"])
         assert res.exit_code == 0 and "Example" in res.output, cmd
+
+
+def test_uninitialised_database_is_a_configuration_error(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    res = CliRunner().invoke(
+        main, ["--db", f"sqlite:///{tmp_path / 'empty.db'}", "review", "list", "--as", "x"],
+        env={"ENROLL834_ACCESS_CODE": "whatever"},
+    )
+    assert res.exit_code == 78 and "enroll834 init" in res.stderr
+    assert "Traceback" not in res.output

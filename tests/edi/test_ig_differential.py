@@ -28,6 +28,10 @@ comparison ignores exactly those cases:
   pyx12 (its walker finds no ST), so its SE makes the error handler raise
   AttributeError (at its SE or GE). The compiled validator leaves such a
   set to edi.envelope.
+- SE_SEGMENT_ERRORS_LOST: a segment-level problem pyx12 finds on an SE
+  (too many elements, relational syntax) is handed to its transaction-set
+  error node, whose `add_error` takes no value: the TypeError is swallowed
+  and the problem is gone.
 - CRASH_ENVELOPE_ORDER: pyx12's reader keeps a stack of open ISA/GS/ST and
   indexes it unchecked: an SE/GE/IEA without its header (a deleted ST, an
   SE moved after GE) raises IndexError or AttributeError. Envelope structure
@@ -146,24 +150,29 @@ def compare(data: bytes) -> Diff:
         # pyx12 stopped this interchange: compare what came before
         compiled = [f for f in compiled if (f.segment_position or 0) < limit]
         pyx = [f for f in pyx if f.code != "ig.pyx12_failed" and (f.segment_position or 0) < limit]
-    mine = Counter(key(f) for f in compiled)
-    theirs = Counter(key(f) for f in pyx)
+    # one segment-level finding per (segment, code), as a 999 IK3 (and the adapter) has it
+    mine = Counter({k: (1 if k[3] == "segment" else n) for k, n in Counter(map(key, compiled)).items()})
+    theirs = Counter({k: (1 if k[3] == "segment" else n) for k, n in Counter(map(key, pyx)).items()})
     common = mine & theirs
     mine -= common
     theirs -= common
     # what is left over must be explained by a documented defect
     unfound = {f.segment_position for f in compiled if f.x12_code == "1" and f.level is Level.SEGMENT}
-    relocatable = Counter(key(f) for f in compiled if f.code in _RELOCATED)
-    for k in sorted(mine.elements(), key=repr):
-        pos, seg_id = k[0], k[2]
-        if k[3] != "segment" or k[4] != "8":
+    for f in compiled:
+        pos, seg_id = f.segment_position, f.segment_id
+        if f.code not in _RELOCATED or not (pos in unfound or seg_id in ("ST", "SE")):
             continue
-        if relocatable[k] > 0 and (pos in unfound or seg_id in ("ST", "SE")) and (
-            seg_id == "ST" or _take(theirs, "8", pos, seg_id == "SE")
-        ):
-            relocatable[k] -= 1
+        k = key(f)
+        took = seg_id != "ST" and _take(theirs, "8", pos, seg_id == "SE")
+        if mine[k] > 0 and (took or seg_id == "ST"):
             mine[k] -= 1
             diff.defects.add("READER_ERROR_MISPLACED")
+        elif took:
+            diff.defects.add("READER_ERROR_MISPLACED")
+    for k in sorted(mine.elements(), key=repr):
+        if k[2] == "SE" and k[3] == "segment" and k[4] == "8":
+            mine[k] -= 1
+            diff.defects.add("SE_SEGMENT_ERRORS_LOST")
     for s in segments:
         if limit is not None and s.position >= limit:
             break
@@ -434,3 +443,17 @@ def test_pyx12_defect_reader_error_of_st_is_lost() -> None:
     assert _positions(pyx, "8") == [3]  # only one of the two problems survives in pyx12
     diff = compare(data)
     assert diff.same and diff.defects == {"READER_ERROR_MISPLACED"}
+
+
+def test_pyx12_defect_se_segment_errors_lost() -> None:
+    s = [(sid, list(els)) for sid, els in BASE_5010]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    s[i] = ("SE", [*s[i][1], "N"])  # one element more than SE has
+    data = render(s)
+    se = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == "SE")
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert any(f.code == "ig.segment.too_many_elements" and f.segment_position == se for f in ours)
+    assert se not in _positions(pyx, "8")
+    diff = compare(data)
+    assert diff.same and diff.defects == {"SE_SEGMENT_ERRORS_LOST"}

@@ -47,8 +47,8 @@ KNOWN = {
 }
 
 
-def ig(data: bytes | Path, source: str = "t.edi") -> list[Finding]:
-    return list(Pyx12Validator().findings(data, source))
+def ig(data: bytes | Path, source: str = "t.edi", *, recover: bool = False) -> list[Finding]:
+    return list(Pyx12Validator(recover=recover).findings(data, source))
 
 
 def test_eol_in_element_matches_pyx12_expected_999(corpus_dir: Path) -> None:
@@ -181,13 +181,16 @@ def test_no_values_in_findings_or_logs(caplog: pytest.LogCaptureFixture) -> None
     assert "pyx12" not in {r.name.split(".")[0] for r in caplog.records}
 
 
-def test_segment_errors_on_envelope_segments_are_kept() -> None:
-    # pyx12 4.0 drops these (its ST/GS node takes no value); the adapter keeps them
+def test_recover_keeps_envelope_segment_errors_and_relocates_reader_errors() -> None:
     text = (interchange()
             .replace("ST*834*0001*005010X220A1~", "ST*834*0001*005010X220A1*~")
             .replace("DMG*D8*19800101*F~", "DMG*D8*19800101*F*~")
-            .replace("GE*1*4711~", "GE*1*4711*~"))
-    found = ig(text.encode())
-    assert [(f.segment_id, f.set_position, f.level, f.x12_code) for f in found] == [
+            .replace("SE*15*0001~", "SE*15*0001*~")
+            .replace("GE*1*4711~", "GE*1*4711*~")).encode()
+    where = [(f.segment_id, f.set_position, f.level, f.x12_code) for f in ig(text, recover=True)]
+    assert where == [
         ("ST", 1, Level.SEGMENT, "8"), ("DMG", 12, Level.SEGMENT, "8"),
-        ("GE", None, Level.SEGMENT, "8")]
+        ("SE", 15, Level.SEGMENT, "8"), ("GE", None, Level.SEGMENT, "8")]
+    # pyx12 as is: the ST and GE errors are lost, the SE one is filed under the DTP before it
+    where = [(f.segment_id, f.set_position, f.x12_code) for f in ig(text)]
+    assert where == [("DMG", 12, "8"), ("DTP", 14, "8")]

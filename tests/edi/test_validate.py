@@ -117,3 +117,16 @@ def test_4010_gets_a_997(corpus_dir: Path) -> None:
     ic = report.interchanges[0]
     assert ic.ack_kind == "997" and ic.ack_text is not None
     assert "ST*997*0001~" in ic.ack_text and "AK5*A~" in ic.ack_text and report.accepted
+
+
+def test_every_corpus_file_validates_without_exception(corpus_dir: Path) -> None:
+    for path in sorted(corpus_dir.iterdir()):
+        if path.name == "SOURCES.md":
+            continue
+        report = validate_file(path, path.name, control=MemoryControlNumbers(), now=NOW)
+        assert report.interchanges, path.name
+        for ic in report.interchanges:
+            assert ic.ta1_code in ("A", "E", "R")
+            if ic.groups and ic.ta1_code != "R":
+                assert ic.ack_text is not None and ic.ack_text.startswith("ISA*"), path.name
+        json.dumps(report.to_json())

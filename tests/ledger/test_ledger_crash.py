@@ -52,7 +52,7 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
         for table in t.metadata.sorted_tables:
             cols = [c for c in table.columns if c.name not in VOLATILE]
             rows = conn.execute(sa.select(*cols)).all()
-            out[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+            out[table.name] = sorted(tuple(map(repr, r)) for r in rows)
             if table is t.interchanges:
                 done = conn.execute(sa.select(table.c.completed_at)).scalars().all()
                 out["interchanges_done"] = [(d is not None,) for d in done]

@@ -55,6 +55,8 @@ def test_duplicate_interchange_changes_nothing(ledger_url: str, tmp_path: Path) 
     again = _ingest(ledger_url, path)
     assert again.transaction_sets == {"accepted": 0, "rejected": 0, "duplicate": 1}
     assert again.ta1_notes == [("000000101", "025")]
+    assert len(again.ta1_acks) == 1 and "TA1*000000101*" in again.ta1_acks[0]
+    assert again.ta1_acks[0].rstrip("~\n").split("TA1*")[1].split("~")[0].endswith("*025")
     assert (_count(ledger_url, t.entries), _count(ledger_url, t.audit_log)) == before
 
 
@@ -130,10 +132,9 @@ def test_review_and_referral_become_review_items(ledger_url: str, tmp_path: Path
 
 
 def test_member_rejected_by_validation_never_reaches_ledger(ledger_url: str, tmp_path: Path) -> None:
-    from edi.records import MemberTransaction
-
-    from ledger.ingest import ingest_events
     from edi.reader import read
+    from edi.records import MemberTransaction
+    from ledger.ingest import ingest_events
 
     data = interchange([transaction_set(FAMILY)])
 

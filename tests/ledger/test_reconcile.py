@@ -22,7 +22,8 @@ from ledger import schema as t
 from ledger.db import LedgerError, engine
 from ledger.ingest import ingest_file
 from ledger.queries import spans
-from ledger.reconcile import FullFilePolicy, load_policies, reconcile_file
+from ledger.fullfile import load_policies, reconcile_file
+from ledger.reconcile import FullFilePolicy
 
 SPONSOR = "991234567"
 HLT = (("348", "20260201"),)
@@ -49,9 +50,10 @@ def full(m: M, **changes: object) -> M:
 
 
 def full_set(members: Sequence[M], *, bgn08: str = "4", st02: str = "0001",
-             bgn_date: str = "20260301", bgn_time: str = "1200") -> list[str]:  # fmt: skip
+             bgn_date: str = "20991231", bgn_time: str = "1200") -> list[str]:  # fmt: skip
+    """A full-file set effective 2026-03-01 (DTP*007), created (BGN03) after any record time."""
     segs = [f"ST*834*{st02}*005010X220A1",
-            f"BGN*00*REF{st02}*{bgn_date}*{bgn_time}****{bgn08}",
+            f"BGN*00*REF{st02}*{bgn_date}*{bgn_time}****{bgn08}", "DTP*007*D8*20260301",
             f"N1*P5*ACME TOOL*FI*{SPONSOR}", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
     for m in members:
         segs += m.segments()
@@ -78,7 +80,7 @@ def run(url: str, tmp: Path, members: Sequence[M], *, isa13: str = "000000200",
         policy: FullFilePolicy | None = None, **kw: object):  # type: ignore[no-untyped-def]  # fmt: skip
     set_kw = {k: kw.pop(k) for k in ("bgn08", "bgn_date", "bgn_time") if k in kw}
     f = write(tmp, f"full{isa13}.edi", interchange([full_set(members, **set_kw)], isa13=isa13))  # type: ignore[arg-type]
-    out = reconcile_file(url, f, policy=policy, recorded_at=RECEIVED.replace(month=3), **kw)  # type: ignore[arg-type]
+    out = reconcile_file(url, f, policy=policy, **kw)  # type: ignore[arg-type]
     assert len(out.runs) == 1, out.notes
     return out.runs[0], out
 
@@ -118,7 +120,7 @@ def test_identical_full_file_confirms_everything(ledger_url: str, tmp_path: Path
     assert len(conf) == 6
     assert {r["insurance_line"] for r in conf} == {"", "HLT"}
     stamp = conf[0]["confirmed_at"]
-    assert stamp.replace(tzinfo=None) == dt.datetime(2026, 3, 1, 12, 0)  # BGN03 + BGN04
+    assert stamp.replace(tzinfo=None) == dt.datetime(2099, 12, 31, 12, 0)  # BGN03 + BGN04
 
 
 def test_verify_reports_every_kind_and_changes_nothing(ledger_url: str, tmp_path: Path) -> None:
@@ -238,7 +240,7 @@ def test_guard_on_changes(ledger_url: str, tmp_path: Path) -> None:
 
 def test_stale_full_file_does_not_undo_a_newer_change(ledger_url: str, tmp_path: Path) -> None:
     people = family(3)
-    seed(ledger_url, tmp_path, people)  # recorded 2026-01-20 09:00
+    seed(ledger_url, tmp_path, people)  # recorded now, after a BGN03 of 2026-01-10
     rec, _ = run(ledger_url, tmp_path, [full(people[0], last="OLDNAME"), full(people[1])],
                  policy=REPLACE, bgn08="RX", bgn_date="20260110")  # fmt: skip
     assert rec.counts.get("changed", 0) == 0 and rec.counts.get("terminated", 0) == 0
@@ -320,7 +322,7 @@ def test_policies_load_from_the_partner_config(ledger_url: str) -> None:
          "max_termination_share": 0.05},
         {"sender_qualifier": "ZZ", "sender_id": "OTHER"},
     ]}  # fmt: skip
-    from ledger.reconcile import get_policy
+    from ledger.fullfile import get_policy
 
     with engine(ledger_url).begin() as conn:
         assert load_policies(conn, doc, user="admin") == 1

@@ -1,0 +1,327 @@
+"""Full files at the edges: partner policies, reconciling a file, and routing from ingest.
+
+- Policies: `[[partners]]` entries of the groups/partners TOML may carry
+  `full_file_policy` ('verify' default | 'replace'), `max_termination_share`
+  (0.10) and `max_change_share` (0.25); `groups load` stores them in
+  `full_file_policies` (`load_policy_file`), `get_policy` reads them.
+- `reconcile_file(url, path)`: every full-file set of a file, one database
+  transaction each (rolled back for a dry run), reports into an outbox.
+- `divert_full_sets(...)`: the hook `ledger.ingest` streams events through;
+  full-file sets are reconciled here (registered in `transaction_sets` in the
+  same transaction, so they are processed exactly once) and change sets pass on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from edi.codes import MaintenanceType
+from edi.records import MemberTransaction
+from ledger import reconcile_tables as rt
+from ledger.db import LedgerError
+from ledger.reconcile import FullFilePolicy, Reconciliation, is_full_file, reconcile_set
+
+# ------------------------------------------------------------------ policy storage
+
+
+def get_policy(conn: Connection, sender_qualifier: str, sender_id: str) -> FullFilePolicy:
+    """The partner's full-file policy, or the safe default (verify, 10 %, 25 %)."""
+    p = rt.full_file_policies
+    row = conn.execute(
+        sa.select(p).where(p.c.sender_qualifier == sender_qualifier.strip(),
+                           p.c.sender_id == sender_id.strip())
+    ).first()  # fmt: skip
+    if row is None:
+        return FullFilePolicy()
+    return FullFilePolicy(row.policy, row.max_termination_share, row.max_change_share)
+
+
+def set_policy(conn: Connection, spec: dict[str, Any], *, user: str) -> FullFilePolicy | None:
+    """Store the full-file keys of one `[[partners]]` TOML table; None when it has none.
+
+    Keys: full_file_policy (verify | replace), max_termination_share,
+    max_change_share. Audited as 'partner.full_file_policy'.
+    """
+    from ledger.auth import audit
+    from ledger.db import utcnow
+
+    keys = ("full_file_policy", "max_termination_share", "max_change_share")
+    if not any(k in spec for k in keys):
+        return None
+    try:
+        qual, sender = str(spec["sender_qualifier"]).strip(), str(spec["sender_id"]).strip()
+        default = FullFilePolicy()
+        policy = FullFilePolicy(
+            str(spec.get("full_file_policy", default.policy)),
+            float(spec.get("max_termination_share", default.max_termination_share)),
+            float(spec.get("max_change_share", default.max_change_share)),
+        )
+    except KeyError as exc:
+        raise LedgerError(f"partner without {exc.args[0]}") from None
+    except (TypeError, ValueError):
+        raise LedgerError("full-file guard shares must be numbers") from None
+    p = rt.full_file_policies
+    values = {
+        "policy": policy.policy, "max_termination_share": policy.max_termination_share,
+        "max_change_share": policy.max_change_share, "updated_at": utcnow(), "updated_by": user,
+    }  # fmt: skip
+    where = sa.and_(p.c.sender_qualifier == qual, p.c.sender_id == sender)
+    if conn.execute(sa.select(p.c.sender_id).where(where)).first():
+        conn.execute(p.update().where(where).values(**values))
+    else:
+        conn.execute(p.insert().values(sender_qualifier=qual, sender_id=sender, **values))
+    audit(conn, user, "partner.full_file_policy", target=f"{qual}/{sender}",
+          details={"policy": policy.policy})  # fmt: skip
+    return policy
+
+
+def load_policies(conn: Connection, doc: dict[str, Any], *, user: str) -> int:
+    """Store the full-file policy of every `[[partners]]` entry of a parsed TOML document."""
+    return sum(set_policy(conn, p, user=user) is not None for p in doc.get("partners", []))
+
+
+def load_policy_file(conn: Connection, path: Any, *, user: str) -> int:
+    """`load_policies` for the groups/partners TOML file at `path` (`groups load` calls it)."""
+    import tomllib
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"{p.name}: cannot read TOML ({type(exc).__name__})") from None
+    return load_policies(conn, doc, user=user)
+
+
+# ------------------------------------------------------------------ files
+
+
+@dataclass
+class FileReconciliation:
+    """What `reconcile_file` did: one Reconciliation per full-file set, notes, report paths."""
+
+    source: str
+    runs: list[Reconciliation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "runs": [r.to_json() for r in self.runs],
+                "notes": list(self.notes), "reports": list(self.reports)}  # fmt: skip
+
+
+def _set_members(events: Iterator[Any], end: list[Any]) -> Iterator[MemberTransaction]:
+    from edi.records import SetEnd
+
+    for ev in events:
+        if isinstance(ev, MemberTransaction):
+            yield ev
+        elif isinstance(ev, SetEnd):
+            end.append(ev)
+            return
+
+
+def reconcile_file(
+    target: Any,
+    path: Any,
+    *,
+    dry_run: bool = False,
+    outbox: Any = None,
+    actor: str = "system",
+    policy: FullFilePolicy | None = None,
+    override_guard: bool = False,
+    recorded_at: dt.datetime | None = None,
+    validator: Any = None,
+) -> FileReconciliation:
+    """Reconcile every full-file transaction set of the 834 at `path` against `target`.
+
+    A set is a full file when BGN08 is 4/RX or its first member has INS03=030;
+    other sets are noted and skipped. Each set is one database transaction
+    (rolled back for `dry_run`, or when the reader rejects the set). With
+    `outbox`, the operations and sender reports (text and JSON) are written
+    there for each set.
+    """
+    import hashlib
+    from itertools import chain
+    from pathlib import Path
+
+    from edi.reader import read
+    from edi.records import SetStart, SetStatus
+    from ledger.db import engine
+    from ledger.reconcile_report import write_reports
+
+    eng = target if isinstance(target, Engine) else engine(str(target))
+    p = Path(path)
+    data = p.read_bytes()
+    events = iter(read(data, p.name, validator=validator,
+                       file_sha256=hashlib.sha256(data).hexdigest()))  # fmt: skip
+    out = FileReconciliation(p.name)
+    for ev in events:
+        if not isinstance(ev, SetStart):
+            continue
+        header = ev.header
+        first = next(events, None)
+        events = chain([first], events) if first is not None else events
+        full = is_full_file(header) or (
+            isinstance(first, MemberTransaction) and first.maintenance_type is MaintenanceType.AUDIT
+        )
+        st = header.lineage.set_control
+        if not full:
+            out.notes.append(
+                f"transaction set {st}: not a full file (BGN08 2, no INS03 030); skipped"
+            )
+            continue
+        end: list[Any] = []
+        with eng.connect() as conn:
+            trans = conn.begin()
+            try:
+                rec = reconcile_set(
+                    conn, header, _set_members(events, end), policy=policy, dry_run=dry_run,
+                    recorded_at=recorded_at, actor=actor, source=p.name,
+                    override_guard=override_guard,
+                )  # fmt: skip
+                if end and end[0].status is SetStatus.REJECTED:
+                    trans.rollback()
+                    out.notes.append(
+                        f"transaction set {st}: rejected by validation; not reconciled"
+                    )
+                    continue
+                if outbox is not None:
+                    out.reports.extend(
+                        str(x) for x in write_reports(conn, rec, Path(outbox), p.name)
+                    )
+                if dry_run:
+                    trans.rollback()
+                else:
+                    trans.commit()
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+        out.runs.append(rec)
+        if rec.guard:
+            out.notes.append(f"transaction set {st}: guard: {rec.guard}")
+    return out
+
+
+# ------------------------------------------------------------------ ingest routing
+
+
+def divert_full_sets(
+    eng: Engine,
+    events: Iterable[Any],
+    summary: Any,
+    *,
+    received_at: dt.datetime,
+    actor: str = "system",
+    settings: Any = None,
+) -> Iterator[Any]:
+    """Pass change sets on to ingest; reconcile full-file sets here by the partner's policy.
+
+    `summary` is ingest's `IngestSummary` (sets counted accepted / rejected,
+    applied changes as members applied / new, one note per set). A full-file
+    set already in `transaction_sets`, or from an interchange ingest treats
+    as duplicate or refused, is passed on so ingest reports it as usual.
+    """
+    from itertools import chain
+
+    from edi.records import InterchangeStart, SetStart
+
+    events = iter(events)
+    isa: Any = None
+    for ev in events:
+        if isinstance(ev, InterchangeStart):
+            isa = ev.header
+        if not isinstance(ev, SetStart) or isa is None:
+            yield ev
+            continue
+        first = next(events, None)
+        rest: Iterator[Any] = chain([first], events) if first is not None else events
+        full = is_full_file(ev.header) or (
+            isinstance(first, MemberTransaction) and first.maintenance_type is MaintenanceType.AUDIT
+        )
+        set_id = _register(eng, isa, ev.header) if full else None
+        if set_id is None:
+            events = rest
+            yield ev
+            continue
+        events = _reconcile_registered(eng, set_id, ev.header, rest, summary,
+                                       received_at=received_at, actor=actor, settings=settings)  # fmt: skip
+
+
+def _register(eng: Engine, isa: Any, header: Any) -> int | None:
+    """The interchange row ingest wrote, when this set is new for it; else None."""
+    from ledger import schema as t
+
+    ic, ts = t.interchanges, t.transaction_sets
+    ln = header.lineage
+    key = {"sender_qualifier": isa.sender_qualifier.strip(), "sender_id": isa.sender_id.strip(),
+           "receiver_qualifier": isa.receiver_qualifier.strip(),
+           "receiver_id": isa.receiver_id.strip(), "control_number": isa.control_number.strip()}  # fmt: skip
+    with eng.connect() as conn:
+        row = conn.execute(sa.select(ic).where(*[ic.c[k] == v for k, v in key.items()])).first()
+        if row is None or row.completed_at is not None or row.file_sha256 != ln.file_sha256:
+            return None
+        done = conn.execute(sa.select(ts.c.id).where(
+            ts.c.interchange_id == row.id, ts.c.group_control == ln.group_control,
+            ts.c.set_control == ln.set_control)).first()  # fmt: skip
+    return None if done is not None else int(row.id)
+
+
+def _reconcile_registered(
+    eng: Engine, interchange_id: int, header: Any, rest: Iterator[Any], summary: Any, *,
+    received_at: dt.datetime, actor: str, settings: Any,
+) -> Iterator[Any]:  # fmt: skip
+    """Reconcile one set (registry row first, one transaction); returns the remaining events."""
+    from edi.records import SetStatus
+    from ledger import schema as t
+    from ledger.db import utcnow
+
+    ln = header.lineage
+    end: list[Any] = []
+    with eng.connect() as conn:
+        trans = conn.begin()
+        try:
+            ts = t.transaction_sets
+            key = conn.execute(ts.insert().values(
+                interchange_id=interchange_id, group_control=ln.group_control,
+                set_control=ln.set_control, status="in_progress",
+                purpose=header.purpose.value if header.purpose else "",
+            )).inserted_primary_key  # fmt: skip
+            set_id = key[0] if key else None
+            rec = reconcile_set(conn, header, _set_members(rest, end),
+                                actor=actor, source=ln.source, settings=settings)  # fmt: skip
+            if end and end[0].status is SetStatus.REJECTED:
+                trans.rollback()
+                summary.transaction_sets["rejected"] += 1
+                summary.notes.append(f"transaction set {ln.set_control}: rejected; nothing recorded")
+                return rest
+            conn.execute(ts.update().where(ts.c.id == set_id).values(
+                status=end[0].status.value if end else "accepted",
+                members=rec.counts.get("file_members", 0), applied_at=utcnow()))  # fmt: skip
+            trans.commit()
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+    summary.transaction_sets["accepted"] += 1
+    summary.members["applied"] += rec.counts.get("changed", 0)
+    summary.members["new"] += rec.counts.get("enrolled", 0)
+    summary.notes.append(_note(rec))
+    return rest
+
+
+def _note(rec: Reconciliation) -> str:
+    c = rec.counts
+    text = (f"transaction set {rec.set_control}: full file ({rec.semantics}) {rec.status}, run "
+            f"{rec.run_id}: {c.get('file_members', 0)} members, {c.get('confirmed_members', 0)} "
+            f"confirmed, {c.get('missing_in_ledger', 0)} missing in ledger, "
+            f"{c.get('missing_in_file', 0)} missing in file, {c.get('field_mismatch', 0)} "
+            f"field mismatches")  # fmt: skip
+    return text + (f"; guard: {rec.guard}" if rec.guard else "")

@@ -1,0 +1,210 @@
+"""Configuration: one frozen `Settings`, from four places in a fixed order of precedence.
+
+    command line  >  environment (ENROLL834_*)  >  enroll834.toml  >  defaults
+
+`load_settings(config_file, overrides)` builds it. The TOML file is the one
+named by `--config` (or ENROLL834_CONFIG), else `./enroll834.toml` when it
+exists. Nested values take `__` in the environment
+(`ENROLL834_DROPS__POLL_SECONDS=2`). Any problem (unreadable file, bad TOML,
+an unknown key, a value of the wrong type) raises `ConfigError`, whose message
+names the file and the key but never the value. `redacted(settings)` is what
+`enroll834 config show` prints: database passwords and other secrets masked.
+
+    database_url = "postgresql+psycopg://enroll@db/enroll834"
+    log_format = "json"                # auto | json | console
+
+    [drops]
+    poll_seconds = 5.0                 # --watch: seconds between polls of the inbox
+    settle_seconds = 2.0               # a file is taken when unchanged for this long
+    strict_partners = false            # true: unknown senders are rejected with a TA1
+    validator = "pyx12"                # pyx12 | none (envelope and model checks only)
+
+    [[partners]]
+    sender_qualifier = "ZZ"
+    sender_id = "991234567"
+    allowed_sponsors = ["991234567"]   # empty: any sponsor
+    duplicate_policy = "skip"          # skip (TA1 025, archive) | quarantine
+    termination_date_rule = "bgn_date" # bgn_date | received_date | reject
+    retro_days = 90
+    future_days = 60
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///enroll834.db"
+DEFAULT_CONFIG_FILE = "enroll834.toml"
+SECRET_WORDS = ("password", "secret", "token", "access_code", "key")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used (exit 78); the message names where, never a value."""
+
+
+class PartnerSettings(BaseModel):
+    """One trading partner (an ISA06 sender) and the policy its files are processed with."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sender_qualifier: str = "ZZ"
+    sender_id: str
+    name: str = ""
+    allowed_sponsors: tuple[str, ...] = ()
+    """Sponsor ids (N1*P5 N104) this sender may send for; empty allows any."""
+    duplicate_policy: Literal["skip", "quarantine"] = "skip"
+    """A duplicate interchange: TA1 025 and archive (skip), or TA1 025 and quarantine."""
+    termination_date_rule: Literal["bgn_date", "received_date", "reject"] = "bgn_date"
+    retro_days: int | None = Field(default=None, ge=0)
+    future_days: int | None = Field(default=None, ge=0)
+
+
+class DropSettings(BaseModel):
+    """How `drops run` watches an inbox; directories default to the inbox's siblings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    poll_seconds: float = Field(default=5.0, gt=0)
+    settle_seconds: float = Field(default=2.0, ge=0)
+    temporary_names: tuple[str, ...] = (".*", "*.tmp", "*.part", "*.partial", "*.filepart", "*~")
+    """Glob patterns of names a partner writes before renaming to the final name."""
+    strict_partners: bool = False
+    validator: Literal["pyx12", "none"] = "pyx12"
+    work_dir: Path | None = None
+    archive_dir: Path | None = None
+    quarantine_dir: Path | None = None
+    outbox_dir: Path | None = None
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one process (frozen)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ENROLL834_", env_nested_delimiter="__", frozen=True, extra="forbid",
+    )  # fmt: skip
+
+    database_url: str = DEFAULT_DATABASE_URL
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    quiet: bool = False
+    lock_timeout_seconds: float = Field(default=30.0, gt=0)
+    """How long to wait for a locked database before giving up with exit 75."""
+    drops: DropSettings = DropSettings()
+    partners: tuple[PartnerSettings, ...] = ()
+
+    def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:
+        """The configured partner for an ISA05/ISA06 pair (blank-padding ignored), or None."""
+        q, s = qualifier.strip(), sender_id.strip()
+        for p in self.partners:
+            if p.sender_id.strip() == s and p.sender_qualifier.strip() == q:
+                return p
+        return None
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Values already read from the TOML file (read in `load_settings` for located errors)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """The TOML file to read: `explicit`, else ENROLL834_CONFIG, else ./enroll834.toml if present."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("ENROLL834_CONFIG")
+    if env:
+        return Path(env)
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({type(exc).__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message says where ("at line 3, column 7"), not what.
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Build the effective settings. `overrides` are command-line values (None = not given).
+
+    Raises ConfigError for anything unusable, naming the file or variable and
+    the key, never the offending value.
+    """
+    path = config_path(config_file)
+    data = _read_toml(path) if path is not None else {}
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, _TomlSource(settings_cls, data)
+
+    try:
+        loaded = _Loaded(**given)
+    except ValidationError as exc:
+        where = str(path) if path is not None else "environment/command line"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"{where}: invalid configuration ({problems})") from None
+    return Settings.model_construct(**{k: getattr(loaded, k) for k in Settings.model_fields})
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password replaced by ***."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials part
+        return url.split("@")[-1] if "@" in url else url
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The settings as plain JSON-able data, secrets masked (what `config show` prints)."""
+    data = settings.model_dump(mode="json")
+    data["database_url"] = redact_url(settings.database_url)
+
+    def mask(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: ("***" if any(w in k.lower() for w in SECRET_WORDS) and v else mask(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [mask(v) for v in node]
+        return node
+
+    out: dict[str, Any] = mask(data)
+    return out
