@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ledger.settings import Settings
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -23,13 +27,91 @@ DEFAULT_DB = "sqlite:///enroll834.db"
 
 
 def database_url(ctx: click.Context) -> str:
-    """The database URL chosen by --db / ENROLL834_DATABASE_URL / the default SQLite file."""
+    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file."""
+    return str(settings_of(ctx).database_url)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The effective `ledger.settings.Settings` (loaded once per invocation; errors exit 78)."""
+    from ledger.settings import load_settings
+
     root = ctx.find_root()
-    url = (root.obj or {}).get("db") if root.obj else None
-    return str(url or os.environ.get("ENROLL834_DATABASE_URL") or DEFAULT_DB)
+    obj = root.obj if isinstance(root.obj, dict) else {}
+    if obj.get("settings") is None:
+        overrides = {"database_url": obj.get("db"), "log_format": obj.get("log_format"),
+                     "quiet": True if obj.get("quiet") else None}
+        obj["settings"] = load_settings(obj.get("config"), overrides)
+    settings: Settings = obj["settings"]
+    return settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ExitCodeError(click.ClickException):
+    """A one-line error with its documented exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.exit_code = code  # type: ignore[misc]
+
+
+def map_exception(exc: BaseException) -> click.ClickException | None:
+    """The documented exit code for an operator-facing failure, or None to let it propagate.
+
+    78 configuration, 75 temporary (database locked/unreachable, disk full),
+    77 not permitted, 1 other ledger refusals.
+    """
+    import sqlalchemy.exc
+
+    from ledger.auth import NotPermitted
+    from ledger.db import LedgerError
+    from ledger.drops import TemporaryFailure
+    from ledger.settings import ConfigError
+
+    if isinstance(exc, ConfigError):
+        return _ExitCodeError(str(exc), EXIT_CONFIG)
+    if isinstance(exc, TemporaryFailure):
+        return _ExitCodeError(f"{exc} (temporary; safe to retry)", EXIT_TEMPFAIL)
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and not isinstance(
+        exc, sqlalchemy.exc.IntegrityError
+    ):
+        text = str(exc.orig).lower()
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            return _ExitCodeError("database not ready (run 'enroll834 init' first)", EXIT_CONFIG)
+        return _ExitCodeError(f"database unavailable or busy ({type(exc.orig).__name__}); "
+                              "temporary, safe to retry", EXIT_TEMPFAIL)
+    if isinstance(exc, sqlalchemy.exc.ArgumentError):
+        return _ExitCodeError("database URL is not valid", EXIT_CONFIG)
+    if isinstance(exc, NotPermitted):
+        return _ExitCodeError(str(exc), EXIT_NOPERM)
+    if isinstance(exc, LedgerError):
+        return _ExitCodeError(str(exc), EXIT_REJECTED)
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return _ExitCodeError("disk full (temporary; safe to retry)", EXIT_TEMPFAIL)
+    return None
+
+
+class _Main(click.Group):
+    """The root group: maps operator failures raised by any command to their exit codes."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            mapped = map_exception(exc)
+            if mapped is None:
+                raise
+            raise mapped from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="ENROLL834_CONFIG", default=None, metavar="PATH",
+              help="Configuration file (default: ./enroll834.toml when present).")
+@click.option("--quiet", "-q", is_flag=True, default=False,
+              help="No progress bars and only warnings and errors in the logs.")
+@click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default=None,
+              help="Logs on stderr: json, console, or auto (console on a terminal, else JSON).")
 @click.option(
     "--db",
     "db",
@@ -40,15 +122,29 @@ def database_url(ctx: click.Context) -> str:
 )
 @click.version_option(package_name="enroll834")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
+         log_format: str | None) -> None:
     """enroll834: read, decide on and record HIPAA X12 834 enrollment files.
+
+    Configuration: command line > ENROLL834_* environment > enroll834.toml >
+    defaults (see `enroll834 config show`). stdout carries data only.
+
+    \b
+    Exit codes: 0 ok, 1 data rejected, 2 usage, 75 temporary failure (safe
+    to retry), 77 not permitted, 78 configuration error.
 
     \b
     Example:
       enroll834 validate samples/family-enrollment.edi --ack-dir acks/
     """
+    from edi.logs import configure
+
     ctx.ensure_object(dict)
-    ctx.obj["db"] = db
+    ctx.obj.update(db=db, config=config, quiet=quiet, log_format=log_format, settings=None)
+    settings = settings_of(ctx)
+    fmt = settings.log_format
+    configure(json=None if fmt == "auto" else fmt == "json",
+              level=settings.log_level, quiet=settings.quiet)
 
 
 # ----------------------------------------------------------------- edi commands
@@ -1055,6 +1151,176 @@ def review_sla_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
     for b in rep["breaches"]:
         click.echo(f"breach item {b['id']} {b['queue']} {b['reason']} {b['status']} due "
                    f"{b['due_at']} late {_left(-b['late_by_seconds'])[8:]}")
+
+
+# ----------------------------------------------------------------- ops commands
+# (drops run, config show; global options and exit codes are at the top)
+
+
+@main.group("drops")
+def drops_group() -> None:
+    """Drop folders: process an inbox into archive/ or quarantine/, acks into outbox/.
+
+    \b
+    Example:
+      enroll834 drops run /srv/edi/acme/inbox --once
+    """
+
+
+def _progress_bar(total: int) -> tuple[Any, Any]:
+    """A rich progress bar on stderr (files, members/s, time left) and its update hook."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("drop"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]} members/s"), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("drop", total=total or None, rate="0")
+    started, members = time.monotonic(), [0]
+
+    def hook(kind: str, n: int) -> None:
+        if kind == "members":
+            members[0] += n
+        else:
+            bar.advance(task, n)
+        rate = members[0] / max(time.monotonic() - started, 1e-3)
+        bar.update(task, rate=f"{rate:,.0f}")
+
+    return bar, hook
+
+
+@drops_group.command("run")
+@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--once", "mode", flag_value="once", default=True,
+              help="Process what is in the inbox now, then exit (for cron/systemd timers).")
+@click.option("--watch", "mode", flag_value="watch",
+              help="Keep polling the inbox (every drops.poll_seconds) until SIGTERM/SIGINT.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per file processed, then one with the totals.")
+@click.option("--as", "as_user", metavar="USER", default=None,
+              help="Operator or service user (or ENROLL834_USER), needed once users exist; "
+                   "code from ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE.")
+@click.pass_context
+def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
+                  as_user: str | None) -> None:
+    """Process the 834 files in INBOX: claim, ingest, acknowledge, archive or quarantine.
+
+    Directories beside INBOX: work/, archive/YYYY/MM/, quarantine/REASON/ (each
+    file with a PHI-free NAME.reason.txt) and outbox/ (TA1, 999/997 and
+    NAME.report.txt for the sender). Files still being written (temporary
+    names, or size changing between polls) are left for later. Any number of
+    workers may run at once on one database. Exit 0 all accepted, 1 something
+    rejected or quarantined, 75 temporary failure (retry), 78 configuration.
+
+    \b
+    Examples:
+      enroll834 drops run ./drop/inbox --once --json
+      enroll834 --config /etc/enroll834.toml drops run /srv/edi/acme/inbox --watch
+    """
+    import json
+    import signal
+    import sys
+
+    from ledger.db import upgrade
+    from ledger.drops import run_drop
+    from ledger.users import users_exist
+
+    settings = settings_of(ctx)
+    url = database_url(ctx)
+    upgrade(url)
+    if users_exist(url):
+        actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]
+    else:
+        actor = as_user or os.environ.get("ENROLL834_USER") or "system"
+    stop = {"now": False}
+
+    def _stop(_sig: int, _frame: object) -> None:
+        stop["now"] = True
+
+    if mode == "watch":
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    quiet = settings.quiet
+    bar, hook = (None, None)
+    if sys.stderr.isatty() and not quiet:
+        pending = sum(1 for p in inbox.iterdir() if p.is_file()) if inbox.is_dir() else 0
+        bar, hook = _progress_bar(pending)
+    if bar is not None:
+        bar.start()
+    try:
+        summary = run_drop(settings, inbox, once=mode == "once", actor=actor, progress=hook,
+                           should_stop=lambda: stop["now"])
+    finally:
+        if bar is not None:
+            bar.stop()
+    totals = summary.totals()
+    if as_json:
+        for f in summary.files:
+            click.echo(json.dumps(f))
+        click.echo(json.dumps({"totals": totals}))
+    else:
+        click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
+        for f in summary.files:
+            st, m = f["sets"], f["members"]
+            click.echo(f"{f['file']}\t{f['disposition']}\t{f['reason'] or '-'}\t"
+                       f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
+                       f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
+        click.echo(f"files {totals['files']}  archived {totals['archived']}  "
+                   f"quarantined {totals['quarantined']}", err=True)
+    if summary.temporary_failure:
+        raise _ExitCodeError(f"{summary.temporary_failure} (temporary; safe to retry)",
+                             EXIT_TEMPFAIL)
+    ctx.exit(summary.exit_code)
+
+
+@main.group("config")
+def config_group() -> None:
+    """The effective configuration (command line > ENROLL834_* > enroll834.toml > defaults).
+
+    \b
+    Example:
+      enroll834 config show --json
+    """
+
+
+@config_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the configuration as one JSON object.")
+@click.pass_context
+def config_show_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Print the effective configuration, secrets redacted (database passwords: ***).
+
+    Exit 78 when the configuration is invalid.
+
+    \b
+    Example:
+      ENROLL834_DROPS__POLL_SECONDS=2 enroll834 --config enroll834.toml config show
+    """
+    import json
+
+    from ledger.settings import config_path, redacted
+
+    data = redacted(settings_of(ctx))
+    root = ctx.find_root().obj or {}
+    source = config_path(root.get("config"))
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        def lines(node: object, prefix: str = "") -> list[str]:
+            if isinstance(node, dict):
+                return [ln for k, v in node.items() for ln in lines(v, f"{prefix}{k}.")]
+            return [f"{prefix[:-1]} = {json.dumps(node)}"]
+
+        for ln in lines(data):
+            click.echo(ln)
+    click.echo(f"configuration file: {source or 'none'}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

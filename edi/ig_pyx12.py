@@ -1,66 +1,43 @@
 """The pyx12 adapter: implementation-guide validation as `Finding`s.
 
-This is the ONE module that imports pyx12. `Pyx12Validator` implements the
-reader's Validator protocol (`name`, `findings(data, source)`): it tokenizes
-the input with `edi.tokenize.read_segments`, feeds pyx12 one clean interchange
-at a time (one segment per line, the interchange's own delimiters, ISA padded
-to its fixed widths) through an in-memory stream, drives pyx12's map walker
-the way `pyx12.x12n_document` does, and turns pyx12's error tree into
-findings. No pyx12 type, exception or message leaves this module.
+The ONE module that imports pyx12; no pyx12 type, exception or message
+leaves it. `Pyx12Validator` (the reader's Validator) re-tokenizes the input,
+feeds pyx12 one clean interchange at a time (one segment per line, its own
+delimiters, ISA padded to 106) from a lazy in-memory stream, drives pyx12's
+map walker like `pyx12.x12n_document`, and harvests its error tree after
+every segment:
 
-Mapping (pyx12 error node -> Finding):
+    ISA node -> interchange / TA105     GS node -> group / AK905
+    ST node  -> transaction_set / IK502 segment node -> segment / IK304
+    element node -> element / IK403 (+ element, component, repetition, IK402)
 
-==========================  =================  ===========  ===========================
-pyx12 node                   level              x12_code     located at
-==========================  =================  ===========  ===========================
-ISA node errors/elements     interchange        TA105        the ISA or IEA segment
-GS node errors/elements      group              AK905        the GS or GE segment
-ST node errors/elements      transaction_set    IK502        the ST or SE segment
-segment node errors          segment            IK304        the segment (IK302 = ours)
-element node errors          element            IK403        segment + element/component
-==========================  =================  ===========  ===========================
+- Positions are ours: pyx12's line number maps back to `Segment.position`,
+  `offset` and the set position we count (ST = 1). Messages are the fixed
+  texts of `edi.acks`' code tables; pyx12's strings and bad-data copies hold
+  values and are dropped, and its loggers are silenced for the same reason.
+- ISA/GS/ST/SE element errors map as pyx12's 999 writer does (ST03 -> IK502
+  '19', SE01 -> '4'); 'SEG1' (trailing separators) -> IK304 '8'; other
+  private codes -> WARNING without x12_code. GS08 (and an aliased ST03) is
+  the envelope check's policy and not repeated.
+- pyx12 4.0 gaps covered: 80-column, prose-prefixed, non-fixed-width ISA and
+  non-ASCII input (it reads the clean text we render); an empty segment
+  (where pyx12 stops silently) is never fed and is reported as IK304 '1';
+  GS08 picks the map, '005010X220' uses the X220A1 map, a version without a
+  map gives one WARNING 'ig.group.not_validated'; any pyx12 exception gives
+  one ERROR 'ig.pyx12_failed' (TA105 '024', no values) for that interchange.
+- `recover=False` (default) is pyx12 as is, defects included: the oracle of
+  the differential tests. `recover=True` (used by `edi.validate`) locates
+  reader errors (trailing separators, bad segment id) on the segment that has
+  them rather than the one pyx12's tree saw last, keeps segment errors on
+  ST/SE/GS/GE/ISA/IEA that pyx12 drops, and reports a code once per segment.
 
-- Positions are ours, never pyx12's counters: every line fed to pyx12 is
-  one `Segment`, so pyx12's line number maps back to `Segment.position`,
-  `offset`, and the set position we count (ST = 1).
-- `message` is fixed text from the code tables in `edi.acks`; pyx12's error
-  strings and bad-data copies (they hold values) are dropped.
-- pyx12's private codes: 'SEG1' (trailing element separators) becomes
-  IK304 '8' like pyx12's own 999 writer does; ISA/GS/ST/SE element errors
-  become TA105/AK905/IK502 with pyx12's 999 tables (ST03 -> IK502 '19',
-  SE01 -> '4'); any other private code becomes a WARNING without x12_code.
-- pyx12 4.0 gaps covered here: it rejects 80-column wrapped or
-  prose-prefixed input and non-fixed-width ISAs (we feed it clean text it
-  can read), crashes on non-ASCII when reading a path (we feed it text),
-  and stops silently at an empty segment (`~~`): we drop empty segments
-  from its input and report each as IK304 '1' (unrecognized segment ID,
-  an empty ID being no recognised ID), counted in the set position.
-- GS08 picks the map (004010X095A1 -> 4010, 005010X220A1 -> 5010);
-  '005010X220' (pre-errata) is validated with the X220A1 map; a group
-  whose version pyx12 has no map for is skipped with one WARNING
-  'ig.group.not_validated' (the envelope check owns version policy).
-- Any pyx12 exception ends validation of that interchange with one ERROR
-  'ig.pyx12_failed' (interchange level, TA105 '024' invalid interchange
-  content, no values) after the findings already collected: an interchange
-  nobody could validate is not accepted.
-
-- `recover=False` (default) reports what pyx12 reports, defects included
-  (the differential tests use it as the oracle). `recover=True` (what
-  `edi.validate` uses) repairs two pyx12 4.0 defects: reader errors
-  (trailing separators, empty/bad segment id) are located at the segment
-  that has them, not the one pyx12's tree saw last; and segment errors on
-  ST/SE/GS/GE/ISA/IEA, which pyx12 drops, are kept. Duplicate codes on one
-  segment are reported once.
-
-Findings are yielded in segment-position order. pyx12's loggers are
-silenced here: they print raw element values.
+Findings come out in segment-position order, one interchange at a time.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +51,7 @@ import pyx12.x12file
 from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
-from edi.acks import describe
+from edi.acks import CODE_TABLES, describe
 from edi.findings import Finding, Level, Severity
 from edi.segments import Segment
 
@@ -319,7 +296,6 @@ class _Run:
         self.source = source
         self.out = out
         self.current: _Line | None = None
-        self.recent: deque[_Line] = deque(maxlen=256)
         self.counts: dict[int, tuple[int, int]] = {}
         self.seen_seg: dict[int, tuple[int, int]] = {}
         self.st_children = 0
@@ -437,8 +413,6 @@ class _Run:
                         self.current.set_position, loop,
                     )
                     self.feed.lines[n] = self.current
-            if self.current is not None:
-                self.recent.append(self.current)
             self.harvest()
             self.feed.forget_before(n)
         src.cleanup()
@@ -549,7 +523,7 @@ class _Run:
         self, level: Level, table: str, code: str, at: _Line | None, element: int | None
     ) -> Finding:
         slug, text = describe(table, code)
-        known = code in _table_codes(table)
+        known = code in CODE_TABLES[table]
         prefix = {Level.INTERCHANGE: "interchange", Level.GROUP: "group"}.get(level, "set")
         return Finding(
             code=f"ig.{prefix}.{slug}",
@@ -588,17 +562,11 @@ class _Run:
         found = self.feed.lines.get(line_no) if isinstance(line_no, int) else None
         if found is not None:
             return found
-        return self.current or (self.recent[-1] if self.recent else _Line(0, 0, "", None))
-
-
-def _table_codes(table: str) -> frozenset[str]:
-    from edi.acks import CODE_TABLES
-
-    return frozenset(CODE_TABLES[table])
+        return self.current or self.feed.isa_line
 
 
 def _segment_finding(code: str, at: _Line, source: str, seg_id: str | None = None) -> Finding:
-    known = code in _table_codes("IK304")
+    known = code in CODE_TABLES["IK304"]
     slug, text = describe("IK304", code) if known else ("pyx12_other", "pyx12 segment check failed")
     return Finding(
         code=f"ig.segment.{slug}",
@@ -617,7 +585,7 @@ def _segment_finding(code: str, at: _Line, source: str, seg_id: str | None = Non
 
 
 def _element_finding(code: str, at: _Line, source: str, seg_id: str, ele: Any) -> Finding:
-    known = code in _table_codes("IK403")
+    known = code in CODE_TABLES["IK403"]
     slug, text = describe("IK403", code) if known else ("pyx12_other", "pyx12 element check failed")
     return Finding(
         code=f"ig.element.{slug}",

@@ -196,7 +196,7 @@ class ClaimStore:
                 drop_claims.update().where(drop_claims.c.id == claim.id)
                 .values(state=state, updated_at=utcnow(), worker=self.worker, **values)
             )  # fmt: skip
-        outcome = values.get("outcome", None)
+        outcome = values.get("outcome")
         return Claim(
             claim.id, claim.lock_key, claim.name, claim.work_name, state,
             json.loads(outcome) if isinstance(outcome, str) else claim.outcome,

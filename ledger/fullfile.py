@@ -116,6 +116,9 @@ class FileReconciliation:
                 "notes": list(self.notes), "reports": list(self.reports)}  # fmt: skip
 
 
+_END = object()
+
+
 def _set_members(events: Iterator[Any], end: list[Any]) -> Iterator[MemberTransaction]:
     from edi.records import SetEnd
 
@@ -162,7 +165,7 @@ def reconcile_file(
     events = iter(read(data, p.name, validator=validator,
                        file_sha256=hashlib.sha256(data).hexdigest()))  # fmt: skip
     out = FileReconciliation(p.name)
-    for ev in events:
+    while (ev := next(events, _END)) is not _END:
         if not isinstance(ev, SetStart):
             continue
         header = ev.header
@@ -235,7 +238,7 @@ def divert_full_sets(
 
     events = iter(events)
     isa: Any = None
-    for ev in events:
+    while (ev := next(events, _END)) is not _END:
         if isinstance(ev, InterchangeStart):
             isa = ev.header
         if not isinstance(ev, SetStart) or isa is None:
@@ -295,7 +298,7 @@ def _reconcile_registered(
                 purpose=header.purpose.value if header.purpose else "",
             )).inserted_primary_key  # fmt: skip
             set_id = key[0] if key else None
-            rec = reconcile_set(conn, header, _set_members(rest, end),
+            rec = reconcile_set(conn, header, _set_members(rest, end), received_at=received_at,
                                 actor=actor, source=ln.source, settings=settings)  # fmt: skip
             if end and end[0].status is SetStatus.REJECTED:
                 trans.rollback()

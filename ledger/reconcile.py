@@ -178,6 +178,7 @@ class _Run:
                  *, dry_run: bool, recorded_at: dt.datetime, actor: str, source: str) -> None:  # fmt: skip
         self.conn, self.header, self.policy, self.dry_run = conn, header, policy, dry_run
         self.recorded_at = recorded_at
+        self.received_at = recorded_at
         self.sponsor = header.sponsor.id.strip() if header.sponsor else ""
         self.eff = effective_date(header)
         self.ftime = file_time(header)
@@ -419,7 +420,7 @@ class _Run:
         decision = Decision(outcome=outcome, transaction=tx, member_id=r.member_id,
                             decided_by=DECIDED_BY,
                             explanation=f"full file reconciliation run {self.run_id}")  # fmt: skip
-        res = apply_in(uow, self.header, decision, received_at=self.recorded_at,
+        res = apply_in(uow, self.header, decision, received_at=self.received_at,
                        settings=settings)  # fmt: skip
         if r.kind == "change" and res.status in ("applied", "noop"):
             for line in self._lines_only_in_ledger(uow, r.member_id, tx):
@@ -512,13 +513,15 @@ def reconcile_set(
     source: str = "",
     settings: LedgerSettings | None = None,
     override_guard: bool = False,
+    received_at: dt.datetime | None = None,
 ) -> Reconciliation:
     """Reconcile one full-file transaction set on `conn` (the caller commits or rolls back).
 
     `policy` defaults to the sender's stored policy. With `dry_run` nothing is
     applied (the caller rolls back; the result says what would happen).
     `override_guard` (a supervisor's decision, checked by the caller) applies
-    a replace file the guard would hold. Members rejected by validation are
+    a replace file the guard would hold. `recorded_at` (default now) is the
+    record time of everything written; `received_at` dates review items. Members rejected by validation are
     counted, never compared.
     """
     from ledger.auth import audit
@@ -531,6 +534,7 @@ def reconcile_set(
         raise LedgerError(f"transaction set {ln.set_control}: full file without a BGN03 date")
     run = _Run(conn, header, policy, dry_run=dry_run, recorded_at=recorded_at or utcnow(),
                actor=actor, source=source)  # fmt: skip
+    run.received_at = received_at or run.recorded_at
     rejected = 0
     batch: list[MemberTransaction] = []
     for tx in members:

@@ -331,3 +331,37 @@ def test_policies_load_from_the_partner_config(ledger_url: str) -> None:
     with pytest.raises(LedgerError), engine(ledger_url).begin() as conn:
         load_policies(conn, {"partners": [{"sender_qualifier": "ZZ", "sender_id": "X",
                                            "full_file_policy": "wipe"}]}, user="admin")  # fmt: skip
+
+
+# ------------------------------------------------------------------ ingest routes full files
+
+
+def test_ingest_reconciles_full_files_exactly_once(ledger_url: str, tmp_path: Path) -> None:
+    people = family(3)
+    seed(ledger_url, tmp_path, people)
+    with engine(ledger_url).begin() as conn:
+        load_policies(conn, {"partners": [{"sender_qualifier": "ZZ", "sender_id": "SENDER1",
+                                            "full_file_policy": "replace",
+                                            "max_termination_share": 0.5}]}, user="admin")  # fmt: skip
+    f = write(tmp_path, "rx.edi", interchange([full_set([full(people[0]), full(people[1])], bgn08="RX")],
+                                              isa13="000000500"))  # fmt: skip
+    summary = ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED)
+    assert summary.transaction_sets["accepted"] == 1
+    assert any("full file (replace) applied" in n for n in summary.notes), summary.notes
+    assert len(open_lines(ledger_url)) == 2  # the absent member was terminated
+    assert len(rows(ledger_url, rt.reconciliation_runs)) == 1
+    again = ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED)
+    assert again.transaction_sets["duplicate"] == 1
+    assert len(rows(ledger_url, rt.reconciliation_runs)) == 1
+
+
+def test_ingest_of_a_verify_file_adds_nobody(ledger_url: str, tmp_path: Path) -> None:
+    people = family(2)
+    seed(ledger_url, tmp_path, people)
+    newcomer = full(M(sub="SUB9999", last="NEWCOMER", first="ZOE", ssn="987650001", dob="19950505"))
+    f = write(tmp_path, "v.edi", interchange([full_set([full(people[0]), newcomer])], isa13="000000501"))
+    summary = ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED)
+    assert summary.members["new"] == 0
+    assert len(rows(ledger_url, t.members)) == 2
+    kinds = sorted(d["kind"] for d in rows(ledger_url, rt.discrepancies))
+    assert kinds == ["missing_in_file", "missing_in_ledger"]
