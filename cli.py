@@ -1229,12 +1229,14 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     import signal
     import sys
 
+    from ledger.claims import set_lock_timeout
     from ledger.db import upgrade
     from ledger.drops import run_drop
     from ledger.users import users_exist
 
     settings = settings_of(ctx)
     url = database_url(ctx)
+    set_lock_timeout(url, settings.lock_timeout_seconds)
     upgrade(url)
     if users_exist(url):
         actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]

@@ -273,3 +273,27 @@ class DbControlNumbers:
             except sa.exc.IntegrityError:
                 continue  # two workers created the row at once; read it again
         raise RuntimeError("cannot allocate an acknowledgment control number")
+
+
+_TIMEOUTS: dict[str, float] = {}
+
+
+def set_lock_timeout(url: str, seconds: float) -> None:
+    """Make connections to `url` give up on a locked database after `seconds` (then the
+    command exits 75) instead of the engine's default wait. Call before first use."""
+    if _TIMEOUTS.get(url) == seconds:
+        return
+    eng = engine(url)
+    millis = max(1, int(seconds * 1000))
+    sqlite = eng.dialect.name == "sqlite"
+
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={millis}" if sqlite else f"SET lock_timeout = {millis}")
+        cur.close()
+        if not sqlite:
+            dbapi_conn.commit()
+
+    sa.event.listen(eng, "connect", _on_connect)
+    _TIMEOUTS[url] = seconds
+    eng.pool.dispose()

@@ -55,7 +55,7 @@ from edi.records import (
 )
 from ledger import schema as t
 from ledger.apply import LedgerSettings
-from ledger.claims import Claim, ClaimStore, DbControlNumbers
+from ledger.claims import Claim, ClaimStore, DbControlNumbers, set_lock_timeout
 from ledger.db import LedgerError, crash_point, engine, utcnow
 from ledger.ingest import IngestSummary, ingest_events
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
@@ -116,7 +116,8 @@ class RunSummary:
     def exit_code(self) -> int:
         if self.temporary_failure:
             return 75
-        rejected = any(f["disposition"] == "quarantine" or f["sets"]["rejected"] for f in self.files)
+        rejected = any(f["disposition"] == "quarantine" or f["sets"]["rejected"]
+                       or f["members"].get("rejected") for f in self.files)  # fmt: skip
         return 1 if rejected else 0
 
     def totals(self) -> dict[str, Any]:
@@ -332,6 +333,7 @@ class DropWorker:
         self.run_id = uuid.uuid4().hex[:12]
         self.summary = RunSummary(self.run_id)
         self.rng = random.Random()
+        self.contended = False
 
     def close(self) -> None:
         self.claims.close()
@@ -348,8 +350,7 @@ class DropWorker:
                 snapshot = scan(self.layout.inbox, self.settings.drops.temporary_names)
                 ready = stability.stable(snapshot)
                 if ready:
-                    self.rng.shuffle(ready)  # workers racing for one inbox spread out
-                    for name in ready:
+                    for name in self._order(ready, snapshot):
                         self._take(name)
                     waited = False
                     continue
@@ -370,9 +371,8 @@ class DropWorker:
         while not should_stop():
             try:
                 self._adopt()
-                ready = stability.stable(scan(self.layout.inbox, self.settings.drops.temporary_names))
-                self.rng.shuffle(ready)
-                for name in ready:
+                snapshot = scan(self.layout.inbox, self.settings.drops.temporary_names)
+                for name in self._order(stability.stable(snapshot), snapshot):
                     if should_stop():
                         break
                     self._take(name)
@@ -382,6 +382,14 @@ class DropWorker:
             while time.monotonic() < deadline and not should_stop():
                 time.sleep(min(0.2, self.settings.drops.poll_seconds))
         return self.summary
+
+    def _order(self, ready: list[str], snapshot: dict[str, tuple[int, int]]) -> list[str]:
+        """Oldest first; shuffled once another worker has been seen taking from this inbox,
+        so racing workers spread out instead of all reaching for the same file."""
+        ordered = sorted(ready, key=lambda n: (snapshot[n][1], n))
+        if self.contended:
+            self.rng.shuffle(ordered)
+        return ordered
 
     # -------------------------------------------------------------- claims
 
@@ -399,12 +407,14 @@ class DropWorker:
     def _take(self, name: str) -> None:
         src = self.layout.inbox / name
         if not src.exists():
+            self.contended = True
             return
         claim = self._guard(lambda: self.claims.new(name))
         crash_point()
         try:
             os.rename(src, self.layout.work / claim.work_name)
         except FileNotFoundError:
+            self.contended = True
             self._guard(lambda: self.claims.finish(claim, "abandoned"))
             return
         except OSError as exc:
@@ -668,6 +678,7 @@ def run_drop(settings: Settings, inbox: Path, *, once: bool = True, actor: str =
     database cannot even be reached to start.
     """
     try:
+        set_lock_timeout(settings.database_url, settings.lock_timeout_seconds)
         worker = DropWorker(settings, inbox, actor=actor, progress=progress)
     except sa.exc.DBAPIError as exc:
         raise TemporaryFailure(f"database unavailable or busy ({type(exc.orig).__name__})") from None

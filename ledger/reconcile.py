@@ -56,10 +56,12 @@ from ledger.reconcile_state import (
     candidates,
     compare_coverages,
     compare_member,
+    family_people,
     is_active,
     last_recorded,
     ledger_state,
     pending_reviews,
+    same_person,
     seen,
     severity,
     temp_tables,
@@ -257,17 +259,32 @@ class _Run:
     # ---------------------------------------------------------------- file members
 
     def batch(self, txs: list[MemberTransaction]) -> None:
-        """Identify and compare one batch of file members (a handful of queries)."""
-        people = candidates(self.conn, txs, self.sponsor)
-        thresholds = Thresholds()
+        """Identify and compare one batch of file members (a handful of queries).
+
+        A member whose subscriber number, relationship, birth sequence, names,
+        birth date and SSN all equal exactly one ledger member's is that
+        member (identify_known's first rule, taken without scoring); everyone
+        else goes through the matcher with candidates from the blocking keys.
+        """
         matched: dict[int, str] = {}
         verdicts: dict[int, str] = {}
+        families = family_people(self.conn, txs, self.sponsor)
+        rest = []
         for k, tx in enumerate(txs):
+            found = [p for p in families.get(tx.subscriber_number, ()) if same_person(tx, p)]
+            if len(found) == 1:
+                matched[k], verdicts[k] = found[0].member_id, "match"
+            else:
+                rest.append(k)
+        people = candidates(self.conn, [txs[k] for k in rest], self.sponsor)
+        thresholds = Thresholds()
+        for j, k in enumerate(rest):
+            tx = txs[k]
             probes = [transaction_person(tx)]
             prior = prior_person(tx)
             if prior is not None:
                 probes.insert(0, prior)
-            mine = [people[m] for m in people.by_tx[k]]
+            mine = [people[m] for m in people.by_tx[j]]
             rel = relationship_group(tx.relationship.value if tx.relationship else "")
             a = identify_known(probes, tx.subscriber_number, rel, tx.birth_sequence, mine,
                                thresholds)  # fmt: skip

@@ -237,13 +237,16 @@ def candidates(conn: Connection, txs: list[MemberTransaction], sponsor: str) -> 
     keys_of = {k: list(dict.fromkeys(transaction_keys(tx))) for k, tx in enumerate(txs)}
     wanted = list(dict.fromkeys(key for ks in keys_of.values() for key in ks))
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for i in range(0, len(wanted), 2000):
-        chunk = wanted[i : i + 2000]
-        q = sa.select(bk.c.kind, bk.c.value, bk.c.member_id).where(
-            sa.tuple_(bk.c.kind, bk.c.value).in_(chunk)
-        )
-        for r in conn.execute(q):
-            holders[(r.kind, r.value)].append(r.member_id)
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in wanted:
+        by_kind[kind].append(value)
+    for kind, values in by_kind.items():  # kind = ? AND value IN (...): the primary key's index
+        for i in range(0, len(values), 2000):
+            q = sa.select(bk.c.value, bk.c.member_id).where(
+                bk.c.kind == kind, bk.c.value.in_(values[i : i + 2000])
+            )
+            for r in conn.execute(q):
+                holders[(kind, r.value)].append(r.member_id)
     ids = list(dict.fromkeys(m for ms in holders.values() for m in ms))
     people = People()
     for i in range(0, len(ids), 5000):
@@ -255,3 +258,38 @@ def candidates(conn: Connection, txs: list[MemberTransaction], sponsor: str) -> 
         for k, ks in keys_of.items()
     }  # fmt: skip
     return people
+
+
+def family_people(conn: Connection, txs: list[MemberTransaction], sponsor: str) -> dict[str, list[KnownPerson]]:
+    """The sponsor's members by subscriber number, for the numbers in `txs` (batched)."""
+    m = t.members
+    numbers = list(dict.fromkeys(tx.subscriber_number for tx in txs if tx.subscriber_number))
+    ids: list[str] = []
+    for i in range(0, len(numbers), 2000):
+        q = sa.select(m.c.member_id).where(m.c.sponsor_id == sponsor,
+                                           m.c.subscriber_number.in_(numbers[i : i + 2000]))  # fmt: skip
+        ids.extend(r.member_id for r in conn.execute(q))
+    out: dict[str, list[KnownPerson]] = defaultdict(list)
+    for i in range(0, len(ids), 5000):
+        for p in load_people(conn, ids[i : i + 5000]):
+            for number in p.subscriber_numbers:
+                out[number].append(p)
+    return out
+
+
+def same_person(tx: MemberTransaction, p: KnownPerson) -> bool:
+    """Every identifying value equal: place in the family, names, birth date and SSN."""
+    g = tx.member.demographics
+    rel = tx.relationship.value if tx.relationship else ""
+    return (
+        p.relationship == rel
+        and p.birth_sequence == tx.birth_sequence
+        and g is not None
+        and g.birth_date is not None
+        and p.birth_date == g.birth_date
+        and _norm(p.first) == _norm(tx.member.name.first)
+        and _norm(p.last) == _norm(tx.member.name.last)
+        and p.ssn == tx.ssn
+        and tx.incorrect is None
+    )
+

@@ -3,6 +3,7 @@
     python tests/bench/run.py                  # everything, 100k and 1M member files
     python tests/bench/run.py --only parse --quick
 
+members/s is per wall-clock second; on a shared machine compare CPU s too.
 Input files are generated once into .bench/ (synthetic, seed 1, ASCII names) and
 reused; delete .bench/ after changing the generator. Each
 benchmark runs in its own Python process, so the peak RSS reported (VmHWM of
@@ -67,7 +68,7 @@ def bench_file(members: int) -> Path:
     path = BENCH_DIR / f"834-{members}-seed1.edi"
     if not path.exists():
         print(f"generating {path.relative_to(ROOT)} ...", file=sys.stderr, flush=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # concurrent runners never share a tmp
         write_file(tmp, members, 1, "lines", ascii_only=True)
         tmp.rename(path)
     return path
@@ -92,10 +93,11 @@ def child(section: str, name: str, members: int, path: str | None) -> None:
     sys.path.insert(0, str(HERE))
     module = importlib.import_module(section)
     case = next(c for c in module.CASES if c.name == name and members in (c.members, c.quick))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     handled = case.run(Path(path) if path else None, members)
-    seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "members": handled, "rss_mb": peak_rss_mb()}))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "members": handled,
+                      "rss_mb": peak_rss_mb()}))
 
 
 # ---------------------------------------------------------------- parent side
@@ -164,16 +166,16 @@ def main(argv: list[str] | None = None) -> int:
         if proc.returncode != 0:
             failed = True
             print(proc.stderr[-2000:], file=sys.stderr)
-            rows.append(f"| {case.name} | {size:,} | failed | | |")
+            rows.append(f"| {case.name} | {size:,} | failed | | | |")
             continue
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         rate = result["members"] / result["seconds"] if result["seconds"] else 0.0
         note = f" ({case.note})" if case.note else ""
         rows.append(f"| {case.name}{note} | {result['members']:,} | {result['seconds']:.1f} | "
-                    f"{rate:,.0f} | {result['rss_mb']:.0f} |")
+                    f"{result['cpu']:.1f} | {rate:,.0f} | {result['rss_mb']:.0f} |")
     print(f"Machine: {machine()}\n")
-    print("| benchmark | members | seconds | members/s | peak RSS MB |")
-    print("|---|---:|---:|---:|---:|")
+    print("| benchmark | members | seconds | CPU s | members/s | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
     return 1 if failed else 0
 

@@ -1,0 +1,160 @@
+"""Full-file reconciliation benchmark (a script and bench-runner cases; not timed tests).
+
+A ledger of N invented subscribers (one coverage each) is built in a child
+process; the ledger is exported as a full file (`ledger.export834`), 1 % of
+its members are dropped from the file and 1 % get a new street; then the
+file is reconciled in this process (verify policy: 1 % missing_in_file, 1 %
+field_mismatch, the rest confirmed). Reported: reconcile seconds, members/s
+and this process's peak RSS — building the ledger never counts towards it,
+so comparing 100k with 1M shows whether memory stays flat.
+
+Usage: python tests/bench/reconcile_bench.py [--members 100000] [--db sqlite|URL]
+       python tests/bench/run.py --only reconcile [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+for p in (str(ROOT), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+SPONSOR = "991234567"
+
+
+def build(url: str, members: int, tmp: Path) -> None:
+    """Create the ledger at `url` with `members` subscribers (run in a child process)."""
+    from ledger_bench import _events, _new_member_decider, write_members
+
+    from ledger.db import upgrade
+    from ledger.ingest import ingest_events
+
+    upgrade(url)
+    step = 100_000
+    for k, start in enumerate(range(0, members, step)):
+        path = write_members(tmp / f"base_{k}.edi", min(step, members - start), start=start,
+                             isa13=100 + k)  # fmt: skip
+        events, sha = _events(path)
+        ingest_events(url, events, source=path.name, file_sha256=sha, decide=_new_member_decider,
+                      received_at=__import__("ledger_bench").RECEIVED)  # fmt: skip
+        path.unlink()
+
+
+def perturb(src: Path, dst: Path) -> int:
+    """Copy the exported file dropping every 100th member loop and re-addressing every 100th+50.
+
+    SE01 is recounted; QTY totals are left as exported (the reader only warns).
+    """
+    member, kept, count = -1, 0, 0
+    skip = False
+    with src.open() as fin, dst.open("w") as out:
+        for line in fin:
+            if line.startswith("INS*"):
+                member += 1
+                skip = member % 100 == 0
+                kept += not skip
+            if line.startswith(("SE*", "GE*", "IEA*")):
+                skip = False
+            if skip:
+                continue
+            if line.startswith("ST*"):
+                count = 0
+            if line.startswith("N3*") and member % 100 == 50:
+                line = "N3*1 MOVED LANE~\n"
+            if line.startswith("SE*"):
+                line = f"SE*{count + 1}*0001~\n"
+            count += 1
+            out.write(line)
+    return kept
+
+
+def _url(db: str, tmp: Path, name: str) -> str:
+    from ledger_bench import _fresh_url
+
+    return _fresh_url(db, tmp, name)
+
+
+def run(db: str = "sqlite", members: int = 100_000) -> dict[str, Any]:
+    """Build, export, perturb and reconcile; returns the figures."""
+    from ledger.db import dispose
+    from ledger.export834 import write_export
+    from ledger.fullfile import reconcile_file
+    from ledger.reconcile import FullFilePolicy
+
+    with tempfile.TemporaryDirectory(prefix="recon-bench-") as d:
+        tmp = Path(d)
+        url = _url(db, tmp, f"recon_{members}")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--build", url, "--members", str(members),
+                        "--tmp", str(tmp)], check=True)  # fmt: skip
+        t_build = time.perf_counter() - t0
+        full, file_ = tmp / "full.edi", tmp / "perturbed.edi"
+        t0 = time.perf_counter()
+        write_export(url, full, SPONSOR)
+        t_export = time.perf_counter() - t0
+        in_file = perturb(full, file_)
+        t0 = time.perf_counter()
+        out = reconcile_file(url, file_, policy=FullFilePolicy())
+        t_rec = time.perf_counter() - t0
+        dispose()
+        c = out.runs[0].counts
+        return {
+            "db": "sqlite" if db == "sqlite" else "postgresql", "members": members,
+            "file_members": in_file, "build_s": round(t_build, 1), "export_s": round(t_export, 1),
+            "export_members_per_s": round(members / t_export),
+            "reconcile_s": round(t_rec, 1), "reconcile_members_per_s": round(in_file / t_rec),
+            "confirmed": c.get("confirmed_members", 0), "missing_in_file": c.get("missing_in_file", 0),
+            "field_mismatch": c.get("field_mismatch", 0), "peak_rss_mb": _peak_rss_mb(),
+        }  # fmt: skip
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _case(members: int) -> int:
+    res = run("sqlite", members)
+    print(json.dumps(res), file=sys.stderr)
+    return int(res["file_members"])
+
+
+try:
+    from run import Case
+
+    CASES = [
+        Case("reconcile full file vs ledger (sqlite, 1% absent, 1% changed)", 1_000_000,
+             lambda _p, n: _case(n), quick=100_000, needs_file=False,
+             note="member count of ledger and file; RSS excludes building the ledger"),
+    ]  # fmt: skip
+except ImportError:  # pragma: no cover - imported outside the runner
+    CASES = []
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=100_000)
+    ap.add_argument("--db", default="sqlite", help="'sqlite' or a PostgreSQL URL")
+    ap.add_argument("--build", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.build:
+        build(args.build, args.members, Path(args.tmp))
+        return
+    print(json.dumps(run(args.db, args.members), indent=2))
+
+
+if __name__ == "__main__":
+    main()
