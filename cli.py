@@ -720,6 +720,7 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
     """
     import datetime as dt
     import json
+    import sys
 
     import sqlalchemy.exc
 
@@ -735,7 +736,7 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
         day = as_of.date() if isinstance(as_of, dt.datetime) else None
         since = changes_since if isinstance(changes_since, dt.datetime) else None
         summary = write_export(url, out, sponsor, as_of=day, changes_since=since,
-                               stream=click.get_text_stream("stdout") if out is None else None)
+                               stream=sys.stdout if out is None else None)
     except (LedgerError, sqlalchemy.exc.OperationalError, OSError) as exc:
         raise _desk_fail(exc) if not isinstance(exc, OSError) else click.ClickException(
             f"cannot write the export ({type(exc).__name__})") from None
@@ -774,7 +775,8 @@ def _desk_fail(exc: Exception) -> click.ClickException:
         text = str(exc.orig).lower()
         if "no such table" in text or "does not exist" in text:
             return _DatabaseNotReadyError("database not ready (run 'enroll834 init' first)")
-        return _DatabaseBusyError(f"database unavailable or busy ({type(exc.orig).__name__}); retry")
+        kind = type(exc.orig).__name__
+        return _DatabaseBusyError(f"database unavailable or busy ({kind}); retry")
     return _ledger_fail(exc)
 
 
@@ -1006,7 +1008,7 @@ def review_list_cmd(ctx: click.Context, as_json: bool, queue: str | None, overdu
             tx = j["transaction"]
             click.echo(f"{v.id}\t{v.queue}\t{v.reason}\t{v.status}\t{v.assignee or '-'}\t"
                        f"{j['due_at'] or '-'}\t{_left(j['time_left_seconds'])}\t"
-                       f"{tx['subscriber_number']}\t{tx['maintenance_type'] or '-'}")
+                       f"{tx.get('subscriber_number', '?')}\t{tx.get('maintenance_type') or '-'}")
 
 
 @review_group.command("show")
@@ -1035,11 +1037,14 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
         return
     assert isinstance(item, dict)
     tx = item["transaction"]
-    name = tx["name"]
     click.echo(f"item {item['id']}  queue {item['queue']}  reason {item['reason']}  "
                f"status {item['status']}  assignee {item['assignee'] or '-'}")
     click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
     click.echo(f"why: {item['explanation']}")
+    if tx.get("unreadable"):
+        click.echo("member: (stored transaction unreadable)")
+        return
+    name = tx["name"]
     click.echo(f"member: {name['last']}, {name['first']} {name['middle']}".rstrip()
                + f"  ssn {tx['ssn'] or '-'}  born {tx['birth_date'] or '-'}"
                f"  gender {tx['gender'] or '-'}  relationship {tx['relationship'] or '-'}")

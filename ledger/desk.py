@@ -369,8 +369,11 @@ def _resolve(
             if not actor.may("review.override"):
                 raise _Refusal("the item is assigned to another user")
             override = True
-        tx = MemberTransaction.model_validate_json(row.transaction)
-        header = TransactionSetHeader.model_validate_json(row.header)
+        try:
+            tx = MemberTransaction.model_validate_json(row.transaction)
+            header = TransactionSetHeader.model_validate_json(row.header)
+        except ValueError:
+            raise LedgerError(f"review item {item_id}: stored transaction unreadable") from None
         decision, resolution = _decision(
             row, tx, actor, match=match, new_member=new_member, reject_reason=reject_reason
         )
@@ -461,7 +464,8 @@ def _release(
         out.append(Released(int(h.id), res.status, res.member_id, res.review_item_id))
         auth.audit(conn, actor.user_id, "review.release", target=str(h.id),
                    details={"from_item": int(row.id), "status": res.status,
-                            "member_id": res.member_id, "new_item": res.review_item_id})  # fmt: skip
+                            "member_id": res.member_id,
+                            "new_item": res.review_item_id})  # fmt: skip
     return out, still
 
 

@@ -190,8 +190,14 @@ def candidates_of(text: str) -> list[dict[str, Any]]:
 
 
 def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
-    """The view of one review_items row at time `now`."""
-    tx = MemberTransaction.model_validate_json(row.transaction)
+    """The view of one review_items row at time `now` (an unreadable stored transaction
+    shows as {"unreadable": true} rather than hiding the rest of the queue)."""
+    try:
+        tx_view = transaction_view(
+            MemberTransaction.model_validate_json(row.transaction), show_phi=show_phi
+        )
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        tx_view = {"unreadable": True}
     due = utc(row.due_at)
     received = utc(row.received_at)
     assert received is not None
@@ -210,7 +216,7 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
         resolved_by=row.resolved_by,
         resolved_at=utc(row.resolved_at),
         suggested_member_id=row.suggested_member_id,
-        transaction=transaction_view(tx, show_phi=show_phi),
+        transaction=tx_view,
         candidates=tuple(candidates_of(row.candidates)),
     )
 

@@ -328,3 +328,17 @@ def _note(rec: Reconciliation) -> str:
             f"{c.get('missing_in_file', 0)} missing in file, {c.get('field_mismatch', 0)} "
             f"field mismatches")  # fmt: skip
     return text + (f"; guard: {rec.guard}" if rec.guard else "")
+
+
+def held_runs(conn: Connection, sponsor: str | None = None) -> list[dict[str, Any]]:
+    """Runs the guard held for a supervisor (newest first): ids, keys, counts, guard text."""
+    import json
+
+    rr = rt.reconciliation_runs
+    q = sa.select(rr).where(rr.c.status == "held").order_by(rr.c.id.desc())
+    if sponsor is not None:
+        q = q.where(rr.c.sponsor_id == sponsor)
+    return [{"run_id": r.id, "sponsor_id": r.sponsor_id, "sender_id": r.sender_id,
+             "interchange_control": r.interchange_control, "set_control": r.set_control,
+             "source": r.source, "guard": r.guard, "counts": json.loads(r.counts),
+             "recorded_at": r.recorded_at.isoformat()} for r in conn.execute(q)]  # fmt: skip

@@ -102,14 +102,18 @@ def _norm(value: Any) -> str:
 
 
 def compare_member(tx: MemberTransaction, held: Held) -> list[str]:
-    """Demographic fields where the file and the ledger differ (empty file values agree)."""
+    """Demographic fields where the file and the ledger differ.
+
+    Last and first name always count; a middle name, birth date, gender, SSN or
+    address the file leaves out agrees with whatever the ledger holds.
+    """
     n, a, g = tx.member.name, tx.member.address, tx.member.demographics
     demo = held.demo
     out: list[str] = []
     pairs = (("last_name", n.last, "last"), ("first_name", n.first, "first"),
              ("middle_name", n.middle, "middle"))  # fmt: skip
     for name, mine, col in pairs:
-        if _norm(mine) != _norm(demo.get(col)):
+        if (mine or name != "middle_name") and _norm(mine) != _norm(demo.get(col)):
             out.append(name)
     if g is not None and g.birth_date is not None and g.birth_date != demo.get("birth_date"):
         out.append("birth_date")

@@ -115,7 +115,8 @@ def _engine(target: str | Engine) -> Engine:
 def _check_user_id(user_id: str) -> None:
     if not _USER_ID.match(user_id):
         raise LedgerError(
-            "a user id is 1-80 characters: letters, digits, '.', '_', '@', '-' (letter or digit first)"
+            "a user id is 1-80 characters: letters, digits, '.', '_', '@', '-'"
+            " (a letter or digit first)"
         )
 
 

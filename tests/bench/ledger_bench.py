@@ -1,15 +1,15 @@
 """Ledger benchmarks (a script and a function the bench runner calls; not timed tests).
 
 1. bulk:   N new members, one coverage each, in one transaction set, into an
-           empty ledger. Timed twice: the whole pipeline (reader + matcher +
-           ledger: `ingest_file`) and the ledger alone (events read beforehand,
-           a decider that says NEW_MEMBER).
+           empty ledger, the ledger alone (events read beforehand, a decider
+           that says NEW_MEMBER); plus the whole pipeline (reader + matcher +
+           ledger: `ingest_file`) on `full_members` members.
 2. scale:  a change file of C members (INS03 001 address change) against
            ledgers of `small` and `large` members; reports the per-member cost
            ratio large/small (target <= 1.5).
 
-Usage: python tests/bench/ledger_bench.py [--members 100000] [--changes 10000]
-       [--small 10000] [--large 1000000] [--db sqlite|URL] [--skip-scale]
+Usage: python tests/bench/ledger_bench.py [--members 100000] [--full-members 10000]
+       [--changes 10000] [--small 10000] [--large 1000000] [--db sqlite|URL] [--skip-scale]
 """
 
 from __future__ import annotations
@@ -119,17 +119,22 @@ def _fresh_url(kind: str, tmp: Path, name: str) -> str:
     return f"{kind}{sep}options=-csearch_path%3D{schema}"
 
 
-def bench_bulk(kind: str, tmp: Path, members: int) -> dict[str, Any]:
-    """Seconds for `members` new members: full pipeline and ledger-only."""
+def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[str, Any]:
+    """Seconds for `members` new members ledger-only, and `full_members` through the pipeline."""
     from ledger.db import upgrade
     from ledger.ingest import ingest_events, ingest_file
 
+    out: dict[str, Any] = {"members": members}
+    if full_members:
+        small = write_members(tmp / "full.edi", full_members)
+        url = _fresh_url(kind, tmp, "bulk_full")
+        upgrade(url)
+        t0 = time.perf_counter()
+        full = ingest_file(url, small, received_at=RECEIVED)
+        t_full = time.perf_counter() - t0
+        out |= {"full_pipeline_members": full_members, "full_pipeline_s": round(t_full, 2),
+                "full_new": full.members["new"], "full_review": full.members["review"]}  # fmt: skip
     path = write_members(tmp / "bulk.edi", members)
-    url = _fresh_url(kind, tmp, "bulk_full")
-    upgrade(url)
-    t0 = time.perf_counter()
-    full = ingest_file(url, path, received_at=RECEIVED)
-    t_full = time.perf_counter() - t0
     t0 = time.perf_counter()
     events, sha = _events(path)
     t_read = time.perf_counter() - t0
@@ -139,10 +144,7 @@ def bench_bulk(kind: str, tmp: Path, members: int) -> dict[str, Any]:
     only = ingest_events(url2, events, source="bulk.edi", file_sha256=sha,
                          decide=_new_member_decider, received_at=RECEIVED)  # fmt: skip
     t_ledger = time.perf_counter() - t0
-    return {
-        "members": members,
-        "full_pipeline_s": round(t_full, 2),
-        "full_new": full.members["new"],
+    return out | {
         "read_only_s": round(t_read, 2),
         "ledger_only_s": round(t_ledger, 2),
         "ledger_new": only.members["new"],
@@ -189,12 +191,12 @@ def bench_scale(kind: str, tmp: Path, changes: int, small: int, large: int) -> d
 
 
 def run(db: str = "sqlite", members: int = 100_000, changes: int = 10_000, small: int = 10_000,
-        large: int = 1_000_000, scale: bool = True) -> dict[str, Any]:  # fmt: skip
+        large: int = 1_000_000, scale: bool = True, full_members: int = 10_000) -> dict[str, Any]:  # fmt: skip
     """Run the ledger benchmarks; returns figures as a dict (what the bench runner prints)."""
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as d:
         tmp = Path(d)
         result: dict[str, Any] = {"db": "sqlite" if db == "sqlite" else "postgresql"}
-        result["bulk"] = bench_bulk(db, tmp, members)
+        result["bulk"] = bench_bulk(db, tmp, members, full_members)
         if scale:
             result["scale"] = bench_scale(db, tmp, changes, small, large)
         return result
@@ -207,9 +209,12 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=10_000)
     ap.add_argument("--small", type=int, default=10_000)
     ap.add_argument("--large", type=int, default=1_000_000)
+    ap.add_argument("--full-members", type=int, default=10_000,
+                    help="members for the whole-pipeline run (reader + matcher + ledger); 0 skips")
     ap.add_argument("--skip-scale", action="store_true")
     a = ap.parse_args()
-    print(json.dumps(run(a.db, a.members, a.changes, a.small, a.large, not a.skip_scale), indent=2))
+    print(json.dumps(run(a.db, a.members, a.changes, a.small, a.large, not a.skip_scale,
+                         a.full_members), indent=2))
 
 
 if __name__ == "__main__":

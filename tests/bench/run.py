@@ -38,6 +38,7 @@ SECTIONS: list[str] = [
     "parse_bench",  # edi: generate, tokenize, parse 100k/1M; pyx12 validation side by side
     "ig_bench",  # edi/ig: the compiled validator vs pyx12 (IG only)
     "matching_bench",  # matching: decisions against 10k / 1M rosters
+    "reconcile_bench",  # ledger: full file vs ledger, 100k (quick) / 1M members
     # "ledger_bench",  # ledger: add once it exposes CASES
 ]
 

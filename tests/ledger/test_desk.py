@@ -276,3 +276,17 @@ def test_concurrent_resolutions_apply_once(led: Ledger) -> None:
     assert outcomes.count("ok") in (1, 2)  # the kid: resolved by Sam, or released first
     assert len(led.rows(t.members)) == members_before + 2
     assert {r.status for r in led.rows(t.review_items)} == {"resolved"}
+
+
+def test_an_unreadable_item_does_not_hide_the_queue(led: Ledger) -> None:
+    led.ingest([Member(ALICIA, "S500")])
+    led.ingest([Member(FRED, "S300", ins06="C")])
+    first, second = desk.list_items(led.url, RITA)
+    with engine(led.url).begin() as conn:
+        conn.execute(t.review_items.update().where(t.review_items.c.id == first.id)
+                     .values(transaction='{"not": "a transaction"}'))  # fmt: skip
+    views = {v.id: v for v in desk.list_items(led.url, RITA)}
+    assert views[first.id].transaction == {"unreadable": True}
+    assert views[second.id].transaction["subscriber_number"] == "S300"
+    with pytest.raises(LedgerError, match="unreadable"):
+        desk.resolve(led.url, RITA, first.id, new_member=True)

@@ -55,7 +55,7 @@ def test_full_file_envelopes_counts_and_content(ledger_url: str, tmp_path: Path)
     ids = [s.split("*")[0] for s in segs]
     assert ids[:4] == ["ISA", "GS", "ST", "BGN"] and ids[-3:] == ["SE", "GE", "IEA"]
     assert segs[3].endswith("****4") and "DTP*007*D8*20260301" in segs
-    assert ["QTY*TO*5", "QTY*ET*2", "QTY*DT*3"] == [s for s in segs if s.startswith("QTY")]
+    assert [s for s in segs if s.startswith("QTY")] == ["QTY*TO*5", "QTY*ET*2", "QTY*DT*3"]
     st, se = ids.index("ST"), ids.index("SE")
     assert segs[se] == f"SE*{se - st + 1}*0001"
     assert segs[-2] == f"GE*1*{segs[1].split('*')[6]}" and segs[-1].endswith(segs[0].split("*")[13])

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,10 +21,10 @@ from ledger_helpers import RECEIVED, M, interchange, simple_decide, write
 from ledger import reconcile_tables as rt
 from ledger import schema as t
 from ledger.db import LedgerError, engine
+from ledger.fullfile import FileReconciliation, held_runs, load_policies, reconcile_file
 from ledger.ingest import ingest_file
 from ledger.queries import spans
-from ledger.fullfile import load_policies, reconcile_file
-from ledger.reconcile import FullFilePolicy
+from ledger.reconcile import FullFilePolicy, Reconciliation
 
 SPONSOR = "991234567"
 HLT = (("348", "20260201"),)
@@ -62,7 +63,7 @@ def full_set(members: Sequence[M], *, bgn08: str = "4", st02: str = "0001",
 
 
 def change_set(members: Sequence[M]) -> list[str]:
-    segs = [f"ST*834*0001*005010X220A1", "BGN*00*REF1*20260115*1200****2",
+    segs = ["ST*834*0001*005010X220A1", "BGN*00*REF1*20260115*1200****2",
             f"N1*P5*ACME TOOL*FI*{SPONSOR}", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
     for m in members:
         segs += m.segments()
@@ -77,15 +78,15 @@ def seed(url: str, tmp: Path, members: Sequence[M]) -> None:
 
 
 def run(url: str, tmp: Path, members: Sequence[M], *, isa13: str = "000000200",
-        policy: FullFilePolicy | None = None, **kw: object):  # type: ignore[no-untyped-def]  # fmt: skip
+        policy: FullFilePolicy | None = None, **kw: Any) -> tuple[Reconciliation, FileReconciliation]:  # fmt: skip
     set_kw = {k: kw.pop(k) for k in ("bgn08", "bgn_date", "bgn_time") if k in kw}
-    f = write(tmp, f"full{isa13}.edi", interchange([full_set(members, **set_kw)], isa13=isa13))  # type: ignore[arg-type]
-    out = reconcile_file(url, f, policy=policy, **kw)  # type: ignore[arg-type]
+    f = write(tmp, f"full{isa13}.edi", interchange([full_set(members, **set_kw)], isa13=isa13))
+    out = reconcile_file(url, f, policy=policy, **kw)
     assert len(out.runs) == 1, out.notes
     return out.runs[0], out
 
 
-def rows(url: str, table: sa.Table, **where: object) -> list[dict[str, object]]:
+def rows(url: str, table: sa.Table, **where: object) -> list[dict[str, Any]]:
     with engine(url).connect() as conn:
         q = sa.select(table)
         for k, v in where.items():
@@ -222,6 +223,9 @@ def test_guard_holds_a_mass_termination(ledger_url: str, tmp_path: Path) -> None
     assert len(open_lines(ledger_url)) == 10  # nothing applied
     assert {d["action"] for d in rows(ledger_url, rt.discrepancies, run_id=rec.run_id)} == {"held"}
     assert rows(ledger_url, rt.reconciliation_runs)[0]["status"] == "held"
+    with engine(ledger_url).connect() as conn:
+        held = held_runs(conn, SPONSOR)
+    assert [(h["run_id"], h["counts"]["would_terminate"]) for h in held] == [(rec.run_id, 3)]
     assert any("guard" in n for n in out.notes)
     # a supervisor's override applies it
     rec2, _ = run(ledger_url, tmp_path, [full(m) for m in people[:7]], policy=policy, bgn08="RX",

@@ -115,7 +115,7 @@ def _assert_like_clean(tree: dict, fp: dict, clean: tuple[dict, dict]) -> None:
     assert sorted(tree["outbox"]) == sorted(clean_tree["outbox"])
 
 
-@pytest.mark.parametrize("crash_at", [1, 2, 4, 7, 9, 11, 13, 20])
+@pytest.mark.parametrize("crash_at", [2, 6, 11, 20])
 def test_crash_sweep_through_the_cli(tmp_path, clean_run, crash_at) -> None:
     tree, fp, rc = _crash_then_recover(tmp_path, crash_at)
     assert rc == "-9"
