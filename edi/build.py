@@ -10,25 +10,24 @@ a finding ('model.unmapped_segment', or a finding that says why it could not
 be mapped). `stats` counts both; `mapped + reported == fed` always holds and
 each reported segment has a finding at its position.
 
-Records are built with `edi.loops.construct` (`model_construct` without
+Records are built with `edi.loops.record`/`construct` (no pydantic
 validation) for speed; the builder guarantees the field types itself (dates
 parsed, enums looked up in precomputed tables, unknown codes → None + finding).
+The header half and the shared helpers live in `edi.build_header`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
-from typing import Any, TypeVar
+from collections.abc import Callable
 
 from edi import codes as c
-from edi.envelope import Context, safe_id
-from edi.findings import Finding, Level, Severity
+from edi.build_header import BLANK, FIELDS_DATE, BuilderBase
+from edi.envelope import Context
+from edi.findings import Level, Severity
 from edi.loops import (
-    ACTION_CODE,
     ADDRESS_LOOPS,
     BENEFIT_STATUS,
-    BGN_PURPOSE,
     CATEGORY_LOOPS,
     COBRA_EVENT,
     CONFIDENTIALITY,
@@ -45,7 +44,6 @@ from edi.loops import (
     MEDICARE_PLAN,
     MEDICARE_REASON,
     NM1_LOOPS,
-    PARTY_CODES,
     RELATIONSHIP,
     SINGLE_ENTITY_LOOPS,
     STUDENT_STATUS,
@@ -55,10 +53,10 @@ from edi.loops import (
     CobLoop,
     CoverageLoop,
     Entity,
+    _DATES,
     MemberLoop,
     assemble_member,
-    construct,
-    parse_d8,
+    record,
 )
 from edi.records import (
     Amount,
@@ -71,19 +69,21 @@ from edi.records import (
     Language,
     Lineage,
     MemberTransaction,
-    Party,
     PersonName,
     Reference,
     TransactionSetHeader,
 )
 from edi.segments import Segment
 
-E = TypeVar("E", bound=StrEnum)
-_BLANK = ("",) * 20
-"""Padding so `el[n]` is element n (1-based) or '' when absent, without a call per element."""
+_F_PERSON = frozenset(PersonName.model_fields)
+_F_REFERENCE = frozenset(Reference.model_fields)
+_F_CONTACT = frozenset(Contact.model_fields)
+_F_DEMOGRAPHICS = frozenset(Demographics.model_fields)
+_F_LINEAGE = frozenset(Lineage.model_fields)
+_HEADER_DATE_LOOPS = frozenset({"HEADER", "1000A", "1000B", "1000C", "1100C"})
 
 
-class SetBuilder:
+class SetBuilder(BuilderBase):
     """Builds one transaction set's header and members from its segments.
 
     Feed every segment strictly between ST and SE to `feed()`; call `close()`
@@ -97,34 +97,9 @@ class SetBuilder:
 
     def __init__(self, st: Segment, lineage: Lineage, ctx: Context, *, version4010: bool = False,
                  lenient: bool = False) -> None:
-        self.st = st
-        self.strictness = Severity.WARNING if lenient else Severity.ERROR
-        self.lineage = lineage
-        self._lineage_base = {k: v for k, v in lineage.__dict__.items()
-                              if k not in ("first_position", "last_position", "first_offset",
-                                           "member_ordinal")}
-        self.ctx = ctx
-        self.version4010 = version4010
-        self._mapped = 0
-        self._reported: list[int] = []
-        self.findings: list[Finding] = []
-        """Findings outside any member (header), in order."""
-        self.members = 0
-        self.subscribers = 0
-        self.control_totals: list[tuple[str, int, Segment]] = []
-        self._header: dict[str, Any] | None = {}
-        self._header_dates: list[DatePeriod] = []
-        self._parties: list[Party] = []
-        self._header_last = st
-        self._member: MemberLoop | None = None
-        self._loop = "HEADER"
-        self._entity: Entity | None = None
-        self._coverage: CoverageLoop | None = None
-        self._cob: CobLoop | None = None
-        self._dsb: list[DatePeriod] | None = None
-        self._category: CategoryLoop | None = None
-        self._handlers = {
-            "INS": self._ins, "REF": self._ref, "DTP": self._dtp, "NM1": self._nm1,
+        super().__init__(st, lineage, ctx, version4010=version4010, lenient=lenient)
+        self._handlers: dict[str, Callable[[Segment], bool]] = {
+            "REF": self._ref, "DTP": self._dtp, "NM1": self._nm1,
             "PER": self._per, "N3": self._n3, "N4": self._n4, "DMG": self._dmg, "EC": self._ec,
             "ICM": self._icm, "AMT": self._amt, "HLH": self._hlh, "LUI": self._lui,
             "DSB": self._dsb_seg, "HD": self._hd, "IDC": self._idc, "LX": self._lx,
@@ -136,18 +111,18 @@ class SetBuilder:
 
     def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | None:
         """Map one segment; returns the header or a member when this segment closes one."""
-        sid = seg.id
-        if sid == "INS":
-            done = self._close_current(seg)
+        if seg.id == "INS":
+            done: TransactionSetHeader | MemberTransaction | None = None
+            if self._header is not None:
+                done = self._build_header(self._last)
+            elif self._member is not None:
+                done = self._build_member(self._member, self._last)
+            self._last = seg
             self._ins(seg)
             self._mapped += 1
             return done
-        m = self._member
-        if m is not None:
-            m.last = seg
-        else:
-            self._header_last = seg
-        handler = self._handlers.get(sid)
+        self._last = seg
+        handler = self._handlers.get(seg.id)
         if handler is not None and handler(seg):
             self._mapped += 1
         else:
@@ -167,157 +142,10 @@ class SetBuilder:
         """End of the set: the header (if no INS came) and the last member."""
         out: list[TransactionSetHeader | MemberTransaction] = []
         if self._header is not None:
-            out.append(self._build_header())
+            out.append(self._build_header(self._last))
         if self._member is not None:
-            out.append(self._build_member(self._member))
-            self._member = None
+            out.append(self._build_member(self._member, self._last))
         return out
-
-    def _close_current(self, ins: Segment) -> TransactionSetHeader | MemberTransaction | None:
-        if self._header is not None:
-            return self._build_header()
-        if self._member is not None:
-            return self._build_member(self._member)
-        return None
-
-    # ------------------------------------------------------------ findings
-
-    def _report(self, seg: Segment, code: str, severity: Severity, level: Level, message: str,
-                x12: str | None, element: int | None = None, *, member: MemberLoop | None = None,
-                loop: str | None = None) -> None:
-        m = member or self._member
-        f = self.ctx.finding(
-            code, severity, level, message, seg, x12_code=x12, element=element,
-            loop_id=loop or self._loop, member_ordinal=m.ordinal if m is not None else None,
-            validator="model", in_set=True,
-        )
-        (m.findings if m is not None else self.findings).append(f)
-
-    def _unmapped(self, seg: Segment) -> bool:
-        sid = safe_id(seg.id)
-        if sid is None:
-            self._report(seg, "model.unrecognized_segment", self.strictness, Level.SEGMENT,
-                         f"unrecognized segment id in loop {self._loop}; not mapped", "1")
-        else:
-            self._report(seg, "model.unmapped_segment", self.strictness, Level.SEGMENT,
-                         f"{sid} segment not expected in loop {self._loop}; not mapped", "2")
-        return False
-
-    def _code(self, seg: Segment, element: int, table: dict[str, E], raw: str,
-              severity: Severity = Severity.WARNING) -> E | None:
-        """The enum for a code element (padding tolerated); unknown → None + finding."""
-        value = table.get(raw)
-        if value is not None or not raw:
-            return value
-        value = table.get(raw.strip())
-        if value is None and raw.strip():
-            self._report(seg, "model.unknown_code", severity, Level.ELEMENT,
-                         f"{seg.id}{element:02d} holds a code outside its code list", "7",
-                         element)
-        return value
-
-    def _dtp_value(self, seg: Segment) -> DatePeriod | None:
-        el = ("",) + seg.elements + _BLANK
-        fmt = el[2]
-        raw = el[3]
-        begin: dt.date | None
-        end: dt.date | None = None
-        if fmt == "D8":
-            begin = parse_d8(raw)
-        elif fmt == "RD8":
-            begin = parse_d8(raw[:8])
-            end = parse_d8(raw[9:]) if len(raw) == 17 and raw[8] == "-" else None
-            if end is None:
-                begin = None
-        else:
-            self._report(seg, "model.unknown_code", Severity.ERROR, Level.ELEMENT,
-                         "DTP02 date format is neither D8 nor RD8", "7", 2)
-            return None
-        if begin is None:
-            self._report(seg, "model.invalid_date", Severity.ERROR, Level.ELEMENT,
-                         "DTP03 is not a valid date for its format", "8", 3)
-            return None
-        return construct(DatePeriod, qualifier=el[1], begin=begin, end=end,
-                         position=seg.position)
-
-    def _date_element(self, seg: Segment, element: int) -> dt.date | None:
-        raw = seg.get(element)
-        if not raw:
-            return None
-        value = parse_d8(raw)
-        if value is None:
-            self._report(seg, "model.invalid_date", Severity.ERROR, Level.ELEMENT,
-                         f"{seg.id}{element:02d} is not a valid CCYYMMDD date", "8", element)
-        return value
-
-    # ------------------------------------------------------------ header
-
-    def _bgn(self, seg: Segment) -> bool:
-        h = self._header
-        if h is None or "purpose" in h:
-            return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
-        h.update(
-            purpose=self._code(seg, 1, BGN_PURPOSE, el[1]), reference=el[2],
-            date=self._date_element(seg, 3), time=el[4], time_zone=el[5], original_reference=el[6],
-            action_code=self._code(seg, 8, ACTION_CODE, el[8]),
-        )
-        return True
-
-    def _qty(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
-        if self._header is None:
-            return self._unmapped(seg)
-        raw = el[2].strip()
-        try:
-            value = int(float(raw))
-        except ValueError:
-            self._report(seg, "model.invalid_number", Severity.ERROR, Level.ELEMENT,
-                         "QTY02 is not a number", "6", 2)
-            return False
-        self.control_totals.append((el[1], value, seg))
-        return True
-
-    def _n1(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
-        code = el[1]
-        if self._loop in CATEGORY_LOOPS and code == "75" and self._category is not None:
-            self._category.name = el[2]
-            self._loop = "2750"
-            return True
-        if self._header is None or code not in PARTY_CODES:
-            return self._unmapped(seg)
-        self._loop = {"P5": "1000A", "IN": "1000B"}.get(code, "1000C")
-        self._parties.append(construct(
-            Party, entity_code=code, name=el[2], id_qualifier=el[3], id=el[4],
-            account_number="", position=seg.position))
-        return True
-
-    def _act(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
-        if self._loop != "1000C" or not self._parties or self._parties[-1].account_number:
-            return self._unmapped(seg)
-        last = self._parties[-1]
-        self._parties[-1] = last.model_copy(update={"account_number": el[1]})
-        self._loop = "1100C"
-        return True
-
-    def _build_header(self) -> TransactionSetHeader:
-        h = self._header or {}
-        self._header = None
-        parties = self._parties
-        sponsor = next((p for p in parties if p.entity_code == "P5"), None)
-        payer = next((p for p in parties if p.entity_code == "IN"), None)
-        lineage = self.lineage.model_copy(update={
-            "first_position": self.st.position, "last_position": self._header_last.position,
-            "first_offset": self.st.offset})
-        return construct(
-            TransactionSetHeader, lineage=lineage, transaction_set_id=self.st.get(1),
-            implementation_reference=self.st.get(3), **h, dates=tuple(self._header_dates),
-            control_totals=tuple((q, n) for q, n, _ in self.control_totals),
-            sponsor=sponsor, payer=payer,
-            administrators=tuple(p for p in parties if p.entity_code in ("TV", "BO")),
-        )
 
     # ------------------------------------------------------------ 2000
 
@@ -328,7 +156,7 @@ class SetBuilder:
         self._loop = "2000"
         self._entity = self._coverage = self._cob = self._category = None
         self._dsb = None
-        el = ("",) + seg.elements + _BLANK
+        el = ("",) + seg.elements + BLANK
         sub = YES_NO.get(el[1])
         if sub is None:
             self._report(seg, "model.unknown_code", Severity.ERROR, Level.ELEMENT,
@@ -339,8 +167,7 @@ class SetBuilder:
         if self.version4010:
             plan_raw, reason_raw = ins06, ""
         else:
-            comp = seg.delimiters.component
-            plan_raw, _, reason_raw = ins06.partition(comp)
+            plan_raw, _, reason_raw = ins06.partition(seg.delimiters.component)
         handicap = YES_NO.get(el[10])
         if handicap is None and el[10].strip():
             self._report(seg, "model.unknown_code", Severity.WARNING, Level.ELEMENT,
@@ -351,88 +178,110 @@ class SetBuilder:
                 self._report(seg, "model.unknown_code", Severity.WARNING, Level.ELEMENT,
                              "INS11 date format is not D8", "7", 11)
             death = self._date_element(seg, 12)
-        seq_raw = el[17].strip()
+        seq_raw = el[17]
         birth_seq: int | None = None
         if seq_raw:
+            seq_raw = seq_raw.strip()
             if seq_raw.isdigit():
                 birth_seq = int(seq_raw)
-            else:
+            elif seq_raw:
                 self._report(seg, "model.invalid_number", Severity.WARNING, Level.ELEMENT,
                              "INS17 birth sequence is not a number", "6", 17)
-        err = Severity.ERROR
+        relationship = RELATIONSHIP.get(el[2])
+        maintenance_type = MAINTENANCE_TYPE.get(el[3])
+        maintenance_reason = MAINTENANCE_REASON.get(el[4])
+        benefit_status = BENEFIT_STATUS.get(el[5])
+        medicare_plan = MEDICARE_PLAN.get(plan_raw)
+        medicare_reason = MEDICARE_REASON.get(reason_raw)
+        cobra_event = COBRA_EVENT.get(el[7])
+        employment_status = EMPLOYMENT_STATUS.get(el[8])
+        student_status = STUDENT_STATUS.get(el[9])
+        confidentiality = CONFIDENTIALITY.get(el[13])
+        if ((relationship is None and el[2]) or (maintenance_type is None and el[3])
+                or (maintenance_reason is None and el[4]) or (benefit_status is None and el[5])
+                or (medicare_plan is None and plan_raw) or (medicare_reason is None and reason_raw)
+                or (cobra_event is None and el[7]) or (employment_status is None and el[8])
+                or (student_status is None and el[9]) or (confidentiality is None and el[13])):
+            # some code is padded or unknown: the exact path, which reports in element order
+            err = Severity.ERROR
+            relationship = self._code(seg, 2, RELATIONSHIP, el[2], err)
+            maintenance_type = self._code(seg, 3, MAINTENANCE_TYPE, el[3], err)
+            maintenance_reason = self._code(seg, 4, MAINTENANCE_REASON, el[4])
+            benefit_status = self._code(seg, 5, BENEFIT_STATUS, el[5], err)
+            medicare_plan = self._code(seg, 6, MEDICARE_PLAN, plan_raw)
+            medicare_reason = self._code(seg, 6, MEDICARE_REASON, reason_raw)
+            cobra_event = self._code(seg, 7, COBRA_EVENT, el[7])
+            employment_status = self._code(seg, 8, EMPLOYMENT_STATUS, el[8])
+            student_status = self._code(seg, 9, STUDENT_STATUS, el[9])
+            confidentiality = self._code(seg, 13, CONFIDENTIALITY, el[13])
         m.fields = {
             "subscriber": bool(sub),
-            "relationship": self._code(seg, 2, RELATIONSHIP, el[2], err),
-            "maintenance_type": self._code(seg, 3, MAINTENANCE_TYPE, el[3], err),
-            "maintenance_reason": self._code(seg, 4, MAINTENANCE_REASON, el[4]),
-            "benefit_status": self._code(seg, 5, BENEFIT_STATUS, el[5], err),
-            "medicare_plan": self._code(seg, 6, MEDICARE_PLAN, plan_raw),
-            "medicare_reason": self._code(seg, 6, MEDICARE_REASON, reason_raw),
-            "cobra_event": self._code(seg, 7, COBRA_EVENT, el[7]),
-            "employment_status": self._code(seg, 8, EMPLOYMENT_STATUS, el[8]),
-            "student_status": self._code(seg, 9, STUDENT_STATUS, el[9]),
+            "relationship": relationship,
+            "maintenance_type": maintenance_type,
+            "maintenance_reason": maintenance_reason,
+            "benefit_status": benefit_status,
+            "medicare_plan": medicare_plan,
+            "medicare_reason": medicare_reason,
+            "cobra_event": cobra_event,
+            "employment_status": employment_status,
+            "student_status": student_status,
             "handicap": handicap,
             "death_date": death,
-            "confidentiality": self._code(seg, 13, CONFIDENTIALITY, el[13]),
+            "confidentiality": confidentiality,
             "birth_sequence": birth_seq,
         }
         return True
 
     def _ref(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
-        loop = self._loop
-        q = el[1]
         m = self._member
         if m is None:
-            h = self._header
-            if h is not None and loop == "HEADER" and q == "38" and "master_policy" not in h:
-                h["master_policy"] = el[2]
-                return True
-            return self._unmapped(seg)
+            return self._header_ref(seg)
+        el = seg.elements + BLANK
+        loop = self._loop
+        q = el[0]
         if loop == "2000":
             if q == "0F" and not m.subscriber_number:
-                m.subscriber_number = el[2]
+                m.subscriber_number = el[1]
             elif q == "1L" and not m.group_policy:
-                m.group_policy = el[2]
+                m.group_policy = el[1]
             elif q in c.IDENTIFIER_QUALIFIERS and q not in ("0F", "1L"):
-                m.refs.append(self._reference(seg))
+                m.refs.append(self._reference(seg, el))
             else:
                 return self._unmapped(seg)
             return True
         if loop == "2300" and self._coverage is not None:
             if q == "QQ" and not self._coverage.qq:
-                self._coverage.qq = el[2]
+                self._coverage.qq = el[1]
             else:
-                self._coverage.refs.append(self._reference(seg))
+                self._coverage.refs.append(self._reference(seg, el))
             return True
-        if loop in ("2320",) and self._cob is not None:
-            self._cob.refs.append(self._reference(seg))
+        if loop == "2320" and self._cob is not None:
+            self._cob.refs.append(self._reference(seg, el))
             return True
         cat = self._category
         if loop == "2750" and cat is not None and not cat.qualifier:
             cat.qualifier = q
-            cat.value = el[2]
+            cat.value = el[1]
             return True
         return self._unmapped(seg)
 
     @staticmethod
-    def _reference(seg: Segment) -> Reference:
-        el = ("",) + seg.elements + _BLANK
-        return construct(Reference, qualifier=el[1], value=el[2], description=el[3],
-                         position=seg.position)
+    def _reference(seg: Segment, el: tuple[str, ...]) -> Reference:
+        return record(Reference, {"qualifier": el[0], "value": el[1], "description": el[2],
+                                  "position": seg.position}, set(_F_REFERENCE))
 
     def _dtp(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
         loop = self._loop
-        if loop == "2000":
-            target = self._member.dates if self._member is not None else None
-        elif loop == "2300" and self._coverage is not None:
+        target: list[DatePeriod] | None
+        if loop == "2300" and self._coverage is not None:
             target = self._coverage.dates
+        elif loop == "2000":
+            target = self._member.dates if self._member is not None else None
         elif loop == "2200" and self._dsb is not None:
             target = self._dsb
         elif loop == "2320" and self._cob is not None:
             target = self._cob.dates
-        elif loop in ("HEADER", "1000A", "1000B", "1000C", "1100C") and self._header is not None:
+        elif loop in _HEADER_DATE_LOOPS and self._header is not None:
             if loop != "HEADER":
                 return self._unmapped(seg)
             target = self._header_dates
@@ -443,12 +292,18 @@ class SetBuilder:
             cat = self._category
             cat.date = d.begin
             if not cat.qualifier:
-                cat.value = el[3]
+                cat.value = seg.get(3)
             return True
         else:
             return self._unmapped(seg)
         if target is None:
             return self._unmapped(seg)
+        el = seg.elements
+        begin = _DATES.get(el[2]) if len(el) > 2 and el[1] == "D8" else None
+        if begin is not None:  # a D8 date seen before: the common case, inline
+            target.append(record(DatePeriod, {"qualifier": el[0], "begin": begin, "end": None,
+                                              "position": seg.position}, set(FIELDS_DATE)))
+            return True
         value = self._dtp_value(seg)
         if value is None:
             return False
@@ -458,11 +313,9 @@ class SetBuilder:
     # ------------------------------------------------------------ 2100 loops
 
     def _nm1(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
         m = self._member
         if m is None:
             return self._unmapped(seg)
-        code = el[1]
         loop = self._loop
         if loop == "2310" and self._entity is not None and self._entity.name is None:
             self._entity.name = self._person(seg)
@@ -474,7 +327,7 @@ class SetBuilder:
             self._cob.entities.append(self._entity)
             self._loop = "2330"
             return True
-        target = ENTITY_LOOPS.get(code)
+        target = ENTITY_LOOPS.get(seg.get(1))
         if target is None or loop not in NM1_LOOPS:
             return self._unmapped(seg)
         count = m.by_loop.get(target, 0)
@@ -488,21 +341,22 @@ class SetBuilder:
 
     @staticmethod
     def _person(seg: Segment) -> PersonName:
-        el = ("",) + seg.elements + _BLANK
-        return construct(
-            PersonName, entity_code=el[1], entity_type=el[2], last=el[3], first=el[4],
-            middle=el[5], prefix=el[6], suffix=el[7], id_qualifier=el[8], id=el[9],
-            relationship_code=el[10], position=seg.position)
+        el = seg.elements + BLANK
+        return record(PersonName, {
+            "entity_code": el[0], "entity_type": el[1], "last": el[2], "first": el[3],
+            "middle": el[4], "prefix": el[5], "suffix": el[6], "id_qualifier": el[7],
+            "id": el[8], "relationship_code": el[9], "position": seg.position,
+        }, set(_F_PERSON))
 
     def _per(self, seg: Segment) -> bool:
         e = self._entity
         limit = 2 if self._loop == "2310" else 1
         if e is None or self._loop not in CONTACT_LOOPS or len(e.contacts) >= limit:
             return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
+        el = ("",) + seg.elements + BLANK
         numbers = tuple((el[i], el[i + 1]) for i in (3, 5, 7) if el[i] or el[i + 1])
-        e.contacts.append(construct(Contact, function=el[1], name=el[2], numbers=numbers,
-                                    position=seg.position))
+        e.contacts.append(record(Contact, {"function": el[1], "name": el[2], "numbers": numbers,
+                                           "position": seg.position}, set(_F_CONTACT)))
         return True
 
     def _n3(self, seg: Segment) -> bool:
@@ -523,17 +377,27 @@ class SetBuilder:
         e = self._entity
         if e is None or self._loop not in ("2100A", "2100B") or e.dmg is not None:
             return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
-        comp = seg.delimiters.component
-        races = tuple(r.replace(comp, ":") for r in seg.repeats(5) if r)
+        el = ("",) + seg.elements + BLANK
+        if el[5]:
+            comp = seg.delimiters.component
+            races = tuple(r.replace(comp, ":") for r in seg.repeats(5) if r)
+        else:
+            races = ()
         if el[1] and el[1] != "D8":
             self._report(seg, "model.unknown_code", Severity.WARNING, Level.ELEMENT,
                          "DMG01 date format is not D8", "7", 1)
-        e.dmg = construct(
-            Demographics, birth_date=self._date_element(seg, 2),
-            gender=self._code(seg, 3, GENDER, el[3]),
-            marital_status=self._code(seg, 4, MARITAL_STATUS, el[4]), race_ethnicity=races,
-            citizenship=el[6], race_collection_code=el[11], position=seg.position)
+        birth = self._date_element(seg, 2) if el[2] else None
+        gender = GENDER.get(el[3])
+        if gender is None and el[3]:
+            gender = self._code(seg, 3, GENDER, el[3])
+        marital = MARITAL_STATUS.get(el[4])
+        if marital is None and el[4]:
+            marital = self._code(seg, 4, MARITAL_STATUS, el[4])
+        e.dmg = record(Demographics, {
+            "birth_date": birth, "gender": gender,
+            "marital_status": marital, "race_ethnicity": races, "citizenship": el[6],
+            "race_collection_code": el[11], "position": seg.position,
+        }, set(_F_DEMOGRAPHICS))
         return True
 
     def _in_2100a(self) -> Entity | None:
@@ -541,7 +405,7 @@ class SetBuilder:
         return e if e is not None and self._loop == "2100A" else None
 
     def _ec(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
+        el = ("",) + seg.elements + BLANK
         e = self._in_2100a()
         if e is None:
             return self._unmapped(seg)
@@ -552,14 +416,15 @@ class SetBuilder:
         e = self._in_2100a()
         if e is None or e.icm is not None:
             return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
-        e.icm = construct(Income, frequency=el[1], wage=el[2], hours=el[3], location=el[4],
-                          salary_grade=el[5])
+        el = ("",) + seg.elements + BLANK
+        e.icm = record(Income, {"frequency": el[1], "wage": el[2], "hours": el[3],
+                                "location": el[4], "salary_grade": el[5]}, set(Income.model_fields))
         return True
 
     def _amt(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
-        amount = construct(Amount, qualifier=el[1], amount=el[2], position=seg.position)
+        el = ("",) + seg.elements + BLANK
+        amount = record(Amount, {"qualifier": el[1], "amount": el[2], "position": seg.position},
+                        set(Amount.model_fields))
         e = self._in_2100a()
         if e is not None and len(e.amts) < 7:
             e.amts.append(amount)
@@ -570,20 +435,21 @@ class SetBuilder:
         return self._unmapped(seg)
 
     def _hlh(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
+        el = ("",) + seg.elements + BLANK
         e = self._in_2100a()
         if e is None or e.hlh is not None:
             return self._unmapped(seg)
-        e.hlh = construct(HealthInfo, health_code=el[1], height=el[2], weight=el[3])
+        e.hlh = record(HealthInfo, {"health_code": el[1], "height": el[2], "weight": el[3]},
+                       set(HealthInfo.model_fields))
         return True
 
     def _lui(self, seg: Segment) -> bool:
         e = self._in_2100a()
         if e is None:
             return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
-        e.luis.append(construct(Language, qualifier=el[1], code=el[2], description=el[3],
-                                use=el[4]))
+        el = ("",) + seg.elements + BLANK
+        e.luis.append(record(Language, {"qualifier": el[1], "code": el[2], "description": el[3],
+                                        "use": el[4]}, set(Language.model_fields)))
         return True
 
     # ------------------------------------------------------------ 2200 / 2300 and below
@@ -602,19 +468,28 @@ class SetBuilder:
         m = self._member
         if m is None or self._loop in CATEGORY_LOOPS or len(m.coverages) >= 99:
             return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
+        el = ("",) + seg.elements + BLANK
         late = YES_NO.get(el[9])
         if late is None and el[9].strip():
             self._report(seg, "model.unknown_code", Severity.WARNING, Level.ELEMENT,
                          "HD09 is neither Y nor N", "7", 9)
         self._loop = "2300"
         self._entity = self._cob = None
+        maintenance_type = MAINTENANCE_TYPE.get(el[1])
+        if maintenance_type is None and el[1]:
+            maintenance_type = self._code(seg, 1, MAINTENANCE_TYPE, el[1], Severity.ERROR)
+        line = INSURANCE_LINE.get(el[3])
+        if line is None and el[3]:
+            line = self._code(seg, 3, INSURANCE_LINE, el[3])
+        level = COVERAGE_LEVEL.get(el[5])
+        if level is None and el[5]:
+            level = self._code(seg, 5, COVERAGE_LEVEL, el[5])
         self._coverage = CoverageLoop(seg, {
-            "maintenance_type": self._code(seg, 1, MAINTENANCE_TYPE, el[1], Severity.ERROR),
+            "maintenance_type": maintenance_type,
             "maintenance_reason": el[2],
-            "insurance_line": self._code(seg, 3, INSURANCE_LINE, el[3]),
+            "insurance_line": line,
             "plan_description": el[4],
-            "coverage_level": self._code(seg, 5, COVERAGE_LEVEL, el[5]),
+            "coverage_level": level,
             "late_enrollment": late,
         })
         m.coverages.append(self._coverage)
@@ -624,13 +499,13 @@ class SetBuilder:
         cov = self._coverage
         if self._loop != "2300" or cov is None or len(cov.idcs) >= 3:
             return self._unmapped(seg)
-        el = ("",) + seg.elements + _BLANK
-        cov.idcs.append(construct(IdCard, plan_coverage_description=el[1], card_type=el[2],
-                                  quantity=el[3], action=el[4]))
+        el = ("",) + seg.elements + BLANK
+        cov.idcs.append(record(IdCard, {"plan_coverage_description": el[1], "card_type": el[2],
+                                        "quantity": el[3], "action": el[4]},
+                               set(IdCard.model_fields)))
         return True
 
     def _lx(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
         if self._loop in CATEGORY_LOOPS:
             self._category = CategoryLoop(seg.position)
             assert self._member is not None
@@ -641,16 +516,15 @@ class SetBuilder:
         if cov is None or self._loop not in ("2300", "2310") or len(cov.providers) >= 30:
             return self._unmapped(seg)
         self._loop = "2310"
-        self._entity = Entity("2310", None, el[1])
+        self._entity = Entity("2310", None, seg.get(1))
         cov.providers.append(self._entity)
         return True
 
     def _pla(self, seg: Segment) -> bool:
-        el = ("",) + seg.elements + _BLANK
         e = self._entity
         if self._loop != "2310" or e is None or e.pla is not None:
             return self._unmapped(seg)
-        if el[3]:
+        if seg.get(3):
             self._date_element(seg, 3)
         e.pla = seg
         return True
@@ -683,7 +557,7 @@ class SetBuilder:
 
     # ------------------------------------------------------------ member
 
-    def _build_member(self, m: MemberLoop) -> MemberTransaction:
+    def _build_member(self, m: MemberLoop, last: Segment) -> MemberTransaction:
         self._member = None
         if "2100A" not in m.by_loop:
             self._report(m.ins, "model.missing_member_name", self.strictness, Level.SEGMENT,
@@ -693,7 +567,10 @@ class SetBuilder:
             self._report(m.ins, "model.missing_subscriber_number", self.strictness, Level.SEGMENT,
                          "member loop has no REF*0F subscriber number", "3", member=m,
                          loop="2000")
-        lineage = construct(
-            Lineage, **self._lineage_base, first_position=m.ins.position,
-            last_position=m.last.position, first_offset=m.ins.offset, member_ordinal=m.ordinal)
-        return assemble_member(m, lineage)
+        data = self._lineage_base.copy()
+        data["first_position"] = m.ins.position
+        data["last_position"] = last.position
+        data["first_offset"] = m.ins.offset
+        data["member_ordinal"] = m.ordinal
+        m.last = last
+        return assemble_member(m, record(Lineage, data, set(_F_LINEAGE)))

@@ -111,7 +111,7 @@ _SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def construct(cls: type[M], **values: Any) -> M:
-    """`cls.model_construct(**values)` without its per-field bookkeeping (the hot path).
+    """`cls.model_construct(**values)` without its per-field bookkeeping.
 
     Same result as pydantic's `model_construct` for our records (frozen, no
     extras, no private attributes, immutable defaults): defaults filled in,
@@ -124,16 +124,29 @@ def construct(cls: type[M], **values: Any) -> M:
             for name, f in cls.model_fields.items() if not f.is_required()
         }
         _DEFAULTS[cls] = defaults
-    obj = cls.__new__(cls)
     data = defaults.copy()
     data.update(values)
+    return record(cls, data, set(values))
+
+
+_new = object.__new__
+
+
+def record(cls: type[M], data: dict[str, Any], given: set[str]) -> M:
+    """A record from `data`, which must hold every field of `cls`, typed (the hot path).
+
+    `given` becomes `model_fields_set` (the names the caller set explicitly);
+    pass a fresh set. Neither is copied or validated.
+    """
+    obj = _new(cls)
     _SET_DICT(obj, data)
-    _SET_FIELDS(obj, set(values))
+    _SET_FIELDS(obj, given)
     _SET_EXTRA(obj, None)
     _SET_PRIVATE(obj, None)
     return obj
 
 
+_from_iso = dt.date.fromisoformat
 _DATES: dict[str, dt.date] = {}
 """Valid D8 strings seen so far: files repeat a handful of dates many times."""
 
@@ -146,7 +159,10 @@ def parse_d8(value: str) -> dt.date | None:
     if len(value) != 8 or not value.isdigit():
         return None
     try:
-        found = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        if value.isascii():
+            found = _from_iso(value)  # CCYYMMDD is ISO 8601 basic format
+        else:
+            found = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         return None
     if len(_DATES) >= 50_000:  # birth dates are many; keep memory bounded
@@ -177,24 +193,29 @@ class Entity:
         self.pla: Segment | None = None
 
     def address(self) -> Address | None:
-        if self.n3 is None and self.n4 is None:
+        n3, n4 = self.n3, self.n4
+        if n3 is None and n4 is None:
             return None
-        a = self.n3.elements + _BLANK if self.n3 is not None else _BLANK
-        b = self.n4.elements + _BLANK if self.n4 is not None else _BLANK
-        return construct(
-            Address, line1=a[0], line2=a[1], city=b[0], state=b[1], postal_code=b[2],
-            country=b[3], location_qualifier=b[4], location_id=b[5], country_subdivision=b[6],
-        )
+        a = n3.elements + _BLANK if n3 is not None else _BLANK
+        b = n4.elements + _BLANK if n4 is not None else _BLANK
+        return record(Address, {
+            "line1": a[0], "line2": a[1], "city": b[0], "state": b[1], "postal_code": b[2],
+            "country": b[3], "location_qualifier": b[4], "location_id": b[5],
+            "country_subdivision": b[6]}, set(_F_ADDRESS))
 
     def related(self) -> RelatedEntity:
         assert self.name is not None
-        return construct(
-            RelatedEntity, loop_id=self.loop_id, name=self.name, address=self.address(),
-            contact=self.contacts[0] if self.contacts else None,
-        )
+        return record(RelatedEntity, {
+            "loop_id": self.loop_id, "name": self.name, "address": self.address(),
+            "contact": self.contacts[0] if self.contacts else None}, set(_F_RELATED))
 
 
 _BLANK = ("",) * 8
+_F_ADDRESS = frozenset(Address.model_fields)
+_F_RELATED = frozenset(RelatedEntity.model_fields)
+_F_COVERAGE = frozenset(Coverage.model_fields)
+_F_MEMBER_NAME = frozenset(MemberName.model_fields)
+_F_MEMBER = frozenset(MemberTransaction.model_fields)
 
 
 class CoverageLoop:
@@ -203,6 +224,8 @@ class CoverageLoop:
     def __init__(self, hd: Segment, fields: dict[str, Any]) -> None:
         self.hd = hd
         self.fields = fields
+        """maintenance_type, maintenance_reason, insurance_line, plan_description,
+        coverage_level, late_enrollment (in the order of `Coverage`)."""
         self.dates: list[DatePeriod] = []
         self.amts: list[Amount] = []
         self.refs: list[Reference] = []
@@ -212,12 +235,16 @@ class CoverageLoop:
         self.cobs: list[CobLoop] = []
 
     def build(self) -> Coverage:
-        return construct(
-            Coverage, **self.fields, dates=tuple(self.dates), amounts=tuple(self.amts),
-            references=tuple(self.refs), prior_coverage_months=self.qq, id_cards=tuple(self.idcs),
-            providers=tuple(_provider(p) for p in self.providers),
-            coordination=tuple(b.build() for b in self.cobs), position=self.hd.position,
-        )
+        data = self.fields
+        data["dates"] = tuple(self.dates)
+        data["amounts"] = tuple(self.amts) if self.amts else ()
+        data["references"] = tuple(self.refs) if self.refs else ()
+        data["prior_coverage_months"] = self.qq
+        data["id_cards"] = tuple(self.idcs) if self.idcs else ()
+        data["providers"] = tuple([_provider(p) for p in self.providers]) if self.providers else ()
+        data["coordination"] = tuple([b.build() for b in self.cobs]) if self.cobs else ()
+        data["position"] = self.hd.position
+        return record(Coverage, data, set(_F_COVERAGE))
 
 
 def _provider(p: Entity) -> Provider:
@@ -274,6 +301,7 @@ class MemberLoop:
         self.ordinal = ordinal
         self.last = ins
         self.fields: dict[str, Any] = {}
+        """`MemberTransaction`'s fields subscriber .. birth_sequence, in its order."""
         self.refs: list[Reference] = []
         self.dates: list[DatePeriod] = []
         self.entities: list[Entity] = []
@@ -298,10 +326,12 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
         loop = e.loop_id
         assert e.name is not None
         if loop == "2100A":
-            member_name = construct(
-                MemberName, name=e.name, contact=e.contacts[0] if e.contacts else None,
-                address=e.address(), demographics=e.dmg, employment_classes=tuple(e.ecs),
-                income=e.icm, amounts=tuple(e.amts), health=e.hlh, languages=tuple(e.luis))
+            member_name = record(MemberName, {
+                "name": e.name, "contact": e.contacts[0] if e.contacts else None,
+                "address": e.address(), "demographics": e.dmg,
+                "employment_classes": tuple(e.ecs) if e.ecs else (), "income": e.icm,
+                "amounts": tuple(e.amts) if e.amts else (), "health": e.hlh,
+                "languages": tuple(e.luis) if e.luis else ()}, set(_F_MEMBER_NAME))
         elif loop == "2100B":
             incorrect = construct(IncorrectMember, name=e.name, demographics=e.dmg)
         elif loop == "2100C":
@@ -318,31 +348,35 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
             drop_off = e.related()
     if member_name is None:
         member_name = construct(MemberName, name=EMPTY_NAME)
-    findings = tuple(m.findings)
-    return construct(
-        MemberTransaction, lineage=lineage, **m.fields, subscriber_number=m.subscriber_number,
-        group_policy_number=m.group_policy, identifiers=tuple(m.refs), dates=tuple(m.dates),
-        member=member_name, incorrect=incorrect, mailing_address=mailing,
-        employers=tuple(employers), schools=tuple(schools), custodial_parent=custodial,
-        responsible_persons=tuple(responsible), drop_off_location=drop_off,
-        disabilities=tuple(
-            construct(
-                Disability, disability_type=s.get(1), diagnosis_qualifier=s.get(7),
-                diagnosis=s.get(8),
-                dates=tuple(d), position=s.position)
-            for s, d in m.disabilities),
-        coverages=tuple(cov.build() for cov in m.coverages),
-        reporting_categories=tuple(
-            construct(
-                ReportingCategory, name=k.name, value=k.value, reference_qualifier=k.qualifier,
-                date=k.date,
-                position=k.position)
-            for k in m.categories),
-        findings=findings,
-        rejected=any(f.severity is Severity.ERROR for f in findings),
-    )
-
-
+    findings = tuple(m.findings) if m.findings else ()
+    data = {"lineage": lineage}
+    data.update(m.fields)
+    data["subscriber_number"] = m.subscriber_number
+    data["group_policy_number"] = m.group_policy
+    data["identifiers"] = tuple(m.refs) if m.refs else ()
+    data["dates"] = tuple(m.dates)
+    data["member"] = member_name
+    data["incorrect"] = incorrect
+    data["mailing_address"] = mailing
+    data["employers"] = tuple(employers) if employers else ()
+    data["schools"] = tuple(schools) if schools else ()
+    data["custodial_parent"] = custodial
+    data["responsible_persons"] = tuple(responsible) if responsible else ()
+    data["drop_off_location"] = drop_off
+    data["disabilities"] = tuple([
+        construct(
+            Disability, disability_type=s.get(1), diagnosis_qualifier=s.get(7),
+            diagnosis=s.get(8), dates=tuple(d), position=s.position)
+        for s, d in m.disabilities]) if m.disabilities else ()
+    data["coverages"] = tuple([cov.build() for cov in m.coverages]) if m.coverages else ()
+    data["reporting_categories"] = tuple([
+        construct(
+            ReportingCategory, name=k.name, value=k.value, reference_qualifier=k.qualifier,
+            date=k.date, position=k.position)
+        for k in m.categories]) if m.categories else ()
+    data["findings"] = findings
+    data["rejected"] = any(f.severity is Severity.ERROR for f in findings) if findings else False
+    return record(MemberTransaction, data, set(_F_MEMBER))
 
 
 EMPTY_NAME = construct(PersonName, entity_code="", position=0)

@@ -157,7 +157,6 @@ class _Reader:
         self.rejected = 0
         self.member_warnings = False
         self.skipping: str | None = None
-        self.last: Segment | None = None
 
     # ------------------------------------------------------------ validator findings
 
@@ -193,6 +192,10 @@ class _Reader:
     # ------------------------------------------------------------ main loop
 
     def run(self, items: Iterable[Segment | Finding]) -> Iterator[Event]:
+        envelope = _ENVELOPE_IDS
+        feed = None  # the open set's builder.feed
+        in_set = False
+        last: Segment | None = None
         for item in items:
             if type(item) is not Segment:  # cheaper than isinstance on a pydantic class
                 assert isinstance(item, Finding)
@@ -204,18 +207,17 @@ class _Reader:
                 continue
             seg = item
             sid = seg.id
+            if in_set and sid not in envelope:
+                last = seg
+                if feed is not None:
+                    done = feed(seg)
+                    if done is not None:
+                        yield from self._emit(done)
+                continue
             if sid == "ISA":
                 yield from self._end_interchange(None, seg)
                 yield from self._bare(seg.position - 1)
                 yield from self._start_interchange(seg)
-            elif self.st is not None and sid not in _ENVELOPE_IDS:
-                self.last = seg
-                builder = self.builder
-                if builder is not None:
-                    done = builder.feed(seg)
-                    if done is not None:
-                        yield from self._emit(done)
-                continue
             elif sid == "IEA":
                 if self.isa is None:
                     yield from self._outside(seg, "an interchange")
@@ -243,8 +245,10 @@ class _Reader:
                     yield from self._end_set(seg, seg)
             else:
                 self._inside_unexpected(seg, "a transaction set")
-            self.last = seg
-        yield from self._end_interchange(None, self.last)
+            last = seg
+            in_set = self.st is not None
+            feed = self.builder.feed if self.builder is not None else None
+        yield from self._end_interchange(None, last)
         yield from self._bare(None)
 
     def _bare(self, upto: int | None) -> Iterator[Finding]:
@@ -359,9 +363,10 @@ class _Reader:
             yield SetStart.model_construct(header=done)
             return
         lin = done.lineage
-        between = self._take(lin.first_position - 1)
-        self.set_findings.extend(between)
-        extra = self._take(lin.last_position)
+        extra = None
+        if self.checked:
+            self.set_findings.extend(self._take(lin.first_position - 1))
+            extra = self._take(lin.last_position)
         if extra:
             extra = [f if f.member_ordinal is not None
                      else f.model_copy(update={"member_ordinal": lin.member_ordinal})
@@ -372,7 +377,7 @@ class _Reader:
         self.members += 1
         if done.rejected:
             self.rejected += 1
-        elif any(f.severity is Severity.WARNING for f in done.findings):
+        elif done.findings and any(f.severity is Severity.WARNING for f in done.findings):
             self.member_warnings = True
         yield done
 

@@ -20,6 +20,7 @@ Contract of `read_segments`:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -35,8 +36,8 @@ WS = " \t\r\n\x00\x0b\x0c"
 """Characters dropped before a segment id (padding, line formatting)."""
 
 _LINE = "\r\n"
-_BREAKS = frozenset({"\n", "\r\n", "\n\n", "\r\n\r\n"})
 _LOOKAHEAD = 4096
+_BOUNDARY = frozenset({"ISA", "IEA"})
 _ISA_CANDIDATE = re.compile(r"ISA[^0-9A-Za-z\s]")
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 
@@ -284,6 +285,8 @@ class _Tokenizer:
         term = d.segment
         nl = term == "\n"
         tl = self.blen(term)
+        term_lf = term + "\n"
+        term_crlf = term + "\r\n"
         position = self.position
         off = self.off
         buf = self.buf
@@ -293,29 +296,64 @@ class _Tokenizer:
         new = object.__new__
         set_id, set_elements, set_position, set_offset, set_delimiters = _SEGMENT_SLOTS
         while True:
-            parts = buf.split(term)
+            # One segment per line is the usual layout: when every terminator in
+            # this buffer is followed by the same line break, split on both, and
+            # when no other line break occurs, skip the per-segment check for them.
+            sep, sl, clean = term, tl, False
+            if not nl:
+                n = buf.count(term)
+                if n and buf.count(term_lf) == n:
+                    sep, sl = term_lf, tl + 1
+                    clean = buf.count("\n") == n and "\r" not in buf
+                elif n and buf.count(term_crlf) == n:
+                    sep, sl = term_crlf, tl + 2
+                    clean = buf.count("\n") == n and buf.count("\r") == n
+                else:
+                    clean = "\n" not in buf and "\r" not in buf
+            parts = buf.split(sep)
             rest = parts.pop()
             one = stream.one_to_one or buf.isascii()
-            for p in parts:
+            todo: list[str] | Iterator[str] = parts
+            if clean and one and not mapped and sep is not term and not _padding(buf, sep, term):
+                # nothing to strip, check or map here: the loop below without those steps
+                for p in parts:
+                    f = p.split(el)
+                    sid = f.pop(0)
+                    if sid in _BOUNDARY or after_iea:
+                        # the first part equal to p is p itself: an earlier one would have stopped here
+                        todo = itertools.islice(parts, parts.index(p), None)
+                        break
+                    position += 1
+                    seg = new(Segment)
+                    set_id(seg, sid)
+                    set_elements(seg, tuple(f))
+                    set_position(seg, position)
+                    set_offset(seg, off)
+                    set_delimiters(seg, d)
+                    yield seg
+                    off += len(p) + sl
+                else:
+                    todo = ()
+            for p in todo:
                 s = p.lstrip(ws)
                 if s is p and s:
                     seg_off = off
                 else:
                     lead = len(p) - len(s)
                     if not padded and (
-                        (not p and not nl) or (p[:lead] not in _BREAKS and p[:lead].strip(_LINE))
+                        (not p and sep is term and not nl) or p[:lead].strip(_LINE)
                     ):
                         padded = self.padding_reported = True
                         yield self.padding(off, mapped)
                     if not s:
-                        off += (lead if one else self.blen(p)) + tl
+                        off += (lead if one else self.blen(p)) + sl
                         continue
                     seg_off = off + lead
                 broken = False
                 if nl:
                     if s[-1] == "\r":
                         s = s[:-1]
-                elif "\n" in s or "\r" in s:
+                elif not clean and ("\n" in s or "\r" in s):
                     broken = True
                 f = s.split(el)
                 sid = f.pop(0)
@@ -323,7 +361,7 @@ class _Tokenizer:
                     nd = _inline_isa([sid, *f], el, term) if after_iea and sid == "ISA" else None
                     if nd is None:
                         j = next(i for i, x in enumerate(parts) if x is p)
-                        self.buf = term.join(parts[j:]) + term + rest
+                        self.buf = sep.join(parts[j:]) + sep + rest
                         self.off = off
                         self.position = position
                         return
@@ -342,7 +380,7 @@ class _Tokenizer:
                     yield self.line_break(
                         [sid, *f], position, to_original(seg_off) if mapped else seg_off
                     )
-                off += (len(p) if one else self.blen(p)) + tl
+                off += (len(p) if one else self.blen(p)) + sl
                 if sid == "IEA":
                     after_iea = True
             buf = self.buf = rest
@@ -418,6 +456,12 @@ class _Tokenizer:
             element=element or None,
             x12_code="6" if element else None,
         )
+
+
+def _padding(buf: str, sep: str, term: str) -> bool:
+    """True when some segment in `buf` (split on `sep`) may have leading padding or be empty."""
+    return (buf[:1] in WS or buf.startswith(sep) or (sep + term) in buf
+            or any(sep + c in buf for c in WS))
 
 
 def _inline_isa(fields: list[str], element: str, term: str) -> Delimiters | None:

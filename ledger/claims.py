@@ -112,9 +112,14 @@ class _Locks:
 
     def try_lock(self, key: int) -> bool:
         if self.pg:
-            got = self._session().execute(
-                sa.text("SELECT pg_try_advisory_lock(:ns, :k)"), {"ns": _LOCK_NAMESPACE, "k": key}
-            ).scalar()
+            got = (
+                self._session()
+                .execute(
+                    sa.text("SELECT pg_try_advisory_lock(:ns, :k)"),
+                    {"ns": _LOCK_NAMESPACE, "k": key},
+                )
+                .scalar()
+            )
             return bool(got)
         self.lock_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)

@@ -402,7 +402,9 @@ class DropWorker:
         try:
             return fn()
         except sa.exc.DBAPIError as exc:
-            raise TemporaryFailure(f"database unavailable or busy ({type(exc.orig).__name__})") from None
+            raise TemporaryFailure(
+                f"database unavailable or busy ({type(exc.orig).__name__})"
+            ) from None
 
     def _take(self, name: str) -> None:
         src = self.layout.inbox / name
@@ -422,10 +424,14 @@ class DropWorker:
             raise TemporaryFailure(f"cannot move a file into work/ ({exc.strerror})") from None
         crash_point()
         try:
-            claim = self.claims.update(claim, "working", size=(self.layout.work / claim.work_name).stat().st_size)
+            claim = self.claims.update(
+                claim, "working", size=(self.layout.work / claim.work_name).stat().st_size
+            )
         except sa.exc.DBAPIError:
             self.claims.let_go(claim)
-            raise TemporaryFailure("database unavailable or busy; the file waits in work/") from None
+            raise TemporaryFailure(
+                "database unavailable or busy; the file waits in work/"
+            ) from None
         log.info("file_taken", file=name)
         self._process(claim)
 
@@ -465,7 +471,9 @@ class DropWorker:
         except OSError as exc:
             self.claims.let_go(claim)
             what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or "I/O error")
-            raise TemporaryFailure(f"cannot write or move files ({what}); the file waits in work/") from None
+            raise TemporaryFailure(
+                f"cannot write or move files ({what}); the file waits in work/"
+            ) from None
         finally:
             structlog.contextvars.unbind_contextvars("interchange", "sender", "isa13", "gs06",
                                                      "st02", "member_ordinal")  # fmt: skip
@@ -534,8 +542,18 @@ class DropWorker:
                     from edi.acks import ta1
 
                     note = "006" if kind == "unknown_sender" else "025"
-                    acks.append((f"{stem}.ta1", ta1(ic.header, note, ack_control=str(
-                        self.control.next("isa")), now=dt.datetime.now(dt.UTC), ack_code="R")))
+                    acks.append(
+                        (
+                            f"{stem}.ta1",
+                            ta1(
+                                ic.header,
+                                note,
+                                ack_control=str(self.control.next("isa")),
+                                now=dt.datetime.now(dt.UTC),
+                                ack_code="R",
+                            ),
+                        )
+                    )
                 else:
                     if ic.ta1_text is not None:
                         acks.append((f"{stem}.ta1", ic.ta1_text))
@@ -570,7 +588,9 @@ class DropWorker:
         outcome["acks"].append(report_name)
         return outcome
 
-    def _interchange_kind(self, header: InterchangeHeader, sha: str, claim: Claim, tap: _Tap) -> str:
+    def _interchange_kind(
+        self, header: InterchangeHeader, sha: str, claim: Claim, tap: _Tap
+    ) -> str:
         if header.control_number in tap.unknown_senders:
             return "unknown_sender"
         ic = t.interchanges
@@ -650,8 +670,10 @@ def _sender_report(outcome: dict[str, Any], report: Any) -> str:
         "",
     ]
     for i in outcome["interchanges"]:
-        out.append(f"interchange {i['isa13']} from {i['sender']}: TA1 {i['ta1_code']} "
-                   f"note {i['ta1_note']}" + ("" if i["kind"] == "processed" else f" ({i['kind']})"))
+        out.append(
+            f"interchange {i['isa13']} from {i['sender']}: TA1 {i['ta1_code']} "
+            f"note {i['ta1_note']}" + ("" if i["kind"] == "processed" else f" ({i['kind']})")
+        )
     if report is not None:
         for ic in report.interchanges:
             for g in ic.groups:
@@ -681,7 +703,9 @@ def run_drop(settings: Settings, inbox: Path, *, once: bool = True, actor: str =
         set_lock_timeout(settings.database_url, settings.lock_timeout_seconds)
         worker = DropWorker(settings, inbox, actor=actor, progress=progress)
     except sa.exc.DBAPIError as exc:
-        raise TemporaryFailure(f"database unavailable or busy ({type(exc.orig).__name__})") from None
+        raise TemporaryFailure(
+            f"database unavailable or busy ({type(exc.orig).__name__})"
+        ) from None
     except LedgerError:
         raise
     try:

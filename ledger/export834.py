@@ -108,8 +108,11 @@ def _pages(conn: Connection, base: sa.Select[Any]) -> Iterator[list[Any]]:
     q = base.add_columns(dep.label("dep")).order_by(*cols)
     last: tuple[str, int, str] | None = None
     while True:
-        page_q = q if last is None else q.where(
-            sa.tuple_(*cols) > sa.tuple_(*(sa.literal(v) for v in last)))
+        page_q = (
+            q
+            if last is None
+            else q.where(sa.tuple_(*cols) > sa.tuple_(*(sa.literal(v) for v in last)))
+        )
         rows = list(conn.execute(page_q.limit(PAGE)))
         if not rows:
             return

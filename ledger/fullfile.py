@@ -303,7 +303,9 @@ def _reconcile_registered(
             if end and end[0].status is SetStatus.REJECTED:
                 trans.rollback()
                 summary.transaction_sets["rejected"] += 1
-                summary.notes.append(f"transaction set {ln.set_control}: rejected; nothing recorded")
+                summary.notes.append(
+                    f"transaction set {ln.set_control}: rejected; nothing recorded"
+                )
                 return rest
             conn.execute(ts.update().where(ts.c.id == set_id).values(
                 status=end[0].status.value if end else "accepted",

@@ -152,8 +152,14 @@ def ingest_events(
     from ledger.fullfile import divert_full_sets  # full files are reconciled, not applied
 
     try:
-        for ev in divert_full_sets(run.eng, events, run.summary, received_at=run.received_at,
-                                   actor=run.actor, settings=run.settings):
+        for ev in divert_full_sets(
+            run.eng,
+            events,
+            run.summary,
+            received_at=run.received_at,
+            actor=run.actor,
+            settings=run.settings,
+        ):
             run.feed(ev)
     finally:
         run.close()

@@ -264,7 +264,9 @@ def candidates(conn: Connection, txs: list[MemberTransaction], sponsor: str) -> 
     return people
 
 
-def family_people(conn: Connection, txs: list[MemberTransaction], sponsor: str) -> dict[str, list[KnownPerson]]:
+def family_people(
+    conn: Connection, txs: list[MemberTransaction], sponsor: str
+) -> dict[str, list[KnownPerson]]:
     """The sponsor's members by subscriber number, for the numbers in `txs` (batched)."""
     m = t.members
     numbers = list(dict.fromkeys(tx.subscriber_number for tx in txs if tx.subscriber_number))
@@ -296,4 +298,3 @@ def same_person(tx: MemberTransaction, p: KnownPerson) -> bool:
         and p.ssn == tx.ssn
         and tx.incorrect is None
     )
-

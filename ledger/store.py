@@ -321,10 +321,9 @@ class UnitOfWork:
         for key in keys:
             for mid in self._pending_keys.get(key, ()):
                 ids[mid] = None
-        bk = t.blocking_keys
-        cond = sa.or_(*[sa.and_(bk.c.kind == k, bk.c.value == v) for k, v in keys])
-        for (mid,) in self.conn.execute(
-            sa.select(bk.c.member_id).where(cond).distinct().limit(MAX_CANDIDATES)
+        params = [part for key in keys for part in key]
+        for (mid,) in self.conn.exec_driver_sql(
+            _candidate_sql(self.conn, len(keys)), tuple(params)
         ):
             ids[mid] = None
         pending = [self._pending_people[m] for m in ids if m in self._pending_people]
@@ -350,25 +349,50 @@ def next_control_number(conn: Connection, kind: str) -> int:
     return int(row.next_value)
 
 
+_SQL_CACHE: dict[tuple[str, int], str] = {}
+
+
+def _candidate_sql(conn: Connection, n: int) -> str:
+    """Driver-level SQL for n (kind, value) pairs; built once per size (expression
+    building per call costs more than the indexed lookup itself)."""
+    key = (conn.dialect.name, n)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        cond = " OR ".join([f"(kind = {mark} AND value = {mark})"] * n)
+        sql = _SQL_CACHE[key] = (
+            f"SELECT DISTINCT member_id FROM blocking_keys WHERE {cond} LIMIT {MAX_CANDIDATES}"
+        )
+    return sql
+
+
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_d = t.demographics_versions
+_LATEST_DEMOGRAPHICS = sa.select(_d).where(
+    _d.c.version_id.in_(
+        sa.select(sa.func.max(_d.c.version_id))
+        .where(_d.c.member_id.in_(_IDS))
+        .group_by(_d.c.member_id)
+        .scalar_subquery()
+    )
+)
+_IDENTIFIERS = sa.select(
+    t.member_identifiers.c.member_id, t.member_identifiers.c.type, t.member_identifiers.c.value
+).where(t.member_identifiers.c.member_id.in_(_IDS))
+_MEMBERS = sa.select(t.members).where(t.members.c.member_id.in_(_IDS))
+
+
 def load_people(conn: Connection, member_ids: Iterable[str]) -> list[KnownPerson]:
     """KnownPerson (current values) for each stored member id, in the order given."""
     ids = list(dict.fromkeys(member_ids))
     if not ids:
         return []
-    m, d, i = t.members, t.demographics_versions, t.member_identifiers
-    latest = (
-        sa.select(sa.func.max(d.c.version_id))
-        .where(d.c.member_id.in_(ids))
-        .group_by(d.c.member_id)
-        .scalar_subquery()
-    )
-    demo = {r.member_id: r for r in conn.execute(sa.select(d).where(d.c.version_id.in_(latest)))}
+    bind = {"ids": ids}
+    demo = {r.member_id: r for r in conn.execute(_LATEST_DEMOGRAPHICS, bind)}
     idents: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in conn.execute(
-        sa.select(i.c.member_id, i.c.type, i.c.value).where(i.c.member_id.in_(ids))
-    ):
+    for r in conn.execute(_IDENTIFIERS, bind):
         idents[r.member_id].append((r.type, r.value))
-    rows = {r.member_id: r for r in conn.execute(sa.select(m).where(m.c.member_id.in_(ids)))}
+    rows = {r.member_id: r for r in conn.execute(_MEMBERS, bind)}
     out: list[KnownPerson] = []
     for mid in ids:
         row = rows.get(mid)

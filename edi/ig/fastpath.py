@@ -191,23 +191,24 @@ def compile_fast(
     syntax = node.syntax
     if not syntax:
         return lambda elements: match(joiner.join(elements)) is not None
-    rules = tuple((s.kind, s.positions) for s in syntax)
-
-    def ok(elements: tuple[str, ...]) -> bool:
-        if match(joiner.join(elements)) is None:
-            return False
-        n = len(elements)
-        for kind, positions in rules:
-            present = [k <= n and elements[k - 1].strip(component_sep) != "" for k in positions]
-            count = sum(present)
-            if (
-                (kind == "P" and count not in (0, len(present)))
-                or (kind == "R" and count == 0)
-                or (kind == "E" and count > 1)
-                or (kind == "C" and present[0] and count != len(present))
-                or (kind == "L" and present[0] and count == 1)
-            ):
-                return False
-        return True
-
-    return ok
+    composite_at = {f.seq for f in node.fields if isinstance(f, CompositeRule)}
+    used = sorted({k for rule in syntax for k in rule.positions})
+    lines = ["def ok(e):", "    if match(joiner.join(e)) is None:", "        return False", "    n = len(e)"]
+    for k in used:
+        value = f"e[{k - 1}].strip(sep)" if k in composite_at else f"e[{k - 1}]"
+        lines.append(f"    p{k} = n >= {k} and {value} != ''")
+    for rule in syntax:
+        ps = [f"p{k}" for k in rule.positions]
+        first, rest = ps[0], ps[1:]
+        bad = {
+            "P": f"({' or '.join(ps)}) and not ({' and '.join(ps)})",
+            "R": f"not ({' or '.join(ps)})",
+            "E": f"({' + '.join(ps)}) > 1",
+            "C": f"{first} and not ({' and '.join(rest)})",
+            "L": f"{first} and not ({' or '.join(rest)})",
+        }[rule.kind]
+        lines += [f"    if {bad}:", "        return False"]
+    lines.append("    return True")
+    scope: dict[str, object] = {"match": match, "joiner": joiner, "sep": component_sep}
+    exec(compile("\n".join(lines), f"<fastpath {node.path}>", "exec"), scope)  # generated from map data only
+    return scope["ok"]  # type: ignore[return-value]

@@ -198,7 +198,9 @@ class SituationalState:
         for r in rules:
             if not isinstance(r, DateOrder):
                 self.by_segment.setdefault(r.segment, []).append(r)
-        self.dates: dict[tuple[str, str], dt.date] = {}
+        self.dates: dict[tuple[str, str], str] = {}
+        """CCYYMMDD texts seen in the current loop instances (in memory only, never reported)."""
+        self.today_text = self.today.strftime("%Y%m%d")
         self.order_qualifiers = frozenset(q for r in self.orders for q in (r.earlier, r.later))
         self.segment_ids = frozenset(self.by_segment) | ({"DTP"} if self.orders else frozenset())
         """Segment ids any rule looks at (callers may skip the others)."""
@@ -226,8 +228,9 @@ class SituationalState:
                     if value and value not in rule.allowed:
                         out.append(_finding(rule, seg, rule.element[0]))
             elif isinstance(rule, DateNotFuture) and seg.get(rule.format_element) == "D8":
-                day = _d8(seg.get(rule.date_element))
-                if day is not None and day > self.today:
+                text = seg.get(rule.date_element)
+                # CCYYMMDD strings order like dates; parse only a candidate
+                if text > self.today_text and _d8(text) is not None:
                     out.append(_finding(rule, seg, rule.date_element))
         if seg.id == "DTP" and seg.get(1) in self.order_qualifiers and seg.get(2) == "D8":
             out += self._order(seg, loop_id)
@@ -236,15 +239,18 @@ class SituationalState:
     def _order(self, seg: Segment, loop_id: str) -> list[Finding]:
         out: list[Finding] = []
         qualifier = seg.get(1)
+        text = seg.get(3)
+        if len(text) != 8 or not text.isdigit():
+            return out
         for r in self.orders:
             if loop_id not in r.loops or qualifier not in (r.earlier, r.later):
                 continue
-            day = _d8(seg.get(3))
-            if day is None:
-                continue
-            self.dates[(r.id, qualifier)] = day
+            self.dates[(r.id, qualifier)] = text
             begin = self.dates.get((r.id, r.earlier))
             end = self.dates.get((r.id, r.later))
-            if begin is not None and end is not None and end < begin:
+            if (
+                begin is not None and end is not None and end < begin
+                and _d8(begin) is not None and _d8(end) is not None
+            ):
                 out.append(_finding(r, seg, 3))
         return out

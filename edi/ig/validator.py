@@ -40,7 +40,7 @@ from edi.ig.walk import (
     build_plan,
     segment_key,
 )
-from edi.segments import Segment
+from edi.segments import Delimiters, Segment
 
 _MEMO_LIMIT = 4_096
 """Exact-check results kept per distinct failing segment (bounded: memory stays flat)."""
@@ -106,7 +106,7 @@ class CompiledValidator:
         self.tables = tables or load_tables()
         self.rules = rules if situational else ()
         self.today = today
-        self._plans: dict[str, dict[tuple[int, object], Plan]] = {}
+        self._plans: dict[str, dict[tuple[object, ...], Plan]] = {}
         self._checks: dict[tuple[str, int, tuple[str, ...], str], list[Problem]] = {}
         self._fast: dict[tuple[str, int, str, str], Callable[[tuple[str, ...]], bool]] = {}
 
@@ -125,19 +125,24 @@ class CompiledValidator:
             if out:
                 yield from out
 
-    def plans_for(self, m: TransactionMap) -> dict[tuple[int, object], Plan]:
+    def plans_for(self, m: TransactionMap) -> dict[tuple[object, ...], Plan]:
         return self._plans.setdefault(m.file, {})
 
-    def problems(self, m: TransactionMap, node: Node, seg: Segment) -> list[Problem]:
-        """Element/composite/syntax problems of `seg` at `node`: fast path, else exact checks."""
+    def fast_check(self, m: TransactionMap, node: Node, seg: Segment) -> Callable[[tuple[str, ...]], bool]:
+        """The fast-path test for `node` under `seg`'s delimiters (compiled once per delimiter set)."""
         d = seg.delimiters
         fkey = (m.file, node.index, d.element, d.component)
         fast = self._fast.get(fkey)
         if fast is None:
             fast = compile_fast(node, m.icvn, d.element, d.component, self.tables.code_lists)
             self._fast[fkey] = fast
-        if fast(seg.elements):
+        return fast
+
+    def problems(self, m: TransactionMap, node: Node, seg: Segment) -> list[Problem]:
+        """Element/composite/syntax problems of `seg` at `node`: fast path, else exact checks."""
+        if self.fast_check(m, node, seg)(seg.elements):
             return _NONE
+        d = seg.delimiters
         key = (m.file, node.index, seg.elements, d.component)
         found = self._checks.get(key)
         if found is None:
@@ -155,7 +160,7 @@ class _Run:
         self.v = v
         self.source = source
         self.map: TransactionMap | None = None
-        self.plans: dict[tuple[int, object], Plan] = {}
+        self.plans: dict[tuple[object, ...], Plan] = {}
         self.node = 0
         self.counts: dict[int, int] = {}
         self.icvn = ""
@@ -170,6 +175,9 @@ class _Run:
         self.member = 0
         self.member_nodes: frozenset[int] = frozenset()
         self.situational = SituationalState(v.rules, v.today) if v.rules else None
+        self.delimiters: Delimiters | None = None
+        self.first_qualifier: frozenset[str] = frozenset()
+        self.fast: dict[int, Callable[[tuple[str, ...]], bool]] = {}
 
     # -- envelope bookkeeping -------------------------------------------------
     def feed(self, seg: Segment) -> list[Finding] | None:
@@ -231,6 +239,10 @@ class _Run:
                 )
             ]
         self.plans = self.v.plans_for(m)
+        self.fast = {}  # keyed by node index: valid for this map only
+        self.first_qualifier = frozenset(
+            sid for sid, where in m.qualifier_positions.items() if where == ((1, None),)
+        )
         nodes = m.nodes
         self.counts = {
             nodes[m.isa_loop].count_key: 1,
@@ -249,10 +261,16 @@ class _Run:
         sid = seg.id
         elements = seg.elements
         node_now = self.node
-        key = (node_now, segment_key(m, sid, elements, seg.delimiters.component))
+        if sid in self.first_qualifier:
+            # raw element 1 decides the node (a finer key than needed, never a coarser one)
+            key: tuple[object, ...] = (node_now, sid, elements[0] if elements else None)
+        elif sid in m.qualifier_positions:
+            key = (node_now, segment_key(m, sid, elements, seg.delimiters.component))
+        else:
+            key = (node_now, sid)
         plan = self.plans.get(key)
         if plan is None:
-            plan = build_plan(m, node_now, key[1])
+            plan = build_plan(m, node_now, segment_key(m, sid, elements, seg.delimiters.component))
             if len(self.plans) >= _PLAN_LIMIT:
                 self.plans.clear()  # qualifier values come from the data: keep memory bounded
             self.plans[key] = plan
@@ -260,8 +278,19 @@ class _Run:
         nodes = m.nodes
         counts = self.counts
         errors: list[tuple[str, int]] = []
-        pending: list[tuple[str, int]] = []
         entered: list[str] = []
+        if len(ops) == 1 and ops[0][0] == MATCH_SEG:
+            # the common case: the next segment of the same loop
+            child = nodes[result]  # type: ignore[index]
+            k = child.count_key
+            n = counts.get(k, 0) + 1
+            counts[k] = n
+            if child.usage == "N":
+                errors.append(("ig.segment.not_used", child.index))
+            elif n > child.max_repeat:
+                errors.append(("ig.segment.over_max", child.index))
+            ops = ()
+        pending: list[tuple[str, int]] = []
         for op in ops:
             code = op[0]
             if code == MATCH_SEG:
@@ -325,7 +354,15 @@ class _Run:
             if not any(elements):
                 out.append(self.segment_problem(seg, here, "ig.segment.empty"))
         if here is not None:
-            for p in self.v.problems(m, here, seg):
+            if seg.delimiters is not self.delimiters:
+                self.delimiters = seg.delimiters
+                self.fast = {}
+            fast = self.fast.get(result)  # type: ignore[arg-type]
+            if fast is None:
+                fast = self.v.fast_check(m, here, seg)
+                self.fast[result] = fast  # type: ignore[index]
+            problems = _NONE if fast(elements) else self.v.problems(m, here, seg)
+            for p in problems:
                 f = self.problem_finding(seg, here, p)
                 if f is not None:
                     out.append(f)

@@ -123,6 +123,7 @@ def test_crash_sweep_through_the_cli(tmp_path, clean_run, crash_at) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not SOAK, reason="every crash point: make soak (ENROLL834_SOAK=1)")
 def test_crash_sweep_every_point(tmp_path, clean_run) -> None:
     n = 1
     while True:

@@ -82,7 +82,8 @@ def test_four_workers_one_killed(db_url: str, second_url: str, tmp_path: Path) -
     ref_inbox = opskit.make_drop(tmp_path / "ref", files)
     upgrade(second_url)
     single = _spawn(second_url, ref_inbox)
-    assert single.wait(timeout=300) == 1, single.stderr.read() if single.stderr else ""
+    _out, err = single.communicate(timeout=300)
+    assert single.returncode == 1, err
     _check_drop(tmp_path / "ref" / "drop", set(files), second_url)
 
     inbox = opskit.make_drop(tmp_path / "multi", files)
@@ -95,10 +96,9 @@ def test_four_workers_one_killed(db_url: str, second_url: str, tmp_path: Path) -
     killed = victim.poll() is None
     if killed:
         victim.send_signal(signal.SIGKILL)
-    codes = [w.wait(timeout=300) for w in workers]
-    for w in workers:
-        w.communicate()
+    errors = [w.communicate(timeout=300)[1] for w in workers]
+    codes = [w.returncode for w in workers]
     assert killed, "worker 0 finished before half the files were done"
-    assert codes[0] == -signal.SIGKILL and all(c in (0, 1) for c in codes[1:]), codes
+    assert codes[0] == -signal.SIGKILL and all(c in (0, 1) for c in codes[1:]), (codes, errors)
     _check_drop(tmp_path / "multi" / "drop", set(files), db_url)
     assert opskit.fingerprint(db_url) == opskit.fingerprint(second_url)
