@@ -1262,24 +1262,28 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
         bar, hook = _progress_bar(pending)
     if bar is not None:
         bar.start()
+    if not as_json:
+        click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
+
+    def _line(f: dict[str, Any]) -> None:
+        if as_json:
+            click.echo(json.dumps(f))
+            return
+        st, m = f["sets"], f["members"]
+        click.echo(f"{f['file']}\t{f['disposition']}\t{f['reason'] or '-'}\t"
+                   f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
+                   f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
+
     try:
         summary = run_drop(settings, inbox, once=mode == "once", actor=actor, progress=hook,
-                           should_stop=lambda: stop["now"])
+                           on_outcome=_line, should_stop=lambda: stop["now"])
     finally:
         if bar is not None:
             bar.stop()
     totals = summary.totals()
     if as_json:
-        for f in summary.files:
-            click.echo(json.dumps(f))
         click.echo(json.dumps({"totals": totals}))
     else:
-        click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
-        for f in summary.files:
-            st, m = f["sets"], f["members"]
-            click.echo(f"{f['file']}\t{f['disposition']}\t{f['reason'] or '-'}\t"
-                       f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
-                       f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
         click.echo(f"files {totals['files']}  archived {totals['archived']}  "
                    f"quarantined {totals['quarantined']}", err=True)
     if summary.temporary_failure:

@@ -26,6 +26,7 @@ from edi.build_header import BLANK, FIELDS_DATE, BuilderBase
 from edi.envelope import Context
 from edi.findings import Level, Severity
 from edi.loops import (
+    _DATES,
     ADDRESS_LOOPS,
     BENEFIT_STATUS,
     CATEGORY_LOOPS,
@@ -53,7 +54,6 @@ from edi.loops import (
     CobLoop,
     CoverageLoop,
     Entity,
-    _DATES,
     MemberLoop,
     assemble_member,
     record,

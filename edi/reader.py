@@ -212,7 +212,12 @@ class _Reader:
                 if feed is not None:
                     done = feed(seg)
                     if done is not None:
-                        yield from self._emit(done)
+                        if type(done) is MemberTransaction and not done.findings \
+                                and not self.checked:
+                            self.members += 1  # _emit's work for a clean member
+                            yield done
+                        else:
+                            yield from self._emit(done)
                 continue
             if sid == "ISA":
                 yield from self._end_interchange(None, seg)

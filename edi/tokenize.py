@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -301,6 +301,11 @@ class _Tokenizer:
             # when no other line break occurs, skip the per-segment check for them.
             sep, sl, clean = term, tl, False
             if not nl:
+                # the line break after the previous buffer's last terminator (or the ISA)
+                k = 1 if buf[:1] == "\n" else 2 if buf[:2] == "\r\n" else 0
+                if k:
+                    off += k
+                    buf = buf[k:]
                 n = buf.count(term)
                 if n and buf.count(term_lf) == n:
                     sep, sl = term_lf, tl + 1
@@ -313,13 +318,13 @@ class _Tokenizer:
             parts = buf.split(sep)
             rest = parts.pop()
             one = stream.one_to_one or buf.isascii()
-            todo: list[str] | Iterator[str] = parts
-            if clean and one and not mapped and sep is not term and not _padding(buf, sep, term):
+            todo: Iterable[str] = parts
+            if clean and one and not mapped and not after_iea and not _padding(buf, sep, term):
                 # nothing to strip, check or map here: the loop below without those steps
                 for p in parts:
                     f = p.split(el)
                     sid = f.pop(0)
-                    if sid in _BOUNDARY or after_iea:
+                    if sid in _BOUNDARY:
                         # the first part equal to p is p itself: an earlier one would have stopped here
                         todo = itertools.islice(parts, parts.index(p), None)
                         break

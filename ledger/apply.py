@@ -348,12 +348,7 @@ def _precheck(
     tx = decision.transaction
     mid = decision.member_id
     uow.flush()
-    if (
-        uow.conn.execute(
-            sa.select(t.members.c.member_id).where(t.members.c.member_id == mid)
-        ).first()
-        is None
-    ):
+    if uow.conn.execute(_MEMBER, {"mid": mid}).first() is None:
         raise Refused("decision names a member the ledger does not know")
     open_: dict[str, list[Any]] = {}
     for v in current_versions(uow, str(mid)):
@@ -453,15 +448,22 @@ def _cobra_entry(uow: UnitOfWork, decision: Decision, mid: str, begin: dt.date |
 
 
 def _latest_demographics(uow: UnitOfWork, mid: str) -> dict[str, Any] | None:
-    d = t.demographics_versions
-    row = uow.conn.execute(
-        sa.select(d).where(d.c.member_id == mid).order_by(d.c.version_id.desc()).limit(1)
-    ).first()
+    row = uow.conn.execute(_LATEST_DEMO, {"mid": mid}).first()
     if row is None:
         return None
     return {k: getattr(row, k) for k in _DEMO_FIELDS}
 
 
+_MEMBER = sa.select(t.members).where(t.members.c.member_id == sa.bindparam("mid"))
+_LATEST_DEMO = (
+    sa.select(t.demographics_versions)
+    .where(t.demographics_versions.c.member_id == sa.bindparam("mid"))
+    .order_by(t.demographics_versions.c.version_id.desc())
+    .limit(1)
+)
+_IDENTS = sa.select(t.member_identifiers.c.type, t.member_identifiers.c.value).where(
+    t.member_identifiers.c.member_id == sa.bindparam("mid")
+)
 _DEMO_FIELDS = (
     "last", "first", "middle", "suffix", "birth_date", "gender",
     "address_line1", "address_line2", "city", "state", "postal_code",
@@ -479,7 +481,7 @@ def _change(
     mid = decision.member_id
     assert mid is not None
     uow.flush()
-    member = uow.conn.execute(sa.select(t.members).where(t.members.c.member_id == mid)).one()
+    member = uow.conn.execute(_MEMBER, {"mid": mid}).one()
     seqs: list[int] = []
     common: dict[str, Any] = {
         "member_id": mid, "lineage": tx.lineage,
@@ -490,14 +492,7 @@ def _change(
         return uow.seq + 1
 
     # identifiers and demographics
-    known = {
-        (r.type, r.value)
-        for r in uow.conn.execute(
-            sa.select(t.member_identifiers.c.type, t.member_identifiers.c.value).where(
-                t.member_identifiers.c.member_id == mid
-            )
-        )
-    }
+    known = {(r.type, r.value) for r in uow.conn.execute(_IDENTS, {"mid": mid})}
     new_ids = [i for i in _identifiers(tx) if i not in known]
     before = _latest_demographics(uow, mid) or {k: None for k in _DEMO_FIELDS}
     incoming = _demographics(tx)

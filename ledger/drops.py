@@ -316,6 +316,7 @@ class DropWorker:
     def __init__(
         self, settings: Settings, inbox: Path, *, actor: str = "system",
         worker: str | None = None, progress: Progress | None = None,
+        on_outcome: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:  # fmt: skip
         self.settings = settings
         self.layout = Layout.for_inbox(inbox, settings.drops)
@@ -323,6 +324,7 @@ class DropWorker:
         self.url = settings.database_url
         self.actor = actor
         self.progress = progress
+        self.on_outcome = on_outcome
         self.claims = ClaimStore(self.url, self.layout.inbox, self.layout.work / ".locks", worker)
         self.control = DbControlNumbers(self.url)
         self.validator: Any = None
@@ -344,6 +346,7 @@ class DropWorker:
         """Process every stable file now in the inbox (and orphaned claims), then return."""
         stability = Stability(self.settings.drops.settle_seconds)
         waited = False
+        self._bind()
         try:
             while True:
                 self._adopt()
@@ -368,6 +371,7 @@ class DropWorker:
         """Poll the inbox every `poll_seconds` until `should_stop()`; temporary failures
         are logged and retried at the next poll."""
         stability = Stability(self.settings.drops.settle_seconds)
+        self._bind()
         while not should_stop():
             try:
                 self._adopt()
@@ -382,6 +386,9 @@ class DropWorker:
             while time.monotonic() < deadline and not should_stop():
                 time.sleep(min(0.2, self.settings.drops.poll_seconds))
         return self.summary
+
+    def _bind(self) -> None:
+        structlog.contextvars.bind_contextvars(run_id=self.run_id, worker=self.claims.worker)
 
     def _order(self, ready: list[str], snapshot: dict[str, tuple[int, int]]) -> list[str]:
         """Oldest first; shuffled once another worker has been seen taking from this inbox,
@@ -411,6 +418,7 @@ class DropWorker:
         if not src.exists():
             self.contended = True
             return
+        structlog.contextvars.bind_contextvars(file=name)
         claim = self._guard(lambda: self.claims.new(name))
         crash_point()
         try:
@@ -436,8 +444,7 @@ class DropWorker:
         self._process(claim)
 
     def _process(self, claim: Claim) -> None:
-        structlog.contextvars.bind_contextvars(run_id=self.run_id, file=claim.name,
-                                               worker=self.claims.worker)  # fmt: skip
+        structlog.contextvars.bind_contextvars(file=claim.name)
         work = self.layout.work / claim.work_name
         try:
             if claim.state in ("taking", "working"):
@@ -479,6 +486,8 @@ class DropWorker:
                                                      "st02", "member_ordinal")  # fmt: skip
         out = dict(claim.outcome or {})
         self.summary.files.append(out)
+        if self.on_outcome:
+            self.on_outcome(out)
         log.info("file_done", outcome=out.get("disposition"), reason=out.get("reason"),
                  transaction_sets=sum(out.get("sets", {}).values()))  # fmt: skip
         if self.progress:
@@ -693,15 +702,17 @@ def _sender_report(outcome: dict[str, Any], report: Any) -> str:
 
 def run_drop(settings: Settings, inbox: Path, *, once: bool = True, actor: str = "system",
              progress: Progress | None = None,
+             on_outcome: Callable[[dict[str, Any]], None] | None = None,
              should_stop: Callable[[], bool] = lambda: False) -> RunSummary:  # fmt: skip
     """Process `inbox` once (or watch it until `should_stop()`); the run's summary.
+    `on_outcome` receives each file's outcome as soon as the file is finished.
 
     Raises ConfigError for an unusable layout, TemporaryFailure when the
     database cannot even be reached to start.
     """
     try:
         set_lock_timeout(settings.database_url, settings.lock_timeout_seconds)
-        worker = DropWorker(settings, inbox, actor=actor, progress=progress)
+        worker = DropWorker(settings, inbox, actor=actor, progress=progress, on_outcome=on_outcome)
     except sa.exc.DBAPIError as exc:
         raise TemporaryFailure(
             f"database unavailable or busy ({type(exc.orig).__name__})"

@@ -37,19 +37,22 @@ class SpanOp:
     notes: list[str] = field(default_factory=list)
 
 
+_MID: sa.BindParameter[str] = sa.bindparam("mid")
+_CURRENT = (
+    sa.select(t.coverage_versions)
+    .where(t.coverage_versions.c.member_id == _MID)
+    .where(~sa.exists().where(t.supersessions.c.version_id == t.coverage_versions.c.version_id))
+    .order_by(t.coverage_versions.c.insurance_line, t.coverage_versions.c.valid_from)
+)
+_CURRENT_LINE = _CURRENT.where(t.coverage_versions.c.insurance_line == sa.bindparam("line"))
+
+
 def current_versions(uow: UnitOfWork, member_id: str, line: str | None = None) -> list[Any]:
     """The member's coverage versions not superseded (optionally one line), by valid_from."""
     uow.flush()
-    cv, sup = t.coverage_versions, t.supersessions
-    q = (
-        sa.select(cv)
-        .where(cv.c.member_id == member_id)
-        .where(~sa.exists().where(sup.c.version_id == cv.c.version_id))
-        .order_by(cv.c.insurance_line, cv.c.valid_from)
-    )
-    if line is not None:
-        q = q.where(cv.c.insurance_line == line)
-    return list(uow.conn.execute(q))
+    if line is None:
+        return list(uow.conn.execute(_CURRENT, {"mid": member_id}))
+    return list(uow.conn.execute(_CURRENT_LINE, {"mid": member_id, "line": line}))
 
 
 def span_dict(v: Any) -> dict[str, Any]:

@@ -296,13 +296,7 @@ class UnitOfWork:
             known = set()
             if not new:
                 self.flush()
-                bk = t.blocking_keys
-                known = {
-                    (r.kind, r.value)
-                    for r in self.conn.execute(
-                        sa.select(bk.c.kind, bk.c.value).where(bk.c.member_id == mid)
-                    )
-                }
+                known = {(r.kind, r.value) for r in self.conn.execute(_MEMBER_KEYS, {"mid": mid})}
             self._member_keys[mid] = known
         for key in dict.fromkeys(_person_keys(person)):
             if key in known:
@@ -350,6 +344,9 @@ def next_control_number(conn: Connection, kind: str) -> int:
 
 
 _SQL_CACHE: dict[tuple[str, int], str] = {}
+_MEMBER_KEYS = sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
+    t.blocking_keys.c.member_id == sa.bindparam("mid")
+)
 
 
 def _candidate_sql(conn: Connection, n: int) -> str:

@@ -31,17 +31,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 RECEIVED = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
-LAST = ["BENCHLEY", "ZORNOW", "QUILLAN", "MARSDEN", "OKAFOR", "LINDQVIST", "PARROTT", "VESELY"]
-FIRST = ["ARDEN", "BRISA", "CALDER", "DESSA", "EMRYS", "FENNA", "GARVIN", "HOLLIS", "ISOLDE"]
-
-
-def _letters(n: int) -> str:
-    out = ""
-    while True:
-        n, r = divmod(n, 26)
-        out += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[r]
-        if n == 0:
-            return out
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "we", "za", "bri", "dra", "fen",
+             "gor", "hul", "jas", "kel", "mor", "nim", "pax", "quo", "sel", "tov", "ulm", "yer"]
 
 
 def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, isa13: int = 1,
@@ -56,9 +47,10 @@ def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, i
     st = ["ST*834*0001*005010X220A1", "BGN*00*B1*20260115*1200****2",
           "N1*P5*BENCH GROUP*FI*991234567", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
     for i in range(start, start + n):
-        last = LAST[i % len(LAST)] + _letters(i // len(LAST))
-        first = FIRST[(i // 7) % len(FIRST)]
-        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rnd.randrange(20000))
+        who = random.Random(i)  # the same person in the enrolment and the change file
+        last = "".join(who.choice(SYLLABLES) for _ in range(3)).upper()
+        first = "".join(who.choice(SYLLABLES) for _ in range(2)).upper()
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=who.randrange(20000))
         if change:
             st += ["INS*Y*18*001*43*A***FT", f"REF*0F*B{i:09d}", "DTP*303*D8*20260201",
                    f"NM1*IL*1*{last}*{first}****34*8{i:08d}", f"N3*{rnd.randrange(1, 999)} NEW RD",
@@ -177,7 +169,8 @@ def bench_scale(kind: str, tmp: Path, changes: int, small: int, large: int) -> d
         t0 = time.perf_counter()
         url = _base_ledger(kind, tmp, size, f"base_{label}")
         out[f"{label}_build_s"] = round(time.perf_counter() - t0, 1)
-        path = write_members(tmp / f"chg_{label}.edi", changes, start=size // 3, change=True, isa13=9)
+        start = max(0, size - changes) // 2
+        path = write_members(tmp / f"chg_{label}.edi", changes, start=start, change=True, isa13=9)
         events, sha = _events(path)
         t0 = time.perf_counter()
         res = ingest_events(url, events, source=path.name, file_sha256=sha,

@@ -1,0 +1,109 @@
+"""The parse fast paths give exactly what the general paths give.
+
+The tokenizer skips stripping and line-break checks for buffers it proves clean,
+and the builder looks codes and D8 dates up inline, falling back to the exact
+(reporting) path only when something is off. These tests put the same content
+through both: chunk boundaries anywhere, padding that forces the general loop,
+codes that force the reporting path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pydantic import ValidationError
+from x834 import member, simple
+
+from edi import transport
+from edi.findings import Finding
+from edi.generate import FORMS, generate
+from edi.reader import read
+from edi.records import MemberTransaction
+from edi.segments import Segment
+from edi.tokenize import read_segments
+
+
+def tokens(data: bytes) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for item in read_segments(data, "t"):
+        if isinstance(item, Segment):
+            out.append((item.id, item.elements, item.position, item.offset, item.delimiters))
+        else:
+            assert isinstance(item, Finding)
+            out.append((item.code, item.offset, item.segment_position))
+    return out
+
+
+@pytest.mark.parametrize("ascii_only", [True, False])
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_chunk_boundaries_do_not_change_segments(
+    form: str, ascii_only: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b"".join(generate(40, 3, form, ascii_only=ascii_only))
+    whole = tokens(data)
+    assert sum(1 for t in whole if t[0] == "INS") == 40
+    layout = FORMS[form]
+    if layout.encoding is None and not layout.wrap:  # offsets index the bytes as written
+        for t in whole:
+            if isinstance(t[1], tuple):
+                sid, offset = str(t[0]), t[3]
+                assert isinstance(offset, int)
+                assert data[offset:offset + len(sid) + 1] == f"{sid}*".encode(), (sid, offset)
+    for size in (97, 1000, 4099):
+        monkeypatch.setattr(transport, "CHUNK_SIZE", size)
+        assert tokens(data) == whole, size
+
+
+def test_padding_after_terminators_takes_the_general_loop_with_the_same_segments() -> None:
+    clean = simple(member("900110001"), member("900110002"))
+    padded = clean.replace(b"~\nINS", b"~\n  INS")
+    a = [t for t in tokens(clean) if isinstance(t[1], tuple)]
+    b = [t for t in tokens(padded) if isinstance(t[1], tuple)]
+    assert [(t[0], t[1], t[2]) for t in a] == [(t[0], t[1], t[2]) for t in b]
+    offsets = [t[3] for t in b if t[0] == "INS"]
+    assert [padded[o:o + 4] for o in offsets if isinstance(o, int)] == [b"INS*", b"INS*"]
+    codes = [t[0] for t in tokens(padded) if not isinstance(t[1], tuple)]
+    assert codes == ["transport.padding_after_terminator"]
+
+
+def test_line_break_inside_an_element_is_still_found() -> None:
+    data = simple(member()).replace(b"TESTER", b"TES\nTER")
+    codes = [t[0] for t in tokens(data) if not isinstance(t[1], tuple)]
+    assert codes == ["transport.line_break_in_element"]
+
+
+def only(data: bytes) -> MemberTransaction:
+    (m,) = [e for e in read(data) if isinstance(e, MemberTransaction)]
+    return m
+
+
+def test_padded_and_unknown_codes_match_the_reporting_path() -> None:
+    fast = only(simple(member(ins="INS*Y*18*021*28*A***FT")))
+    padded = only(simple(member(ins="INS*Y*18 *021*28 *A***FT ")))
+    assert padded.findings == () and (
+        padded.relationship, padded.maintenance_reason, padded.employment_status) == (
+        fast.relationship, fast.maintenance_reason, fast.employment_status)
+    bad = only(simple(member(ins="INS*Y*98*021*QQ*A***ZZ")))
+    assert [(f.code, f.element) for f in bad.findings] == [
+        ("model.unknown_code", 2), ("model.unknown_code", 4), ("model.unknown_code", 8)]
+    assert (bad.relationship, bad.maintenance_reason, bad.employment_status) == (None, None, None)
+
+
+def test_repeated_and_new_dates_parse_alike() -> None:
+    m = only(simple(member(extra=("DTP*349*D8*20240101", "DTP*349*D8*20240229",
+                                  "DTP*349*RD8*20240101-20240131"))))
+    assert [(d.begin, d.end) for d in m.coverages[0].dates] == [
+        (dt.date(2024, 1, 1), None), (dt.date(2024, 1, 1), None), (dt.date(2024, 2, 29), None),
+        (dt.date(2024, 1, 1), dt.date(2024, 1, 31))]
+    assert m.findings == ()
+
+
+def test_fast_built_records_are_ordinary_frozen_models() -> None:
+    m = only(simple(member()))
+    assert type(m).model_validate(m.model_dump()) == m
+    assert m.model_fields_set == set(type(m).model_fields)
+    copy = m.model_copy(update={"rejected": True})
+    assert copy.rejected and not m.rejected and m.model_fields_set == copy.model_fields_set
+    with pytest.raises(ValidationError):
+        m.member.name.last = "X"  # type: ignore[misc]
