@@ -302,7 +302,7 @@ class _Tokenizer:
             sep, sl, clean = term, tl, False
             if not nl:
                 # the line break after the previous buffer's last terminator (or the ISA)
-                k = 1 if buf[:1] == "\n" else 2 if buf[:2] == "\r\n" else 0
+                k = 1 if buf[:1] == "\n" else 2 if buf[:2] == "\r\n" and term != "\r" else 0
                 if k:
                     off += k
                     buf = buf[k:]

@@ -34,7 +34,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,27 +42,16 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from edi.findings import Finding, Level, Severity
-from edi.records import (
-    Event,
-    InterchangeEnd,
-    InterchangeHeader,
-    InterchangeStart,
-    MemberTransaction,
-    SetEnd,
-    SetStart,
-    SetStatus,
-)
+from edi.records import InterchangeHeader
 from ledger import schema as t
-from ledger.apply import LedgerSettings
 from ledger.claims import Claim, ClaimStore, DbControlNumbers, set_lock_timeout
 from ledger.db import LedgerError, crash_point, engine, utcnow
+from ledger.drop_events import Progress, Tap, chain, first_header, ledger_settings
+from ledger.drop_reports import EXPLAIN, reason_text, sender_report
 from ledger.ingest import IngestSummary, ingest_events
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
 
 log = structlog.get_logger("enroll834.drops")
-Progress = Callable[[str, int], None]
-"""progress(kind, n): kind 'members' (n more read) or 'file' (one more file finished)."""
 
 
 class TemporaryFailure(Exception):
@@ -186,106 +175,6 @@ class Stability:
 
 
 # ------------------------------------------------------------------ one file
-
-
-def _sponsor_rejection(end: SetEnd) -> SetEnd:
-    finding = Finding(
-        code="partner.sponsor_not_allowed", severity=Severity.ERROR, level=Level.TRANSACTION_SET,
-        message="this sender may not send for this sponsor (trading partner settings)",
-        interchange_control=end.lineage.interchange_control,
-        group_control=end.lineage.group_control, set_control=end.lineage.set_control,
-        validator="partner",
-    )  # fmt: skip
-    return end.model_copy(update={"status": SetStatus.REJECTED,
-                                  "findings": (*end.findings, finding)})  # fmt: skip
-
-
-class _Tap:
-    """Passes reader events to the ingest and, after it, to the ack builder; applies the
-    partner rules (strict senders, allowed sponsors) and binds log context."""
-
-    def __init__(self, settings: Settings, builder: Any, progress: Progress | None) -> None:
-        self.settings, self.builder, self.progress = settings, builder, progress
-        self.headers: list[InterchangeHeader] = []
-        self.unknown_senders: set[str] = set()
-        self.sponsor_rejected = 0
-        self._skip_interchange = False
-        self._skip_set = False
-        self._partner: PartnerSettings | None = None
-
-    def run(self, events: Iterable[Event]) -> Iterator[Event]:
-        members = 0
-        for ev in events:
-            if isinstance(ev, InterchangeStart):
-                self._interchange(ev.header)
-            elif isinstance(ev, SetStart) and not self._skip_interchange:
-                self._set_start(ev)
-            elif isinstance(ev, MemberTransaction):
-                members += 1
-                structlog.contextvars.bind_contextvars(member_ordinal=ev.lineage.member_ordinal)
-                if self.progress and members % 50 == 0:
-                    self.progress("members", 50)
-            if self._skip_interchange or self._skip_set:
-                if isinstance(ev, SetEnd) and self._skip_set:
-                    self._skip_set = False
-                    self.sponsor_rejected += 1
-                    ev = _sponsor_rejection(ev)
-                if isinstance(ev, InterchangeEnd):
-                    self._skip_interchange = False
-                self.builder.feed(ev)
-                continue
-            yield ev
-            # After the ingest has handled the event: its set is committed by now, so the
-            # builder may take acknowledgment control numbers from the database.
-            self.builder.feed(ev)
-            if isinstance(ev, SetEnd):
-                log.info("transaction_set", status=ev.status.value, members=ev.members,
-                         rejected=ev.rejected_members)  # fmt: skip
-                structlog.contextvars.unbind_contextvars("member_ordinal")
-        if self.progress and members % 50:
-            self.progress("members", members % 50)
-
-    def _interchange(self, h: InterchangeHeader) -> None:
-        self.headers.append(h)
-        sender = f"{h.sender_qualifier.strip()}:{h.sender_id.strip()}"
-        structlog.contextvars.bind_contextvars(
-            interchange=f"{sender}/{h.control_number}", sender=sender, isa13=h.control_number
-        )
-        self._partner = self.settings.partner(h.sender_qualifier, h.sender_id)
-        if self._partner is None and self.settings.drops.strict_partners:
-            self._skip_interchange = True
-            self.unknown_senders.add(h.control_number)
-            log.warning("unknown_sender_rejected", reason="strict_partners")
-
-    def _set_start(self, ev: SetStart) -> None:
-        ln = ev.header.lineage
-        structlog.contextvars.bind_contextvars(gs06=ln.group_control, st02=ln.set_control)
-        allowed = self._partner.allowed_sponsors if self._partner else ()
-        sponsor = ev.header.sponsor.id if ev.header.sponsor else ""
-        if allowed and sponsor not in allowed:
-            self._skip_set = True
-            log.warning("sponsor_not_allowed", st02=ln.set_control)
-
-
-def _ledger_settings(partner: PartnerSettings | None) -> LedgerSettings:
-    base = LedgerSettings()
-    if partner is None:
-        return base
-    return LedgerSettings(
-        retro_days=partner.retro_days if partner.retro_days is not None else base.retro_days,
-        future_days=partner.future_days if partner.future_days is not None else base.future_days,
-        review_sla_hours=base.review_sla_hours,
-        termination_date_rule=partner.termination_date_rule,
-    )
-
-
-def _first_header(events: Iterator[Event]) -> tuple[list[Event], InterchangeHeader | None]:
-    head: list[Event] = []
-    for ev in events:
-        head.append(ev)
-        if isinstance(ev, InterchangeStart):
-            return head, ev.header
-    return head, None
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -461,7 +350,7 @@ class DropWorker:
             if work.exists():
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 if outcome.get("disposition") == "quarantine":
-                    _write_atomic(dest.with_name(dest.name + ".reason.txt"), _reason_text(outcome))
+                    _write_atomic(dest.with_name(dest.name + ".reason.txt"), reason_text(outcome))
                 os.rename(work, dest)
                 crash_point()
             elif not dest.exists():
@@ -522,18 +411,18 @@ class DropWorker:
 
         builder = _Builder(claim.name, self.control, dt.datetime.now(dt.UTC))
         events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))
-        head, first = _first_header(events)
+        head, first = first_header(events)
         partner = self.settings.partner(first.sender_qualifier, first.sender_id) if first else None
-        tap = _Tap(self.settings, builder, self.progress)
+        tap = Tap(self.settings, builder, self.progress)
         summary = ingest_events(
-            self.url, tap.run(_chain(head, events)),
+            self.url, tap.run(chain(head, events)),
             source=claim.work_name, file_sha256=sha, actor=self.actor,
-            settings=_ledger_settings(partner),
+            settings=ledger_settings(partner),
         )  # fmt: skip
         return self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
 
     def _decide(
-        self, claim: Claim, sha: str, report: Any, tap: _Tap | None, summary: IngestSummary,
+        self, claim: Claim, sha: str, report: Any, tap: Tap | None, summary: IngestSummary,
         *, partner: PartnerSettings | None = None, internal_error: bool = False,
     ) -> dict[str, Any]:  # fmt: skip
         sets = dict(summary.transaction_sets)
@@ -587,18 +476,18 @@ class DropWorker:
         outcome: dict[str, Any] = {
             "file": claim.name, "claim": claim.id, "file_sha256": sha,
             "disposition": disposition, "reason": reason,
-            "explanation": _EXPLAIN.get(reason or "", "processed"),
+            "explanation": EXPLAIN.get(reason or "", "processed"),
             "destination": str(dest), "sets": sets, "members": dict(summary.members),
             "interchanges": interchanges, "acks": written, "processed_at": when.isoformat(),
             "worker": self.claims.worker, "run_id": self.run_id,
         }  # fmt: skip
         report_name = f"{claim.name}.report.txt"
-        _write_atomic(self.layout.outbox / report_name, _sender_report(outcome, report))
+        _write_atomic(self.layout.outbox / report_name, sender_report(outcome, report))
         outcome["acks"].append(report_name)
         return outcome
 
     def _interchange_kind(
-        self, header: InterchangeHeader, sha: str, claim: Claim, tap: _Tap
+        self, header: InterchangeHeader, sha: str, claim: Claim, tap: Tap
     ) -> str:
         if header.control_number in tap.unknown_senders:
             return "unknown_sender"
@@ -633,71 +522,6 @@ class DropWorker:
         if any(ic.ta1_code == "R" for ic in report.interchanges):
             return "rejected"
         return None
-
-
-def _chain(head: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
-    yield from head
-    yield from rest
-
-
-_EXPLAIN = {
-    "no_interchange": "no readable X12 interchange in the file",
-    "rejected": "every transaction set (or an interchange) was rejected; see the TA1/999",
-    "unknown_sender": "the sender is not a configured trading partner (strict partners)",
-    "duplicate": "the interchange was already received with the same content",
-    "control_number_reused": "the interchange control number was already used with other content",
-    "internal_error": "the file could not be processed (an internal error); operators notified",
-}
-
-
-def _reason_text(outcome: dict[str, Any]) -> str:
-    """The PHI-free reason file left beside a quarantined file."""
-    lines = [
-        f"reason: {outcome['reason']}",
-        f"explanation: {outcome['explanation']}",
-        f"file: {outcome['file']}",
-        f"sha256: {outcome['file_sha256']}",
-        f"quarantined_at: {outcome['processed_at']}",
-        f"worker: {outcome['worker']}",
-        f"claim: {outcome['claim']}",
-        "transaction_sets: " + " ".join(f"{k} {v}" for k, v in outcome["sets"].items()),
-        "acknowledgments: " + (", ".join(outcome["acks"]) or "none"),
-    ]
-    lines += [f"interchange: {i['isa13']} sender {i['sender']} TA1 {i['ta1_code']}/{i['ta1_note']}"
-              f" ({i['kind']})" for i in outcome["interchanges"]]  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
-def _sender_report(outcome: dict[str, Any], report: Any) -> str:
-    """A human-readable report for the sender: verdicts, counts, located findings, no values."""
-    out = [
-        f"Processing report for {outcome['file']}",
-        f"received and processed: {outcome['processed_at']}",
-        f"file SHA-256: {outcome['file_sha256']}",
-        f"result: {outcome['disposition']}"
-        + (f" ({outcome['reason']}: {outcome['explanation']})" if outcome["reason"] else ""),
-        "",
-    ]
-    for i in outcome["interchanges"]:
-        out.append(
-            f"interchange {i['isa13']} from {i['sender']}: TA1 {i['ta1_code']} "
-            f"note {i['ta1_note']}" + ("" if i["kind"] == "processed" else f" ({i['kind']})")
-        )
-    if report is not None:
-        for ic in report.interchanges:
-            for g in ic.groups:
-                for s in g.transaction_sets:
-                    out.append(f"  group {g.control_number} set {s.control_number}: "
-                               f"{s.status.value}, {s.members} members, "
-                               f"{s.rejected_members} rejected")  # fmt: skip
-        findings = [f for f in report.all_findings() if f.severity is not Severity.INFO]
-        if findings:
-            out += ["", "Findings (position, rule, acknowledgment code):"]
-            out += [f"  {f}" + (f" [X12 {f.x12_code}]" if f.x12_code else "") for f in findings]
-    sets = outcome["sets"]
-    out += ["", "transaction sets: " + ", ".join(f"{v} {k}" for k, v in sets.items()),
-            "Acknowledgments: " + (", ".join(outcome["acks"]) or "none")]  # fmt: skip
-    return "\n".join(out) + "\n"
 
 
 def run_drop(settings: Settings, inbox: Path, *, once: bool = True, actor: str = "system",

@@ -103,7 +103,14 @@ def _sqlite_datetime(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+_CONVERTERS: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+
+
 def _sqlite_converters(table: sa.Table, cols: list[str]) -> list[Any]:
+    key = (table.name, tuple(cols))
+    cached = _CONVERTERS.get(key)
+    if cached is not None:
+        return cached
     out: list[Any] = []
     for name in cols:
         col_type = table.c[name].type
@@ -115,6 +122,7 @@ def _sqlite_converters(table: sa.Table, cols: list[str]) -> list[Any]:
             out.append(int)
         else:
             out.append(None)
+    _CONVERTERS[key] = out
     return out
 
 

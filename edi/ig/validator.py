@@ -114,8 +114,13 @@ class CompiledValidator:
         """IG findings for the whole input, in segment-position order."""
         from edi.tokenize import read_segments
 
-        segments = (s for s in read_segments(data, source) if isinstance(s, Segment))
-        yield from self.findings_for_segments(segments, source)
+        run = _Run(self, source)
+        feed = run.feed
+        for seg in read_segments(data, source):
+            if isinstance(seg, Segment):
+                out = feed(seg)
+                if out:
+                    yield from out
 
     def findings_for_segments(self, segments: Iterable[Segment], source: str) -> Iterator[Finding]:
         """The same, for segments already read (any iterable, consumed once)."""

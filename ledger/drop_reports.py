@@ -1,0 +1,73 @@
+"""What a drop-folder run writes for people: the sender's report and the quarantine reason file.
+
+Both are built from a file's outcome (ledger.drops) and the validation report
+(edi.validate): verdicts, counts, control numbers, sender ids and findings with
+their positions and codes. Findings never carry element values, so neither
+text can hold member data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edi.findings import Severity
+
+EXPLAIN = {
+    "no_interchange": "no readable X12 interchange in the file",
+    "rejected": "every transaction set (or an interchange) was rejected; see the TA1/999",
+    "unknown_sender": "the sender is not a configured trading partner (strict partners)",
+    "duplicate": "the interchange was already received with the same content",
+    "control_number_reused": "the interchange control number was already used with other content",
+    "internal_error": "the file could not be processed (an internal error); operators notified",
+}
+
+
+def reason_text(outcome: dict[str, Any]) -> str:
+    """The PHI-free reason file left beside a quarantined file."""
+    lines = [
+        f"reason: {outcome['reason']}",
+        f"explanation: {outcome['explanation']}",
+        f"file: {outcome['file']}",
+        f"sha256: {outcome['file_sha256']}",
+        f"quarantined_at: {outcome['processed_at']}",
+        f"worker: {outcome['worker']}",
+        f"claim: {outcome['claim']}",
+        "transaction_sets: " + " ".join(f"{k} {v}" for k, v in outcome["sets"].items()),
+        "acknowledgments: " + (", ".join(outcome["acks"]) or "none"),
+    ]
+    lines += [f"interchange: {i['isa13']} sender {i['sender']} TA1 {i['ta1_code']}/{i['ta1_note']}"
+              f" ({i['kind']})" for i in outcome["interchanges"]]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def sender_report(outcome: dict[str, Any], report: Any) -> str:
+    """A human-readable report for the sender: verdicts, counts, located findings, no values."""
+    out = [
+        f"Processing report for {outcome['file']}",
+        f"received and processed: {outcome['processed_at']}",
+        f"file SHA-256: {outcome['file_sha256']}",
+        f"result: {outcome['disposition']}"
+        + (f" ({outcome['reason']}: {outcome['explanation']})" if outcome["reason"] else ""),
+        "",
+    ]
+    for i in outcome["interchanges"]:
+        out.append(
+            f"interchange {i['isa13']} from {i['sender']}: TA1 {i['ta1_code']} "
+            f"note {i['ta1_note']}" + ("" if i["kind"] == "processed" else f" ({i['kind']})")
+        )
+    if report is not None:
+        for ic in report.interchanges:
+            for g in ic.groups:
+                for s in g.transaction_sets:
+                    out.append(f"  group {g.control_number} set {s.control_number}: "
+                               f"{s.status.value}, {s.members} members, "
+                               f"{s.rejected_members} rejected")  # fmt: skip
+        findings = [f for f in report.all_findings() if f.severity is not Severity.INFO]
+        if findings:
+            out += ["", "Findings (position, rule, acknowledgment code):"]
+            out += [f"  {f}" + (f" [X12 {f.x12_code}]" if f.x12_code else "") for f in findings]
+    sets = outcome["sets"]
+    out += ["", "transaction sets: " + ", ".join(f"{v} {k}" for k, v in sets.items()),
+            "Acknowledgments: " + (", ".join(outcome["acks"]) or "none")]  # fmt: skip
+    return "\n".join(out) + "\n"
+
