@@ -200,8 +200,9 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
               help="Print one JSON report object per file (interchanges, groups, sets, findings).")
 @click.option("--ack-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write <file>.<ISA13>.ta1 and .999 (.997 for 4010) acknowledgments here.")
-@click.option("--validator", "validator_name", type=click.Choice(["pyx12"]), default="pyx12",
-              show_default=True, help="Implementation-guide validator.")
+@click.option("--validator", "validator_name", type=click.Choice(["compiled", "pyx12"]),
+              default="compiled", show_default=True,
+              help="Implementation-guide validator (pyx12: slower reference, for cross-checks).")
 @click.option("--control-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Counter file for ack control numbers (default: <ack-dir>/.control.json).")
 def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
@@ -224,14 +225,13 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
         FileControlNumbers,
         MemoryControlNumbers,
     )
-    from edi.ig_pyx12 import Pyx12Validator
-    from edi.validate import validate_file, write_acks
+    from edi.validate import make_validator, validate_file, write_acks
 
     counter_path = control_file or (ack_dir / ".control.json" if ack_dir else None)
     control: ControlNumbers = (
         FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
     )
-    validator = {"pyx12": lambda: Pyx12Validator(recover=True)}[validator_name]()
+    validator = make_validator(validator_name)
     rejected = False
     for path in files:
         try:

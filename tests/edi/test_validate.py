@@ -130,3 +130,18 @@ def test_every_corpus_file_validates_without_exception(corpus_dir: Path) -> None
             if ic.groups and ic.ta1_code != "R":
                 assert ic.ack_text is not None and ic.ack_text.startswith("ISA*"), path.name
         json.dumps(report.to_json())
+
+
+def test_compiled_validator_is_the_default_and_agrees_with_pyx12() -> None:
+    from edi.validate import make_validator
+
+    data = interchange([member(1), member(2, ins05="Q"), member(3)]).encode()
+    default = validate_file(data, "t.edi", control=MemoryControlNumbers(), now=NOW)
+    ig = [f for f in only_set(default).findings if f.validator not in ("envelope", "model")]
+    assert ig and {f.validator for f in ig} <= {"compiled", "situational"}
+    reference = validate_file(
+        data, "t.edi", validator=make_validator("pyx12"), control=MemoryControlNumbers(), now=NOW
+    )
+    # Same verdicts and the same 999 from either validator.
+    assert only_set(reference).status is only_set(default).status
+    assert reference.interchanges[0].ack_text == default.interchanges[0].ack_text
