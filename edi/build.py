@@ -56,6 +56,7 @@ from edi.loops import (
     Entity,
     MemberLoop,
     assemble_member,
+    parse_d8,
     record,
 )
 from edi.records import (
@@ -354,7 +355,7 @@ class SetBuilder(BuilderBase):
         if e is None or self._loop not in CONTACT_LOOPS or len(e.contacts) >= limit:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        numbers = tuple((el[i], el[i + 1]) for i in (3, 5, 7) if el[i] or el[i + 1])
+        numbers = tuple([(el[i], el[i + 1]) for i in (3, 5, 7) if el[i] or el[i + 1]])
         e.contacts.append(record(Contact, {"function": el[1], "name": el[2], "numbers": numbers,
                                            "position": seg.position}, set(_F_CONTACT)))
         return True
@@ -386,7 +387,10 @@ class SetBuilder(BuilderBase):
         if el[1] and el[1] != "D8":
             self._report(seg, "model.unknown_code", Severity.WARNING, Level.ELEMENT,
                          "DMG01 date format is not D8", "7", 1)
-        birth = self._date_element(seg, 2) if el[2] else None
+        birth = parse_d8(el[2]) if el[2] else None
+        if birth is None and el[2]:
+            self._report(seg, "model.invalid_date", Severity.ERROR, Level.ELEMENT,
+                         "DMG02 is not a valid CCYYMMDD date", "8", 2)
         gender = GENDER.get(el[3])
         if gender is None and el[3]:
             gender = self._code(seg, 3, GENDER, el[3])

@@ -210,7 +210,7 @@ def _group_ack(group: GroupReport) -> GroupAck:
 # ------------------------------------------------------------------ building the report
 
 
-class _Builder:
+class ReportBuilder:
     """Folds the event stream into a report, one open envelope at a time."""
 
     def __init__(self, source: str, control: ControlNumbers, now: datetime) -> None:
@@ -351,7 +351,7 @@ def validate_file(
         validator = make_validator()
     data: Path | bytes = Path(path_or_bytes) if isinstance(path_or_bytes, str) else path_or_bytes
     name = source or (data.name if isinstance(data, Path) else "<bytes>")
-    builder = _Builder(name, control or MemoryControlNumbers(), now or datetime.now(UTC))
+    builder = ReportBuilder(name, control or MemoryControlNumbers(), now or datetime.now(UTC))
     for event in read(data, name, validator=validator):
         builder.feed(event)
     return builder.report()

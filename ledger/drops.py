@@ -217,10 +217,10 @@ class DropWorker:
         self.claims = ClaimStore(self.url, self.layout.inbox, self.layout.work / ".locks", worker)
         self.control = DbControlNumbers(self.url)
         self.validator: Any = None
-        if settings.drops.validator == "pyx12":
-            from edi.ig_pyx12 import Pyx12Validator
+        if settings.drops.validator != "none":
+            from edi.validate import make_validator
 
-            self.validator = Pyx12Validator()
+            self.validator = make_validator(settings.drops.validator)
         self.run_id = uuid.uuid4().hex[:12]
         self.summary = RunSummary(self.run_id)
         self.rng = random.Random()
@@ -407,9 +407,9 @@ class DropWorker:
 
     def _ingest_once(self, claim: Claim, data: bytes, sha: str) -> dict[str, Any]:
         from edi.reader import read
-        from edi.validate import _Builder  # the report/ack fold of `validate_file`
+        from edi.validate import ReportBuilder  # the report/ack fold of `validate_file`
 
-        builder = _Builder(claim.name, self.control, dt.datetime.now(dt.UTC))
+        builder = ReportBuilder(claim.name, self.control, dt.datetime.now(dt.UTC))
         events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))
         head, first = first_header(events)
         partner = self.settings.partner(first.sender_qualifier, first.sender_id) if first else None

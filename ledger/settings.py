@@ -17,7 +17,7 @@ names the file and the key but never the value. `redacted(settings)` is what
     poll_seconds = 5.0                 # --watch: seconds between polls of the inbox
     settle_seconds = 2.0               # a file is taken when unchanged for this long
     strict_partners = false            # true: unknown senders are rejected with a TA1
-    validator = "pyx12"                # pyx12 | none (envelope and model checks only)
+    validator = "compiled"             # compiled | pyx12 (slower reference) | none (envelope and model checks only)
 
     [[partners]]
     sender_qualifier = "ZZ"
@@ -75,7 +75,7 @@ class DropSettings(BaseModel):
     temporary_names: tuple[str, ...] = (".*", "*.tmp", "*.part", "*.partial", "*.filepart", "*~")
     """Glob patterns of names a partner writes before renaming to the final name."""
     strict_partners: bool = False
-    validator: Literal["pyx12", "none"] = "pyx12"
+    validator: Literal["compiled", "pyx12", "none"] = "compiled"
     work_dir: Path | None = None
     archive_dir: Path | None = None
     quarantine_dir: Path | None = None

@@ -189,10 +189,29 @@ def run(db: str = "sqlite", members: int = 100_000, changes: int = 10_000, small
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as d:
         tmp = Path(d)
         result: dict[str, Any] = {"db": "sqlite" if db == "sqlite" else "postgresql"}
-        result["bulk"] = bench_bulk(db, tmp, members, full_members)
-        if scale:
-            result["scale"] = bench_scale(db, tmp, changes, small, large)
+        try:
+            result["bulk"] = bench_bulk(db, tmp, members, full_members)
+            if scale:
+                result["scale"] = bench_scale(db, tmp, changes, small, large)
+        finally:
+            _drop_schemas(db)
         return result
+
+
+def _drop_schemas(kind: str) -> None:
+    """Drop the PostgreSQL schemas the benchmark created."""
+    from ledger.db import dispose
+
+    dispose()
+    if kind == "sqlite":
+        return
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(kind, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        for name in ("bulk_full", "bulk_ledger", "base_small", "base_large"):
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "bench_{name}" CASCADE'))
+    eng.dispose()
 
 
 def main() -> None:
