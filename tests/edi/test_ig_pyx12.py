@@ -154,7 +154,8 @@ def test_pyx12_failure_is_one_finding_without_values(monkeypatch: pytest.MonkeyP
     assert [(f.code, f.severity, f.level, f.x12_code) for f in found] == [
         ("ig.pyx12_failed", Severity.ERROR, Level.INTERCHANGE, "024")]
     assert "CANARY" not in found[0].model_dump_json()
-    report = validate_file(interchange().encode(), "t.edi", control=MemoryControlNumbers())
+    report = validate_file(interchange().encode(), "t.edi", validator=Pyx12Validator(),
+                           control=MemoryControlNumbers())
     ic = report.interchanges[0]
     assert (ic.ta1_code, ic.ta1_note, ic.ack_text) == ("R", "024", None)
     assert ic.ta1_text is not None and "*R*024~" in ic.ta1_text
