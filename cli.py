@@ -385,9 +385,12 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
               help="Operator or service user (or ENROLL834_USER); its access code comes from "
                    "ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE. Required once users "
                    "exist; recorded in the audit log.")
+@click.option("--validator", "validator_name", type=click.Choice(["compiled", "pyx12", "none"]),
+              default="compiled", show_default=True,
+              help="Implementation-guide validator ('none': envelope and model checks only).")
 @click.pass_context
 def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
-               as_user: str | None) -> None:
+               as_user: str | None, validator_name: str) -> None:
     """Read 834 files, decide on every member and record the result in the ledger.
 
     One database transaction per transaction set; a file already recorded is a
@@ -413,8 +416,11 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
             actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]
         else:
             actor = as_user or os.environ.get("ENROLL834_USER") or "system"
+        from edi.validate import make_validator
+
+        validator = None if validator_name == "none" else make_validator(validator_name)
         for f in files:
-            total.merge(ingest_file(url, f, actor=actor))
+            total.merge(ingest_file(url, f, actor=actor, validator=validator))
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     for note in total.notes:

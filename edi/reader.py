@@ -5,7 +5,10 @@
 (edi.build) and yields `edi.records.Event`s in file order, streaming: a member
 is yielded as soon as the next INS or the SE closes its loop.
 
-An optional `Validator` runs a first pass over the whole input; its findings
+An optional `Validator` checks the input against its implementation guide.
+An incremental one (`IncrementalValidator`, e.g. `edi.ig.CompiledValidator`)
+is fed each segment just before the reader uses it, so the input is tokenized
+once; any other runs a first pass over the whole input. Either way its findings
 are merged, by segment position, into the member they fall in (which it then
 rejects if any is an ERROR), or into the SetEnd/GroupEnd/InterchangeEnd that
 encloses them; findings outside every envelope are yielded bare.
@@ -62,6 +65,26 @@ class Validator(Protocol):
         ...
 
 
+class ValidationRun(Protocol):
+    """One incremental validation pass over one input, fed segments in file order."""
+
+    def feed(self, seg: Segment) -> list[Finding] | None:
+        """Findings located at `seg` or earlier, not returned before (None/[]: none)."""
+        ...
+
+    def close(self) -> list[Finding]:
+        """Findings still due at end of input."""
+        ...
+
+
+class IncrementalValidator(Validator, Protocol):
+    """A validator that can also run inside the reader's own pass (one tokenization)."""
+
+    def start(self, source: str) -> ValidationRun:
+        """A new pass over the input named `source`."""
+        ...
+
+
 def read(
     data: bytes | BinaryIO | Path,
     source: str | None = None,
@@ -93,11 +116,16 @@ def read(
             if file_sha256 is None:
                 file_sha256 = hashlib.sha256(data).hexdigest()
     checked: list[Finding] = []
+    run: ValidationRun | None = None
     if validator is not None:
         assert isinstance(data, (bytes, Path))
-        checked = list(validator.findings(data, name))
+        start = getattr(validator, "start", None)
+        if callable(start):
+            run = start(name)
+        else:
+            checked = list(validator.findings(data, name))
     return events(read_segments(data, name), name, file_sha256=file_sha256,
-                  validator_findings=checked)
+                  validator_findings=checked, validation=run)
 
 
 def _sha256_path(path: Path) -> str | None:
@@ -117,13 +145,17 @@ def events(
     *,
     file_sha256: str | None = None,
     validator_findings: Iterable[Finding] = (),
+    validation: ValidationRun | None = None,
 ) -> Iterator[Event]:
     """The event stream for an already tokenized input (what `read()` uses).
 
     `items` are segments with file-level findings interleaved, as
-    `edi.tokenize.read_segments` yields them.
+    `edi.tokenize.read_segments` yields them. Validator findings come either
+    all at once (`validator_findings`, from a first pass) or from an
+    incremental `validation` run fed each segment of `items` here; the events
+    are the same.
     """
-    return _Reader(source, file_sha256, validator_findings).run(items)
+    return _Reader(source, file_sha256, validator_findings, validation).run(items)
 
 
 _SCOPED = ("interchange_control", "group_control", "set_control")
@@ -132,8 +164,11 @@ _SCOPED = ("interchange_control", "group_control", "set_control")
 class _Reader:
     """The envelope state machine: one pass, one open ISA/GS/ST at a time."""
 
-    def __init__(self, source: str, sha: str | None, checked: Iterable[Finding]) -> None:
+    def __init__(self, source: str, sha: str | None, checked: Iterable[Finding],
+                 validation: ValidationRun | None = None) -> None:
         self.ctx = Context(source)
+        self.validation = validation
+        self.unplaced: list[Finding] = []  # incremental findings without a position: last
         self.sha = sha
         ordered = sorted(
             checked, key=lambda f: (f.segment_position is None, f.segment_position or 0))
@@ -169,6 +204,24 @@ class _Reader:
             i += 1
         q.insert(i, f)
 
+    def _add(self, found: list[Finding]) -> None:
+        """Findings of the incremental validator, in the order the first pass would queue them.
+
+        They arrive in position order, before any tokenizer finding at their
+        position (the reader feeds a segment before reading on), so appending
+        keeps the queue sorted; unlocated ones wait for the end, as sorted
+        first-pass findings do.
+        """
+        q = self.checked
+        for f in found:
+            pos = f.segment_position
+            if pos is None:
+                self.unplaced.append(f)
+            elif not q or (q[-1].segment_position or 0) <= pos:
+                q.append(f)
+            else:
+                self._defer(f)
+
     def _take(self, upto: int) -> list[Finding]:
         """Validator findings located at or before segment position `upto`."""
         q = self.checked
@@ -196,6 +249,7 @@ class _Reader:
         feed = None  # the open set's builder.feed
         in_set = False
         last: Segment | None = None
+        validate = self.validation.feed if self.validation is not None else None
         for item in items:
             if type(item) is not Segment:  # cheaper than isinstance on a pydantic class
                 assert isinstance(item, Finding)
@@ -206,6 +260,10 @@ class _Reader:
                     yield item
                 continue
             seg = item
+            if validate is not None:
+                found = validate(seg)
+                if found:
+                    self._add(found)
             sid = seg.id
             if in_set and sid not in envelope:
                 last = seg
@@ -253,7 +311,10 @@ class _Reader:
             last = seg
             in_set = self.st is not None
             feed = self.builder.feed if self.builder is not None else None
+        if self.validation is not None:
+            self._add(self.validation.close())
         yield from self._end_interchange(None, last)
+        self.checked.extend(self.unplaced)
         yield from self._bare(None)
 
     def _bare(self, upto: int | None) -> Iterator[Finding]:

@@ -89,6 +89,9 @@ _PROBLEM_TEXT = {
 class CompiledValidator:
     """The project's own IG validator: `findings(data, source)` like every validator.
 
+    It is also incremental: `start(source)` opens a `ValidationRun` that takes
+    segments one at a time (`feed`), so a reader that already tokenizes the
+    input can validate it in the same pass (`edi.reader.read` does).
     `situational` adds the rules of `edi.ig.situational` (on by default);
     `today` fixes the date those rules call "today" (tests).
     """
@@ -114,21 +117,27 @@ class CompiledValidator:
         """IG findings for the whole input, in segment-position order."""
         from edi.tokenize import read_segments
 
-        run = _Run(self, source)
+        run = ValidationRun(self, source)
         feed = run.feed
         for seg in read_segments(data, source):
             if isinstance(seg, Segment):
                 out = feed(seg)
                 if out:
                     yield from out
+        yield from run.close()
 
     def findings_for_segments(self, segments: Iterable[Segment], source: str) -> Iterator[Finding]:
         """The same, for segments already read (any iterable, consumed once)."""
-        run = _Run(self, source)
+        run = ValidationRun(self, source)
         for seg in segments:
             out = run.feed(seg)
             if out:
                 yield from out
+        yield from run.close()
+
+    def start(self, source: str) -> ValidationRun:
+        """A new incremental pass over one input named `source` (see `ValidationRun`)."""
+        return ValidationRun(self, source)
 
     def plans_for(self, m: TransactionMap) -> dict[tuple[object, ...], Plan]:
         return self._plans.setdefault(m.file, {})
@@ -158,8 +167,16 @@ class CompiledValidator:
         return found
 
 
-class _Run:
-    """State of one pass over one input."""
+class ValidationRun:
+    """State of one pass over one input: feed it every segment in file order.
+
+    `feed(seg)` returns the findings located at `seg` (each carries
+    `segment_position == seg.position`), or None/[] when there are none;
+    findings never refer to a segment not yet fed, so a caller that feeds a
+    segment before using it knows all findings up to that position. `close()`
+    returns what is left at end of input (today always nothing: every
+    finding is located at the segment that reveals it).
+    """
 
     def __init__(self, v: CompiledValidator, source: str) -> None:
         self.v = v
@@ -183,6 +200,10 @@ class _Run:
         self.delimiters: Delimiters | None = None
         self.first_qualifier: frozenset[str] = frozenset()
         self.fast: dict[int, Callable[[tuple[str, ...]], bool]] = {}
+
+    def close(self) -> list[Finding]:
+        """Findings due at end of input (none: see the class docstring)."""
+        return []
 
     # -- envelope bookkeeping -------------------------------------------------
     def feed(self, seg: Segment) -> list[Finding] | None:
@@ -469,3 +490,7 @@ class _Run:
             validator="compiled",
             **self.location(seg, loop_id, member),
         )
+
+
+_Run = ValidationRun
+"""The former name (tests and older callers)."""

@@ -43,6 +43,8 @@ class Member:
     ins04: str = "28"
     ins05: str = "A"
     ins06: str = ""
+    ins07: str = ""
+    """COBRA qualifying event; defaults to 1 (termination of employment) when ins05 is C."""
     hd: list[tuple[str, str]] = field(default_factory=lambda: [("021", "HLT")])
     begin: dt.date = BEGIN
     refs: list[tuple[str, str]] = field(default_factory=list)
@@ -56,8 +58,9 @@ def member(m: Member) -> list[str]:
     """The segments of one 2000 loop (INS .. 2300) for `m`."""
     p = m.person
     sub = "Y" if m.relationship == "18" else "N"
-    ins = f"INS*{sub}*{m.relationship}*{m.ins03}*{m.ins04}*{m.ins05}*{m.ins06}"
-    ins += "**FT" if sub == "Y" else ""
+    ins07 = m.ins07 or ("1" if m.ins05 == "C" else "")
+    ins = f"INS*{sub}*{m.relationship}*{m.ins03}*{m.ins04}*{m.ins05}*{m.ins06}*{ins07}"
+    ins += "*FT" if sub == "Y" else ""
     segs = [ins, f"REF*0F*{m.subscriber_number}"]
     segs += [f"REF*{q}*{v}" for q, v in m.refs]
     segs += [f"DTP*{q}*D8*{d8(d)}" for q, d in m.dtps]
@@ -79,7 +82,8 @@ def member(m: Member) -> list[str]:
             segs.append(f"DTP*349*D8*{d8(m.hd_end or TODAY)}")
         else:
             segs.append(f"DTP*348*D8*{d8(m.begin)}")
-    return segs
+    # X12 writes no trailing empty elements (validators reject them).
+    return [seg.rstrip("*") for seg in segs]
 
 
 def interchange(

@@ -177,3 +177,18 @@ def test_rule5_family_hold_and_validation_rejects(desk: Desk) -> None:
     assert desk.items() == []
     actions = [a["action"] for a in desk.audit() if a["user"] == "rita"]
     assert actions.count("review.release") == 2 and "review.resolve" in actions
+
+
+def test_rule5_ig_validation_rejects_only_the_bad_member(desk: Desk) -> None:
+    """`ingest` validates against the implementation guide (compiled validator) by default:
+    a COBRA member without its qualifying event (INS07) is rejected by edi and never recorded,
+    while the valid member of the same set is applied."""
+    good = Person("VALIDPERSON", "OLGA", dt.date(1975, 4, 4), "F", "444557777")
+    cobra = Person("VALIDPERSON", "PAUL", dt.date(1970, 2, 2), "M", "444558888")
+    out = desk.ingest([
+        Member(good, "S800"),
+        Member(cobra, "S810", ins05="C", ins04="09", ins07=" "),  # INS07 blank: situational error
+    ], sponsor=SELF)  # fmt: skip
+    assert out["members"]["rejected"] == 1 and out["members"]["new"] == 1
+    assert out["transaction_sets"]["accepted"] == 1
+    assert _members(desk) == 1
