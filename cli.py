@@ -334,14 +334,6 @@ def _ledger_fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
-def _acting_user(conn: object, as_user: str | None, role: str) -> str:
-    """Authenticate --as / ENROLL834_USER with ENROLL834_ACCESS_CODE for `role`."""
-    from ledger.auth import authenticate
-
-    user = as_user or os.environ.get("ENROLL834_USER")
-    return authenticate(conn, user, os.environ.get("ENROLL834_ACCESS_CODE"), role)  # type: ignore[arg-type]
-
-
 _as_option = click.option("--as", "as_user", metavar="USER", default=None,
                           help="Acting user (or ENROLL834_USER); code from ENROLL834_ACCESS_CODE.")
 
@@ -380,7 +372,9 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
 @main.command("ingest")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as JSON: files, transaction_sets, members, and rejections "
+                   "(members the payer's rules rejected: controls, ordinal, reason; no PHI).")
 @click.option("--as", "as_user", metavar="USER", default=None,
               help="Operator or service user (or ENROLL834_USER); its access code comes from "
                    "ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE. Required once users "
@@ -427,7 +421,8 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
         click.echo(note, err=True)
     if as_json:
         out = total.to_json()
-        click.echo(json.dumps({k: out[k] for k in ("files", "transaction_sets", "members")}))
+        keys = ("files", "transaction_sets", "members", "rejections")
+        click.echo(json.dumps({k: out[k] for k in keys}))
     else:
         sets, mem = total.transaction_sets, total.members
         click.echo(f"files {total.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
@@ -436,28 +431,50 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
         ctx.exit(EXIT_REJECTED)
 
 
+def _open_or_signin(ctx: click.Context, as_user: str | None, action: str) -> Any:
+    """The signed-in Actor for `action` once users exist (refusals audited, exit 77), else None."""
+    from ledger.users import users_exist
+
+    if users_exist(database_url(ctx)):
+        return _desk_call(_signin, ctx, as_user, action)
+    return None
+
+
 @main.group("ledger")
 def ledger_group() -> None:
-    """The append-only ledger: verify its hash chain, show a member's history."""
+    """The append-only ledger: verify its hash chains, show a member's history.
+
+    Once users exist these commands need a signed-in user (--as USER or
+    ENROLL834_USER, code from ENROLL834_ACCESS_CODE); refusals exit 77 and
+    are audited.
+
+    \b
+    Example:
+      ENROLL834_ACCESS_CODE=... enroll834 ledger history M000000001 --json --as carol
+    """
 
 
 @ledger_group.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_as_option
 @click.pass_context
-def ledger_verify_cmd(ctx: click.Context, as_json: bool) -> None:
+def ledger_verify_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
     """Recompute the entries and audit hash chains; exit 1 naming the first bad record.
+
+    This is also the audit log's verification (there is no separate `audit
+    verify`). Auditors, supervisors, operators and administrators may run it.
 
     \b
     Example:
-      enroll834 ledger verify
+      enroll834 ledger verify --as auditor1
     """
     import json
 
-    from ledger.db import engine
-    from ledger.queries import verify_chain
+    from ledger.access import verify_chains
 
-    with engine(database_url(ctx)).connect() as conn:
-        reports = [verify_chain(conn, "entries"), verify_chain(conn, "audit")]
+    actor = _open_or_signin(ctx, as_user, "ledger.verify")
+    reports = _desk_call(verify_chains, database_url(ctx), actor)
+    assert isinstance(reports, list)
     if as_json:
         click.echo(json.dumps([{"chain": r.chain, "checked": r.checked, "ok": r.ok,
                                 "first_bad": r.first_bad, "problem": r.problem} for r in reports]))
@@ -473,31 +490,33 @@ def ledger_verify_cmd(ctx: click.Context, as_json: bool) -> None:
 @ledger_group.command("history")
 @click.argument("member_id")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one entry per line.")
+@click.option("--show-phi", is_flag=True,
+              help="Include the before/after values (needs the show_phi privilege; audited).")
+@_as_option
 @click.pass_context
-def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool) -> None:
+def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_phi: bool,
+                       as_user: str | None) -> None:
     """Show a member's ledger entries in order (kinds, dates, lineage, changed fields).
+
+    Reviewers, supervisors, auditors and administrators may read it; every
+    read is audited. Values appear only with --show-phi.
 
     \b
     Example:
-      enroll834 ledger history M000000001 --json
+      enroll834 ledger history M000000001 --json --as carol
     """
     import json
 
-    from ledger.db import engine
-    from ledger.queries import member_history
+    from ledger.access import member_history
 
-    with engine(database_url(ctx)).connect() as conn:
-        rows = member_history(conn, member_id)
+    actor = _open_or_signin(ctx, as_user, "ledger.history")
+    rows = _desk_call(member_history, database_url(ctx), actor, member_id, show_phi=show_phi)
+    assert isinstance(rows, list)
     if not rows:
         raise _ledger_fail(LookupError(f"member {member_id}: no ledger entries"))
     for r in rows:
-        changed = sorted(set((r["after"] or {}).keys()) | set((r["before"] or {}).keys()))
-        item = {k: r[k] for k in ("seq", "kind", "valid_from", "valid_to", "recorded_at",
-                                  "decided_by", "interchange_control", "set_control",
-                                  "member_ordinal", "notes")}
-        item["fields"] = changed
         if as_json:
-            click.echo(json.dumps(item, default=str))
+            click.echo(json.dumps(r, default=str))
         else:
             click.echo(f"{r['seq']:>8}  {r['kind']:<22} valid {r['valid_from'] or ''}"
                        f"..{r['valid_to'] or ''}  by {r['decided_by']}  ST {r['set_control'] or '-'}")
@@ -505,7 +524,12 @@ def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool) -> Non
 
 @main.group("members")
 def members_group() -> None:
-    """Members as the ledger knows them."""
+    """Members as the ledger knows them (signed-in reviewers, supervisors, auditors).
+
+    \b
+    Example:
+      enroll834 members export --as-of 2026-03-01 --as carol > members.jsonl
+    """
 
 
 @members_group.command("export")
@@ -521,56 +545,59 @@ def members_export_cmd(ctx: click.Context, as_of: object, known_at: object, as_j
                        show_phi: bool, as_user: str | None) -> None:
     """Export members with identifiers, name, birth date and coverages as JSON lines.
 
-    SSNs are masked to their last four digits unless --show-phi is given by a
-    user holding the show_phi right.
+    Once users exist a signed-in reviewer, supervisor, auditor or
+    administrator is needed (audited). SSNs are masked to their last four
+    digits unless --show-phi is given by a user holding the show_phi right.
 
     \b
     Example:
-      enroll834 members export --as-of 2026-03-01 --known-at 2026-02-15T00:00:00
+      enroll834 members export --as-of 2026-03-01 --known-at 2026-02-15T00:00:00 --as carol
     """
     import datetime as dt
     import json
 
-    from ledger.auth import NotPermitted
-    from ledger.db import engine
-    from ledger.queries import export_members
+    from ledger.access import export_members
 
     del as_json
-    with engine(database_url(ctx)).connect() as conn:
-        if show_phi:
-            try:
-                _acting_user(conn, as_user, "show_phi")
-            except NotPermitted as exc:
-                raise _ledger_fail(exc) from None
-        day = as_of.date() if isinstance(as_of, dt.datetime) else None
-        at = known_at if isinstance(known_at, dt.datetime) else None
-        for item in export_members(conn, as_of=day, known_at=at, show_phi=show_phi):
-            click.echo(json.dumps(item))
+    actor = _open_or_signin(ctx, as_user, "members.export")
+    day = as_of.date() if isinstance(as_of, dt.datetime) else None
+    at = known_at if isinstance(known_at, dt.datetime) else None
+    rows = _desk_call(export_members, database_url(ctx), actor, as_of=day, known_at=at,
+                      show_phi=show_phi)
+    for item in rows:  # type: ignore[attr-defined]
+        click.echo(json.dumps(item))
 
 
 @main.group("groups")
 def groups_group() -> None:
-    """Employer groups (sponsors): COBRA administration, representative, billing."""
+    """Employer groups (sponsors): COBRA administration, representative, billing.
+
+    \b
+    Example:
+      enroll834 groups show 991234567 --json --as carol
+    """
 
 
 @groups_group.command("show")
 @click.argument("sponsor_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one group per line.")
+@_as_option
 @click.pass_context
-def groups_show_cmd(ctx: click.Context, sponsor_id: str | None, as_json: bool) -> None:
-    """Show one group or all groups.
+def groups_show_cmd(ctx: click.Context, sponsor_id: str | None, as_json: bool,
+                    as_user: str | None) -> None:
+    """Show one group or all groups (any signed-in user once users exist).
 
     \b
     Example:
-      enroll834 groups show 991234567 --json
+      enroll834 groups show 991234567 --json --as carol
     """
     import json
 
-    from ledger.db import engine
-    from ledger.groups import show_groups
+    from ledger.access import group_rows
 
-    with engine(database_url(ctx)).connect() as conn:
-        rows = show_groups(conn, sponsor_id)
+    actor = _open_or_signin(ctx, as_user, "groups.read")
+    rows = _desk_call(group_rows, database_url(ctx), actor, sponsor_id)
+    assert isinstance(rows, list)
     if sponsor_id and not rows:
         raise _ledger_fail(LookupError(f"group {sponsor_id}: not found"))
     for g in rows:
@@ -600,9 +627,9 @@ def groups_set_cmd(ctx: click.Context, sponsor_id: str, cobra: str | None,
     from ledger.db import LedgerError, engine
     from ledger.groups import set_group
 
+    user = _desk_call(_signin, ctx, as_user, "groups.manage").user_id  # type: ignore[attr-defined]
     try:
         with engine(database_url(ctx)).begin() as conn:
-            user = _acting_user(conn, as_user, "administrator")
             set_group(conn, sponsor_id, user=user, cobra=cobra, representative=representative,
                       name=name)
     except LedgerError as exc:
@@ -624,9 +651,9 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
     from ledger.db import LedgerError, engine
     from ledger.groups import load_config
 
+    user = _desk_call(_signin, ctx, as_user, "groups.manage").user_id  # type: ignore[attr-defined]
     try:
         with engine(database_url(ctx)).begin() as conn:
-            user = _acting_user(conn, as_user, "administrator")
             n_groups, n_partners = load_config(conn, file, user=user)
             from ledger.fullfile import load_policy_file  # full-file policies (issue 6)
 
@@ -634,6 +661,57 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The append-only, hash-chained audit log (auditors, supervisors, administrators).
+
+    Records hold user ids, actions, targets, codes and counts, never PHI. To
+    verify the audit chain use `enroll834 ledger verify` (it checks both the
+    ledger entries and the audit log).
+
+    \b
+    Example:
+      enroll834 audit list --action auth.refused --since 2026-03-01 --as auditor1
+    """
+
+
+@audit_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
+@click.option("--user", "user", metavar="USER", default=None, help="Only this user's records.")
+@click.option("--action", "action", metavar="ACTION", default=None,
+              help="Only this action; a trailing '.' or '*' matches a prefix (review.*).")
+@click.option("--since", "since", type=click.DateTime(), default=None,
+              help="Only records at or after this UTC time (YYYY-MM-DD[THH:MM:SS]).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Only the newest N records (still printed oldest first).")
+@_as_option
+@click.pass_context
+def audit_list_cmd(ctx: click.Context, as_json: bool, user: str | None, action: str | None,
+                   since: object, limit: int | None, as_user: str | None) -> None:
+    """List audit records, oldest first (reading is itself audited as 'audit.list').
+
+    \b
+    Example:
+      enroll834 audit list --json --user carol --action review. --as auditor1
+    """
+    import datetime as dt
+    import json
+
+    from ledger.access import audit_records
+
+    actor = _open_or_signin(ctx, as_user, "audit.read")
+    rows = _desk_call(audit_records, database_url(ctx), actor, user=user, action=action,
+                      since=since if isinstance(since, dt.datetime) else None, limit=limit)
+    if not as_json:
+        click.echo("SEQ\tAT\tUSER\tACTION\tTARGET\tDETAILS")
+    for r in rows:  # type: ignore[attr-defined]
+        if as_json:
+            click.echo(json.dumps(r))
+        else:
+            click.echo(f"{r['seq']}\t{r['at']}\t{r['user']}\t{r['action']}\t"
+                       f"{r['target'] or '-'}\t{json.dumps(r['details'], sort_keys=True)}")
 
 
 def _signin_if_users(ctx: click.Context, as_user: str | None, action: str) -> str:

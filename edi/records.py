@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Union
 
 from pydantic import BaseModel, ConfigDict
 
@@ -510,14 +509,14 @@ class InterchangeEnd(Record):
     """TA105 note code for this interchange ('000' none)."""
 
 
-Event = Union[
-    InterchangeStart,
-    GroupStart,
-    SetStart,
-    MemberTransaction,
-    SetEnd,
-    GroupEnd,
-    InterchangeEnd,
-    Finding,
-]
+Event = (
+    InterchangeStart
+    | GroupStart
+    | SetStart
+    | MemberTransaction
+    | SetEnd
+    | GroupEnd
+    | InterchangeEnd
+    | Finding
+)
 """What `edi.read()` yields, in file order. A bare `Finding` is a file-level finding."""

@@ -51,12 +51,11 @@ from ledger.desk_views import (
     transaction_view,
     utc,
 )
+from ledger.groups import group_policy, partner_settings
 from ledger.store import UnitOfWork, load_people
 from ledger.users import Actor, NotPermitted, refuse, require
 from matching.decisions import (
-    CobraAdministration,
     Decision,
-    GroupPolicy,
     Outcome,
     Reason,
 )
@@ -261,37 +260,10 @@ class Resolution:
         }
 
 
-def group_policy(conn: Connection, sponsor_id: str) -> GroupPolicy:
-    """The sponsor's COBRA administration and representative (unknown when not configured)."""
-    row = conn.execute(sa.select(t.groups).where(t.groups.c.sponsor_id == sponsor_id)).first()
-    if row is None:
-        return GroupPolicy(sponsor_id)
-    try:
-        cobra = CobraAdministration(row.cobra_administration)
-    except ValueError:
-        cobra = CobraAdministration.UNKNOWN
-    return GroupPolicy(sponsor_id, cobra, row.representative)
-
-
 def ledger_settings(conn: Connection, header: TransactionSetHeader) -> LedgerSettings:
     """LedgerSettings for the sender of `header` (the partner row overrides the defaults)."""
-    base = LedgerSettings()
     ln = header.lineage
-    p = t.partners
-    row = conn.execute(
-        sa.select(p).where(
-            p.c.sender_qualifier == ln.sender_qualifier.strip(),
-            p.c.sender_id == ln.sender_id.strip(),
-        )
-    ).first()
-    if row is None:
-        return base
-    return LedgerSettings(
-        retro_days=row.retro_days if row.retro_days is not None else base.retro_days,
-        future_days=row.future_days if row.future_days is not None else base.future_days,
-        review_sla_hours=base.review_sla_hours,
-        termination_date_rule=row.termination_date_rule or base.termination_date_rule,
-    )
+    return partner_settings(conn, ln.sender_qualifier, ln.sender_id)
 
 
 def _decision(

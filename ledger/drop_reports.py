@@ -66,8 +66,30 @@ def sender_report(outcome: dict[str, Any], report: Any) -> str:
         if findings:
             out += ["", "Findings (position, rule, acknowledgment code):"]
             out += [f"  {f}" + (f" [X12 {f.x12_code}]" if f.x12_code else "") for f in findings]
+    out += rejection_lines(outcome.get("rejections") or [])
     sets = outcome["sets"]
     out += ["", "transaction sets: " + ", ".join(f"{v} {k}" for k, v in sets.items()),
             "Acknowledgments: " + (", ".join(outcome["acks"]) or "none")]  # fmt: skip
     return "\n".join(out) + "\n"
 
+
+
+def rejection_lines(rejections: list[dict[str, Any]]) -> list[str]:
+    """The members the payer's rules rejected, located by controls and ordinal.
+
+    Each names the last 4 characters of the subscriber number at most, the
+    reason code and its fixed-text explanation; never a name, SSN or date.
+    """
+    if not rejections:
+        return []
+    out = ["", "Members rejected by the payer's enrollment rules:",
+           "  (ISA13/GS06/ST02 member ordinal: subscriber number ending: reason: explanation)"]
+    for r in rejections:
+        last4 = str(r.get("subscriber_number_last4") or "")[-4:] or "-"
+        out.append(
+            f"  {r.get('interchange_control') or '-'}/{r.get('group_control') or '-'}/"
+            f"{r.get('set_control') or '-'} member {r.get('member_ordinal')}: "
+            f"subscriber number ending {last4}: {r.get('reason') or 'rejected'}: "
+            f"{r.get('explanation') or 'rejected'}"
+        )
+    return out

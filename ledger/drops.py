@@ -478,6 +478,7 @@ class DropWorker:
             "disposition": disposition, "reason": reason,
             "explanation": EXPLAIN.get(reason or "", "processed"),
             "destination": str(dest), "sets": sets, "members": dict(summary.members),
+            "rejections": [dict(r) for r in summary.rejections],
             "interchanges": interchanges, "acks": written, "processed_at": when.isoformat(),
             "worker": self.claims.worker, "run_id": self.run_id,
         }  # fmt: skip

@@ -18,7 +18,8 @@ A TOML file describes both:
     retro_days = 90
     future_days = 60
 
-Every change is audited (without PHI).
+Every change is audited (without PHI). `group_policy` and `partner_settings` read
+the stored policy back for the pipeline and the review desk.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ledger import schema as t
+from ledger.apply import LedgerSettings
 from ledger.auth import audit
 from ledger.db import LedgerError, utcnow
 from ledger.store import canonical_json
-from matching.decisions import CobraAdministration
+from matching.decisions import CobraAdministration, GroupPolicy
 
 TERMINATION_RULES = ("bgn_date", "received_date", "reject")
 
@@ -52,6 +54,40 @@ def show_groups(conn: Connection, sponsor_id: str | None = None) -> list[dict[st
         d["updated_at"] = d["updated_at"].isoformat() if d["updated_at"] else None
         out.append(d)
     return out
+
+
+def group_policy(conn: Connection, sponsor_id: str) -> GroupPolicy:
+    """The sponsor's COBRA administration and representative (unknown when not configured
+    or when the stored value is not a known one)."""
+    row = conn.execute(sa.select(t.groups).where(t.groups.c.sponsor_id == sponsor_id)).first()
+    if row is None:
+        return GroupPolicy(sponsor_id)
+    try:
+        cobra = CobraAdministration(row.cobra_administration)
+    except ValueError:
+        cobra = CobraAdministration.UNKNOWN
+    return GroupPolicy(sponsor_id, cobra, row.representative)
+
+
+def partner_settings(
+    conn: Connection, sender_qualifier: str, sender_id: str, base: LedgerSettings | None = None
+) -> LedgerSettings:
+    """`base` (default LedgerSettings()) with the stored partner row's date window and
+    termination rule laid over it; `base` itself when the sender has no partner row."""
+    base = base or LedgerSettings()
+    p = t.partners
+    row = conn.execute(
+        sa.select(p).where(p.c.sender_qualifier == sender_qualifier.strip(),
+                           p.c.sender_id == sender_id.strip())
+    ).first()  # fmt: skip
+    if row is None:
+        return base
+    return LedgerSettings(
+        retro_days=row.retro_days if row.retro_days is not None else base.retro_days,
+        future_days=row.future_days if row.future_days is not None else base.future_days,
+        review_sla_hours=base.review_sla_hours,
+        termination_date_rule=row.termination_date_rule or base.termination_date_rule,
+    )
 
 
 def _loads(text: str | None) -> Any:

@@ -239,6 +239,8 @@ class _Run:
                                "insurance_line": line, "confirmed_at": self.ftime,
                                "recorded_at": self.recorded_at})  # fmt: skip
         self.result.counts["confirmed_members" if not line else "confirmed_coverages"] += 1
+        if len(self.conf_rows) >= BATCH:
+            self.flush()
 
     def flush(self) -> None:
         if self.disc_rows:

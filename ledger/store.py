@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -30,6 +31,8 @@ from matching.decisions import BlockingKey, KnownPerson
 FLUSH_ROWS = 20000
 """Buffered rows that trigger a batch write."""
 MAX_CANDIDATES = 200
+SQLITE_CACHE_KIB = 256 * 1024
+"""SQLite page cache per writing connection (KiB); 0 leaves SQLite's default."""
 
 _INSERT_ORDER = (
     t.members,
@@ -97,6 +100,37 @@ def chain_hash(row: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) ->
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _text_or_n(value: Any) -> str:
+    """`_field_text` for values that are None, str or int (the hot entry fields)."""
+    if value is None:
+        return "N"
+    text = value if isinstance(value, str) else str(value)
+    return f"{len(text)}:{text}"
+
+
+def _entry_hash(row: Mapping[str, Any], middle: str) -> str:
+    """`chain_hash(row)` for an entries row, with the recorded_at..set_control part given.
+
+    Same bytes as `chain_hash` (tests compare both); it only skips the generic
+    per-field dispatch, which dominated bulk ingest.
+    """
+    vf, vt, score = row["valid_from"], row["valid_to"], row["score"]
+    payload = "|".join((
+        _text_or_n(row["seq"]), _text_or_n(row["member_id"]), _text_or_n(row["kind"]),
+        _text_or_n(row["before"]), _text_or_n(row["after"]),
+        "N" if vf is None else _field_text(vf), "N" if vt is None else _field_text(vt),
+        middle,
+        _text_or_n(row["first_position"]), _text_or_n(row["last_position"]),
+        _text_or_n(row["member_ordinal"]), _text_or_n(row["decided_by"]),
+        "N" if score is None else _field_text(score),
+        _text_or_n(row["notes"]), _text_or_n(row["prev_hash"]),
+    ))  # fmt: skip
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+_MIDDLE_FIELDS = HASHED_FIELDS[HASHED_FIELDS.index("recorded_at") : HASHED_FIELDS.index("set_control") + 1]
+
+
 def _sqlite_datetime(value: dt.datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -134,26 +168,40 @@ def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -
     store them (dates ISO, timestamps 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC).
     """
     cols = [c.name for c in table.columns if c.name in rows[0]]
-    names = ", ".join(f'"{c}"' for c in cols)
+    getter = operator.itemgetter(*cols)
+    data: list[Any] = list(map(getter, rows)) if len(cols) > 1 else [(getter(r),) for r in rows]
     if conn.dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in cols)
         convs = _sqlite_converters(table, cols)
-        cache: dict[Any, Any] = {}
+        if any(convs):
+            columns: list[Any] = list(zip(*data, strict=True))
+            for i, f in enumerate(convs):
+                if f is not None:
+                    columns[i] = _convert_column(columns[i], f)
+            data = list(zip(*columns, strict=True))
+    insert_tuples(conn, table.name, cols, data)
 
-        def conv(f: Any, v: Any) -> Any:
-            if v is None or f is None:
-                return v
-            got = cache.get(v)
-            if got is None:
-                got = cache[v] = f(v)
-            return got
 
-        pairs = list(zip(cols, convs, strict=True))
-        data = [tuple(conv(f, r[c]) for c, f in pairs) for r in rows]
-    else:
-        marks = ", ".join("%s" for _ in cols)
-        data = [tuple(r[c] for c in cols) for r in rows]
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', data)
+def _convert_column(values: Sequence[Any], f: Any) -> list[Any]:
+    """f over a column, None kept; equal values converted once (dates and stamps repeat)."""
+    memo: dict[Any, Any] = {}
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        got = memo.get(v)
+        if got is None:
+            got = memo[v] = f(v)
+        out.append(got)
+    return out
+
+
+def insert_tuples(conn: Connection, table: str, cols: Sequence[str], data: list[Any]) -> None:
+    """executemany of driver-ready tuples (values already in the driver's storage form)."""
+    names = ", ".join(f'"{c}"' for c in cols)
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    marks = ", ".join(mark for _ in cols)
+    conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', data)
 
 
 def _person_keys(person: KnownPerson) -> list[BlockingKey]:
@@ -172,6 +220,9 @@ class UnitOfWork:
 
     def __init__(self, conn: Connection, recorded_at: dt.datetime | None = None) -> None:
         self.conn = conn
+        if SQLITE_CACHE_KIB and conn.dialect.name == "sqlite":
+            # the default 2 MB page cache thrashes once the key indexes outgrow it
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
         self.recorded_at = recorded_at or dt.datetime.now(dt.UTC)
         head = conn.execute(
             sa.select(t.chain_heads.c.seq, t.chain_heads.c.hash)
@@ -191,6 +242,15 @@ class UnitOfWork:
         self._pending_people: dict[str, KnownPerson] = {}
         self._pending_keys: dict[BlockingKey, list[str]] = defaultdict(list)
         self._member_keys: dict[str, set[BlockingKey]] = {}
+        self._key_rows: list[tuple[str, str, str]] = []
+        self._middle: tuple[Any, str] = ((), "")
+        self._cursor: Any = None
+        # On a ledger without blocking keys at the start, every stored key was
+        # written by this unit of work (writers are serialised), so a bitmap of
+        # their hashes answers most candidate look-ups without a query.
+        self._written: bytearray | None = None
+        if conn.exec_driver_sql("SELECT 1 FROM blocking_keys LIMIT 1").first() is None:
+            self._written = bytearray(_BITMAP_BYTES)
         self.entries_written = 0
 
     # ------------------------------------------------------------ ids and buffers
@@ -206,6 +266,9 @@ class UnitOfWork:
 
     def add(self, table: sa.Table, row: dict[str, Any]) -> None:
         """Buffer one insert; batches are written at FLUSH_ROWS and before any read."""
+        if table is t.blocking_keys:
+            self._add_key((row["kind"], row["value"]), row["member_id"])
+            return
         self._buf[table].append(row)
         self._buffered += 1
         if self._buffered >= FLUSH_ROWS:
@@ -216,6 +279,9 @@ class UnitOfWork:
         if not self._buffered:
             return
         for table in _INSERT_ORDER:
+            if table is t.blocking_keys and self._key_rows:
+                insert_tuples(self.conn, "blocking_keys", _KEY_COLS, self._key_rows)
+                self._key_rows = []
             rows = self._buf.pop(table, None)
             if rows:
                 bulk_insert(self.conn, table, rows)
@@ -266,11 +332,18 @@ class UnitOfWork:
             "notes": canonical_json(list(notes)) if notes else None,
             "prev_hash": self.head_hash,
         }
-        row["hash"] = chain_hash(row)
+        row["hash"] = _entry_hash(row, self._middle_text(row))
         self.head_hash = row["hash"]
         self.add(t.entries, row)
         self.entries_written += 1
         return self.seq
+
+    def _middle_text(self, row: Mapping[str, Any]) -> str:
+        """The encoded recorded_at..set_control fields (the same for a whole set)."""
+        values = tuple(row[f] for f in _MIDDLE_FIELDS)
+        if values != self._middle[0]:
+            self._middle = (values, "|".join(_field_text(v) for v in values))
+        return self._middle[1]
 
     def finish(self) -> None:
         """Flush and store the chain head and counters (the caller commits)."""
@@ -290,6 +363,9 @@ class UnitOfWork:
                 )
         self._counters_start = dict(self._counters)
         self._start_seq = self.seq
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
 
     # ------------------------------------------------------------ people
 
@@ -306,13 +382,38 @@ class UnitOfWork:
                 self.flush()
                 known = {(r.kind, r.value) for r in self.conn.execute(_MEMBER_KEYS, {"mid": mid})}
             self._member_keys[mid] = known
-        for key in dict.fromkeys(_person_keys(person)):
-            if key in known:
-                continue
-            known.add(key)
-            self.add(t.blocking_keys, {"kind": key[0], "value": key[1], "member_id": mid})
-            self._pending_keys[key].append(mid)
+        fresh = [key for key in dict.fromkeys(_person_keys(person)) if key not in known]
+        known.update(fresh)
+        pending = self._pending_keys
+        for key in fresh:
+            pending[key].append(mid)
+        self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
+        if self._written is not None:
+            bits = self._written
+            for key in fresh:
+                bit = hash(key) & _BITMAP_MASK
+                bits[bit >> 3] |= 1 << (bit & 7)
         self._pending_people[mid] = person
+        self._buffered += len(fresh)
+        if self._buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def _add_key(self, key: BlockingKey, mid: str) -> None:
+        self._key_rows.append((key[0], key[1], mid))
+        self._pending_keys[key].append(mid)
+        if self._written is not None:
+            bit = hash(key) & _BITMAP_MASK
+            self._written[bit >> 3] |= 1 << (bit & 7)
+        self._buffered += 1
+        if self._buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def _maybe_stored(self, key: BlockingKey) -> bool:
+        """False only when `key` is certainly not in the blocking_keys table."""
+        if self._written is None:
+            return True
+        bit = hash(key) & _BITMAP_MASK
+        return bool(self._written[bit >> 3] & (1 << (bit & 7)))
 
     def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]:
         """`CandidateSource`: everybody sharing any of `keys` (at most MAX_CANDIDATES)."""
@@ -323,11 +424,15 @@ class UnitOfWork:
         for key in keys:
             for mid in self._pending_keys.get(key, ()):
                 ids[mid] = None
-        params = [part for key in keys for part in key]
-        for (mid,) in self.conn.exec_driver_sql(
-            _candidate_sql(self.conn, len(keys)), tuple(params)
-        ):
-            ids[mid] = None
+        stored_keys = [key for key in keys if self._maybe_stored(key)]
+        if stored_keys:
+            # unflushed keys and people are found in memory above and below
+            if self._cursor is None:
+                self._cursor = self.conn.connection.cursor()
+            params = tuple(part for key in stored_keys for part in key)
+            self._cursor.execute(_candidate_sql(self.conn, len(stored_keys)), params)
+            for (mid,) in self._cursor.fetchall():
+                ids[mid] = None
         pending = [self._pending_people[m] for m in ids if m in self._pending_people]
         stored = [m for m in ids if m not in self._pending_people]
         return pending + load_people(self.conn, stored)
@@ -352,6 +457,9 @@ def next_control_number(conn: Connection, kind: str) -> int:
 
 
 _SQL_CACHE: dict[tuple[str, int], str] = {}
+_KEY_COLS = ("kind", "value", "member_id")
+_BITMAP_BYTES = 1 << 23
+_BITMAP_MASK = (_BITMAP_BYTES << 3) - 1
 _MEMBER_KEYS = sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
     t.blocking_keys.c.member_id == sa.bindparam("mid")
 )

@@ -70,6 +70,13 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     # resolve an item assigned to somebody else
     "review.override": frozenset({"supervisor"}),
     "ingest": frozenset({"operator", "service"}),
+    # member data (history, export): the people who decide on or check enrollments
+    "ledger.history": frozenset({"reviewer", "supervisor", "auditor"}),
+    "members.export": frozenset({"reviewer", "supervisor", "auditor"}),
+    "ledger.verify": frozenset({"auditor", "supervisor", "operator"}),
+    "groups.read": frozenset({"reviewer", "supervisor", "auditor", "operator", "service"}),
+    "groups.manage": frozenset({"administrator"}),
+    "audit.read": frozenset({"auditor", "supervisor"}),
 }
 """Action -> roles allowed to take it."""
 

@@ -28,6 +28,7 @@ Kinds and values (values are PHI: they live only in the ledger's index):
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import jellyfish
 
@@ -60,8 +61,9 @@ KEY_KINDS = (
 )
 
 
-def _given_sounds(first: str) -> list[str]:
-    return sorted({jellyfish.soundex(name) for name in name_roots(first)})
+@lru_cache(maxsize=65536)
+def _given_sounds(first: str) -> tuple[str, ...]:
+    return tuple(sorted({jellyfish.soundex(name) for name in name_roots(first)}))
 
 
 def _keys(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list[BlockingKey]:

@@ -315,6 +315,8 @@ class ValidationRun:
                 errors.append(("ig.segment.not_used", child.index))
             elif n > child.max_repeat:
                 errors.append(("ig.segment.over_max", child.index))
+            else:
+                return self.matched(m, seg, child, result)  # type: ignore[arg-type]
             ops = ()
         pending: list[tuple[str, int]] = []
         for op in ops:
@@ -401,6 +403,51 @@ class ValidationRun:
                     member = self.member if result in self.member_nodes else None
                     where = self.location(seg, here.loop_id, member)
                     out.extend(f.model_copy(update=where) for f in extra)
+        return out
+
+    def matched(self, m: TransactionMap, seg: Segment, here: Node, result: int) -> list[Finding] | None:
+        """The rest of `walk` for a segment matched in place with no structure error.
+
+        The same steps as `walk`'s tail with no walk errors and no loop entered,
+        without building the lists they need; None when there is no finding.
+        """
+        self.node = result
+        sid = seg.id
+        if sid == "ST":
+            self.skip_set = False
+        if not self.seen_st or self.skip_set or sid in ("GE", "IEA"):
+            return None
+        elements = seg.elements
+        out: list[Finding] | None = None
+        if not elements or elements[-1] == "":
+            out = []
+            if elements:
+                out.append(self.segment_problem(seg, here, "ig.segment.trailing_separators"))
+            if not any(elements):
+                out.append(self.segment_problem(seg, here, "ig.segment.empty"))
+        if seg.delimiters is not self.delimiters:
+            self.delimiters = seg.delimiters
+            self.fast = {}
+        fast = self.fast.get(result)
+        if fast is None:
+            fast = self.v.fast_check(m, here, seg)
+            self.fast[result] = fast
+        if not fast(elements):
+            for p in self.v.problems(m, here, seg):
+                f = self.problem_finding(seg, here, p)
+                if f is not None:
+                    if out is None:
+                        out = []
+                    out.append(f)
+        situational = self.situational
+        if situational is not None and sid in situational.segment_ids:
+            extra = situational.segment(seg, here.loop_id, [])
+            if extra:
+                member = self.member if result in self.member_nodes else None
+                where = self.location(seg, here.loop_id, member)
+                if out is None:
+                    out = []
+                out.extend(f.model_copy(update=where) for f in extra)
         return out
 
     # -- findings ---------------------------------------------------------------

@@ -10,6 +10,12 @@
 
 Usage: python tests/bench/ledger_bench.py [--members 100000] [--full-members 10000]
        [--changes 10000] [--small 10000] [--large 1000000] [--db sqlite|URL] [--skip-scale]
+
+Registered in run.py's SECTIONS (`python tests/bench/run.py --only ledger`):
+ledger-ingest (the whole pipeline on the runner's generated file, empty SQLite
+ledger), ledger-apply (ledger only, events read first) and ledger-scale (the
+change-file ratio; ENROLL834_BENCH_LARGE sets the large ledger, default
+1,000,000, 100,000 under --quick). Their detail figures go to stderr as JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import random
 import sys
 import tempfile
@@ -229,5 +236,47 @@ def main() -> None:
                          a.full_members), indent=2))
 
 
+def _case_ingest(path: Path | None, members: int) -> int:
+    """ingest_file (reader + validation + matching + ledger) into an empty SQLite ledger."""
+    from ledger.db import upgrade
+    from ledger.ingest import ingest_file
+
+    assert path is not None
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as d:
+        url = f"sqlite:///{d}/ingest.db"
+        upgrade(url)
+        res = ingest_file(url, path, received_at=RECEIVED)
+    print(json.dumps({"ledger-ingest": res.members}), file=sys.stderr)
+    return members
+
+
+def _case_apply(_: Path | None, members: int) -> int:
+    """The ledger alone: `members` new members in one set (events read first, untimed here)."""
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as d:
+        print(json.dumps(bench_bulk("sqlite", Path(d), members, 0)), file=sys.stderr)
+    return members
+
+
+def _case_scale(_: Path | None, members: int) -> int:
+    """A `members`-member change file against 10,000 and ENROLL834_BENCH_LARGE members."""
+    large = int(os.environ.get("ENROLL834_BENCH_LARGE", 1_000_000 if members >= 10_000 else 100_000))
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as d:
+        print(json.dumps(bench_scale("sqlite", Path(d), members, 10_000, large)), file=sys.stderr)
+    return members
+
+
+def _cases() -> list[Any]:
+    from run import Case
+
+    return [
+        Case("ledger-ingest", 100_000, _case_ingest, quick=10_000),
+        Case("ledger-apply", 100_000, _case_apply, quick=10_000, needs_file=False),
+        Case("ledger-scale", 10_000, _case_scale, quick=2_000, needs_file=False,
+             note="change file vs 10k and ENROLL834_BENCH_LARGE members"),  # fmt: skip
+    ]
+
+
 if __name__ == "__main__":
     main()
+else:
+    CASES = _cases()

@@ -95,7 +95,7 @@ def run(db: str = "sqlite", members: int = 100_000) -> dict[str, Any]:
         url = _url(db, tmp, f"recon_{members}")
         t0 = time.perf_counter()
         child = subprocess.run([sys.executable, __file__, "--build", url, "--members", str(members),
-                                "--tmp", str(tmp)], check=True, capture_output=True, text=True)  # fmt: skip
+                                "--tmp", str(tmp)], check=True, stdout=subprocess.PIPE, text=True)  # fmt: skip
         t_export = json.loads(child.stdout.strip().splitlines()[-1])["export_s"]
         t_build = time.perf_counter() - t0 - t_export
         full, file_ = tmp / "full.edi", tmp / "perturbed.edi"
