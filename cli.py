@@ -97,6 +97,12 @@ class _Main(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of stdout went away (`enroll834 parse ... | head`): stop quietly.
+            import sys
+
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the exit flush
+            raise click.exceptions.Exit(0) from None
         except Exception as exc:
             mapped = map_exception(exc)
             if mapped is None:
@@ -185,6 +191,8 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
                 for finding in findings_of(event):
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise click.ClickException(f"{path}: cannot read ({exc.strerror or 'I/O error'})") from None
     if rejected:
@@ -239,6 +247,8 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
             written = write_acks(report, ack_dir) if ack_dir else []
         except ControlFileError as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise click.ClickException(f"{path}: cannot read or write ({exc.strerror or 'I/O error'})") from None
         rejected = rejected or not report.accepted

@@ -47,7 +47,12 @@ CODE="$(printf '%s' "$ADMIN_JSON" | sed -n 's/.*"access_code": *"\([^"]*\)".*/\1
 export ENROLL834_USER=demo-admin ENROLL834_ACCESS_CODE="$CODE"
 echo "administrator demo-admin created (access code kept in this shell only)"
 
-say "2. a small drop: four sample files, one re-sent under a new name, one broken"
+say "2. a sample parsed (enroll834 parse: one line per member; --json for the full records)"
+"$E" parse "$ROOT/samples/family-enrollment.edi" | head -n 6
+echo "--- the first member as JSON (synthetic people only), first lines"
+"$E" parse --json "$ROOT/samples/family-enrollment.edi" | head -n 1 | cut -c1-400
+
+say "3. a small drop: four sample files, one re-sent under a new name, one broken"
 for f in family-enrollment.edi change-file-mixed.edi bad-member.edi multi-interchange.edi; do
   cp "$ROOT/samples/$f" "$INBOX/$f"
 done
@@ -55,25 +60,25 @@ cp "$ROOT/samples/family-enrollment.edi" "$INBOX/family-enrollment-resent.edi"
 printf 'this is not an 834\n' > "$INBOX/broken.edi"
 ls "$INBOX"
 
-say "3. enroll834 drops run --once   (summary on stdout; exit 1 = something was rejected)"
+say "4. enroll834 drops run --once   (summary on stdout; exit 1 = something was rejected)"
 rc=0
 "$E" --quiet drops run "$INBOX" --once || rc=$?
 [ "$rc" -le 1 ] || { echo "demo: drops run failed with exit $rc" >&2; exit "$rc"; }
 echo "--- where the files went"
 (cd "$DEMO/drop" && find archive quarantine outbox -type f | sort)
 
-say "4. the review queue (first lines)"
+say "5. the review queue (first lines)"
 "$E" review list | head -n 8
 
-say "5. one member's history"
+say "6. one member's history"
 MEMBER="$("$E" members export | head -n 1 | sed -n 's/.*"member_id": *"\([^"]*\)".*/\1/p')"
 echo "member $MEMBER"
 "$E" ledger history "$MEMBER"
 
-say "6. the 999 sent back for bad-member.edi (member 4 rejected: IK3/IK4)"
+say "7. the 999 sent back for bad-member.edi (member 4 rejected: IK3/IK4)"
 cat "$DEMO/drop/outbox/"bad-member.edi.*.999
 
-say "7. the quarantine reason for broken.edi"
+say "8. the quarantine reason for broken.edi"
 cat "$DEMO/drop/quarantine/no_interchange/broken.edi.reason.txt"
 
 printf '\nDone. Everything is in %s; run it again any time (it starts afresh).\n' "$DEMO"

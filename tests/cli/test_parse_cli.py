@@ -92,3 +92,23 @@ def test_corpus_file(corpus_dir: Path) -> None:
 def test_help_has_an_example() -> None:
     result = CliRunner().invoke(main, ["parse", "--help"])
     assert result.exit_code == 0 and "Example:" in result.stdout
+
+
+def test_closed_stdout_pipe_stops_quietly(tmp_path: Path) -> None:
+    """`enroll834 parse --json big.edi | head -n 1` ends without an error message."""
+    import shutil
+    import subprocess
+    import sys
+
+    from edi.generate import write_file
+
+    big = tmp_path / "big.edi"
+    write_file(big, 3000, 7, "lines")
+    exe = shutil.which("enroll834", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    proc = subprocess.run(
+        f"'{exe}' parse --json '{big}' | head -n 1", shell=True, capture_output=True, text=True,
+        timeout=120, executable="/bin/bash",
+    )
+    assert proc.stdout.count("\n") == 1
+    assert "Error" not in proc.stderr and "Traceback" not in proc.stderr

@@ -369,3 +369,23 @@ def test_ingest_of_a_verify_file_adds_nobody(ledger_url: str, tmp_path: Path) ->
     assert len(rows(ledger_url, t.members)) == 2
     kinds = sorted(d["kind"] for d in rows(ledger_url, rt.discrepancies))
     assert kinds == ["missing_in_file", "missing_in_ledger"]
+
+
+def test_cli_reconcile_exits_1_when_the_guard_holds(ledger_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    people = family(5)
+    seed(ledger_url, tmp_path, people)
+    with engine(ledger_url).begin() as conn:
+        load_policies(conn, {"partners": [{"sender_qualifier": "ZZ", "sender_id": "SENDER1",
+                                            "full_file_policy": "replace"}]}, user="admin")  # fmt: skip
+    f = write(tmp_path, "rx.edi", interchange([full_set([full(m) for m in people[:3]], bgn08="RX")],
+                                              isa13="000000600"))  # fmt: skip
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(f), "--json"])
+    assert res.exit_code == 1, res.output
+    run_ = json.loads(res.stdout)["runs"][0]
+    assert run_["status"] == "held" and run_["counts"]["would_terminate"] == 2
+    assert "guard: would terminate 2 of 5 active members (limit 10%)" in res.stderr
+    assert len(open_lines(ledger_url)) == 5
