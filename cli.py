@@ -326,7 +326,7 @@ def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version:
 
 
 # ----------------------------------------------------------------- ledger commands
-# (init, ledger verify/history, members export, groups show/set)
+# (init, ingest, ledger verify/history, members export, groups show/set/load, audit list)
 
 
 class _NotPermittedError(click.ClickException):
@@ -345,7 +345,9 @@ def _ledger_fail(exc: Exception) -> click.ClickException:
 
 
 _as_option = click.option("--as", "as_user", metavar="USER", default=None,
-                          help="Acting user (or ENROLL834_USER); code from ENROLL834_ACCESS_CODE.")
+                          help="Acting user (or ENROLL834_USER), needed once users exist; code "
+                               "from ENROLL834_ACCESS_CODE, ENROLL834_ACCESS_CODE_FILE or a "
+                               "prompt.")
 
 
 @main.command("init")

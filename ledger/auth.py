@@ -3,7 +3,8 @@
 Access codes are random, shown once, and stored only as scrypt hashes with a
 per-user salt. Roles: administrator, supervisor, reviewer, auditor, operator,
 service; 'show_phi' is a separate privilege. The audit log is insert-only and
-hash-chained like the ledger entries; its details never hold PHI.
+hash-chained like the ledger entries; its details never hold PHI. Signing in
+(and auditing every refusal) is `ledger.users.login`.
 """
 
 from __future__ import annotations
@@ -99,15 +100,6 @@ def has_role(conn: Connection, user_id: str, role: str) -> bool:
     """True when the user holds `role` (administrators hold every role, not show_phi)."""
     roles = roles_of(conn, user_id)
     return role in roles or (role in ROLES and "administrator" in roles)
-
-
-def authenticate(conn: Connection, user_id: str | None, code: str | None, role: str) -> str:
-    """The user id when `code` is right and the user holds `role`; else NotPermitted."""
-    if not user_id or not code or not verify_access_code(conn, user_id, code):
-        raise NotPermitted("authentication failed (give --as USER and ENROLL834_ACCESS_CODE)")
-    if not has_role(conn, user_id, role):
-        raise NotPermitted(f"user lacks the '{role}' role")
-    return user_id
 
 
 def audit(

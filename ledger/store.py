@@ -184,7 +184,7 @@ def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -
 def _convert_column(values: Sequence[Any], f: Any) -> list[Any]:
     """f over a column, None kept; equal values converted once (dates and stamps repeat)."""
     memo: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
     for v in values:
         if v is None:
             out.append(None)
@@ -280,6 +280,8 @@ class UnitOfWork:
             return
         for table in _INSERT_ORDER:
             if table is t.blocking_keys and self._key_rows:
+                # in primary-key order: each index page is visited once per batch
+                self._key_rows.sort()
                 insert_tuples(self.conn, "blocking_keys", _KEY_COLS, self._key_rows)
                 self._key_rows = []
             rows = self._buf.pop(table, None)

@@ -305,19 +305,28 @@ class ValidationRun:
         counts = self.counts
         errors: list[tuple[str, int]] = []
         entered: list[str] = []
-        if len(ops) == 1 and ops[0][0] == MATCH_SEG:
-            # the common case: the next segment of the same loop
-            child = nodes[result]  # type: ignore[index]
-            k = child.count_key
-            n = counts.get(k, 0) + 1
-            counts[k] = n
-            if child.usage == "N":
-                errors.append(("ig.segment.not_used", child.index))
-            elif n > child.max_repeat:
-                errors.append(("ig.segment.over_max", child.index))
-            else:
-                return self.matched(m, seg, child, result)  # type: ignore[arg-type]
-            ops = ()
+        last = ops[-1] if ops else None
+        if last is not None and last[0] == MATCH_SEG and result is not None:
+            # the common case: a later segment of the same loop, every required
+            # segment or loop passed on the way already seen (so nothing is pending)
+            j, end = 0, len(ops) - 1
+            while j < end:
+                op = ops[j]
+                if op[0] > MISS_LOOP or counts.get(nodes[op[1]].count_key, 0) < 1:
+                    break
+                j += 1
+            if j == end:
+                child = nodes[last[1]]
+                k = child.count_key
+                n = counts.get(k, 0) + 1
+                counts[k] = n
+                if child.usage == "N":
+                    errors.append(("ig.segment.not_used", child.index))
+                elif n > child.max_repeat:
+                    errors.append(("ig.segment.over_max", child.index))
+                else:
+                    return self.matched(m, seg, nodes[result], result)
+                ops = ()
         pending: list[tuple[str, int]] = []
         for op in ops:
             code = op[0]

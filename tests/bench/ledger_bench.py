@@ -128,24 +128,27 @@ def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[st
         small = write_members(tmp / "full.edi", full_members)
         url = _fresh_url(kind, tmp, "bulk_full")
         upgrade(url)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         full = ingest_file(url, small, received_at=RECEIVED)
-        t_full = time.perf_counter() - t0
+        t_full, c_full = time.perf_counter() - t0, time.process_time() - c0
         out |= {"full_pipeline_members": full_members, "full_pipeline_s": round(t_full, 2),
+                "full_pipeline_cpu_s": round(c_full, 2),
                 "full_new": full.members["new"], "full_review": full.members["review"]}  # fmt: skip
     path = write_members(tmp / "bulk.edi", members)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     events, sha = _events(path)
-    t_read = time.perf_counter() - t0
+    t_read, c_read = time.perf_counter() - t0, time.process_time() - c0
     url2 = _fresh_url(kind, tmp, "bulk_ledger")
     upgrade(url2)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     only = ingest_events(url2, events, source="bulk.edi", file_sha256=sha,
                          decide=_new_member_decider, received_at=RECEIVED)  # fmt: skip
-    t_ledger = time.perf_counter() - t0
+    t_ledger, c_ledger = time.perf_counter() - t0, time.process_time() - c0
     return out | {
         "read_only_s": round(t_read, 2),
+        "read_only_cpu_s": round(c_read, 2),
         "ledger_only_s": round(t_ledger, 2),
+        "ledger_only_cpu_s": round(c_ledger, 2),
         "ledger_new": only.members["new"],
         "ledger_members_per_s": round(members / t_ledger),
     }
@@ -179,14 +182,18 @@ def bench_scale(kind: str, tmp: Path, changes: int, small: int, large: int) -> d
         start = max(0, size - changes) // 2
         path = write_members(tmp / f"chg_{label}.edi", changes, start=start, change=True, isa13=9)
         events, sha = _events(path)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = ingest_events(url, events, source=path.name, file_sha256=sha,
                             decide=_subscriber_decider, received_at=RECEIVED)  # fmt: skip
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         out[f"{label}_members"] = size
         out[f"{label}_applied"] = res.members["applied"]
         out[f"{label}_us_per_member"] = round(secs / changes * 1e6)
+        out[f"{label}_cpu_us_per_member"] = round(cpu / changes * 1e6)
     out["ratio_large_small"] = round(out["large_us_per_member"] / out["small_us_per_member"], 2)
+    out["cpu_ratio_large_small"] = round(
+        out["large_cpu_us_per_member"] / out["small_cpu_us_per_member"], 2
+    )
     return out
 
 
