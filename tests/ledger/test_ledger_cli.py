@@ -48,7 +48,8 @@ def test_groups_set_needs_an_administrator_and_is_audited(db_url: str) -> None:
                               "--representative", "rep1", "--as", "alice"],
                        env={"ENROLL834_ACCESS_CODE": code})
     assert ok.exit_code == 0, ok.output
-    shown = runner.invoke(main, ["--db", db_url, "groups", "show", "991234567", "--json"])
+    shown = runner.invoke(main, ["--db", db_url, "groups", "show", "991234567", "--json",
+                                 "--as", "alice"], env={"ENROLL834_ACCESS_CODE": code})
     group = json.loads(shown.stdout)
     assert (group["cobra_administration"], group["representative"]) == ("self", "rep1")
     with engine(db_url).connect() as conn:
@@ -84,9 +85,10 @@ def test_ingest_and_export_mask_ssn_unless_permitted(db_url: str, tmp_path: Path
                         env={"ENROLL834_ACCESS_CODE": code})
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
-    assert set(summary) == {"files", "transaction_sets", "members"}
+    assert set(summary) == {"files", "transaction_sets", "members", "rejections"}
     assert summary["transaction_sets"]["accepted"] == 1
-    out = runner.invoke(main, ["--db", db_url, "members", "export"])
+    signed_in = {"ENROLL834_USER": "alice", "ENROLL834_ACCESS_CODE": code}
+    out = runner.invoke(main, ["--db", db_url, "members", "export"], env=signed_in)
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert summary["members"]["new"] == 1, summary
     if True:
@@ -98,7 +100,8 @@ def test_ingest_and_export_mask_ssn_unless_permitted(db_url: str, tmp_path: Path
         shown = runner.invoke(main, ["--db", db_url, "members", "export", "--show-phi", "--as", "alice"],
                               env={"ENROLL834_ACCESS_CODE": code})
         assert "900001234" in shown.stdout
-        hist = runner.invoke(main, ["--db", db_url, "ledger", "history", lines[0]["member_id"], "--json"])
+        hist = runner.invoke(main, ["--db", db_url, "ledger", "history", lines[0]["member_id"], "--json"],
+                             env=signed_in)
         assert json.loads(hist.stdout.splitlines()[0])["kind"] == "enrolment"
         assert "900001234" not in hist.stdout
 
