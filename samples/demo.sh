@@ -22,7 +22,7 @@ unset ENROLL834_DATABASE_URL ENROLL834_USER ENROLL834_ACCESS_CODE ENROLL834_ACCE
 rm -rf "$DEMO"
 mkdir -p "$INBOX"
 cat > "$DEMO/enroll834.toml" <<EOF
-# The demo's configuration (see ledger/OPERATIONS.md for every key).
+# The demo's configuration (README.md, "Configuration", lists every key).
 database_url = "sqlite:///$DEMO/enroll834.db"
 
 [drops]
