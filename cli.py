@@ -1072,8 +1072,8 @@ def _left(seconds: int | None) -> str:
 
 @review_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per item.")
-@click.option("--queue", type=click.Choice(["review", "medicare"]), default=None,
-              help="Only this queue.")
+@click.option("--queue", type=click.Choice(["review", "medicare", "supervisor"]), default=None,
+              help="Only this queue ('supervisor': full files held by the guard).")
 @click.option("--overdue", is_flag=True, help="Only items past their due time.")
 @click.option("--show-phi", is_flag=True,
               help="Show SSNs unmasked (needs the show_phi privilege; audited).")
@@ -1140,6 +1140,13 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
     if tx.get("unreadable"):
         click.echo("member: (stored transaction unreadable)")
         return
+    if tx.get("kind") == "full_file":
+        for k in ("run_id", "sponsor_id", "sender_id", "source", "interchange_control",
+                  "set_control", "file_members", "active_members", "would_terminate",
+                  "would_change", "would_enrol", "termination_share", "max_termination_share",
+                  "change_share", "max_change_share"):
+            click.echo(f"{k:<24}{tx.get(k)}")
+        return
     name = tx["name"]
     click.echo(f"member: {name['last']}, {name['first']} {name['middle']}".rstrip()
                + f"  ssn {tx['ssn'] or '-'}  born {tx['birth_date'] or '-'}"
@@ -1185,12 +1192,15 @@ def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str 
 @click.option("--new-member", is_flag=True, help="The transaction is about a new person.")
 @click.option("--reject", is_flag=True, help="Reject the transaction (needs --reason).")
 @click.option("--reason", default=None, help="Why it is rejected (for the sender; no PHI).")
+@click.option("--override", "override_file", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Supervisor: apply the held full file FILE despite the guard.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @_as_user
 @click.pass_context
 def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_member: bool,
-                       reject: bool, reason: str | None, as_json: bool,
-                       as_user: str | None) -> None:
+                       reject: bool, reason: str | None, override_file: str | None,
+                       as_json: bool, as_user: str | None) -> None:
     """Resolve an item: apply it as decided (the reviewer is recorded as the decider).
 
     Resolving a subscriber releases the family members held with it.
@@ -1199,20 +1209,23 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
     Examples:
       enroll834 review resolve 12 --match M000000042 --as carol
       enroll834 review resolve 13 --reject --reason "duplicate of an earlier file" --as carol
+      enroll834 review resolve 14 --override archive/2026/01/full.edi --as supervisor1
     """
     import json
 
     from ledger.desk import resolve
 
-    if sum([match is not None, new_member, reject]) != 1:
-        raise click.UsageError("give exactly one of --match MEMBER_ID, --new-member, --reject")
+    if sum([match is not None, new_member, reject, override_file is not None]) != 1:
+        raise click.UsageError(
+            "give exactly one of --match MEMBER_ID, --new-member, --reject, --override FILE"
+        )
     if reject and not (reason or "").strip():
         raise click.UsageError("--reject needs --reason TEXT")
     if reason is not None and not reject:
         raise click.UsageError("--reason goes with --reject")
     actor = _desk_call(_signin, ctx, as_user, "review.resolve")
     res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
-                     reject_reason=reason if reject else None)
+                     reject_reason=reason if reject else None, override_file=override_file)
     out = res.to_json()  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(out))

@@ -40,6 +40,7 @@ from ledger import schema as t
 from ledger.apply import Applied, LedgerSettings, apply_in
 from ledger.db import LedgerError, engine, utcnow
 from ledger.desk_views import (
+    FULL_FILE_GUARD,
     OPEN_STATUSES,
     ItemView,
     candidates_of,
@@ -60,7 +61,7 @@ from matching.decisions import (
     Reason,
 )
 
-QUEUES = ("review", "medicare")
+QUEUES = ("review", "medicare", "supervisor")
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("0-24h", 24.0),
     ("24-48h", 48.0),
@@ -231,7 +232,7 @@ class Resolution:
 
     item_id: int
     resolution: str
-    """'matched', 'new_member' or 'rejected'."""
+    """'matched', 'new_member', 'rejected' or (a held full file) 'overridden'."""
     status: str
     member_id: str | None
     entries: tuple[int, ...]
@@ -304,9 +305,15 @@ def resolve(
     match: str | None = None,
     new_member: bool = False,
     reject_reason: str | None = None,
+    override_file: Any = None,
 ) -> Resolution:
     """Resolve item `item_id` with exactly one of: `match` (a member id), `new_member`, or a
     rejection with `reject_reason`; apply it, release held family members, all atomically.
+
+    A held full file (reason `full_file_guard`, queue 'supervisor') is resolved
+    by a supervisor only ('review.override'): `override_file` (the held file,
+    checked by SHA-256) applies it with the guard overridden, `reject_reason`
+    closes it without applying anything. Resolutions 'overridden' / 'rejected'.
 
     Reviewers resolve unassigned items and their own; supervisors also others'
     (an override, audited as such). A ledger refusal (e.g. an end date before
@@ -314,12 +321,24 @@ def resolve(
     the reviewer's text for the sender report; it goes to the audit record, so
     it must not contain PHI. Audited as 'review.resolve' and 'review.release'.
     """
-    chosen = sum([match is not None, new_member, reject_reason is not None])
+    chosen = sum([match is not None, new_member, reject_reason is not None,
+                  override_file is not None])  # fmt: skip
     if chosen != 1:
-        raise ValueError("give exactly one of match, new_member, reject_reason")
+        raise ValueError("give exactly one of match, new_member, reject_reason, override_file")
     eng = _engine(target)
     require(eng, actor, "review.resolve", str(item_id))
     try:
+        with eng.connect() as conn:
+            reason = conn.execute(sa.select(t.review_items.c.reason)
+                                  .where(t.review_items.c.id == item_id)).scalar()  # fmt: skip
+        if reason == FULL_FILE_GUARD:
+            if match is not None or new_member:
+                raise LedgerError(f"review item {item_id}: a held full file is overridden "
+                                  "(with its file) or rejected")  # fmt: skip
+            require(eng, actor, "review.override", str(item_id))
+            return _resolve_guard(eng, actor, item_id, override_file, reject_reason)
+        if override_file is not None:
+            raise LedgerError(f"review item {item_id}: only a held full file is overridden")
         return _resolve(eng, actor, item_id, match, new_member, reject_reason)
     except _Refusal as exc:
         raise refuse(eng, actor.user_id, "review.resolve", str(exc), str(item_id)) from None
@@ -385,6 +404,46 @@ def _resolve(
         member_id=applied.member_id, entries=applied.entries, released=tuple(released),
         still_held=tuple(still), notes=applied.notes,
     )  # fmt: skip
+
+
+def _resolve_guard(
+    eng: Engine, actor: Actor, item_id: int, override_file: Any, reject_reason: str | None
+) -> Resolution:
+    """Override (apply) or reject a held full file; the item, run and audit in one transaction."""
+    import json
+
+    from ledger.fullfile import close_held, override_held
+
+    with eng.begin() as conn:
+        row = _load(conn, item_id, lock=True)
+        if row.status == "resolved":
+            raise LedgerError(f"review item {item_id} is already resolved")
+        try:
+            run_id = int(json.loads(row.transaction)["run_id"])
+        except (ValueError, KeyError, TypeError):
+            raise LedgerError(f"review item {item_id}: stored summary unreadable") from None
+        details: dict[str, Any] = {"held_run": run_id}
+        if override_file is not None:
+            rec = override_held(conn, run_id, override_file, actor=actor.user_id)
+            resolution, status = "overridden", rec.status
+            details |= {"run_id": rec.run_id, "status": rec.status, "counts": rec.counts}
+        else:
+            if not (reject_reason or "").strip():
+                raise LedgerError("a rejection needs a reason")
+            close_held(conn, run_id)
+            resolution, status = "rejected", "rejected"
+            details["reason"] = (reject_reason or "").strip()[:MAX_REJECT_REASON]
+        conn.execute(
+            t.review_items.update().where(t.review_items.c.id == item_id).values(
+                status="resolved", resolution=resolution, resolved_by=actor.user_id,
+                resolved_at=utcnow(), assignee=row.assignee or actor.user_id,
+            )
+        )  # fmt: skip
+        details["resolution"] = resolution
+        auth.audit(conn, actor.user_id, "review.resolve", target=str(item_id), details=details)
+    notes = (f"reconciliation run {details['run_id']}",) if "run_id" in details else ()
+    return Resolution(item_id=item_id, resolution=resolution, status=status, member_id=None,
+                      entries=(), notes=notes)  # fmt: skip
 
 
 def _release(

@@ -2,7 +2,8 @@
 
 Pure functions over stored review-item rows and edi/matching records; no
 database access. SSNs are masked to '***-**-1234' unless the caller passes
-`show_phi` (the desk checks the privilege and audits its use).
+`show_phi` (the desk checks the privilege and audits its use). A held full
+file (reason `full_file_guard`) shows its stored summary of counts instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from edi.records import MemberTransaction
 from matching.decisions import KnownPerson
 
 OPEN_STATUSES = ("open", "assigned")
+FULL_FILE_GUARD = "full_file_guard"
+"""Reason of a supervisor item holding a whole full file (its transaction is a count summary)."""
 
 
 def utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -193,10 +196,13 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
     """The view of one review_items row at time `now` (an unreadable stored transaction
     shows as {"unreadable": true} rather than hiding the rest of the queue)."""
     try:
-        tx_view = transaction_view(
-            MemberTransaction.model_validate_json(row.transaction), show_phi=show_phi
-        )
-    except ValueError:  # pydantic's ValidationError is a ValueError
+        if row.reason == FULL_FILE_GUARD:  # the stored guard summary: counts and keys, no PHI
+            tx_view = dict(json.loads(row.transaction))
+        else:
+            tx_view = transaction_view(
+                MemberTransaction.model_validate_json(row.transaction), show_phi=show_phi
+            )
+    except ValueError:  # pydantic's ValidationError (and JSONDecodeError) is a ValueError
         tx_view = {"unreadable": True}
     due = utc(row.due_at)
     received = utc(row.received_at)

@@ -48,6 +48,7 @@ from ledger.claims import Claim, ClaimStore, DbControlNumbers, set_lock_timeout
 from ledger.db import LedgerError, crash_point, engine, utcnow
 from ledger.drop_events import Progress, Tap, chain, first_header, ledger_settings
 from ledger.drop_reports import EXPLAIN, reason_text, sender_report
+from ledger.fullfile import last_run_id, write_reports_since
 from ledger.ingest import IngestSummary, ingest_events
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
 
@@ -414,12 +415,18 @@ class DropWorker:
         head, first = first_header(events)
         partner = self.settings.partner(first.sender_qualifier, first.sender_id) if first else None
         tap = Tap(self.settings, builder, self.progress)
+        with engine(self.url).connect() as conn:
+            watermark = last_run_id(conn)
         summary = ingest_events(
             self.url, tap.run(chain(head, events)),
             source=claim.work_name, file_sha256=sha, actor=self.actor,
             settings=ledger_settings(partner),
         )  # fmt: skip
-        return self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
+        outcome = self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
+        outcome["acks"].extend(
+            write_reports_since(self.url, watermark, sha, self.layout.outbox, claim.name)
+        )
+        return outcome
 
     def _decide(
         self, claim: Claim, sha: str, report: Any, tap: Tap | None, summary: IngestSummary,

@@ -195,6 +195,11 @@ def reconcile_file(
                         f"transaction set {st}: rejected by validation; not reconciled"
                     )
                     continue
+                if rec.status == "held":
+                    hold_for_supervisor(conn, rec, header, source=p.name, policy=policy,
+                                        received_at=recorded_at)  # fmt: skip
+                elif override_guard and not dry_run:
+                    settle_held(conn, header, actor=actor)
                 if outbox is not None:
                     out.reports.extend(
                         str(x) for x in write_reports(conn, rec, Path(outbox), p.name)
@@ -307,6 +312,8 @@ def _reconcile_registered(
                     f"transaction set {ln.set_control}: rejected; nothing recorded"
                 )
                 return rest
+            if rec.status == "held":
+                hold_for_supervisor(conn, rec, header, source=ln.source, received_at=received_at)
             conn.execute(ts.update().where(ts.c.id == set_id).values(
                 status=end[0].status.value if end else "accepted",
                 members=rec.counts.get("file_members", 0), applied_at=utcnow()))  # fmt: skip
@@ -344,3 +351,189 @@ def held_runs(conn: Connection, sponsor: str | None = None) -> list[dict[str, An
              "interchange_control": r.interchange_control, "set_control": r.set_control,
              "source": r.source, "guard": r.guard, "counts": json.loads(r.counts),
              "recorded_at": r.recorded_at.isoformat()} for r in conn.execute(q)]  # fmt: skip
+
+
+# ------------------------------------------------------------------ reports after ingest
+
+
+def last_run_id(conn: Connection) -> int:
+    """The highest reconciliation run id so far (0 when none): a watermark for `runs_since`."""
+    rr = rt.reconciliation_runs
+    return int(conn.execute(sa.select(sa.func.max(rr.c.id))).scalar() or 0)
+
+
+def load_run(conn: Connection, run_id: int) -> Reconciliation:
+    """The stored outcome of one reconciliation run; LedgerError when there is none."""
+    import json
+
+    rr = rt.reconciliation_runs
+    r = conn.execute(sa.select(rr).where(rr.c.id == run_id)).first()
+    if r is None:
+        raise LedgerError(f"reconciliation run {run_id}: not found")
+    return Reconciliation(
+        int(r.id), r.sponsor_id, r.sender_id, r.interchange_control, r.set_control,
+        r.action_code, r.semantics, r.effective_date, r.file_time, status=r.status,
+        guard=r.guard, counts=dict(json.loads(r.counts)),
+    )  # fmt: skip
+
+
+def write_reports_since(
+    target: Any, after_run_id: int, file_sha256: str, outbox: Any, source: str
+) -> list[str]:
+    """Write the reconciliation reports of every run of the file `file_sha256` recorded
+    after run `after_run_id` (what one ingest of it reconciled) into `outbox`.
+
+    `drops run` calls it after ingest so full files reach the outbox like the 999:
+    `<source>.<ISA13>.<ST02>.recon-{ops,sender}.{txt,json}`. Returns the file names.
+    """
+    from pathlib import Path
+
+    from ledger.db import engine
+    from ledger.reconcile_report import write_reports
+
+    eng = target if isinstance(target, Engine) else engine(str(target))
+    rr = rt.reconciliation_runs
+    names: list[str] = []
+    with eng.connect() as conn:
+        ids = conn.execute(sa.select(rr.c.id).where(
+            rr.c.id > after_run_id, rr.c.file_sha256 == file_sha256,
+            rr.c.status != "dry_run").order_by(rr.c.id)).scalars().all()  # fmt: skip
+        for run_id in ids:
+            rec = load_run(conn, int(run_id))
+            names.extend(p.name for p in write_reports(conn, rec, Path(outbox), source))
+    return names
+
+
+# ------------------------------------------------------------------ the guard's review item
+
+GUARD_REASON = "full_file_guard"
+GUARD_QUEUE = "supervisor"
+
+
+def guard_summary(rec: Reconciliation, policy: FullFilePolicy, source: str) -> dict[str, Any]:
+    """What a supervisor sees for a held file: counts, shares against limits, keys. No PHI."""
+    c = rec.counts
+    active = int(c.get("active_in_ledger", 0))
+    term, change = int(c.get("would_terminate", 0)), int(c.get("would_change", 0))
+    return {
+        "kind": "full_file", "run_id": rec.run_id, "sponsor_id": rec.sponsor_id,
+        "sender_id": rec.sender_id, "source": source,
+        "interchange_control": rec.interchange_control, "set_control": rec.set_control,
+        "file_members": int(c.get("file_members", 0)), "active_members": active,
+        "would_terminate": term, "would_change": change,
+        "would_enrol": int(c.get("would_enrol", 0)),
+        "termination_share": round(term / active, 4) if active else 0.0,
+        "change_share": round(change / active, 4) if active else 0.0,
+        "max_termination_share": policy.max_termination_share,
+        "max_change_share": policy.max_change_share,
+    }  # fmt: skip
+
+
+def hold_for_supervisor(
+    conn: Connection, rec: Reconciliation, header: Any, *, source: str,
+    received_at: dt.datetime | None = None, policy: FullFilePolicy | None = None,
+) -> int:  # fmt: skip
+    """Queue a held run (the guard tripped) as ONE supervisor review item; its id.
+
+    The item's `transaction` is `guard_summary` (no PHI); `header` is the set's
+    header, as for every review item. The run row points at the item.
+    """
+    import json
+
+    from ledger import schema as t
+    from ledger.db import utcnow
+
+    ln = header.lineage
+    policy = policy or get_policy(conn, ln.sender_qualifier, ln.sender_id)
+    summary = guard_summary(rec, policy, source)
+    item_id = int(conn.execute(t.review_items.insert().values(
+        queue=GUARD_QUEUE, reason=GUARD_REASON, explanation=f"full file held: {rec.guard}",
+        sponsor_id=rec.sponsor_id, transaction=json.dumps(summary, sort_keys=True),
+        header=header.model_dump_json(), candidates="[]", family_key="",
+        received_at=received_at or utcnow(), status="open",
+    )).inserted_primary_key[0])  # type: ignore[index]  # fmt: skip
+    rr = rt.reconciliation_runs
+    conn.execute(rr.update().where(rr.c.id == rec.run_id).values(review_item_id=item_id))
+    return item_id
+
+
+def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Reconciliation:
+    """Apply the held run `run_id` from its file at `path` (a supervisor's override).
+
+    The file must be the one held (same SHA-256) and still hold the set; its set
+    is reconciled again on `conn` with the guard overridden, and the held run is
+    marked 'overridden'. The caller checks the permission and commits.
+    """
+    import hashlib
+    from pathlib import Path
+
+    from edi.reader import read
+    from edi.records import SetStart, SetStatus
+
+    rr = rt.reconciliation_runs
+    run = conn.execute(sa.select(rr).where(rr.c.id == run_id)).first()
+    if run is None or run.status != "held":
+        raise LedgerError(f"reconciliation run {run_id}: not held")
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise LedgerError(f"{p.name}: cannot read ({type(exc).__name__})") from None
+    sha = hashlib.sha256(data).hexdigest()
+    if run.file_sha256 and sha != run.file_sha256:
+        raise LedgerError(f"{p.name}: not the file held by run {run_id} (SHA-256 differs)")
+    events = iter(read(data, run.source or p.name, file_sha256=sha))
+    for ev in events:
+        if not isinstance(ev, SetStart):
+            continue
+        ln = ev.header.lineage
+        if (ln.interchange_control, ln.group_control, ln.set_control) != (
+            run.interchange_control, run.group_control, run.set_control
+        ):
+            continue
+        end: list[Any] = []
+        rec = reconcile_set(conn, ev.header, _set_members(events, end), actor=actor,
+                            source=run.source, override_guard=True)  # fmt: skip
+        if end and end[0].status is SetStatus.REJECTED:
+            raise LedgerError(f"transaction set {ln.set_control}: rejected by validation")
+        conn.execute(rr.update().where(rr.c.id == run_id).values(status="overridden"))
+        return rec
+    raise LedgerError(f"{p.name}: transaction set of run {run_id} not found")
+
+
+def close_held(conn: Connection, run_id: int) -> None:
+    """Mark the held run `run_id` rejected (a supervisor declined to apply it)."""
+    rr = rt.reconciliation_runs
+    done = conn.execute(rr.update().where(rr.c.id == run_id, rr.c.status == "held")
+                        .values(status="rejected"))  # fmt: skip
+    if not done.rowcount:
+        raise LedgerError(f"reconciliation run {run_id}: not held")
+
+
+def settle_held(conn: Connection, header: Any, *, actor: str) -> list[int]:
+    """After a by-hand override of `header`'s set: its held runs become 'overridden' and
+    their open supervisor items resolved by `actor` (audited); the item ids."""
+    from ledger import schema as t
+    from ledger.auth import audit
+    from ledger.db import utcnow
+
+    ln, rr, ri = header.lineage, rt.reconciliation_runs, t.review_items
+    held = list(conn.execute(sa.select(rr.c.id, rr.c.review_item_id).where(
+        rr.c.status == "held", rr.c.sender_id == ln.sender_id.strip(),
+        rr.c.interchange_control == ln.interchange_control,
+        rr.c.group_control == ln.group_control, rr.c.set_control == ln.set_control,
+        rr.c.file_sha256 == ln.file_sha256)))  # fmt: skip
+    items: list[int] = []
+    for run_id, item_id in held:
+        conn.execute(rr.update().where(rr.c.id == run_id).values(status="overridden"))
+        if item_id is None:
+            continue
+        done = conn.execute(ri.update().where(
+            ri.c.id == item_id, ri.c.status.in_(("open", "assigned"))).values(
+            status="resolved", resolution="overridden", resolved_by=actor,
+            resolved_at=utcnow()))  # fmt: skip
+        if done.rowcount:
+            items.append(int(item_id))
+            audit(conn, actor, "review.resolve", target=str(item_id),
+                  details={"held_run": run_id, "resolution": "overridden", "by": "reconcile"})  # fmt: skip
+    return items
