@@ -240,6 +240,20 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     return assess(scored, ctx.settings.thresholds, dependent=group not in ("self", "spouse"))
 
 
+def _apply(tx: MemberTransaction, ctx: _Context, assessment: Assessment, text: str) -> Decision:
+    """APPLY to the assessment's best candidate (the caller checked it is certain)."""
+    best = assessment.best
+    assert best is not None
+    return Decision(
+        outcome=Outcome.APPLY,
+        transaction=tx,
+        member_id=best.member_id,
+        score=best.score,
+        candidates=_top(assessment, ctx.settings),
+        explanation=f"{text}; " + _summary(assessment),
+    )
+
+
 def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     people = ctx.candidates.candidates(transaction_keys(tx))
     assessment = identify_known(
@@ -251,17 +265,8 @@ def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
         ctx.settings.thresholds,
     )
     kind = "termination" if is_termination(tx) else "change"
-    best = assessment.best
-    if assessment.verdict == "match" and best is not None:
-        return Decision(
-            outcome=Outcome.APPLY,
-            transaction=tx,
-            member_id=best.member_id,
-            score=best.score,
-            candidates=_top(assessment, ctx.settings),
-            explanation=f"{kind} of a known member, identified with certainty; "
-            + _summary(assessment),
-        )
+    if assessment.verdict == "match" and assessment.best is not None:
+        return _apply(tx, ctx, assessment, f"{kind} of a known member, identified with certainty")
     reason = _review_reason(assessment, known_member=True)
     return _review(
         tx,
@@ -276,15 +281,7 @@ def _enrollment(tx: MemberTransaction, ctx: _Context, prefix: str = "enrollment"
     assessment = _gate(tx, ctx)
     best = assessment.best
     if assessment.verdict == "match" and best is not None:
-        return Decision(
-            outcome=Outcome.APPLY,
-            transaction=tx,
-            member_id=best.member_id,
-            score=best.score,
-            candidates=_top(assessment, ctx.settings),
-            explanation=f"{prefix} matched an existing person with certainty; "
-            + _summary(assessment),
-        )
+        return _apply(tx, ctx, assessment, f"{prefix} matched an existing person with certainty")
     if assessment.verdict == "new":
         return Decision(
             outcome=Outcome.NEW_MEMBER,
