@@ -115,6 +115,15 @@ def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def ingest_file(
     target: str | Engine,
     path: str | Path,
@@ -129,9 +138,9 @@ def ingest_file(
     from edi.reader import read
 
     p = Path(path)
-    data = p.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    events = read(data, p.name, validator=validator, file_sha256=sha)
+    sha = file_sha256(p)
+    # Streamed from the path: memory does not grow with the file.
+    events = read(p, p.name, validator=validator, file_sha256=sha)
     return ingest_events(
         target, events, source=p.name, file_sha256=sha, decide=decide,
         received_at=received_at, actor=actor, settings=settings,
