@@ -168,6 +168,26 @@ def interchange_header(
     return header, out
 
 
+def _check_trailer(
+    trailer: Segment | None, ctx: Context, at: Segment | None, level: Level, name: str,
+    missing: tuple[str, str], control: tuple[str, str, str], count: tuple[str, str, str],
+) -> list[Finding]:
+    """The three checks every envelope trailer gets: present, element 2 repeats the header's
+    control number, element 1 counts what it closes. Each tuple: (x12 code, message, [value])."""
+    if trailer is None:
+        return [ctx.finding(f"envelope.{name}.missing", Severity.ERROR, level, missing[1], at,
+                            x12_code=missing[0])]
+    out: list[Finding] = []
+    if trailer.get(2).strip() != control[2]:
+        out.append(ctx.finding(f"envelope.{name}.control_number", Severity.ERROR, level,
+                               control[1], trailer, x12_code=control[0], element=2))
+    if trailer.get(1).strip() != count[2]:
+        out.append(ctx.finding(f"envelope.{name}.{'group' if name == 'iea' else 'set'}_count",
+                               Severity.ERROR, level, count[1], trailer, x12_code=count[0],
+                               element=1))
+    return out
+
+
 def check_iea(
     iea: Segment | None, header: InterchangeHeader, groups: int, ctx: Context, at: Segment | None
 ) -> list[Finding]:
@@ -176,30 +196,12 @@ def check_iea(
     `at` locates a missing IEA (the last segment read, or None at end of file).
     """
     ctx.group_control = ctx.set_control = ""
-    if iea is None:
-        return [
-            ctx.finding(
-                "envelope.iea.missing", Severity.ERROR, Level.INTERCHANGE,
-                "interchange ends without IEA (premature end of file)", at, x12_code="023",
-            )
-        ]
-    out: list[Finding] = []
-    if iea.get(2).strip() != header.control_number:
-        out.append(
-            ctx.finding(
-                "envelope.iea.control_number", Severity.ERROR, Level.INTERCHANGE,
-                "IEA02 does not match ISA13", iea, x12_code="001", element=2,
-            )
-        )
-    if iea.get(1).strip() != str(groups):
-        out.append(
-            ctx.finding(
-                "envelope.iea.group_count", Severity.ERROR, Level.INTERCHANGE,
-                "IEA01 does not match the number of functional groups", iea,
-                x12_code="021", element=1,
-            )
-        )
-    return out
+    return _check_trailer(
+        iea, ctx, at, Level.INTERCHANGE, "iea",
+        ("023", "interchange ends without IEA (premature end of file)"),
+        ("001", "IEA02 does not match ISA13", header.control_number),
+        ("021", "IEA01 does not match the number of functional groups", str(groups)),
+    )
 
 
 # ---------------------------------------------------------------- group
@@ -267,30 +269,12 @@ def check_ge(
 ) -> list[Finding]:
     """GE present (AK905 3), GE02 = GS06 (4), GE01 = number of ST (5)."""
     ctx.set_control = ""
-    if ge is None:
-        return [
-            ctx.finding(
-                "envelope.ge.missing", Severity.ERROR, Level.GROUP,
-                "functional group ends without GE", at, x12_code="3",
-            )
-        ]
-    out: list[Finding] = []
-    if ge.get(2).strip() != header.control_number:
-        out.append(
-            ctx.finding(
-                "envelope.ge.control_number", Severity.ERROR, Level.GROUP,
-                "GE02 does not match GS06", ge, x12_code="4", element=2,
-            )
-        )
-    if ge.get(1).strip() != str(sets):
-        out.append(
-            ctx.finding(
-                "envelope.ge.set_count", Severity.ERROR, Level.GROUP,
-                "GE01 does not match the number of transaction sets", ge,
-                x12_code="5", element=1,
-            )
-        )
-    return out
+    return _check_trailer(
+        ge, ctx, at, Level.GROUP, "ge",
+        ("3", "functional group ends without GE"),
+        ("4", "GE02 does not match GS06", header.control_number),
+        ("5", "GE01 does not match the number of transaction sets", str(sets)),
+    )
 
 
 # ---------------------------------------------------------------- transaction set
