@@ -1195,12 +1195,14 @@ def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str 
 @click.option("--override", "override_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False),
               help="Supervisor: apply the held full file FILE despite the guard.")
+@click.option("--apply", "apply_held", is_flag=True,
+              help="Supervisor: apply the held full file from the copy the item keeps.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @_as_user
 @click.pass_context
 def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_member: bool,
                        reject: bool, reason: str | None, override_file: str | None,
-                       as_json: bool, as_user: str | None) -> None:
+                       apply_held: bool, as_json: bool, as_user: str | None) -> None:
     """Resolve an item: apply it as decided (the reviewer is recorded as the decider).
 
     Resolving a subscriber releases the family members held with it.
@@ -1209,23 +1211,24 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
     Examples:
       enroll834 review resolve 12 --match M000000042 --as carol
       enroll834 review resolve 13 --reject --reason "duplicate of an earlier file" --as carol
+      enroll834 review resolve 14 --apply --as supervisor1
       enroll834 review resolve 14 --override archive/2026/01/full.edi --as supervisor1
     """
     import json
 
     from ledger.desk import resolve
 
-    if sum([match is not None, new_member, reject, override_file is not None]) != 1:
-        raise click.UsageError(
-            "give exactly one of --match MEMBER_ID, --new-member, --reject, --override FILE"
-        )
+    if sum([match is not None, new_member, reject, override_file is not None, apply_held]) != 1:
+        raise click.UsageError("give exactly one of --match MEMBER_ID, --new-member, --reject, "
+                               "--override FILE, --apply")
     if reject and not (reason or "").strip():
         raise click.UsageError("--reject needs --reason TEXT")
     if reason is not None and not reject:
         raise click.UsageError("--reason goes with --reject")
     actor = _desk_call(_signin, ctx, as_user, "review.resolve")
     res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
-                     reject_reason=reason if reject else None, override_file=override_file)
+                     reject_reason=reason if reject else None, override_file=override_file,
+                     apply_held=apply_held)
     out = res.to_json()  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(out))
@@ -1237,6 +1240,8 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
                        + (f", now item {r['new_item']}" if r["new_item"] else ""))
         for i in out["still_held"]:
             click.echo(f"  item {i} still held")
+        for note in out["notes"]:
+            click.echo(f"  {note}")
 
 
 @review_group.command("sla")

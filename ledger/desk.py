@@ -306,14 +306,19 @@ def resolve(
     new_member: bool = False,
     reject_reason: str | None = None,
     override_file: Any = None,
+    apply_held: bool = False,
 ) -> Resolution:
     """Resolve item `item_id` with exactly one of: `match` (a member id), `new_member`, or a
     rejection with `reject_reason`; apply it, release held family members, all atomically.
 
     A held full file (reason `full_file_guard`, queue 'supervisor') is resolved
-    by a supervisor only ('review.override'): `override_file` (the held file,
-    checked by SHA-256) applies it with the guard overridden, `reject_reason`
-    closes it without applying anything. Resolutions 'overridden' / 'rejected'.
+    by a supervisor only ('review.override'): `apply_held` applies the copy the
+    item records (`held_file`, kept under the outbox's `held/`), `override_file`
+    a file given by hand; either is checked by SHA-256 against the held run and
+    applied with the guard overridden, exactly once. `reject_reason` closes it
+    without applying anything. Resolutions 'overridden' / 'rejected'; after
+    either, the sender's report (the applied run's reports, or a rejection
+    notice) goes to the item's outbox, and its file names are in `notes`.
 
     Reviewers resolve unassigned items and their own; supervisors also others'
     (an override, audited as such). A ledger refusal (e.g. an end date before
@@ -322,9 +327,11 @@ def resolve(
     it must not contain PHI. Audited as 'review.resolve' and 'review.release'.
     """
     chosen = sum([match is not None, new_member, reject_reason is not None,
-                  override_file is not None])  # fmt: skip
+                  override_file is not None, apply_held])  # fmt: skip
     if chosen != 1:
-        raise ValueError("give exactly one of match, new_member, reject_reason, override_file")
+        raise ValueError(
+            "give exactly one of match, new_member, reject_reason, override_file, apply_held"
+        )
     eng = _engine(target)
     require(eng, actor, "review.resolve", str(item_id))
     try:
@@ -336,8 +343,8 @@ def resolve(
                 raise LedgerError(f"review item {item_id}: a held full file is overridden "
                                   "(with its file) or rejected")  # fmt: skip
             require(eng, actor, "review.override", str(item_id))
-            return _resolve_guard(eng, actor, item_id, override_file, reject_reason)
-        if override_file is not None:
+            return _resolve_guard(eng, actor, item_id, override_file, reject_reason, apply_held)
+        if override_file is not None or apply_held:
             raise LedgerError(f"review item {item_id}: only a held full file is overridden")
         return _resolve(eng, actor, item_id, match, new_member, reject_reason)
     except _Refusal as exc:
@@ -407,26 +414,40 @@ def _resolve(
 
 
 def _resolve_guard(
-    eng: Engine, actor: Actor, item_id: int, override_file: Any, reject_reason: str | None
-) -> Resolution:
-    """Override (apply) or reject a held full file; the item, run and audit in one transaction."""
+    eng: Engine, actor: Actor, item_id: int, override_file: Any, reject_reason: str | None,
+    apply_held: bool = False,
+) -> Resolution:  # fmt: skip
+    """Override (apply) or reject a held full file; the item, run and audit in one transaction,
+    then the sender's report into the item's outbox."""
     import json
+    from pathlib import Path
 
     from ledger.fullfile import close_held, override_held
+    from ledger.reconcile_report import report_guard_resolution
 
     with eng.begin() as conn:
         row = _load(conn, item_id, lock=True)
         if row.status == "resolved":
             raise LedgerError(f"review item {item_id} is already resolved")
         try:
-            run_id = int(json.loads(row.transaction)["run_id"])
+            summary = json.loads(row.transaction)
+            run_id = int(summary["run_id"])
         except (ValueError, KeyError, TypeError):
             raise LedgerError(f"review item {item_id}: stored summary unreadable") from None
+        if apply_held:
+            if not summary.get("held_file"):
+                raise LedgerError(f"review item {item_id}: no copy of the held file was kept; "
+                                  "apply it with the file (--override FILE)")  # fmt: skip
+            override_file = Path(summary["held_file"])
+            if not override_file.is_file():
+                raise LedgerError(f"review item {item_id}: the held copy "
+                                  f"{override_file.name} is missing")  # fmt: skip
         details: dict[str, Any] = {"held_run": run_id}
         if override_file is not None:
             rec = override_held(conn, run_id, override_file, actor=actor.user_id)
             resolution, status = "overridden", rec.status
-            details |= {"run_id": rec.run_id, "status": rec.status, "counts": rec.counts}
+            details |= {"run_id": rec.run_id, "status": rec.status, "counts": rec.counts,
+                        "from": "held_copy" if apply_held else "file"}  # fmt: skip
         else:
             if not (reject_reason or "").strip():
                 raise LedgerError("a rejection needs a reason")
@@ -441,9 +462,15 @@ def _resolve_guard(
         )  # fmt: skip
         details["resolution"] = resolution
         auth.audit(conn, actor.user_id, "review.resolve", target=str(item_id), details=details)
-    notes = (f"reconciliation run {details['run_id']}",) if "run_id" in details else ()
+    notes = [f"reconciliation run {details['run_id']}"] if "run_id" in details else []
+    try:
+        written = report_guard_resolution(eng, summary, details.get("run_id", run_id),
+                                          reason=details.get("reason"))  # fmt: skip
+        notes += [f"sender report {name}" for name in written]
+    except OSError as exc:  # resolved and committed; only the report is missing
+        notes.append(f"sender report not written ({type(exc).__name__})")
     return Resolution(item_id=item_id, resolution=resolution, status=status, member_id=None,
-                      entries=(), notes=notes)  # fmt: skip
+                      entries=(), notes=tuple(notes))  # fmt: skip
 
 
 def _release(

@@ -424,7 +424,8 @@ class DropWorker:
         )  # fmt: skip
         outcome = self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
         outcome["acks"].extend(
-            write_reports_since(self.url, watermark, sha, self.layout.outbox, claim.name)
+            write_reports_since(self.url, watermark, sha, self.layout.outbox, claim.name,
+                                path=self.layout.work / claim.work_name)  # keeps held files
         )
         return outcome
 

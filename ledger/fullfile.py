@@ -148,22 +148,23 @@ def reconcile_file(
     other sets are noted and skipped. Each set is one database transaction
     (rolled back for `dry_run`, or when the reader rejects the set). With
     `outbox`, the operations and sender reports (text and JSON) are written
-    there for each set.
+    there for each set, and a set the guard holds is kept as a copy under
+    `outbox/held/` that its review item points at (`keep_held_copy`).
     """
-    import hashlib
     from itertools import chain
     from pathlib import Path
 
     from edi.reader import read
     from edi.records import SetStart, SetStatus
     from ledger.db import engine
+    from ledger.ingest import file_sha256
     from ledger.reconcile_report import write_reports
 
     eng = target if isinstance(target, Engine) else engine(str(target))
     p = Path(path)
-    data = p.read_bytes()
-    events = iter(read(data, p.name, validator=validator,
-                       file_sha256=hashlib.sha256(data).hexdigest()))  # fmt: skip
+    # Streamed from the path: memory does not grow with the file.
+    sha = file_sha256(p)
+    events = iter(read(p, p.name, validator=validator, file_sha256=sha))
     out = FileReconciliation(p.name)
     while (ev := next(events, _END)) is not _END:
         if not isinstance(ev, SetStart):
@@ -196,8 +197,16 @@ def reconcile_file(
                     )
                     continue
                 if rec.status == "held":
+                    copy = None
+                    if outbox is not None and not dry_run:
+                        try:
+                            copy = keep_held_copy(p, Path(outbox), sha)
+                        except OSError as exc:
+                            raise LedgerError(f"{p.name}: cannot keep the held file "
+                                              f"({type(exc).__name__})") from None  # fmt: skip
                     hold_for_supervisor(conn, rec, header, source=p.name, policy=policy,
-                                        received_at=recorded_at)  # fmt: skip
+                                        received_at=recorded_at, held_file=copy,
+                                        outbox=outbox)  # fmt: skip
                 elif override_guard and not dry_run:
                     settle_held(conn, header, actor=actor)
                 if outbox is not None:
@@ -378,13 +387,17 @@ def load_run(conn: Connection, run_id: int) -> Reconciliation:
 
 
 def write_reports_since(
-    target: Any, after_run_id: int, file_sha256: str, outbox: Any, source: str
-) -> list[str]:
+    target: Any, after_run_id: int, file_sha256: str, outbox: Any, source: str,
+    *, path: Any = None,
+) -> list[str]:  # fmt: skip
     """Write the reconciliation reports of every run of the file `file_sha256` recorded
     after run `after_run_id` (what one ingest of it reconciled) into `outbox`.
 
     `drops run` calls it after ingest so full files reach the outbox like the 999:
-    `<source>.<ISA13>.<ST02>.recon-{ops,sender}.{txt,json}`. Returns the file names.
+    `<source>.<ISA13>.<ST02>.recon-{ops,sender}.{txt,json}`. With `path` (the file
+    itself), a run the guard held gets its copy kept under `outbox/held/` and its
+    review item points at it, so a supervisor can apply it later from the desk.
+    Returns the file names.
     """
     from pathlib import Path
 
@@ -394,6 +407,7 @@ def write_reports_since(
     eng = target if isinstance(target, Engine) else engine(str(target))
     rr = rt.reconciliation_runs
     names: list[str] = []
+    held: list[int] = []
     with eng.connect() as conn:
         ids = conn.execute(sa.select(rr.c.id).where(
             rr.c.id > after_run_id, rr.c.file_sha256 == file_sha256,
@@ -401,6 +415,12 @@ def write_reports_since(
         for run_id in ids:
             rec = load_run(conn, int(run_id))
             names.extend(p.name for p in write_reports(conn, rec, Path(outbox), source))
+            if rec.status == "held":
+                held.append(rec.run_id)
+    if held and path is not None:
+        copy = keep_held_copy(Path(path), Path(outbox), file_sha256)
+        with eng.begin() as conn:
+            record_held_copy(conn, held, copy, Path(outbox))
     return names
 
 
@@ -432,11 +452,14 @@ def guard_summary(rec: Reconciliation, policy: FullFilePolicy, source: str) -> d
 def hold_for_supervisor(
     conn: Connection, rec: Reconciliation, header: Any, *, source: str,
     received_at: dt.datetime | None = None, policy: FullFilePolicy | None = None,
+    held_file: Any = None, outbox: Any = None,
 ) -> int:  # fmt: skip
     """Queue a held run (the guard tripped) as ONE supervisor review item; its id.
 
-    The item's `transaction` is `guard_summary` (no PHI); `header` is the set's
-    header, as for every review item. The run row points at the item.
+    The item's `transaction` is `guard_summary` (no PHI) plus, when known, where
+    the held copy of the file is (`held_file`, see `keep_held_copy`) and the
+    `outbox` the sender's reports go to; `header` is the set's header, as for
+    every review item. The run row points at the item.
     """
     import json
 
@@ -445,7 +468,11 @@ def hold_for_supervisor(
 
     ln = header.lineage
     policy = policy or get_policy(conn, ln.sender_qualifier, ln.sender_id)
-    summary = guard_summary(rec, policy, source)
+    summary = guard_summary(rec, policy, source) | {"file_sha256": ln.file_sha256}
+    if held_file is not None:
+        summary["held_file"] = str(held_file)
+    if outbox is not None:
+        summary["outbox"] = str(outbox)
     item_id = int(conn.execute(t.review_items.insert().values(
         queue=GUARD_QUEUE, reason=GUARD_REASON, explanation=f"full file held: {rec.guard}",
         sponsor_id=rec.sponsor_id, transaction=json.dumps(summary, sort_keys=True),
@@ -457,6 +484,58 @@ def hold_for_supervisor(
     return item_id
 
 
+HELD_DIR = "held"
+"""Under the outbox: copies of full files the guard held, until a supervisor decides."""
+
+
+def keep_held_copy(path: Any, outbox: Any, sha256: str) -> Any:
+    """Copy the file at `path` (SHA-256 `sha256`) into `outbox/held/`; the copy's Path.
+
+    The copy is named by its digest and the file name, written under a temporary
+    name, checked against `sha256` and then renamed, so a copy that exists is
+    whole. An existing copy with the same content is reused. OSError when the
+    copy cannot be written (the caller decides whether that is fatal).
+    """
+    import shutil
+    from pathlib import Path
+
+    from ledger.ingest import file_sha256
+
+    src = Path(path)
+    held = Path(outbox) / HELD_DIR
+    held.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c for c in src.name if c.isalnum() or c in "-_.") or "file"
+    dest = held / f"{sha256[:16]}.{safe}"
+    if dest.is_file() and file_sha256(dest) == sha256:
+        return dest
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    if file_sha256(tmp) != sha256:
+        tmp.unlink(missing_ok=True)
+        raise LedgerError(f"{src.name}: changed while it was being held (SHA-256 differs)")
+    tmp.replace(dest)
+    return dest
+
+
+def record_held_copy(conn: Connection, run_ids: list[int], copy: Any, outbox: Any) -> list[int]:
+    """Point the supervisor items of the held runs `run_ids` at the kept `copy`; their ids."""
+    import json
+
+    from ledger import schema as t
+
+    rr, ri = rt.reconciliation_runs, t.review_items
+    items = conn.execute(sa.select(rr.c.review_item_id).where(
+        rr.c.id.in_(run_ids), rr.c.status == "held", rr.c.review_item_id.is_not(None)
+    )).scalars().all()  # fmt: skip
+    for item_id in items:
+        summary = json.loads(conn.execute(
+            sa.select(ri.c.transaction).where(ri.c.id == item_id)).scalar_one())  # fmt: skip
+        summary |= {"held_file": str(copy), "outbox": str(outbox)}
+        conn.execute(ri.update().where(ri.c.id == item_id)
+                     .values(transaction=json.dumps(summary, sort_keys=True)))  # fmt: skip
+    return [int(i) for i in items]
+
+
 def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Reconciliation:
     """Apply the held run `run_id` from its file at `path` (a supervisor's override).
 
@@ -464,11 +543,11 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
     is reconciled again on `conn` with the guard overridden, and the held run is
     marked 'overridden'. The caller checks the permission and commits.
     """
-    import hashlib
     from pathlib import Path
 
     from edi.reader import read
     from edi.records import SetStart, SetStatus
+    from ledger.ingest import file_sha256
 
     rr = rt.reconciliation_runs
     run = conn.execute(sa.select(rr).where(rr.c.id == run_id)).first()
@@ -476,13 +555,14 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
         raise LedgerError(f"reconciliation run {run_id}: not held")
     p = Path(path)
     try:
-        data = p.read_bytes()
+        sha = file_sha256(p)
+    except FileNotFoundError:
+        raise LedgerError(f"{p.name}: the held file is missing") from None
     except OSError as exc:
         raise LedgerError(f"{p.name}: cannot read ({type(exc).__name__})") from None
-    sha = hashlib.sha256(data).hexdigest()
     if run.file_sha256 and sha != run.file_sha256:
         raise LedgerError(f"{p.name}: not the file held by run {run_id} (SHA-256 differs)")
-    events = iter(read(data, run.source or p.name, file_sha256=sha))
+    events = iter(read(p, run.source or p.name, file_sha256=sha))
     for ev in events:
         if not isinstance(ev, SetStart):
             continue
@@ -492,8 +572,10 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
         ):
             continue
         end: list[Any] = []
+        # the semantics the run was held under, even when they came from a by-hand policy
+        policy = FullFilePolicy(run.semantics) if run.semantics in ("verify", "replace") else None
         rec = reconcile_set(conn, ev.header, _set_members(events, end), actor=actor,
-                            source=run.source, override_guard=True)  # fmt: skip
+                            source=run.source, override_guard=True, policy=policy)  # fmt: skip
         if end and end[0].status is SetStatus.REJECTED:
             raise LedgerError(f"transaction set {ln.set_control}: rejected by validation")
         conn.execute(rr.update().where(rr.c.id == run_id).values(status="overridden"))

@@ -66,6 +66,7 @@ from ledger.reconcile_state import (
     severity,
     temp_tables,
 )
+from ledger.reconcile_time import bgn_instant
 from ledger.spans import Refused, terminate
 from ledger.store import UnitOfWork, bulk_insert, canonical_json
 from matching.decisions import Decision, Outcome
@@ -153,15 +154,8 @@ def is_full_file(header: TransactionSetHeader) -> bool:
 
 
 def file_time(header: TransactionSetHeader) -> dt.datetime | None:
-    """BGN03 + BGN04 as a UTC timestamp (BGN05 zones are not applied)."""
-    if header.date is None:
-        return None
-    digits = "".join(c for c in header.time if c.isdigit())
-    hh, mm, ss = int(digits[0:2] or 0), int(digits[2:4] or 0), int(digits[4:6] or 0)
-    try:
-        return dt.datetime.combine(header.date, dt.time(hh, mm, ss), tzinfo=dt.UTC)
-    except ValueError:
-        return dt.datetime.combine(header.date, dt.time(0), tzinfo=dt.UTC)
+    """BGN03 + BGN04 in the BGN05 time zone, as UTC (`ledger.reconcile_time`)."""
+    return bgn_instant(header.date, header.time, header.time_zone)
 
 
 def effective_date(header: TransactionSetHeader) -> dt.date | None:

@@ -87,13 +87,17 @@ def render_json(
     out.write("\n]}\n")
 
 
-def write_reports(conn: Connection, rec: Reconciliation, outbox: Path, source: str) -> list[Path]:
-    """Write `<source>.<ISA13>.<ST02>.recon-{ops,sender}.{txt,json}` into `outbox`."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    stem = ".".join(
+def _stem(rec: Reconciliation, source: str) -> str:
+    return ".".join(
         "".join(c for c in part if c.isalnum() or c in "-_.") or "x"
         for part in (Path(source).name, rec.interchange_control, rec.set_control)
     )
+
+
+def write_reports(conn: Connection, rec: Reconciliation, outbox: Path, source: str) -> list[Path]:
+    """Write `<source>.<ISA13>.<ST02>.recon-{ops,sender}.{txt,json}` into `outbox`."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    stem = _stem(rec, source)
     written: list[Path] = []
     for ops in (True, False):
         for ext, render in (("txt", render_text), ("json", render_json)):
@@ -104,3 +108,56 @@ def write_reports(conn: Connection, rec: Reconciliation, outbox: Path, source: s
             tmp.replace(path)
             written.append(path)
     return written
+
+
+REJECTED_COUNTS = ("file_members", "active_in_ledger", "would_terminate", "would_change",
+                   "would_enrol")  # fmt: skip
+
+
+def write_rejection(rec: Reconciliation, outbox: Path, source: str, reason: str) -> list[Path]:
+    """The sender's notice that a full file the guard held was rejected by a supervisor:
+    `<source>.<ISA13>.<ST02>.recon-rejected.{txt,json}` — keys, the guard's counts and text,
+    the supervisor's reason (free text kept free of PHI by the desk's rules), and that
+    nothing in the file was applied."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    head = {k: v for k, v in _header(rec, ops=False).items() if k != "counts"}
+    head |= {"status": "rejected", "applied": False, "guard": rec.guard, "reason": reason,
+             "counts": {k: rec.counts.get(k, 0) for k in REJECTED_COUNTS}}  # fmt: skip
+    text = (f"reconciliation (sender) sponsor {rec.sponsor_id} ISA13 {rec.interchange_control} "
+            f"ST02 {rec.set_control} BGN08 {rec.action_code or '-'}\n"
+            f"REJECTED: the full file was held by the mass-termination guard and a supervisor "
+            f"rejected it; nothing in it was applied.\nguard: {rec.guard}\nreason: {reason}\n"
+            + "".join(f"{k:<24}{v:>10}\n" for k, v in head["counts"].items()))  # fmt: skip
+    written: list[Path] = []
+    stem = _stem(rec, source)
+    for ext, body in (("txt", text), ("json", json.dumps(head, sort_keys=True) + "\n")):
+        path = outbox / f"{stem}.recon-rejected.{ext}"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(body, encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def report_guard_resolution(
+    target: Any, summary: dict[str, Any], run_id: int, *, reason: str | None = None
+) -> list[str]:
+    """After a supervisor resolved a held full file (item `summary`): tell the sender.
+
+    Written into the item's `outbox` (nothing when the item has none): for an
+    override, the reports of the run `run_id` that applied the file; for a
+    rejection (`reason`), `write_rejection` for the held run `run_id`. Returns
+    the file names.
+    """
+    from ledger.db import engine
+    from ledger.fullfile import load_run
+
+    if not summary.get("outbox"):
+        return []
+    outbox, source = Path(summary["outbox"]), str(summary.get("source") or "full-file")
+    eng = engine(target) if isinstance(target, str) else target
+    with eng.connect() as conn:
+        rec = load_run(conn, run_id)
+        paths = (write_rejection(rec, outbox, source, reason) if reason is not None
+                 else write_reports(conn, rec, outbox, source))  # fmt: skip
+    return [p.name for p in paths]

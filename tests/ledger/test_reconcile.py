@@ -51,10 +51,11 @@ def full(m: M, **changes: object) -> M:
 
 
 def full_set(members: Sequence[M], *, bgn08: str = "4", st02: str = "0001",
-             bgn_date: str = "20991231", bgn_time: str = "1200") -> list[str]:  # fmt: skip
+             bgn_date: str = "20991231", bgn_time: str = "1200",
+             bgn_zone: str = "") -> list[str]:  # fmt: skip
     """A full-file set effective 2026-03-01 (DTP*007), created (BGN03) after any record time."""
     segs = [f"ST*834*{st02}*005010X220A1",
-            f"BGN*00*REF{st02}*{bgn_date}*{bgn_time}****{bgn08}", "DTP*007*D8*20260301",
+            f"BGN*00*REF{st02}*{bgn_date}*{bgn_time}*{bgn_zone}***{bgn08}", "DTP*007*D8*20260301",
             f"N1*P5*ACME TOOL*FI*{SPONSOR}", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
     for m in members:
         segs += m.segments()
@@ -79,7 +80,7 @@ def seed(url: str, tmp: Path, members: Sequence[M]) -> None:
 
 def run(url: str, tmp: Path, members: Sequence[M], *, isa13: str = "000000200",
         policy: FullFilePolicy | None = None, **kw: Any) -> tuple[Reconciliation, FileReconciliation]:  # fmt: skip
-    set_kw = {k: kw.pop(k) for k in ("bgn08", "bgn_date", "bgn_time") if k in kw}
+    set_kw = {k: kw.pop(k) for k in ("bgn08", "bgn_date", "bgn_time", "bgn_zone") if k in kw}
     f = write(tmp, f"full{isa13}.edi", interchange([full_set(members, **set_kw)], isa13=isa13))
     out = reconcile_file(url, f, policy=policy, **kw)
     assert len(out.runs) == 1, out.notes
