@@ -187,70 +187,128 @@ def _finding(rule: SituationalRule, seg: Segment, element: int | None) -> Findin
     )
 
 
+OrderCheck = tuple[DateOrder, str, str, str]
+"""A date order to check on a DTP: (rule, key of this date, key of the begin, key of the end)."""
+
+Applicable = tuple[tuple[SituationalRule, ...], dict[str, tuple[OrderCheck, ...]]]
+"""What to check on one segment id in one loop: its own rules, and the date orders (DTP)
+by the qualifier that concerns them."""
+
+
+def applicable(rules: tuple[SituationalRule, ...], seg_id: str, loop_id: str,
+               first: str | None = None) -> Applicable | None:
+    """The rules of `rules` that look at a `seg_id` segment matched in loop `loop_id` (None: none).
+
+    `first`, when known, is the segment's element 1 ('' when absent): rules
+    whose condition on element 1 it cannot meet are left out.
+    """
+    own = tuple(
+        r for r in rules
+        if not isinstance(r, DateOrder) and r.segment == seg_id and loop_id in r.loops
+        and (first is None or _may_fire(r, first))
+    )
+    orders: dict[str, tuple[OrderCheck, ...]] = {}
+    if seg_id == "DTP":
+        for r in rules:
+            if isinstance(r, DateOrder) and loop_id in r.loops:
+                for q in dict.fromkeys((r.earlier, r.later)):
+                    if first is None or q == first:
+                        check = (r, date_key(r, q), date_key(r, r.earlier), date_key(r, r.later))
+                        orders[q] = orders.get(q, ()) + (check,)
+    return (own, orders) if own or orders else None
+
+
+def _may_fire(rule: SituationalRule, first: str) -> bool:
+    """Whether `rule` can report on a segment whose element 1 is `first`."""
+    if isinstance(rule, (RequiredWhen, AllowedWhen)) and rule.when == (1, None):
+        return first in rule.values
+    if isinstance(rule, DateNotFuture) and rule.format_element == 1:
+        return first == "D8"
+    return True
+
+
+def date_key(rule: DateOrder, qualifier: str) -> str:
+    """Where `SituationalState.dates` keeps the date of `qualifier` for `rule`."""
+    return f"{rule.id}/{qualifier}"
+
+
+def scoped_dates(rules: tuple[SituationalRule, ...], loop_id: str) -> tuple[str, ...]:
+    """The remembered dates that starting loop `loop_id` again forgets (see `SituationalState.enter`)."""
+    return tuple(
+        date_key(r, q) for r in rules if isinstance(r, DateOrder) and loop_id in r.scope
+        for q in (r.earlier, r.later)
+    )
+
+
 class SituationalState:
     """Evaluates `rules` over the segments of transaction sets, one set at a time."""
 
     def __init__(self, rules: tuple[SituationalRule, ...], today: dt.date | None = None) -> None:
         self.rules = rules
         self.today = today or dt.date.today()
-        self.by_segment: dict[str, list[SituationalRule]] = {}
         self.orders = [r for r in rules if isinstance(r, DateOrder)]
-        for r in rules:
-            if not isinstance(r, DateOrder):
-                self.by_segment.setdefault(r.segment, []).append(r)
-        self.dates: dict[tuple[str, str], str] = {}
+        self.dates: dict[str, str] = {}
         """CCYYMMDD texts seen in the current loop instances (in memory only, never reported)."""
         self.today_text = self.today.strftime("%Y%m%d")
-        self.order_qualifiers = frozenset(q for r in self.orders for q in (r.earlier, r.later))
-        self.segment_ids = frozenset(self.by_segment) | ({"DTP"} if self.orders else frozenset())
+        self.segment_ids = frozenset(r.segment for r in rules if not isinstance(r, DateOrder)) | (
+            {"DTP"} if self.orders else frozenset()
+        )
         """Segment ids any rule looks at (callers may skip the others)."""
+        self._applicable: dict[tuple[str, str], Applicable | None] = {}
 
     def start_set(self) -> None:
         self.dates.clear()
 
-    def segment(self, seg: Segment, loop_id: str, entered: list[str]) -> list[Finding]:
-        """Findings for `seg`, matched in loop `loop_id`, after entering loops `entered`."""
-        out: list[Finding] = []
-        if entered and self.dates:
+    def enter(self, entered: list[str]) -> None:
+        """Loops `entered` start again: forget the dates of the orders scoped to them."""
+        if self.dates:
             for r in self.orders:
                 if r.scope.intersection(entered):
-                    self.dates.pop((r.id, r.earlier), None)
-                    self.dates.pop((r.id, r.later), None)
-        for rule in self.by_segment.get(seg.id, ()):
-            if loop_id not in rule.loops:
-                continue
+                    self.dates.pop(date_key(r, r.earlier), None)
+                    self.dates.pop(date_key(r, r.later), None)
+
+    def segment(self, seg: Segment, loop_id: str, entered: list[str]) -> list[Finding]:
+        """Findings for `seg`, matched in loop `loop_id`, after entering loops `entered`."""
+        if entered:
+            self.enter(entered)
+        key = (seg.id, loop_id)
+        if key not in self._applicable:
+            self._applicable[key] = applicable(self.rules, seg.id, loop_id)
+        rules = self._applicable[key]
+        return (self.check(seg, rules) if rules is not None else None) or []
+
+    def check(self, seg: Segment, rules: Applicable) -> list[Finding] | None:
+        """Findings for `seg` under `rules` (from `applicable` for its id and loop); None: none."""
+        own, orders = rules
+        out: list[Finding] | None = None
+        e = seg.elements
+        n = len(e)
+        for rule in own:
             if isinstance(rule, RequiredWhen):
                 if _value(seg, rule.when) in rule.values and not _value(seg, rule.require):
-                    out.append(_finding(rule, seg, rule.require[0]))
+                    out = (out or []) + [_finding(rule, seg, rule.require[0])]
             elif isinstance(rule, AllowedWhen):
                 if _value(seg, rule.when) in rule.values:
                     value = _value(seg, rule.element)
                     if value and value not in rule.allowed:
-                        out.append(_finding(rule, seg, rule.element[0]))
-            elif isinstance(rule, DateNotFuture) and seg.get(rule.format_element) == "D8":
-                text = seg.get(rule.date_element)
+                        out = (out or []) + [_finding(rule, seg, rule.element[0])]
+            elif isinstance(rule, DateNotFuture):
+                k = rule.date_element
                 # CCYYMMDD strings order like dates; parse only a candidate
-                if text > self.today_text and _d8(text) is not None:
-                    out.append(_finding(rule, seg, rule.date_element))
-        if seg.id == "DTP" and seg.get(1) in self.order_qualifiers and seg.get(2) == "D8":
-            out += self._order(seg, loop_id)
-        return out
-
-    def _order(self, seg: Segment, loop_id: str) -> list[Finding]:
-        out: list[Finding] = []
-        qualifier = seg.get(1)
-        text = seg.get(3)
-        if len(text) != 8 or not text.isdigit():
-            return out
-        for r in self.orders:
-            if loop_id not in r.loops or qualifier not in (r.earlier, r.later):
-                continue
-            self.dates[(r.id, qualifier)] = text
-            begin = self.dates.get((r.id, r.earlier))
-            end = self.dates.get((r.id, r.later))
-            if (
-                begin is not None and end is not None and end < begin
-                and _d8(begin) is not None and _d8(end) is not None
-            ):
-                out.append(_finding(r, seg, 3))
+                if (n >= k and e[k - 1] > self.today_text and seg.get(rule.format_element) == "D8"
+                        and _d8(e[k - 1]) is not None):
+                    out = (out or []) + [_finding(rule, seg, k)]
+        if orders and n > 2 and e[1] == "D8" and e[0] in orders:
+            text = e[2]
+            if len(text) == 8 and text.isdigit():
+                dates = self.dates
+                for r, key, earlier, later in orders[e[0]]:
+                    dates[key] = text
+                    begin = dates.get(earlier)
+                    end = dates.get(later)
+                    if (
+                        begin is not None and end is not None and end < begin
+                        and _d8(begin) is not None and _d8(end) is not None
+                    ):
+                        out = (out or []) + [_finding(r, seg, 3)]
         return out

@@ -17,6 +17,15 @@ map of the group's implementation guide (chosen by ISA12/GS08/GS01 as pyx12's
 Envelope checks (ISA/GS/GE/IEA, SE counts, control numbers) belong to
 `edi.envelope`; groups whose implementation guide has no compiled map are
 skipped here. Findings never carry element values.
+
+How a segment is checked: the memoized `Step` for (current node, segment id,
+qualifier) (`edi.ig.steps`) says where the segment goes when it breaks no
+structure rule; when its few conditions hold (Required nodes passed already
+counted, counts within their maximum) the run applies it and tests the
+elements with the node's fast-path function (`edi.ig.fastpath`). Anything
+else — and every envelope segment — replays the whole plan (`walk`) and the
+exact checks (`edi.ig.checks`), from the same state, so both ways give the
+same findings (`tests/edi/test_ig_steps.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from edi.findings import Finding, Level, Severity
 from edi.ig.checks import Problem, check_segment
 from edi.ig.compile import Node, Tables, TransactionMap, load_tables
 from edi.ig.fastpath import compile_fast
+from edi.ig.messages import PROBLEM_TEXT, WALK_TEXT
 from edi.ig.situational import RULES, SituationalRule, SituationalState
+from edi.ig.steps import BY_FIRST, BY_KEY, ENTER, MATCH, Step, build_step
 from edi.ig.walk import (
     ENTER_LOOP,
     MATCH_SEG,
@@ -46,45 +57,14 @@ _MEMO_LIMIT = 4_096
 """Exact-check results kept per distinct failing segment (bounded: memory stays flat)."""
 _NONE: list[Problem] = []
 _PLAN_LIMIT = 100_000
+"""Plans and qualifier-keyed steps kept per map (qualifier values come from the data)."""
+_ENVELOPE = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 VERSION_ALIASES = {"005010X220": "005010X220A1"}
 """GS08 values read with the nearest map (as the pyx12 adapter does): pre-errata X220."""
 
 _CONTROL_IK502 = {("ST", 1): "6", ("ST", 2): "7", ("ST", 3): "19", ("SE", 1): "4", ("SE", 2): "7"}
 """ST/SE element problems are transaction-set problems (IK502), as in pyx12's 999."""
-
-_WALK_TEXT = {
-    "ig.segment.unexpected": "segment is not expected here by the implementation guide",
-    "ig.segment.not_used": "segment is marked Not Used by the implementation guide",
-    "ig.segment.missing": "mandatory segment is missing",
-    "ig.loop.missing": "mandatory loop is missing",
-    "ig.loop.over_max": "loop occurs more often than the implementation guide allows",
-    "ig.segment.over_max": "segment occurs more often than the implementation guide allows",
-}
-
-_PROBLEM_TEXT = {
-    "ig.element.unexpected_composite": "simple element holds component separators",
-    "ig.element.missing": "mandatory element is missing",
-    "ig.element.not_used": "element is marked Not Used but present",
-    "ig.element.too_short": "element is shorter than its minimum length",
-    "ig.element.too_long": "element is longer than its maximum length",
-    "ig.element.control_character": "element contains a control character",
-    "ig.element.trailing_spaces": "element has unnecessary trailing spaces",
-    "ig.element.code": "element value is not a valid code here",
-    "ig.element.date": "element is not a valid date",
-    "ig.element.time": "element is not a valid time",
-    "ig.element.invalid_character": "element contains characters invalid for its data type",
-    "ig.element.pattern": "element does not match the implementation guide's pattern",
-    "ig.composite.missing": "mandatory composite is missing",
-    "ig.composite.not_used": "composite is marked Not Used but present",
-    "ig.composite.too_many_components": "composite has more components than defined",
-    "ig.segment.too_many_elements": "segment has more elements than defined",
-    "ig.segment.trailing_separators": "segment ends with empty elements (trailing separators)",
-    "ig.segment.empty": "segment has no data elements",
-    "ig.syntax.conditional": "relational condition violated (paired or conditional elements)",
-    "ig.syntax.exclusion": "relational condition violated (mutually exclusive elements)",
-}
-
 
 class CompiledValidator:
     """The project's own IG validator: `findings(data, source)` like every validator.
@@ -110,6 +90,8 @@ class CompiledValidator:
         self.rules = rules if situational else ()
         self.today = today
         self._plans: dict[str, dict[tuple[object, ...], Plan]] = {}
+        self._steps: dict[tuple[str, str, str], list[dict[str, Step]]] = {}
+        self._keyed: dict[str, int] = {}
         self._checks: dict[tuple[str, int, tuple[str, ...], str], list[Problem]] = {}
         self._fast: dict[tuple[str, int, str, str], Callable[[tuple[str, ...]], bool]] = {}
 
@@ -120,7 +102,7 @@ class CompiledValidator:
         run = ValidationRun(self, source)
         feed = run.feed
         for seg in read_segments(data, source):
-            if isinstance(seg, Segment):
+            if type(seg) is Segment:
                 out = feed(seg)
                 if out:
                     yield from out
@@ -129,8 +111,9 @@ class CompiledValidator:
     def findings_for_segments(self, segments: Iterable[Segment], source: str) -> Iterator[Finding]:
         """The same, for segments already read (any iterable, consumed once)."""
         run = ValidationRun(self, source)
+        feed = run.feed
         for seg in segments:
-            out = run.feed(seg)
+            out = feed(seg)
             if out:
                 yield from out
         yield from run.close()
@@ -142,9 +125,58 @@ class CompiledValidator:
     def plans_for(self, m: TransactionMap) -> dict[tuple[object, ...], Plan]:
         return self._plans.setdefault(m.file, {})
 
-    def fast_check(self, m: TransactionMap, node: Node, seg: Segment) -> Callable[[tuple[str, ...]], bool]:
-        """The fast-path test for `node` under `seg`'s delimiters (compiled once per delimiter set)."""
+    def steps_for(self, m: TransactionMap, d: Delimiters) -> list[dict[str, Step]]:
+        """Per node of `m`: segment id -> `Step` (see `edi.ig.steps`) under delimiters `d`.
+
+        Filled on first use; steps whose node depends on data (qualifier
+        values) are bounded in number, so memory stays flat in file size.
+        """
+        tkey = (m.file, d.element, d.component)
+        steps = self._steps.get(tkey)
+        if steps is None:
+            steps = self._steps[tkey] = [{} for _ in m.nodes]
+        return steps
+
+    def step(self, m: TransactionMap, node: int, seg: Segment) -> Step:
+        """The step for `seg` from `node`, built on first use and kept in `steps_for`."""
+        sid = seg.id
+        elements = seg.elements
         d = seg.delimiters
+        table = self.steps_for(m, d)[node]
+        key = segment_key(m, sid, elements, d.component)
+
+        def build(first: str | None = None) -> Step:
+            plan = build_plan(m, node, key)
+            return build_step(m, node, plan, self.rules, lambda i: self.fast_check(m, m.nodes[i], d), first)
+
+        if not key[1]:
+            step = table.get(sid)
+            if step is None:
+                step = table[sid] = build()
+            return step
+        kind = BY_FIRST if m.qualifier_positions[sid] == ((1, None),) else BY_KEY
+        keyed = table.get(sid)
+        if keyed is None:
+            keyed = table[sid] = (kind, {})
+        by: dict[object, Step] = keyed[1]
+        value = (elements[0] if elements else None) if kind == BY_FIRST else key
+        step = by.get(value)
+        if step is None:
+            count = self._keyed.get(m.file, 0) + 1
+            if count > _PLAN_LIMIT:  # bounded: forget every keyed step of this map
+                for (file, _, _), tables in self._steps.items():
+                    if file == m.file:
+                        for t in tables:
+                            for entry in t.values():
+                                if entry[0] >= BY_FIRST:
+                                    entry[1].clear()
+                count = 1
+            self._keyed[m.file] = count
+            step = by[value] = build((elements[0] if elements else "") if kind == BY_FIRST else None)
+        return step
+
+    def fast_check(self, m: TransactionMap, node: Node, d: Delimiters) -> Callable[[tuple[str, ...]], bool]:
+        """The fast-path test for `node` under delimiters `d` (compiled once per delimiter set)."""
         fkey = (m.file, node.index, d.element, d.component)
         fast = self._fast.get(fkey)
         if fast is None:
@@ -154,15 +186,16 @@ class CompiledValidator:
 
     def problems(self, m: TransactionMap, node: Node, seg: Segment) -> list[Problem]:
         """Element/composite/syntax problems of `seg` at `node`: fast path, else exact checks."""
-        if self.fast_check(m, node, seg)(seg.elements):
-            return _NONE
         d = seg.delimiters
-        key = (m.file, node.index, seg.elements, d.component)
+        elements = seg.elements
+        if self.fast_check(m, node, d)(elements):
+            return _NONE
+        key = (m.file, node.index, elements, d.component)
         found = self._checks.get(key)
         if found is None:
             if len(self._checks) >= _MEMO_LIMIT:
                 self._checks.clear()
-            found = check_segment(node, seg.elements, d.component, m.icvn, self.tables.code_lists)
+            found = check_segment(node, elements, d.component, m.icvn, self.tables.code_lists)
             self._checks[key] = found
         return found
 
@@ -183,8 +216,10 @@ class ValidationRun:
         self.source = source
         self.map: TransactionMap | None = None
         self.plans: dict[tuple[object, ...], Plan] = {}
+        self.steps: list[dict[str, Step]] = []
         self.node = 0
-        self.counts: dict[int, int] = {}
+        self.counts: list[int] = []
+        """Per counter key of the map (`Node.count_key`): how often seen in the current loop instances."""
         self.icvn = ""
         self.isa13 = ""
         self.gs06 = ""
@@ -192,6 +227,8 @@ class ValidationRun:
         self.in_set = False
         self.seen_st = False
         self.skip_set = False
+        self.quiet = True
+        """No findings now: no set seen yet in this interchange, or a set not this validator's."""
         self.aliased = False
         self.set_position = 0
         self.member = 0
@@ -199,14 +236,80 @@ class ValidationRun:
         self.situational = SituationalState(v.rules, v.today) if v.rules else None
         self.delimiters: Delimiters | None = None
         self.first_qualifier: frozenset[str] = frozenset()
-        self.fast: dict[int, Callable[[tuple[str, ...]], bool]] = {}
 
     def close(self) -> list[Finding]:
         """Findings due at end of input (none: see the class docstring)."""
         return []
 
-    # -- envelope bookkeeping -------------------------------------------------
     def feed(self, seg: Segment) -> list[Finding] | None:
+        """The findings located at `seg` (None or [] when there are none)."""
+        sid = seg.id
+        if sid in _ENVELOPE:
+            return self.envelope(seg)
+        m = self.map
+        if m is None:
+            return None
+        self.set_position += 1  # read only inside a set (see `location`)
+        if seg.delimiters is not self.delimiters:
+            self.delimiters = seg.delimiters
+            self.steps = self.v.steps_for(m, seg.delimiters)
+        # the common case: a step (see edi.ig.steps) that passes nothing missing
+        elements = seg.elements
+        step = self.steps[self.node].get(sid)
+        if step is not None and step[0] == BY_FIRST:
+            step = step[1].get(elements[0] if elements else None)
+        if step is None or step[0] == BY_KEY:
+            step = self.v.step(m, self.node, seg)
+        kind = step[0]
+        counts = self.counts
+        if kind == MATCH:
+            _, need, key, most, result, fast, situational = step
+            n = counts[key] + 1
+            if n > most:
+                return self.walk(m, seg)
+            for k in need:
+                if not counts[k]:
+                    return self.walk(m, seg)
+            counts[key] = n
+        elif kind == ENTER:
+            _, need, key, most, reset, zeros, first, result, fast, dates, member, situational = step
+            n = counts[key] + 1
+            if n > most:
+                return self.walk(m, seg)
+            for k in need:
+                if not counts[k]:
+                    return self.walk(m, seg)
+            counts[reset] = zeros
+            counts[key] = n
+            counts[first] += 1
+            if member:
+                self.member += 1
+            if dates:
+                remembered = self.situational.dates  # type: ignore[union-attr]
+                if remembered:
+                    for k in dates:
+                        remembered.pop(k, None)
+        else:
+            return self.walk(m, seg)
+        self.node = result
+        if self.quiet:
+            return None
+        out = None if fast(elements) else self.checks(m, seg, m.nodes[result])
+        if situational is not None:
+            extra = self.situational.check(seg, situational)  # type: ignore[union-attr]
+            if extra:
+                out = self.situational_findings(seg, m.nodes[result], extra, out)
+        return out
+
+    # -- envelope bookkeeping -------------------------------------------------
+    def envelope(self, seg: Segment) -> list[Finding] | None:
+        """ISA, GS, ST, SE, GE, IEA: the walk, and the bookkeeping around it."""
+        try:
+            return self._envelope(seg)
+        finally:
+            self.quiet = not self.seen_st or self.skip_set
+
+    def _envelope(self, seg: Segment) -> list[Finding] | None:
         sid = seg.id
         if sid == "ISA":
             self.icvn = seg.get(12)
@@ -265,17 +368,14 @@ class ValidationRun:
                 )
             ]
         self.plans = self.v.plans_for(m)
-        self.fast = {}  # keyed by node index: valid for this map only
+        self.delimiters = None  # steps are per map and delimiters: the next segment picks them
         self.first_qualifier = frozenset(
             sid for sid, where in m.qualifier_positions.items() if where == ((1, None),)
         )
         nodes = m.nodes
-        self.counts = {
-            nodes[m.isa_loop].count_key: 1,
-            nodes[m.isa].count_key: 1,
-            nodes[m.gs_loop].count_key: 1,
-            nodes[m.gs].count_key: 1,
-        }
+        self.counts = [0] * (max(n.count_key for n in nodes) + 1)
+        for n in (m.isa_loop, m.isa, m.gs_loop, m.gs):
+            self.counts[nodes[n].count_key] = 1
         self.node = m.gs
         member_loops = [n for n in nodes if n.kind == "loop" and n.id == "2000"]
         prefix = member_loops[0].path + "/" if member_loops else "\0"
@@ -284,6 +384,7 @@ class ValidationRun:
 
     # -- the walk ---------------------------------------------------------------
     def walk(self, m: TransactionMap, seg: Segment) -> list[Finding] | None:
+        """Replay the whole plan for `seg` from the current node: every structure finding."""
         sid = seg.id
         elements = seg.elements
         node_now = self.node
@@ -305,35 +406,13 @@ class ValidationRun:
         counts = self.counts
         errors: list[tuple[str, int]] = []
         entered: list[str] = []
-        last = ops[-1] if ops else None
-        if last is not None and last[0] == MATCH_SEG and result is not None:
-            # the common case: a later segment of the same loop, every required
-            # segment or loop passed on the way already seen (so nothing is pending)
-            j, end = 0, len(ops) - 1
-            while j < end:
-                op = ops[j]
-                if op[0] > MISS_LOOP or counts.get(nodes[op[1]].count_key, 0) < 1:
-                    break
-                j += 1
-            if j == end:
-                child = nodes[last[1]]
-                k = child.count_key
-                n = counts.get(k, 0) + 1
-                counts[k] = n
-                if child.usage == "N":
-                    errors.append(("ig.segment.not_used", child.index))
-                elif n > child.max_repeat:
-                    errors.append(("ig.segment.over_max", child.index))
-                else:
-                    return self.matched(m, seg, nodes[result], result)
-                ops = ()
         pending: list[tuple[str, int]] = []
         for op in ops:
             code = op[0]
             if code == MATCH_SEG:
                 child = nodes[op[1]]
                 k = child.count_key
-                n = counts.get(k, 0) + 1
+                n = counts[k] + 1
                 counts[k] = n
                 if child.usage == "N":
                     errors.append(("ig.segment.not_used", child.index))
@@ -345,7 +424,7 @@ class ValidationRun:
                     errors.extend(p for p in kept if nodes[p[1]].pos != child.pos)
                     pending = [p for p in kept if nodes[p[1]].pos == child.pos]
             elif code == MISS_SEG:
-                if counts.get(nodes[op[1]].count_key, 0) < 1:
+                if counts[nodes[op[1]].count_key] < 1:
                     pending.append(("ig.segment.missing", op[1]))
             elif code == ENTER_LOOP:
                 loop = nodes[op[1]]
@@ -353,23 +432,22 @@ class ValidationRun:
                     errors.append(("ig.segment.not_used", op[2]))
                 else:
                     lk = loop.count_key
-                    desc = loop.descendant_keys
-                    for k in [k for k in counts if k in desc]:
-                        del counts[k]
-                    n = counts.get(lk, 0) + 1
+                    for k in loop.descendant_keys:
+                        counts[k] = 0
+                    n = counts[lk] + 1
                     counts[lk] = n
                     if n > loop.max_repeat:
                         errors.append(("ig.loop.over_max", loop.index))
                     if loop.id == "2000":
                         self.member += 1
                 first = nodes[op[2]].count_key
-                counts[first] = counts.get(first, 0) + 1
+                counts[first] += 1
                 entered.append(loop.id)
                 if pending:
                     errors.extend(pending)
                     pending = []
             elif code == MISS_LOOP:
-                if counts.get(nodes[op[1]].count_key, 0) < 1:
+                if counts[nodes[op[1]].count_key] < 1:
                     pending.append(("ig.loop.missing", op[2]))
             elif code == NOT_FOUND:
                 errors.append(("ig.segment.unexpected", node_now))
@@ -385,78 +463,42 @@ class ValidationRun:
         out = [self.walk_finding(seg, rule, nodes[where], here) for rule, where in errors]
         if sid in ("GE", "IEA"):
             return out  # their elements are the envelope check's
+        out += self.checks(m, seg, here)
+        if here is None:
+            return out
+        situational = self.situational
+        if situational is not None and (
+            sid in situational.segment_ids or (entered and situational.dates)
+        ):
+            extra = situational.segment(seg, here.loop_id, entered)
+            if extra:
+                self.situational_findings(seg, here, extra, out)
+        return out
+
+    def checks(self, m: TransactionMap, seg: Segment, here: Node | None) -> list[Finding]:
+        """Segment syntax and (when matched to `here`) element problems of `seg`."""
+        elements = seg.elements
+        out: list[Finding] = []
         if not elements or elements[-1] == "":
             if elements:
                 out.append(self.segment_problem(seg, here, "ig.segment.trailing_separators"))
             if not any(elements):
                 out.append(self.segment_problem(seg, here, "ig.segment.empty"))
         if here is not None:
-            if seg.delimiters is not self.delimiters:
-                self.delimiters = seg.delimiters
-                self.fast = {}
-            fast = self.fast.get(result)  # type: ignore[arg-type]
-            if fast is None:
-                fast = self.v.fast_check(m, here, seg)
-                self.fast[result] = fast  # type: ignore[index]
-            problems = _NONE if fast(elements) else self.v.problems(m, here, seg)
-            for p in problems:
-                f = self.problem_finding(seg, here, p)
-                if f is not None:
-                    out.append(f)
-            situational = self.situational
-            if situational is not None and (
-                sid in situational.segment_ids or (entered and situational.dates)
-            ):
-                extra = situational.segment(seg, here.loop_id, entered)
-                if extra:
-                    member = self.member if result in self.member_nodes else None
-                    where = self.location(seg, here.loop_id, member)
-                    out.extend(f.model_copy(update=where) for f in extra)
-        return out
-
-    def matched(self, m: TransactionMap, seg: Segment, here: Node, result: int) -> list[Finding] | None:
-        """The rest of `walk` for a segment matched in place with no structure error.
-
-        The same steps as `walk`'s tail with no walk errors and no loop entered,
-        without building the lists they need; None when there is no finding.
-        """
-        self.node = result
-        sid = seg.id
-        if sid == "ST":
-            self.skip_set = False
-        if not self.seen_st or self.skip_set or sid in ("GE", "IEA"):
-            return None
-        elements = seg.elements
-        out: list[Finding] | None = None
-        if not elements or elements[-1] == "":
-            out = []
-            if elements:
-                out.append(self.segment_problem(seg, here, "ig.segment.trailing_separators"))
-            if not any(elements):
-                out.append(self.segment_problem(seg, here, "ig.segment.empty"))
-        if seg.delimiters is not self.delimiters:
-            self.delimiters = seg.delimiters
-            self.fast = {}
-        fast = self.fast.get(result)
-        if fast is None:
-            fast = self.v.fast_check(m, here, seg)
-            self.fast[result] = fast
-        if not fast(elements):
             for p in self.v.problems(m, here, seg):
                 f = self.problem_finding(seg, here, p)
                 if f is not None:
-                    if out is None:
-                        out = []
                     out.append(f)
-        situational = self.situational
-        if situational is not None and sid in situational.segment_ids:
-            extra = situational.segment(seg, here.loop_id, [])
-            if extra:
-                member = self.member if result in self.member_nodes else None
-                where = self.location(seg, here.loop_id, member)
-                if out is None:
-                    out = []
-                out.extend(f.model_copy(update=where) for f in extra)
+        return out
+
+    def situational_findings(self, seg: Segment, here: Node, extra: list[Finding],
+                             out: list[Finding] | None) -> list[Finding]:
+        """`out` (a new list when None) with situational findings `extra` of `seg` located."""
+        member = self.member if here.index in self.member_nodes else None
+        where = self.location(seg, here.loop_id, member)
+        if out is None:
+            out = []
+        out.extend(f.model_copy(update=where) for f in extra)
         return out
 
     # -- findings ---------------------------------------------------------------
@@ -494,7 +536,7 @@ class ValidationRun:
             code=rule,
             severity=Severity.ERROR,
             level=Level.SEGMENT,
-            message=f"{seg_id}: {_WALK_TEXT[rule]}",
+            message=f"{seg_id}: {WALK_TEXT[rule]}",
             segment_id=seg_id,
             x12_code=x12,
             validator="compiled",
@@ -508,7 +550,7 @@ class ValidationRun:
             code=rule,
             severity=Severity.ERROR,
             level=Level.SEGMENT,
-            message=f"{seg.id}: {_PROBLEM_TEXT[rule]}",
+            message=f"{seg.id}: {PROBLEM_TEXT[rule]}",
             segment_id=seg.id,
             x12_code="8",
             validator="compiled",
@@ -537,7 +579,7 @@ class ValidationRun:
             code=p.rule,
             severity=Severity.ERROR,
             level=level,
-            message=f"{ref}: {_PROBLEM_TEXT[p.rule]}",
+            message=f"{ref}: {PROBLEM_TEXT[p.rule]}",
             segment_id=seg.id,
             element=p.element,
             component=p.component,

@@ -250,18 +250,26 @@ SAMPLES = _nodes_of(b"".join(generate(6, 9, "lines", ascii_only=True)))
 MAP = V.tables.maps["834.5010.X220.A1.xml"]
 PIECES = ["", "X", "D8", "RD8", "20240101", "20240230", "20240101-20240201", "1:2", "A:B:C:D:E",
           "18", "Y", "N", "021", "ABC ", " A", "\x07", "-1", "1.5", ".5", "1.", "12345678901234567890",
-          "0F", "IL", "34", "FL", "ZZ", "É", "^", "`", "2400", "2360"]
+          "0F", "IL", "34", "FL", "ZZ", "É", "^", "`", "2400", "2360",
+          "²", "１２", "\x7f", "20240229", "18000101", "17991231", "A*B", "-", ".", "0"]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+SAMPLES_4010 = _nodes_of(b"".join(generate(4, 9, "lines", version="4010", ascii_only=True)))
+MAP_4010 = V.tables.maps["834.4010.X095.A1.xml"]
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           derandomize=True)
 @given(
-    which=st.integers(0, len(SAMPLES) - 1),
+    version=st.sampled_from(["5010", "5010", "4010"]),
+    which=st.floats(0, 1, exclude_max=True),
     edits=st.lists(st.tuples(st.integers(0, 14), st.sampled_from(PIECES), st.booleans()), max_size=3),
 )
-def test_fast_path_never_hides_a_problem(which: int, edits: list[tuple[int, str, bool]]) -> None:
-    seg, node_index = SAMPLES[which]
-    node = MAP.nodes[node_index]
+def test_fast_path_never_hides_a_problem(version: str, which: float,
+                                          edits: list[tuple[int, str, bool]]) -> None:
+    samples, m = (SAMPLES, MAP) if version == "5010" else (SAMPLES_4010, MAP_4010)
+    seg, node_index = samples[int(which * len(samples))]
+    node = m.nodes[node_index]
     elements = list(seg.elements)
     for j, piece, append in edits:
         if j < len(elements):
@@ -269,9 +277,42 @@ def test_fast_path_never_hides_a_problem(which: int, edits: list[tuple[int, str,
         else:
             elements.append(piece)
     values = tuple(elements)
-    fast = compile_fast(node, MAP.icvn, "*", ":", V.tables.code_lists)
+    fast = compile_fast(node, m.icvn, "*", ":", V.tables.code_lists)
     if fast(values):
-        assert check_segment(node, values, ":", MAP.icvn, V.tables.code_lists) == []
+        assert check_segment(node, values, ":", m.icvn, V.tables.code_lists) == []
+        assert values and values[-1] != ""
+
+
+def test_fast_path_never_hides_a_problem_after_any_single_edit() -> None:
+    """Every piece, replacing or appended to every element of a sample of every node seen."""
+    accepted = rejected = 0
+    for samples, m in ((SAMPLES, MAP), (SAMPLES_4010, MAP_4010)):
+        per_node: dict[int, list[Segment]] = {}
+        for seg, node_index in samples:
+            kept = per_node.setdefault(node_index, [])
+            if len(kept) < 2 and seg.elements not in [k.elements for k in kept]:
+                kept.append(seg)
+        for node_index, segs in per_node.items():
+            node = m.nodes[node_index]
+            fast = compile_fast(node, m.icvn, "*", ":", V.tables.code_lists)
+            for seg in segs:
+                for j in range(len(seg.elements) + 1):
+                    for piece in PIECES:
+                        for append in (False, True):
+                            elements = list(seg.elements)
+                            if j == len(elements):
+                                elements.append(piece)
+                            else:
+                                elements[j] = elements[j] + piece if append else piece
+                            values = tuple(elements)
+                            if not fast(values):
+                                rejected += 1
+                                continue
+                            accepted += 1
+                            assert values[-1] != "", (node.path, values)
+                            assert check_segment(node, values, ":", m.icvn, V.tables.code_lists) == [], (
+                                node.path, values)
+    assert accepted > 1000 and rejected > 1000
 
 
 def test_fast_path_accepts_the_common_valid_segments() -> None:
