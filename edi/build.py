@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from edi import codes as c
-from edi.build_header import BLANK, FIELDS_DATE, BuilderBase
+from edi.build_header import BLANK, BuilderBase
 from edi.envelope import Context
 from edi.findings import Level, Severity
 from edi.loops import (
@@ -76,12 +77,18 @@ from edi.records import (
 )
 from edi.segments import Segment
 
-_F_PERSON = frozenset(PersonName.model_fields)
-_F_REFERENCE = frozenset(Reference.model_fields)
-_F_CONTACT = frozenset(Contact.model_fields)
-_F_DEMOGRAPHICS = frozenset(Demographics.model_fields)
-_F_LINEAGE = frozenset(Lineage.model_fields)
 _HEADER_DATE_LOOPS = frozenset({"HEADER", "1000A", "1000B", "1000C", "1100C"})
+
+
+_REMEMBERED = 4096
+"""Distinct INS / HD element tuples kept per set (bounded: memory stays flat)."""
+
+
+def _remember(seen: dict[tuple[str, ...], tuple[Any, ...]], key: tuple[str, ...],
+              fields: tuple[Any, ...]) -> None:
+    if len(seen) >= _REMEMBERED:
+        seen.clear()
+    seen[key] = fields
 
 
 class SetBuilder(BuilderBase):
@@ -99,6 +106,10 @@ class SetBuilder(BuilderBase):
     def __init__(self, st: Segment, lineage: Lineage, ctx: Context, *, version4010: bool = False,
                  lenient: bool = False) -> None:
         super().__init__(st, lineage, ctx, version4010=version4010, lenient=lenient)
+        # INS and HD elements repeat across members: their clean readings are
+        # kept (shared, never mutated) so each distinct one is decoded once
+        self._ins_seen: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        self._hd_seen: dict[tuple[str, ...], tuple[Any, ...]] = {}
         self._handlers: dict[str, Callable[[Segment], bool]] = {
             "REF": self._ref, "DTP": self._dtp, "NM1": self._nm1,
             "PER": self._per, "N3": self._n3, "N4": self._n4, "DMG": self._dmg, "EC": self._ec,
@@ -123,12 +134,15 @@ class SetBuilder(BuilderBase):
             self._mapped += 1
             return done
         self._last = seg
-        handler = self._handlers.get(seg.id)
-        if handler is not None and handler(seg):
+        try:
+            handler = self._handlers[seg.id]
+        except KeyError:
+            self._unmapped(seg)
+            self._reported.append(seg.position)
+            return None
+        if handler(seg):
             self._mapped += 1
         else:
-            if handler is None:
-                self._unmapped(seg)
             self._reported.append(seg.position)
         return None
 
@@ -157,13 +171,21 @@ class SetBuilder(BuilderBase):
         self._loop = "2000"
         self._entity = self._coverage = self._cob = self._category = None
         self._dsb = None
+        fields = self._ins_seen.get(seg.elements)
+        if fields is None:
+            fields = self._ins_fields(seg, m)
+        m.fields = fields
+        if fields[0]:
+            self.subscribers += 1
+        return True
+
+    def _ins_fields(self, seg: Segment, m: MemberLoop) -> tuple[Any, ...]:
+        """INS01..17 as `MemberLoop.fields` (reported on `m`); remembered when clean."""
         el = ("",) + seg.elements + BLANK
         sub = YES_NO.get(el[1])
         if sub is None:
             self._report(seg, "model.unknown_code", Severity.ERROR, Level.ELEMENT,
                          "INS01 is neither Y nor N", "7", 1)
-        if sub:
-            self.subscribers += 1
         ins06 = el[6]
         if self.version4010:
             plan_raw, reason_raw = ins06, ""
@@ -215,23 +237,12 @@ class SetBuilder(BuilderBase):
             employment_status = self._code(seg, 8, EMPLOYMENT_STATUS, el[8])
             student_status = self._code(seg, 9, STUDENT_STATUS, el[9])
             confidentiality = self._code(seg, 13, CONFIDENTIALITY, el[13])
-        m.fields = {
-            "subscriber": bool(sub),
-            "relationship": relationship,
-            "maintenance_type": maintenance_type,
-            "maintenance_reason": maintenance_reason,
-            "benefit_status": benefit_status,
-            "medicare_plan": medicare_plan,
-            "medicare_reason": medicare_reason,
-            "cobra_event": cobra_event,
-            "employment_status": employment_status,
-            "student_status": student_status,
-            "handicap": handicap,
-            "death_date": death,
-            "confidentiality": confidentiality,
-            "birth_sequence": birth_seq,
-        }
-        return True
+        fields = (bool(sub), relationship, maintenance_type, maintenance_reason, benefit_status,
+                  medicare_plan, medicare_reason, cobra_event, employment_status, student_status,
+                  handicap, death, confidentiality, birth_seq)
+        if not m.findings:
+            _remember(self._ins_seen, seg.elements, fields)
+        return fields
 
     def _ref(self, seg: Segment) -> bool:
         m = self._member
@@ -246,7 +257,7 @@ class SetBuilder(BuilderBase):
             elif q == "1L" and not m.group_policy:
                 m.group_policy = el[1]
             elif q in c.IDENTIFIER_QUALIFIERS and q not in ("0F", "1L"):
-                m.refs.append(self._reference(seg, el))
+                m.refs += (self._reference(seg, el),)
             else:
                 return self._unmapped(seg)
             return True
@@ -254,7 +265,7 @@ class SetBuilder(BuilderBase):
             if q == "QQ" and not self._coverage.qq:
                 self._coverage.qq = el[1]
             else:
-                self._coverage.refs.append(self._reference(seg, el))
+                self._coverage.refs += (self._reference(seg, el),)
             return True
         if loop == "2320" and self._cob is not None:
             self._cob.refs.append(self._reference(seg, el))
@@ -269,7 +280,7 @@ class SetBuilder(BuilderBase):
     @staticmethod
     def _reference(seg: Segment, el: tuple[str, ...]) -> Reference:
         return record(Reference, {"qualifier": el[0], "value": el[1], "description": el[2],
-                                  "position": seg.position}, set(_F_REFERENCE))
+                                  "position": seg.position})
 
     def _dtp(self, seg: Segment) -> bool:
         loop = self._loop
@@ -303,7 +314,7 @@ class SetBuilder(BuilderBase):
         begin = _DATES.get(el[2]) if len(el) > 2 and el[1] == "D8" else None
         if begin is not None:  # a D8 date seen before: the common case, inline
             target.append(record(DatePeriod, {"qualifier": el[0], "begin": begin, "end": None,
-                                              "position": seg.position}, set(FIELDS_DATE)))
+                                              "position": seg.position}))
             return True
         value = self._dtp_value(seg)
         if value is None:
@@ -347,7 +358,7 @@ class SetBuilder(BuilderBase):
             "entity_code": el[0], "entity_type": el[1], "last": el[2], "first": el[3],
             "middle": el[4], "prefix": el[5], "suffix": el[6], "id_qualifier": el[7],
             "id": el[8], "relationship_code": el[9], "position": seg.position,
-        }, set(_F_PERSON))
+        })
 
     def _per(self, seg: Segment) -> bool:
         e = self._entity
@@ -356,8 +367,8 @@ class SetBuilder(BuilderBase):
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
         numbers = tuple([(el[i], el[i + 1]) for i in (3, 5, 7) if el[i] or el[i + 1]])
-        e.contacts.append(record(Contact, {"function": el[1], "name": el[2], "numbers": numbers,
-                                           "position": seg.position}, set(_F_CONTACT)))
+        e.contacts += (record(Contact, {"function": el[1], "name": el[2], "numbers": numbers,
+                                        "position": seg.position}),)
         return True
 
     def _n3(self, seg: Segment) -> bool:
@@ -401,7 +412,7 @@ class SetBuilder(BuilderBase):
             "birth_date": birth, "gender": gender,
             "marital_status": marital, "race_ethnicity": races, "citizenship": el[6],
             "race_collection_code": el[11], "position": seg.position,
-        }, set(_F_DEMOGRAPHICS))
+        })
         return True
 
     def _in_2100a(self) -> Entity | None:
@@ -413,7 +424,7 @@ class SetBuilder(BuilderBase):
         e = self._in_2100a()
         if e is None:
             return self._unmapped(seg)
-        e.ecs.extend(x for x in (el[1], el[2], el[3]) if x)
+        e.ecs += tuple([x for x in (el[1], el[2], el[3]) if x])
         return True
 
     def _icm(self, seg: Segment) -> bool:
@@ -422,19 +433,18 @@ class SetBuilder(BuilderBase):
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
         e.icm = record(Income, {"frequency": el[1], "wage": el[2], "hours": el[3],
-                                "location": el[4], "salary_grade": el[5]}, set(Income.model_fields))
+                                "location": el[4], "salary_grade": el[5]})
         return True
 
     def _amt(self, seg: Segment) -> bool:
         el = ("",) + seg.elements + BLANK
-        amount = record(Amount, {"qualifier": el[1], "amount": el[2], "position": seg.position},
-                        set(Amount.model_fields))
+        amount = record(Amount, {"qualifier": el[1], "amount": el[2], "position": seg.position})
         e = self._in_2100a()
         if e is not None and len(e.amts) < 7:
-            e.amts.append(amount)
+            e.amts += (amount,)
             return True
         if self._loop == "2300" and self._coverage is not None and len(self._coverage.amts) < 9:
-            self._coverage.amts.append(amount)
+            self._coverage.amts += (amount,)
             return True
         return self._unmapped(seg)
 
@@ -443,8 +453,7 @@ class SetBuilder(BuilderBase):
         e = self._in_2100a()
         if e is None or e.hlh is not None:
             return self._unmapped(seg)
-        e.hlh = record(HealthInfo, {"health_code": el[1], "height": el[2], "weight": el[3]},
-                       set(HealthInfo.model_fields))
+        e.hlh = record(HealthInfo, {"health_code": el[1], "height": el[2], "weight": el[3]})
         return True
 
     def _lui(self, seg: Segment) -> bool:
@@ -452,8 +461,8 @@ class SetBuilder(BuilderBase):
         if e is None:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        e.luis.append(record(Language, {"qualifier": el[1], "code": el[2], "description": el[3],
-                                        "use": el[4]}, set(Language.model_fields)))
+        e.luis += (record(Language, {"qualifier": el[1], "code": el[2], "description": el[3],
+                                     "use": el[4]}),)
         return True
 
     # ------------------------------------------------------------ 2200 / 2300 and below
@@ -465,13 +474,26 @@ class SetBuilder(BuilderBase):
         self._loop = "2200"
         self._entity = None
         self._dsb = []
-        m.disabilities.append((seg, self._dsb))
+        m.disabilities += ((seg, self._dsb),)
         return True
 
     def _hd(self, seg: Segment) -> bool:
         m = self._member
         if m is None or self._loop in CATEGORY_LOOPS or len(m.coverages) >= 99:
             return self._unmapped(seg)
+        fields = self._hd_seen.get(seg.elements)
+        if fields is None:
+            fields = self._hd_fields(seg, m)
+        else:
+            self._loop = "2300"
+            self._entity = self._cob = None
+        self._coverage = CoverageLoop(seg, fields)
+        m.coverages.append(self._coverage)
+        return True
+
+    def _hd_fields(self, seg: Segment, m: MemberLoop) -> tuple[Any, ...]:
+        """HD01..09 as `CoverageLoop.fields` (reported on `m`, entering 2300); remembered when clean."""
+        found = len(m.findings)
         el = ("",) + seg.elements + BLANK
         late = YES_NO.get(el[9])
         if late is None and el[9].strip():
@@ -488,32 +510,25 @@ class SetBuilder(BuilderBase):
         level = COVERAGE_LEVEL.get(el[5])
         if level is None and el[5]:
             level = self._code(seg, 5, COVERAGE_LEVEL, el[5])
-        self._coverage = CoverageLoop(seg, {
-            "maintenance_type": maintenance_type,
-            "maintenance_reason": el[2],
-            "insurance_line": line,
-            "plan_description": el[4],
-            "coverage_level": level,
-            "late_enrollment": late,
-        })
-        m.coverages.append(self._coverage)
-        return True
+        fields = (maintenance_type, el[2], line, el[4], level, late)
+        if len(m.findings) == found:
+            _remember(self._hd_seen, seg.elements, fields)
+        return fields
 
     def _idc(self, seg: Segment) -> bool:
         cov = self._coverage
         if self._loop != "2300" or cov is None or len(cov.idcs) >= 3:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        cov.idcs.append(record(IdCard, {"plan_coverage_description": el[1], "card_type": el[2],
-                                        "quantity": el[3], "action": el[4]},
-                               set(IdCard.model_fields)))
+        cov.idcs += (record(IdCard, {"plan_coverage_description": el[1], "card_type": el[2],
+                                     "quantity": el[3], "action": el[4]}),)
         return True
 
     def _lx(self, seg: Segment) -> bool:
         if self._loop in CATEGORY_LOOPS:
             self._category = CategoryLoop(seg.position)
             assert self._member is not None
-            self._member.categories.append(self._category)
+            self._member.categories += (self._category,)
             self._loop = "2700"
             return True
         cov = self._coverage
@@ -521,7 +536,7 @@ class SetBuilder(BuilderBase):
             return self._unmapped(seg)
         self._loop = "2310"
         self._entity = Entity("2310", None, seg.get(1))
-        cov.providers.append(self._entity)
+        cov.providers += (self._entity,)
         return True
 
     def _pla(self, seg: Segment) -> bool:
@@ -540,7 +555,7 @@ class SetBuilder(BuilderBase):
         self._loop = "2320"
         self._entity = None
         self._cob = CobLoop(seg)
-        cov.cobs.append(self._cob)
+        cov.cobs += (self._cob,)
         return True
 
     def _ls(self, seg: Segment) -> bool:
@@ -577,4 +592,4 @@ class SetBuilder(BuilderBase):
         data["first_offset"] = m.ins.offset
         data["member_ordinal"] = m.ordinal
         m.last = last
-        return assemble_member(m, record(Lineage, data, set(_F_LINEAGE)))
+        return assemble_member(m, record(Lineage, data))

@@ -34,7 +34,6 @@ from edi.segments import Segment
 E = TypeVar("E", bound=StrEnum)
 BLANK = ("",) * 20
 """Padding so `el[n]` is element n (1-based) or '' when absent, without a call per element."""
-FIELDS_DATE = frozenset(DatePeriod.model_fields)
 _PARTY_LOOP = {"P5": "1000A", "IN": "1000B"}
 
 
@@ -50,9 +49,8 @@ class BuilderBase:
         self.st = st
         self.strictness = Severity.WARNING if lenient else Severity.ERROR
         self.lineage = lineage
-        self._lineage_base = {k: v for k, v in lineage.__dict__.items()
-                              if k not in ("first_position", "last_position", "first_offset",
-                                           "member_ordinal")}
+        self._lineage_base = dict(lineage.__dict__)
+        """A member's lineage is a copy with the positions replaced (same keys: no resize)."""
         self.ctx = ctx
         self.version4010 = version4010
         self._mapped = 0
@@ -86,7 +84,10 @@ class BuilderBase:
             loop_id=loop or self._loop, member_ordinal=m.ordinal if m is not None else None,
             validator="model", in_set=True,
         )
-        (m.findings if m is not None else self.findings).append(f)
+        if m is not None:
+            m.findings += (f,)
+        else:
+            self.findings.append(f)
 
     def _unmapped(self, seg: Segment) -> bool:
         sid = safe_id(seg.id)
@@ -117,7 +118,7 @@ class BuilderBase:
             begin = parse_d8(el[2])
             if begin is not None:
                 return record(DatePeriod, {"qualifier": el[0], "begin": begin, "end": None,
-                                           "position": seg.position}, set(FIELDS_DATE))
+                                           "position": seg.position})
         return self._dtp_slow(seg)
 
     def _dtp_slow(self, seg: Segment) -> DatePeriod | None:
@@ -142,7 +143,7 @@ class BuilderBase:
                          "DTP03 is not a valid date for its format", "8", 3)
             return None
         return record(DatePeriod, {"qualifier": el[1], "begin": begin, "end": end,
-                                   "position": seg.position}, set(FIELDS_DATE))
+                                   "position": seg.position})
 
     def _date_element(self, seg: Segment, element: int) -> dt.date | None:
         raw = seg.get(element)

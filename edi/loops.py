@@ -128,18 +128,36 @@ def construct(cls: type[M], **values: Any) -> M:
         _DEFAULTS[cls] = defaults
     data = defaults.copy()
     data.update(values)
-    return record(cls, data, set(values))
+    return _make(cls, data, set(values))
 
 
 _new = object.__new__
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
-def record(cls: type[M], data: dict[str, Any], given: set[str]) -> M:
+def record(cls: type[M], data: dict[str, Any]) -> M:
     """A record from `data`, which must hold every field of `cls`, typed (the hot path).
 
-    `given` becomes `model_fields_set` (the names the caller set explicitly);
-    pass a fresh set. Neither is copied or validated.
+    `data` becomes the record's `__dict__` as is (not copied or validated).
+    `model_fields_set` is every field, one set shared by all records of `cls`
+    built here: pydantic copies a fields set before it changes one
+    (`model_copy`), and nothing else does.
     """
+    try:
+        given = _ALL_FIELDS[cls]
+    except KeyError:
+        given = _ALL_FIELDS[cls] = set(cls.model_fields)
+    obj = _new(cls)
+    _SET_DICT(obj, data)
+    _SET_FIELDS(obj, given)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
+def _make(cls: type[M], data: dict[str, Any], given: set[str]) -> M:
+    """`record` with its own `model_fields_set` (what `construct` needs); kept separate so
+    the hot path makes one call per record."""
     obj = _new(cls)
     _SET_DICT(obj, data)
     _SET_FIELDS(obj, given)
@@ -184,13 +202,15 @@ class Entity:
         self.name = name
         self.n3: Segment | None = None
         self.n4: Segment | None = None
-        self.contacts: list[Contact] = []
+        # the rarely used parts start as shared empty tuples and grow by `+=`:
+        # most loops never allocate them
+        self.contacts: tuple[Contact, ...] = ()
         self.dmg: Demographics | None = None
-        self.ecs: list[str] = []
+        self.ecs: tuple[str, ...] = ()
         self.icm: Income | None = None
-        self.amts: list[Amount] = []
+        self.amts: tuple[Amount, ...] = ()
         self.hlh: HealthInfo | None = None
-        self.luis: list[Language] = []
+        self.luis: tuple[Language, ...] = ()
         self.sequence = sequence
         self.pla: Segment | None = None
 
@@ -203,52 +223,55 @@ class Entity:
         return record(Address, {
             "line1": a[0], "line2": a[1], "city": b[0], "state": b[1], "postal_code": b[2],
             "country": b[3], "location_qualifier": b[4], "location_id": b[5],
-            "country_subdivision": b[6]}, set(_F_ADDRESS))
+            "country_subdivision": b[6]})
 
     def related(self) -> RelatedEntity:
         assert self.name is not None
         return record(RelatedEntity, {
             "loop_id": self.loop_id, "name": self.name, "address": self.address(),
-            "contact": self.contacts[0] if self.contacts else None}, set(_F_RELATED))
+            "contact": self.contacts[0] if self.contacts else None})
 
 
 _BLANK = ("",) * 8
-_F_ADDRESS = frozenset(Address.model_fields)
-_F_RELATED = frozenset(RelatedEntity.model_fields)
-_F_COVERAGE = frozenset(Coverage.model_fields)
-_F_MEMBER_NAME = frozenset(MemberName.model_fields)
-_F_MEMBER = frozenset(MemberTransaction.model_fields)
 
 
 class CoverageLoop:
     __slots__ = ("hd", "fields", "dates", "amts", "refs", "qq", "idcs", "providers", "cobs")
 
-    def __init__(self, hd: Segment, fields: dict[str, Any]) -> None:
+    def __init__(self, hd: Segment, fields: tuple[Any, ...]) -> None:
         self.hd = hd
         self.fields = fields
         """maintenance_type, maintenance_reason, insurance_line, plan_description,
-        coverage_level, late_enrollment (in the order of `Coverage`)."""
+        coverage_level, late_enrollment (in the order of `Coverage`; shared, never changed)."""
         self.dates: list[DatePeriod] = []
-        self.amts: list[Amount] = []
-        self.refs: list[Reference] = []
+        self.amts: tuple[Amount, ...] = ()  # the rare parts: see `Entity`
+        self.refs: tuple[Reference, ...] = ()
         self.qq = ""
-        self.idcs: list[IdCard] = []
-        self.providers: list[Entity] = []
-        self.cobs: list[CobLoop] = []
+        self.idcs: tuple[IdCard, ...] = ()
+        self.providers: tuple[Entity, ...] = ()
+        self.cobs: tuple[CobLoop, ...] = ()
 
     def build(self) -> Coverage:
+        # one dict display with constant keys is built presized: several times
+        # cheaper than merging `fields` into it with ** (the dict grows twice)
+        maintenance_type, reason, line, plan, level, late = self.fields
         data = {
-            **self.fields,
+            "maintenance_type": maintenance_type,
+            "maintenance_reason": reason,
+            "insurance_line": line,
+            "plan_description": plan,
+            "coverage_level": level,
+            "late_enrollment": late,
             "dates": tuple(self.dates),
-            "amounts": tuple(self.amts) if self.amts else (),
-            "references": tuple(self.refs) if self.refs else (),
+            "amounts": self.amts,
+            "references": self.refs,
             "prior_coverage_months": self.qq,
-            "id_cards": tuple(self.idcs) if self.idcs else (),
+            "id_cards": self.idcs,
             "providers": tuple([_provider(p) for p in self.providers]) if self.providers else (),
             "coordination": tuple([b.build() for b in self.cobs]) if self.cobs else (),
             "position": self.hd.position,
         }
-        return record(Coverage, data, set(_F_COVERAGE))
+        return record(Coverage, data)
 
 
 def _provider(p: Entity) -> Provider:
@@ -256,7 +279,7 @@ def _provider(p: Entity) -> Provider:
     pla = p.pla
     return construct(
         Provider, sequence=p.sequence, name=name, address=p.address(),
-        contacts=tuple(p.contacts),
+        contacts=p.contacts,
         change_reason=pla.get(5) if pla is not None else "",
         change_date=parse_d8(pla.get(3)) if pla is not None else None,
     )
@@ -304,16 +327,17 @@ class MemberLoop:
         self.ins = ins
         self.ordinal = ordinal
         self.last = ins
-        self.fields: dict[str, Any] = {}
-        """`MemberTransaction`'s fields subscriber .. birth_sequence, in its order."""
-        self.refs: list[Reference] = []
+        self.fields: tuple[Any, ...] = ()
+        """`MemberTransaction`'s fields subscriber .. birth_sequence, in its order (shared,
+        never changed)."""
+        self.refs: tuple[Reference, ...] = ()  # the rare parts: see `Entity`
         self.dates: list[DatePeriod] = []
         self.entities: list[Entity] = []
         self.by_loop: dict[str, int] = {}
-        self.disabilities: list[tuple[Segment, list[DatePeriod]]] = []
+        self.disabilities: tuple[tuple[Segment, list[DatePeriod]], ...] = ()
         self.coverages: list[CoverageLoop] = []
-        self.categories: list[CategoryLoop] = []
-        self.findings: list[Finding] = []
+        self.categories: tuple[CategoryLoop, ...] = ()
+        self.findings: tuple[Finding, ...] = ()
         self.subscriber_number = ""
         self.group_policy = ""
 
@@ -333,9 +357,8 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
             member_name = record(MemberName, {
                 "name": e.name, "contact": e.contacts[0] if e.contacts else None,
                 "address": e.address(), "demographics": e.dmg,
-                "employment_classes": tuple(e.ecs) if e.ecs else (), "income": e.icm,
-                "amounts": tuple(e.amts) if e.amts else (), "health": e.hlh,
-                "languages": tuple(e.luis) if e.luis else ()}, set(_F_MEMBER_NAME))
+                "employment_classes": e.ecs, "income": e.icm, "amounts": e.amts,
+                "health": e.hlh, "languages": e.luis})
         elif loop == "2100B":
             incorrect = construct(IncorrectMember, name=e.name, demographics=e.dmg)
         elif loop == "2100C":
@@ -352,13 +375,29 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
             drop_off = e.related()
     if member_name is None:
         member_name = construct(MemberName, name=EMPTY_NAME)
-    findings = tuple(m.findings) if m.findings else ()
-    data: dict[str, Any] = {
+    findings = m.findings
+    (subscriber, relationship, maintenance_type, maintenance_reason, benefit_status,
+     medicare_plan, medicare_reason, cobra_event, employment_status, student_status, handicap,
+     death_date, confidentiality, birth_sequence) = m.fields
+    data: dict[str, Any] = {  # constant keys only: built presized (see `CoverageLoop.build`)
         "lineage": lineage,
-        **m.fields,
+        "subscriber": subscriber,
+        "relationship": relationship,
+        "maintenance_type": maintenance_type,
+        "maintenance_reason": maintenance_reason,
+        "benefit_status": benefit_status,
+        "medicare_plan": medicare_plan,
+        "medicare_reason": medicare_reason,
+        "cobra_event": cobra_event,
+        "employment_status": employment_status,
+        "student_status": student_status,
+        "handicap": handicap,
+        "death_date": death_date,
+        "confidentiality": confidentiality,
+        "birth_sequence": birth_sequence,
         "subscriber_number": m.subscriber_number,
         "group_policy_number": m.group_policy,
-        "identifiers": tuple(m.refs) if m.refs else (),
+        "identifiers": m.refs,
         "dates": tuple(m.dates),
         "member": member_name,
         "incorrect": incorrect,
@@ -375,14 +414,14 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
             for s, d in m.disabilities]) if m.disabilities else (),
         "coverages": tuple([cov.build() for cov in m.coverages]) if m.coverages else (),
         "reporting_categories": tuple([
-            construct(
-                ReportingCategory, name=k.name, value=k.value, reference_qualifier=k.qualifier,
-                date=k.date, position=k.position)
+            record(ReportingCategory, {
+                "name": k.name, "value": k.value, "reference_qualifier": k.qualifier,
+                "date": k.date, "position": k.position})
             for k in m.categories]) if m.categories else (),
         "findings": findings,
         "rejected": any(f.severity is Severity.ERROR for f in findings) if findings else False,
     }
-    return record(MemberTransaction, data, set(_F_MEMBER))
+    return record(MemberTransaction, data)
 
 
 EMPTY_NAME = construct(PersonName, entity_code="", position=0)

@@ -20,11 +20,12 @@ Contract of `read_segments`:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from edi.findings import Finding, Level, Severity
 from edi.segments import Delimiters, Segment
@@ -41,19 +42,36 @@ _BOUNDARY = frozenset({"ISA", "IEA"})
 _ISA_CANDIDATE = re.compile(r"ISA[^0-9A-Za-z\s]")
 _ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 
-# The frozen dataclass __init__ costs about three times as much as setting the
-# five slots directly, and it is the hot path (one per segment). Each slot is
-# set exactly once, before the Segment is yielded, which is all __init__ does.
-_SEGMENT_SLOTS = tuple(
-    Segment.__dict__[name].__set__
-    for name in ("id", "elements", "position", "offset", "delimiters")
-)
+_BATCH = 128
+"""Segments per list: the tokenizer yields lists, `read_segments` chains them (a
+generator resumed per segment cost more than the rest of the tokenizer's work on
+it); few enough per list that memory stays bounded by the chunk size."""
+
+
+class _Unfrozen:
+    """`Segment`'s slots without its frozen `__setattr__` (the hot path, one per segment).
+
+    The frozen dataclass `__init__` (or setting its slots through their
+    descriptors) costs about three times as much as plain slot stores. A segment
+    is built as an `_Unfrozen`, each slot set once, then turned into a real
+    `Segment` by `__class__` assignment (allowed: same slots, same base) before
+    anyone else sees it.
+    """
+
+    __slots__ = Segment.__slots__
+    id: str
+    elements: tuple[str, ...]
+    position: int
+    offset: int
+    delimiters: Delimiters
 
 DataInput = bytes | bytearray | memoryview | BinaryIO | Path
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class _Tokenizer:
-    """One pass over one input; `run()` is the generator behind `read_segments`."""
+    """One pass over one input; `batches()` is the generator behind `read_segments`."""
 
     def __init__(self, stream: TextStream, source: str) -> None:
         self.stream = stream
@@ -105,14 +123,15 @@ class _Tokenizer:
 
     # -------------------------------------------------------------- driver
 
-    def run(self) -> Iterator[Segment | Finding]:
-        yield from self.drain()
+    def batches(self) -> Iterator[list[Segment | Finding]]:
+        """The items of `read_segments` in order, a list at a time."""
+        yield list(self.drain())
         while True:
-            delimiters = yield from self.boundary()
+            delimiters = yield from _singles(self.boundary())
             if delimiters is None:
                 break
             yield from self.interchange(delimiters)
-        yield from self.drain()
+        yield list(self.drain())
 
     # -------------------------------------------------------------- between interchanges
 
@@ -276,8 +295,8 @@ class _Tokenizer:
 
     # -------------------------------------------------------------- inside an interchange
 
-    def interchange(self, d: Delimiters) -> Iterator[Segment | Finding]:
-        """Yield the segments after the ISA, up to and including IEA (or EOF)."""
+    def interchange(self, d: Delimiters) -> Iterator[list[Segment | Finding]]:
+        """The segments after the ISA, up to and including IEA (or EOF), in lists."""
         stream = self.stream
         mapped = stream.maps_offsets
         to_original = stream.to_original
@@ -294,7 +313,7 @@ class _Tokenizer:
         padded = self.padding_reported
         ws = WS
         new = object.__new__
-        set_id, set_elements, set_position, set_offset, set_delimiters = _SEGMENT_SLOTS
+        seg: Any
         while True:
             # One segment per line is the usual layout: when every terminator in
             # this buffer is followed by the same line break, split on both, and
@@ -321,24 +340,33 @@ class _Tokenizer:
             todo: Iterable[str] = parts
             if clean and one and not mapped and not after_iea and not _padding(buf, sep, term):
                 # nothing to strip, check or map here: the loop below without those steps
-                for p in parts:
-                    f = p.split(el)
-                    sid = f.pop(0)
-                    if sid in _BOUNDARY:
-                        # the first part equal to p is p itself: an earlier one would have stopped here
-                        todo = itertools.islice(parts, parts.index(p), None)
+                todo = ()
+                for lo in range(0, len(parts), _BATCH):
+                    batch: list[Segment | Finding] = []
+                    append = batch.append
+                    for p in parts[lo : lo + _BATCH]:
+                        f = p.split(el)
+                        sid = f.pop(0)
+                        if sid in _BOUNDARY:
+                            # the first part equal to p is p itself: an earlier one would
+                            # have stopped here
+                            todo = itertools.islice(parts, parts.index(p), None)
+                            break
+                        position += 1
+                        seg = new(_Unfrozen)
+                        seg.id = sid
+                        seg.elements = tuple(f)
+                        seg.position = position
+                        seg.offset = off
+                        seg.delimiters = d
+                        seg.__class__ = Segment
+                        append(seg)
+                        off += len(p) + sl
+                    if batch:
+                        yield batch
+                    if todo != ():
                         break
-                    position += 1
-                    seg = new(Segment)
-                    set_id(seg, sid)
-                    set_elements(seg, tuple(f))
-                    set_position(seg, position)
-                    set_offset(seg, off)
-                    set_delimiters(seg, d)
-                    yield seg
-                    off += len(p) + sl
-                else:
-                    todo = ()
+            out: list[Segment | Finding] = []
             for p in todo:
                 s = p.lstrip(ws)
                 if s is p and s:
@@ -349,7 +377,7 @@ class _Tokenizer:
                         (not p and sep is term and not nl) or p[:lead].strip(_LINE)
                     ):
                         padded = self.padding_reported = True
-                        yield self.padding(off, mapped)
+                        out.append(self.padding(off, mapped))
                     if not s:
                         off += (lead if one else self.blen(p)) + sl
                         continue
@@ -365,6 +393,8 @@ class _Tokenizer:
                 if after_iea or sid == "ISA":
                     nd = _inline_isa([sid, *f], el, term) if after_iea and sid == "ISA" else None
                     if nd is None:
+                        if out:
+                            yield out
                         j = next(i for i, x in enumerate(parts) if x is p)
                         self.buf = sep.join(parts[j:]) + sep + rest
                         self.off = off
@@ -374,26 +404,30 @@ class _Tokenizer:
                     after_iea = False
                     self.seen_isa = True
                 position += 1
-                seg = new(Segment)
-                set_id(seg, sid)
-                set_elements(seg, tuple(f))
-                set_position(seg, position)
-                set_offset(seg, to_original(seg_off) if mapped else seg_off)
-                set_delimiters(seg, d)
-                yield seg
+                seg = new(_Unfrozen)
+                seg.id = sid
+                seg.elements = tuple(f)
+                seg.position = position
+                seg.offset = to_original(seg_off) if mapped else seg_off
+                seg.delimiters = d
+                seg.__class__ = Segment
+                out.append(seg)
                 if broken:
-                    yield self.line_break(
-                        [sid, *f], position, to_original(seg_off) if mapped else seg_off
-                    )
+                    out.append(self.line_break([sid, *f], position, seg.offset))
                 off += (len(p) if one else self.blen(p)) + sl
                 if sid == "IEA":
                     after_iea = True
+                if len(out) >= _BATCH:
+                    yield out
+                    out = []
+            if out:
+                yield out
             buf = self.buf = rest
             if not self.eof and self.pull():
                 buf = self.buf
-                yield from self.drain()
+                yield list(self.drain())
                 continue
-            yield from self.drain()
+            yield list(self.drain())
             self.position = position
             self.off = off
             self.buf = buf
@@ -403,7 +437,7 @@ class _Tokenizer:
                 return
             if after_iea:
                 return
-            yield from self.tail(buf, d)
+            yield list(self.tail(buf, d))
             return
 
     def tail(self, buf: str, d: Delimiters) -> Iterator[Segment | Finding]:
@@ -463,10 +497,25 @@ class _Tokenizer:
         )
 
 
+def _singles(gen: Generator[_T, None, _R]) -> Generator[list[_T], None, _R]:
+    """`gen`'s items one per list (the rare paths between interchanges), and its result."""
+    while True:
+        try:
+            item = next(gen)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        yield [item]
+
+
 def _padding(buf: str, sep: str, term: str) -> bool:
     """True when some segment in `buf` (split on `sep`) may have leading padding or be empty."""
-    return (buf[:1] in WS or buf.startswith(sep) or (sep + term) in buf
-            or any(sep + c in buf for c in WS))
+    return buf[:1] in WS or buf.startswith(sep) or _after_sep(sep, term).search(buf) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _after_sep(sep: str, term: str) -> re.Pattern[str]:
+    """`sep` followed by padding or another terminator (one scan instead of eight)."""
+    return re.compile(f"{re.escape(sep)}(?:{re.escape(term)}|[{re.escape(WS)}])")
 
 
 def _inline_isa(fields: list[str], element: str, term: str) -> Delimiters | None:
@@ -512,7 +561,7 @@ def read_segments(data: DataInput, source: str = "<bytes>") -> Iterator[Segment 
     input: problems come out as `Finding`s (validator 'transport').
     """
     stream = open_text(data, source)
-    return _Tokenizer(stream, source).run()
+    return itertools.chain.from_iterable(_Tokenizer(stream, source).batches())
 
 
 def segments_text(data: DataInput, source: str = "<bytes>") -> Iterator[str]:

@@ -90,6 +90,57 @@ def test_padded_and_unknown_codes_match_the_reporting_path() -> None:
     assert (bad.relationship, bad.maintenance_reason, bad.employment_status) == (None, None, None)
 
 
+def members(data: bytes) -> list[MemberTransaction]:
+    return [e for e in read(data) if isinstance(e, MemberTransaction)]
+
+
+def test_repeated_ins_and_hd_elements_read_alike_and_keep_their_findings() -> None:
+    clean = "INS*Y*18*021*28*A***FT"
+    bad = "INS*Y*98*021*QQ*A***ZZ"
+    bad_hd = ("HD*021**HLT**EMP****Q",)
+    ms = members(simple(member("900110001", ins=clean), member("900110002", ins=bad),
+                        member("900110003", ins=clean), member("900110004", ins=bad),
+                        member("900110005", extra=bad_hd), member("900110006", extra=bad_hd)))
+    assert [m.lineage.member_ordinal for m in ms] == [1, 2, 3, 4, 5, 6]
+    assert ms[0].findings == ms[2].findings == ()
+    differ = {"lineage", "subscriber_number", "member", "dates", "coverages"}
+    assert ms[0].model_dump(exclude=differ) == ms[2].model_dump(exclude=differ)
+    for m in (ms[1], ms[3]):
+        assert [(f.code, f.element, f.member_ordinal) for f in m.findings] == [
+            ("model.unknown_code", 2, m.lineage.member_ordinal),
+            ("model.unknown_code", 4, m.lineage.member_ordinal),
+            ("model.unknown_code", 8, m.lineage.member_ordinal)]
+        assert m.relationship is None and m.rejected
+    for m in (ms[4], ms[5]):
+        assert [(f.code, f.segment_id, f.element) for f in m.findings] == [
+            ("model.unknown_code", "HD", 9)]
+        assert [c.late_enrollment for c in m.coverages] == [None, None]
+        assert [c.position for c in m.coverages] == [
+            m.lineage.first_position + 4, m.lineage.first_position + 6]
+
+
+@pytest.mark.parametrize(("sep", "term"), [("~", "~"), ("~\n", "~"), ("~\r\n", "~"),
+                                         ("\n", "\n"), ("'\n", "'"), ("|", "|")])
+def test_padding_scan_is_the_plain_check_in_one_pass(sep: str, term: str) -> None:
+    import random
+
+    from edi.tokenize import WS, _padding
+
+    def plain(buf: str) -> bool:  # a segment after `sep` starts with padding or is empty
+        return (buf[:1] in WS or buf.startswith(sep) or (sep + term) in buf
+                or any(sep + c in buf for c in WS))
+
+    rng = random.Random(7)
+    alphabet = ["INS*Y", "REF*0F*1", " ", "\t", "\x00", "\x0b", "\r", "\n", "~", "'", "|", "*"]
+    found = 0
+    for _ in range(500):
+        buf = sep.join("".join(rng.choices(alphabet, k=rng.randint(0, 3)))
+                       for _ in range(rng.randint(1, 6)))
+        assert _padding(buf, sep, term) == plain(buf), (sep, buf)
+        found += plain(buf)
+    assert 0 < found < 500
+
+
 def test_repeated_and_new_dates_parse_alike() -> None:
     m = only(simple(member(extra=("DTP*349*D8*20240101", "DTP*349*D8*20240229",
                                   "DTP*349*RD8*20240101-20240131"))))
