@@ -40,7 +40,7 @@ from ledger.spans import (
     terminate,
 )
 from ledger.store import UnitOfWork, canonical_json, person_from
-from matching.decisions import Decision, Outcome, Reason
+from matching.decisions import Decision, KnownPerson, Outcome, Reason
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -147,10 +147,12 @@ def _check_window(
     dates: list[dt.date], received_at: dt.datetime, settings: LedgerSettings
 ) -> Reason | None:
     ref = received_at.date()
+    earliest = ref - dt.timedelta(days=settings.retro_days)
+    latest = ref + dt.timedelta(days=settings.future_days)
     for d in dates:
-        if d < ref - dt.timedelta(days=settings.retro_days):
+        if d < earliest:
             return Reason.RETRO_DATE
-        if d > ref + dt.timedelta(days=settings.future_days):
+        if d > latest:
             return Reason.FUTURE_DATE
     return None
 
@@ -224,25 +226,32 @@ def store_review_item(
         }
         for c in decision.candidates
     ]
-    result = uow.conn.execute(
-        t.review_items.insert().values(
-            queue=queue,
-            reason=reason.value,
-            explanation=explanation or decision.explanation,
-            sponsor_id=header.sponsor.id if header.sponsor else "",
-            transaction=tx.model_dump_json(),
-            header=header.model_dump_json(),
-            candidates=canonical_json(candidates),
-            suggested_member_id=decision.member_id,
-            family_key=f"{ln.sender_id}|{ln.interchange_control}|{ln.set_control}|{who}",
-            transaction_set_id=transaction_set_id,
-            received_at=received_at,
-            due_at=due,
-            status="open",
-        )
-    )
-    key = result.inserted_primary_key
-    return int(key[0]) if key else 0
+    row = {
+        "queue": queue,
+        "reason": reason.value,
+        "explanation": explanation or decision.explanation,
+        "sponsor_id": header.sponsor.id if header.sponsor else "",
+        "transaction": tx.model_dump_json(),
+        "header": _header_json(header),
+        "candidates": canonical_json(candidates),
+        "suggested_member_id": decision.member_id,
+        "family_key": f"{ln.sender_id}|{ln.interchange_control}|{ln.set_control}|{who}",
+        "transaction_set_id": transaction_set_id,
+        "received_at": received_at,
+        "due_at": due,
+        "status": "open",
+    }
+    return uow.insert_returning_id(t.review_items, row)
+
+
+_LAST_HEADER: list[Any] = [None, ""]
+
+
+def _header_json(header: TransactionSetHeader) -> str:
+    """header.model_dump_json(), once per transaction set (every held member repeats it)."""
+    if _LAST_HEADER[0] is not header:
+        _LAST_HEADER[:] = [header, header.model_dump_json()]
+    return str(_LAST_HEADER[1])
 
 
 # ------------------------------------------------------------------ apply
@@ -251,15 +260,10 @@ def store_review_item(
 def _subscriber_member(uow: UnitOfWork, tx: MemberTransaction) -> str | None:
     if tx.subscriber or not tx.subscriber_number:
         return None
-    uow.flush()
-    m = t.members
-    row = uow.conn.execute(
-        sa.select(m.c.member_id)
-        .where(m.c.subscriber_number == tx.subscriber_number, m.c.relationship == "18")
-        .order_by(m.c.member_id)
-        .limit(1)
-    ).first()
-    return row.member_id if row else None
+    # Written members have lower ids than the ones still buffered, so the
+    # written rows are asked first and the buffer only when they have none.
+    row = uow.conn.execute(_SUBSCRIBER, {"number": tx.subscriber_number}).first()
+    return row.member_id if row else uow.pending_subscriber(tx.subscriber_number)
 
 
 def _effective_dates(tx: MemberTransaction, ops: list[SpanOp]) -> list[dt.date]:
@@ -422,10 +426,14 @@ def _enrol(
     seqs = [seq]
     if tx.benefit_status is BenefitStatus.COBRA:
         seqs.append(_cobra_entry(uow, decision, mid, valid_from))
-    uow.register_person(person_from(
-        _Row(member_id=mid, sponsor_id=sponsor, relationship=relationship,
-             birth_sequence=tx.birth_sequence),
-        _Row(**demo), idents,
+    ids = dict(idents)  # one value per kind except ref:<qualifier>s, as person_from reads them
+    uow.register_person(KnownPerson(
+        member_id=mid, subscriber_numbers=(tx.subscriber_number,) if tx.subscriber_number else (),
+        ssn=ids.get("ssn", ""), last=demo["last"], first=demo["first"], middle=demo["middle"],
+        birth_date=demo["birth_date"], gender=demo["gender"], relationship=relationship,
+        birth_sequence=tx.birth_sequence, address_line1=demo["address_line1"],
+        postal_code=demo["postal_code"], medicare_id=ids.get("medicare_id", ""),
+        other_ids=tuple((k[4:], v) for k, v in idents if k.startswith("ref:")), sponsor_id=sponsor,
     ), new=True)  # fmt: skip
     return Applied("new", mid, tuple(seqs), tuple(notes))
 
@@ -455,6 +463,14 @@ def _latest_demographics(uow: UnitOfWork, mid: str) -> dict[str, Any] | None:
 
 
 _MEMBER = sa.select(t.members).where(t.members.c.member_id == sa.bindparam("mid"))
+_SUBSCRIBER = (
+    sa.select(t.members.c.member_id)
+    .where(
+        t.members.c.subscriber_number == sa.bindparam("number"), t.members.c.relationship == "18"
+    )
+    .order_by(t.members.c.member_id)
+    .limit(1)
+)
 _LATEST_DEMO = (
     sa.select(t.demographics_versions)
     .where(t.demographics_versions.c.member_id == sa.bindparam("mid"))

@@ -48,7 +48,7 @@ _INSERT_ORDER = (
 
 def canonical_json(value: Any) -> str:
     """Sorted-key, compact JSON; dates and datetimes as ISO strings."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(value)
 
 
 def _json_default(value: Any) -> Any:
@@ -59,6 +59,10 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return sorted(value) if isinstance(value, set | frozenset) else list(value)
     return str(value)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
+"""What json.dumps(value, sort_keys=True, ...) builds on every call."""
 
 
 def ts_text(value: dt.datetime) -> str:
@@ -378,21 +382,23 @@ class UnitOfWork:
         """
         mid = person.member_id
         known = self._member_keys.get(mid)
-        if known is None:
-            known = set()
-            if not new:
+        if known is None and new:
+            fresh = list(dict.fromkeys(_person_keys(person)))
+            self._member_keys[mid] = set(fresh)
+        else:
+            if known is None:
                 self.flush()
                 known = {(r.kind, r.value) for r in self.conn.execute(_MEMBER_KEYS, {"mid": mid})}
-            self._member_keys[mid] = known
-        fresh = [key for key in dict.fromkeys(_person_keys(person)) if key not in known]
-        known.update(fresh)
+                self._member_keys[mid] = known
+            fresh = [key for key in dict.fromkeys(_person_keys(person)) if key not in known]
+            known.update(fresh)
         pending = self._pending_keys
+        rows = self._key_rows
+        bits = self._written
         for key in fresh:
             pending[key].append(mid)
-        self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
-        if self._written is not None:
-            bits = self._written
-            for key in fresh:
+            rows.append((key[0], key[1], mid))
+            if bits is not None:
                 bit = hash(key) & _BITMAP_MASK
                 bits[bit >> 3] |= 1 << (bit & 7)
         self._pending_people[mid] = person
@@ -410,23 +416,26 @@ class UnitOfWork:
         if self._buffered >= FLUSH_ROWS:
             self.flush()
 
-    def _maybe_stored(self, key: BlockingKey) -> bool:
-        """False only when `key` is certainly not in the blocking_keys table."""
-        if self._written is None:
-            return True
-        bit = hash(key) & _BITMAP_MASK
-        return bool(self._written[bit >> 3] & (1 << (bit & 7)))
-
     def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]:
         """`CandidateSource`: everybody sharing any of `keys` (at most MAX_CANDIDATES)."""
         keys = list(dict.fromkeys(keys))
         if not keys:
             return []
         ids: dict[str, None] = {}
+        pending_keys = self._pending_keys
+        bits = self._written
+        stored_keys: list[BlockingKey] = []
         for key in keys:
-            for mid in self._pending_keys.get(key, ()):
-                ids[mid] = None
-        stored_keys = [key for key in keys if self._maybe_stored(key)]
+            found = pending_keys.get(key)
+            if found:
+                ids.update(dict.fromkeys(found))
+            # the bitmap answers "certainly not stored" for keys this unit of work never wrote
+            if bits is None:
+                stored_keys.append(key)
+            else:
+                bit = hash(key) & _BITMAP_MASK
+                if bits[bit >> 3] & (1 << (bit & 7)):
+                    stored_keys.append(key)
         if stored_keys:
             # unflushed keys and people are found in memory above and below
             if self._cursor is None:
@@ -441,6 +450,46 @@ class UnitOfWork:
 
     def is_pending(self, member_id: str) -> bool:
         return member_id in self._pending_people
+
+    def insert_returning_id(self, table: sa.Table, row: dict[str, Any]) -> int:
+        """Insert one row now (not buffered) and return its generated integer primary key.
+
+        Straight through the driver with statement text built once per table and
+        key set (a Core insert per call costs more than the insert itself);
+        values are stored as `bulk_insert` stores them.
+        """
+        cols = tuple(c.name for c in table.columns if c.name in row)
+        sqlite = self.conn.dialect.name == "sqlite"
+        key = (self.conn.dialect.name, table.name, cols)
+        sql = _ROW_SQL.get(key)
+        if sql is None:
+            names = ", ".join(f'"{c}"' for c in cols)
+            marks = ", ".join("?" if sqlite else "%s" for _ in cols)
+            pk = next(c.name for c in table.primary_key.columns)
+            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+            # SQLite reports the rowid (an INTEGER PRIMARY KEY is it); RETURNING needs 3.35
+            _ROW_SQL[key] = sql = sql if sqlite else f'{sql} RETURNING "{pk}"'
+        values = [row[c] for c in cols]
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        if not sqlite:
+            self._cursor.execute(sql, values)
+            return int(self._cursor.fetchone()[0])
+        for i, f in enumerate(_sqlite_converters(table, list(cols))):
+            if f is not None and values[i] is not None:
+                values[i] = f(values[i])
+        self._cursor.execute(sql, values)
+        return int(self._cursor.lastrowid)
+
+    def pending_subscriber(self, subscriber_number: str) -> str | None:
+        """The lowest member id buffered (not yet written) in this unit of work with this
+        subscriber number and relationship 18 (self), if any."""
+        found = [
+            row["member_id"]
+            for row in self._buf.get(t.members, ())
+            if row["subscriber_number"] == subscriber_number and row["relationship"] == "18"
+        ]
+        return min(found) if found else None
 
 
 def next_control_number(conn: Connection, kind: str) -> int:
@@ -459,6 +508,7 @@ def next_control_number(conn: Connection, kind: str) -> int:
 
 
 _SQL_CACHE: dict[tuple[str, int], str] = {}
+_ROW_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
 _KEY_COLS = ("kind", "value", "member_id")
 _BITMAP_BYTES = 1 << 23
 _BITMAP_MASK = (_BITMAP_BYTES << 3) - 1

@@ -66,56 +66,112 @@ def _given_sounds(first: str) -> tuple[str, ...]:
     return tuple(sorted({jellyfish.soundex(name) for name in name_roots(first)}))
 
 
-def _keys(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list[BlockingKey]:
+def _keys(
+    person: KnownPerson,
+    *,
+    dobs: list[dt.date],
+    swap_names: bool,
+    own: list[BlockingKey] | None = None,
+) -> list[BlockingKey]:
+    """The keys of `person` for each birth date in `dobs` (and the given/surname swap).
+
+    With `own`, the keys `person_keys(person)` gives (first birth date, names as
+    they are) are also appended to it, in its order: a lookup works them out anyway.
+    """
     keys: list[BlockingKey] = []
+    add = keys.append
+    mine = own.append if own is not None else None
     group = relationship_group(person.relationship)
     for number in person.subscriber_numbers:
         sub = normalize_id(number)
         if sub:
-            keys.append(("subscriber", sub))
+            add(("subscriber", sub))
             if group:
-                keys.append(("subscriber_rel", f"{sub}|{group}"))
+                add(("subscriber_rel", f"{sub}|{group}"))
     ssn = normalize_ssn(person.ssn)
     if ssn:
-        keys.append(("ssn", ssn))
-    name_pairs = [(person.last, person.first)]
+        add(("ssn", ssn))
+    if own is not None:
+        own.extend(keys)
+    # per name pair: the surname's Soundex (None when there is no usable surname)
+    # and the given name's sounds, worked out once for every key that uses them
+    pairs = [(person.last, person.first)]
     if swap_names:
-        name_pairs.append((person.first, person.last))
-    for dob in dobs:
+        pairs.append((person.first, person.last))
+    names = [
+        (soundex(last) if compact_name(last) else None, _given_sounds(first))
+        for last, first in pairs
+    ]
+    for d, dob in enumerate(dobs):
         iso = dob.isoformat()
         if ssn:
-            keys.append(("ssn4_dob", f"{ssn[5:]}|{iso}"))
-        for last, first in name_pairs:
-            if compact_name(last):
-                keys.append(("dob_surname", f"{iso}|{soundex(last)}"))
-            for sound in _given_sounds(first):
-                keys.append(("dob_given", f"{iso}|{sound}"))
+            add(key := ("ssn4_dob", f"{ssn[5:]}|{iso}"))
+            if mine is not None and d == 0:
+                mine(key)
+        for n, (surname, sounds) in enumerate(names):
+            if surname is not None:
+                add(key := ("dob_surname", f"{iso}|{surname}"))
+                if mine is not None and d == 0 and n == 0:
+                    mine(key)
+            for sound in sounds:
+                add(key := ("dob_given", f"{iso}|{sound}"))
+                if mine is not None and d == 0 and n == 0:
+                    mine(key)
     years = sorted({d.year for d in dobs})
+    first_year = dobs[0].year if dobs else None
     for year in years:
-        for last, first in name_pairs:
-            if compact_name(last):
-                for sound in _given_sounds(first):
-                    keys.append(("name_year", f"{soundex(last)}|{sound}|{year}"))
+        for n, (surname, sounds) in enumerate(names):
+            if surname is not None:
+                for sound in sounds:
+                    add(key := ("name_year", f"{surname}|{sound}|{year}"))
+                    if mine is not None and n == 0 and year == first_year:
+                        mine(key)
     medicare = normalize_id(person.medicare_id)
     if medicare:
-        keys.append(("medicare", medicare))
+        add(key := ("medicare", medicare))
+        if mine is not None:
+            mine(key)
     street, zip5 = normalize_address(person.address_line1), postal5(person.postal_code)
     if street and zip5:
         for year in years:
-            keys.append(("address", f"{street}|{zip5}|{year}"))
-        for _, first in name_pairs:
-            for sound in _given_sounds(first):
-                keys.append(("address_given", f"{street}|{zip5}|{sound}"))
+            add(key := ("address", f"{street}|{zip5}|{year}"))
+            if mine is not None and year == first_year:
+                mine(key)
+        for n, (_, sounds) in enumerate(names):
+            for sound in sounds:
+                add(key := ("address_given", f"{street}|{zip5}|{sound}"))
+                if mine is not None and n == 0:
+                    mine(key)
     if ssn:
-        for last, first in name_pairs:
-            if compact_name(last):
-                for sound in _given_sounds(first):
-                    keys.append(("ssn4_name", f"{ssn[5:]}|{soundex(last)}|{sound}"))
+        for n, (surname, sounds) in enumerate(names):
+            if surname is not None:
+                for sound in sounds:
+                    add(key := ("ssn4_name", f"{ssn[5:]}|{surname}|{sound}"))
+                    if mine is not None and n == 0:
+                        mine(key)
     return list(dict.fromkeys(keys))
+
+
+_KeyFields = tuple[object, ...]
+_RECENT_OWN: dict[_KeyFields, list[BlockingKey]] = {}
+"""person_keys of the last people looked up (see `lookup_keys`), by `_key_fields`."""
+_RECENT_MAX = 256
+
+
+def _key_fields(person: KnownPerson) -> _KeyFields:
+    """Everything `_keys` reads of a person: equal fields, equal keys."""
+    return (
+        person.subscriber_numbers, person.relationship, person.ssn, person.last, person.first,
+        person.birth_date, person.medicare_id, person.address_line1, person.postal_code,
+    )  # fmt: skip
 
 
 def person_keys(person: KnownPerson) -> list[BlockingKey]:
     """The keys the ledger indexes for a person (current values; no duplicates)."""
+    if _RECENT_OWN:
+        known = _RECENT_OWN.get(_key_fields(person))
+        if known is not None:
+            return list(known)
     dobs = [person.birth_date] if person.birth_date else []
     return _keys(person, dobs=dobs, swap_names=False)
 
@@ -137,11 +193,27 @@ def transaction_keys(tx: MemberTransaction) -> list[BlockingKey]:
     given/surname swap, and the birth date with day and month transposed, so
     that the people these errors point at are among the candidates.
     """
-    keys: list[BlockingKey] = []
     people = [transaction_person(tx)]
-    prior = prior_person(tx)
+    prior = prior_person(tx, people[0])
     if prior is not None:
         people.append(prior)
+    return lookup_keys(people)
+
+
+def lookup_keys(people: list[KnownPerson]) -> list[BlockingKey]:
+    """`transaction_keys` for the enrollee already built: the 2100A person first,
+    then the 2100B prior values (if any)."""
+    if len(people) == 1:
+        # an enrollee looked up is often registered as a new member next: its
+        # own keys come out of the same pass and are kept for `person_keys`
+        person = people[0]
+        own: list[BlockingKey] = []
+        keys = _keys(person, dobs=_dob_variants(person.birth_date), swap_names=True, own=own)
+        if len(_RECENT_OWN) >= _RECENT_MAX:
+            del _RECENT_OWN[next(iter(_RECENT_OWN))]
+        _RECENT_OWN[_key_fields(person)] = list(dict.fromkeys(own))
+        return keys
+    keys = []
     for person in people:
         keys.extend(_keys(person, dobs=_dob_variants(person.birth_date), swap_names=True))
     return list(dict.fromkeys(keys))

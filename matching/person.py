@@ -41,16 +41,18 @@ def transaction_person(tx: MemberTransaction) -> KnownPerson:
     )
 
 
-def prior_person(tx: MemberTransaction) -> KnownPerson | None:
+def prior_person(tx: MemberTransaction, current: KnownPerson | None = None) -> KnownPerson | None:
     """The enrollee as the ledger still knows them: 2100B's OLD values over 2100A's.
 
     None when the transaction carries no 2100B. Only the fields 2100B holds
     (name, SSN, birth date, gender) are replaced; the rest stays as in 2100A.
+    `current` is `transaction_person(tx)` when the caller has already built it.
     """
     old = tx.incorrect
     if old is None:
         return None
-    current = transaction_person(tx)
+    if current is None:
+        current = transaction_person(tx)
     n = old.name
     demo = old.demographics
     return replace(

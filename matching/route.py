@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from edi.codes import BenefitStatus, MaintenanceType, MedicarePlan
 from edi.records import MemberTransaction, TransactionSetHeader
-from matching.blocking import transaction_keys
+from matching.blocking import lookup_keys
 from matching.decisions import (
     Candidate,
     CandidateSource,
@@ -199,11 +199,18 @@ class _Context:
 
 
 def _probes(tx: MemberTransaction) -> list[KnownPerson]:
+    """The enrollee as scored: the 2100B prior values (if any) first, then 2100A."""
     probes = [transaction_person(tx)]
-    prior = prior_person(tx)
+    prior = prior_person(tx, probes[0])
     if prior is not None:
         probes.insert(0, prior)
     return probes
+
+
+def _lookup(tx: MemberTransaction, ctx: _Context) -> tuple[list[KnownPerson], list[KnownPerson]]:
+    """(probes, candidates): the people `transaction_keys(tx)` finds, built once."""
+    probes = _probes(tx)
+    return probes, ctx.candidates.candidates(lookup_keys(probes[::-1]))
 
 
 def _top(assessment: Assessment, settings: MatchingSettings) -> tuple[Candidate, ...]:
@@ -234,9 +241,9 @@ def _review(
 
 def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     """The certainty gate over the enrollee's candidates (also shown on referrals and reviews)."""
-    people = ctx.candidates.candidates(transaction_keys(tx))
+    probes, people = _lookup(tx, ctx)
     group = relationship_group(tx.relationship.value if tx.relationship else "")
-    scored = score_candidates(_probes(tx), people)
+    scored = score_candidates(probes, people)
     return assess(scored, ctx.settings.thresholds, dependent=group not in ("self", "spouse"))
 
 
@@ -255,9 +262,9 @@ def _apply(tx: MemberTransaction, ctx: _Context, assessment: Assessment, text: s
 
 
 def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
-    people = ctx.candidates.candidates(transaction_keys(tx))
+    probes, people = _lookup(tx, ctx)
     assessment = identify_known(
-        _probes(tx),
+        probes,
         tx.subscriber_number,
         relationship_group(tx.relationship.value if tx.relationship else ""),
         tx.birth_sequence,

@@ -82,6 +82,8 @@ def score_candidates(
 
     Ties are broken by member_id so the order is deterministic.
     """
+    if not people:
+        return ()
     prepared_probes = [prepare(p) for p in probes]
     seen: set[str] = set()
     out: list[Candidate] = []

@@ -150,3 +150,20 @@ def test_member_rejected_by_validation_never_reaches_ledger(ledger_url: str, tmp
     )  # fmt: skip
     assert summary.members["rejected"] == 1 and summary.members["new"] == 1
     assert _count(ledger_url, t.members) == 1
+
+
+def test_dependent_sent_apart_links_to_its_subscriber(ledger_url: str, tmp_path: Path) -> None:
+    """A dependent whose subscriber came earlier (still buffered in the same set, or
+    written by an earlier file) is linked to the subscriber's member id."""
+    first = [M(sub="SUB1"), M(sub="SUB2", first="CARL", dob="19700303", gender="M")]
+    child = M(sub="SUB1", subscriber=False, rel="19", first="DANA", dob="20100404")
+    in_set = write(tmp_path, "a.edi", interchange([transaction_set([*first, child])]))
+    assert _ingest(ledger_url, in_set).members["new"] == 3
+    later = M(sub="SUB2", subscriber=False, rel="01", first="ERIN", dob="19710505")
+    path = write(tmp_path, "b.edi", interchange([transaction_set([later])], isa13="000000102"))
+    assert _ingest(ledger_url, path).members["new"] == 1
+    with engine(ledger_url).connect() as conn:
+        rows = conn.execute(sa.select(t.members).order_by(t.members.c.member_id)).all()
+    subs = {r.subscriber_number: r.member_id for r in rows if r.relationship == "18"}
+    linked = {r.relationship: r.subscriber_member_id for r in rows if r.relationship != "18"}
+    assert linked == {"19": subs["SUB1"], "01": subs["SUB2"]}

@@ -107,3 +107,21 @@ def test_every_roster_person_reaches_themselves() -> None:
     people = [p for _ in range(100) for p in roster.family()]
     for p in people:
         assert shared(transaction_keys(transaction_for(p)), p), p.member_id
+
+
+def test_keys_remembered_from_a_lookup_equal_keys_worked_out_afresh() -> None:
+    """A looked-up enrollee registered next gets the keys `person_keys` would work out,
+    in the same order, for every kind of person (no SSN, no birth date, swapped-date DOBs)."""
+    from matching import blocking
+
+    people = [ROBERT, replace(ROBERT, ssn="", medicare_id=""), replace(ROBERT, birth_date=None),
+              replace(ROBERT, birth_date=dt.date(1980, 11, 11), last="", first="BOB"),
+              replace(ROBERT, birth_date=dt.date(1980, 12, 25), address_line1="")]  # fmt: skip
+    people += [p for family in (Roster(5).family() for _ in range(40)) for p in family]
+    for person in people:
+        blocking._RECENT_OWN.clear()
+        fresh = person_keys(person)
+        blocking.lookup_keys([replace(person, member_id="")])
+        assert blocking._RECENT_OWN, "the lookup remembers the enrollee's own keys"
+        assert person_keys(person) == fresh
+    blocking._RECENT_OWN.clear()
