@@ -17,8 +17,8 @@ window. The desk reads and resolves them:
   a subscriber releases the dependents held with its family: each is routed
   again (`matching.route.decide_family`) and applied, or re-queued for its own
   reason. All of it is one database transaction; nothing half-happens.
-- `sla_report` counts open items by age and lists every breach (open past
-  due, or resolved late).
+- `sla_report` (`ledger.desk_sla`, re-exported here) counts open items by age
+  and lists every breach (open past due, or resolved late).
 
 Every desk action (and every refusal) leaves an audit record naming the
 acting user, in the same transaction as the action. Audit details and
@@ -39,13 +39,14 @@ from ledger import auth
 from ledger import schema as t
 from ledger.apply import Applied, LedgerSettings, apply_in
 from ledger.db import LedgerError, engine, utcnow
+from ledger.desk_sla import SlaReport, sla_report
 from ledger.desk_views import (
     FULL_FILE_GUARD,
     OPEN_STATUSES,
+    QUEUES,
     ItemView,
     candidates_of,
     due_order,
-    iso,
     item_view,
     mask_ssn,
     person_view,
@@ -61,14 +62,6 @@ from matching.decisions import (
     Reason,
 )
 
-QUEUES = ("review", "medicare", "supervisor")
-AGE_BUCKETS: tuple[tuple[str, float], ...] = (
-    ("0-24h", 24.0),
-    ("24-48h", 48.0),
-    ("48-72h", 72.0),
-    (">72h", float("inf")),
-)
-"""Age of an open item since receipt: (label, upper bound in hours)."""
 MAX_REJECT_REASON = 200
 
 
@@ -422,7 +415,7 @@ def _resolve_guard(
     import json
     from pathlib import Path
 
-    from ledger.fullfile import close_held, override_held
+    from ledger.held import close_held, override_held
     from ledger.reconcile_report import report_guard_resolution
 
     with eng.begin() as conn:
@@ -525,74 +518,6 @@ def _release(
                             "member_id": res.member_id,
                             "new_item": res.review_item_id})  # fmt: skip
     return out, still
-
-
-# ---------------------------------------------------------------- SLA
-
-
-@dataclass(frozen=True, slots=True)
-class SlaReport:
-    """Open items by queue and age since receipt, and every breach."""
-
-    now: dt.datetime
-    by_age: dict[str, dict[str, int]]
-    open: int
-    overdue: int
-    breaches: tuple[dict[str, Any], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "now": iso(self.now),
-            "open": self.open,
-            "overdue": self.overdue,
-            "by_age": self.by_age,
-            "breaches": list(self.breaches),
-        }
-
-
-def _bucket(age: dt.timedelta) -> str:
-    hours = age.total_seconds() / 3600
-    return next(label for label, bound in AGE_BUCKETS if hours < bound)
-
-
-def sla_report(target: str | Engine, actor: Actor, *, now: dt.datetime | None = None) -> SlaReport:
-    """Counts of open items by queue and age; breaches = open past due or resolved after due.
-
-    Breaches are listed most late first. Audited as 'review.sla'.
-    """
-    eng = _engine(target)
-    require(eng, actor, "review.read")
-    now = utc(now) or utcnow()
-    ri = t.review_items
-    cols = (ri.c.id, ri.c.queue, ri.c.reason, ri.c.status, ri.c.assignee, ri.c.received_at,
-            ri.c.due_at, ri.c.resolved_at)  # fmt: skip
-    by_age = {q: {label: 0 for label, _ in AGE_BUCKETS} for q in QUEUES}
-    breaches: list[dict[str, Any]] = []
-    open_count = overdue = 0
-    with eng.begin() as conn:
-        for r in conn.execute(sa.select(*cols).order_by(ri.c.id)):
-            received, due, done = utc(r.received_at), utc(r.due_at), utc(r.resolved_at)
-            assert received is not None
-            is_open = r.status in OPEN_STATUSES
-            if is_open:
-                open_count += 1
-                by_age.setdefault(r.queue, {label: 0 for label, _ in AGE_BUCKETS})
-                by_age[r.queue][_bucket(now - received)] += 1
-            if due is None:
-                continue
-            late_at = now if is_open else done
-            if late_at is None or late_at <= due:
-                continue
-            overdue += int(is_open)
-            breaches.append({
-                "id": int(r.id), "queue": r.queue, "reason": r.reason, "status": r.status,
-                "assignee": r.assignee, "due_at": iso(due), "resolved_at": iso(done),
-                "late_by_seconds": int((late_at - due).total_seconds()),
-            })  # fmt: skip
-        breaches.sort(key=lambda b: -b["late_by_seconds"])
-        auth.audit(conn, actor.user_id, "review.sla",
-                   details={"open": open_count, "breaches": len(breaches)})  # fmt: skip
-    return SlaReport(now, by_age, open_count, overdue, tuple(breaches))
 
 
 __all__ = [

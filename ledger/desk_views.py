@@ -16,6 +16,7 @@ from typing import Any
 from edi.records import MemberTransaction
 from matching.decisions import KnownPerson
 
+QUEUES = ("review", "medicare", "supervisor")
 OPEN_STATUSES = ("open", "assigned")
 FULL_FILE_GUARD = "full_file_guard"
 """Reason of a supervisor item holding a whole full file (its transaction is a count summary)."""

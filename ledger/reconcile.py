@@ -332,14 +332,7 @@ class _Run:
             self.confirm(mid, line)
         if not demo and not cov_diffs:
             return
-        action = "review"
-        if self.replace:
-            if mid in self.pending_ids:
-                action = "pending_review"
-            elif last is not None and self.ftime is not None and last > self.ftime:
-                action = "stale"
-            else:
-                action = "apply"
+        action = self._replace_action(mid, last) if self.replace else "review"
         first = 0
         if demo:
             first = self.discrepancy("field_mismatch", demo, member_id=mid, tx=tx,
@@ -351,6 +344,18 @@ class _Run:
         if action == "apply":
             self.stage("change", mid, tx, first)
             self.result.counts["would_change"] += 1
+
+    def _replace_action(self, mid: str, last: dt.datetime | None, *, review: bool = False) -> str:
+        """Under replace, what a discrepancy of ledger member `mid` (last recorded at `last`)
+        gets: 'pending_review' while a review item is open for it, 'review' when `review`,
+        'stale' when the ledger changed after the file's time, else 'apply'."""
+        if mid in self.pending_ids:
+            return "pending_review"
+        if review:
+            return "review"
+        if last is not None and self.ftime is not None and last > self.ftime:
+            return "stale"
+        return "apply"
 
     # ---------------------------------------------------------------- absent members
 
@@ -375,16 +380,9 @@ class _Run:
             last = last_recorded(self.conn, ids) if self.replace else {}
             for r in rows:
                 action = "review"
-                if self.replace:
-                    at = last.get(r.member_id)
-                    if r.member_id in self.pending_ids:
-                        action = "pending_review"
-                    elif rejected_members:
-                        action = "review"
-                    elif at is not None and self.ftime is not None and at > self.ftime:
-                        action = "stale"
-                    else:
-                        action = "apply"
+                if self.replace:  # a rejected member in the file leaves the absent ones to review
+                    action = self._replace_action(r.member_id, last.get(r.member_id),
+                                                  review=bool(rejected_members))  # fmt: skip
                 d = self.discrepancy("missing_in_file", [], member_id=r.member_id,
                                      sub=r.subscriber_number, rel=r.relationship, action=action)  # fmt: skip
                 if action == "apply":

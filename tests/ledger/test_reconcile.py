@@ -21,7 +21,8 @@ from ledger_helpers import RECEIVED, M, interchange, simple_decide, write
 from ledger import reconcile_tables as rt
 from ledger import schema as t
 from ledger.db import LedgerError, engine
-from ledger.fullfile import FileReconciliation, held_runs, load_policies, reconcile_file
+from ledger.fullfile import FileReconciliation, load_policies, reconcile_file
+from ledger.held import held_runs
 from ledger.ingest import ingest_file
 from ledger.queries import spans
 from ledger.reconcile import FullFilePolicy, Reconciliation
