@@ -9,6 +9,12 @@ updated.
 
 Timestamps are stored in UTC. JSON payloads are stored as canonical JSON text
 so the hash chain is byte-stable across SQLite and PostgreSQL.
+
+On SQLite, integer surrogate keys (entries.seq, the version ids, audit_log.seq)
+are declared INTEGER, which makes them the rowid, and the text-keyed tables
+(members, member_identifiers, blocking_keys) are WITHOUT ROWID: one b-tree per
+row instead of two. PostgreSQL keeps BIGINT. Revision 0004 rebuilds older
+SQLite ledgers into this form.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 TS = sa.DateTime(timezone=True)
+SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+"""An integer surrogate key: BIGINT, but INTEGER on SQLite, where that makes it the rowid
+(one b-tree instead of a rowid table plus a unique index)."""
 
 members = sa.Table(
     "members",
@@ -31,6 +40,7 @@ members = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("created_entry", sa.BigInteger, nullable=True),
     sa.Index("ix_members_subscriber_number", "subscriber_number"),
+    sqlite_with_rowid=False,  # SQLite: rows live in the primary-key b-tree
 )
 
 member_identifiers = sa.Table(
@@ -42,12 +52,13 @@ member_identifiers = sa.Table(
     sa.Column("first_seen_at", TS, nullable=False),
     sa.Column("source_entry", sa.BigInteger, nullable=True),
     sa.Index("ix_member_identifiers_type_value", "type", "value"),
+    sqlite_with_rowid=False,  # SQLite: rows live in the primary-key b-tree
 )
 
 demographics_versions = sa.Table(
     "demographics_versions",
     metadata,
-    sa.Column("version_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("version_id", SEQ, primary_key=True, autoincrement=False),
     sa.Column("member_id", sa.String(24), nullable=False),
     sa.Column("last", sa.String(80), nullable=False, default=""),
     sa.Column("first", sa.String(80), nullable=False, default=""),
@@ -73,6 +84,7 @@ blocking_keys = sa.Table(
     sa.Column("value", sa.String(160), primary_key=True),
     sa.Column("member_id", sa.String(24), primary_key=True),
     sa.Index("ix_blocking_keys_member", "member_id"),
+    sqlite_with_rowid=False,  # SQLite: rows live in the primary-key b-tree
 )
 
 groups = sa.Table(
@@ -106,7 +118,7 @@ partners = sa.Table(
 coverage_versions = sa.Table(
     "coverage_versions",
     metadata,
-    sa.Column("version_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("version_id", SEQ, primary_key=True, autoincrement=False),
     sa.Column("member_id", sa.String(24), nullable=False),
     sa.Column("insurance_line", sa.String(8), nullable=False),
     sa.Column("plan", sa.String(80), nullable=False, default=""),
@@ -122,7 +134,7 @@ coverage_versions = sa.Table(
 supersessions = sa.Table(
     "supersessions",
     metadata,
-    sa.Column("version_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("version_id", SEQ, primary_key=True, autoincrement=False),
     sa.Column("superseded_at", TS, nullable=False),
     sa.Column("superseded_by", sa.BigInteger, nullable=True),
     sa.Column("entry_seq", sa.BigInteger, nullable=True),
@@ -131,7 +143,7 @@ supersessions = sa.Table(
 entries = sa.Table(
     "entries",
     metadata,
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", SEQ, primary_key=True, autoincrement=False),
     sa.Column("member_id", sa.String(24), nullable=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("before", sa.Text, nullable=True),
@@ -263,7 +275,7 @@ user_roles = sa.Table(
 audit_log = sa.Table(
     "audit_log",
     metadata,
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", SEQ, primary_key=True, autoincrement=False),
     sa.Column("at", TS, nullable=False),
     sa.Column("user_id", sa.String(80), nullable=False),
     sa.Column("action", sa.String(64), nullable=False),

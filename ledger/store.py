@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from edi.records import Lineage
 from ledger import schema as t
 from ledger.db import crash_point
+from matching.blocking import person_keys
 from matching.decisions import BlockingKey, KnownPerson
 
 FLUSH_ROWS = 20000
@@ -208,17 +209,6 @@ def insert_tuples(conn: Connection, table: str, cols: Sequence[str], data: list[
     conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', data)
 
 
-def _person_keys(person: KnownPerson) -> list[BlockingKey]:
-    try:
-        from matching.blocking import person_keys
-    except ImportError:  # matching.blocking not written yet: identifiers only
-        keys: list[BlockingKey] = [("subscriber_number", s) for s in person.subscriber_numbers]
-        if person.ssn:
-            keys.append(("ssn", person.ssn))
-        return keys
-    return list(person_keys(person))
-
-
 class UnitOfWork:
     """One open database transaction writing to the ledger (see module docstring)."""
 
@@ -383,23 +373,23 @@ class UnitOfWork:
         mid = person.member_id
         known = self._member_keys.get(mid)
         if known is None and new:
-            fresh = list(dict.fromkeys(_person_keys(person)))
+            fresh = person_keys(person)  # has no duplicates
             self._member_keys[mid] = set(fresh)
         else:
             if known is None:
                 self.flush()
                 known = {(r.kind, r.value) for r in self.conn.execute(_MEMBER_KEYS, {"mid": mid})}
                 self._member_keys[mid] = known
-            fresh = [key for key in dict.fromkeys(_person_keys(person)) if key not in known]
+            fresh = [key for key in person_keys(person) if key not in known]
             known.update(fresh)
         pending = self._pending_keys
-        rows = self._key_rows
-        bits = self._written
         for key in fresh:
             pending[key].append(mid)
-            rows.append((key[0], key[1], mid))
-            if bits is not None:
-                bit = hash(key) & _BITMAP_MASK
+        self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
+        bits = self._written
+        if bits is not None:
+            for h in map(hash, fresh):
+                bit = h & _BITMAP_MASK
                 bits[bit >> 3] |= 1 << (bit & 7)
         self._pending_people[mid] = person
         self._buffered += len(fresh)

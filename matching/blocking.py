@@ -126,7 +126,7 @@ def _keys(
                     add(key := ("name_year", f"{surname}|{sound}|{year}"))
                     if mine is not None and n == 0 and year == first_year:
                         mine(key)
-    medicare = normalize_id(person.medicare_id)
+    medicare = normalize_id(person.medicare_id) if person.medicare_id else ""
     if medicare:
         add(key := ("medicare", medicare))
         if mine is not None:
