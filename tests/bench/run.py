@@ -126,11 +126,15 @@ def machine() -> str:
 def selected(only: list[str], quick: bool) -> list[tuple[str, Case, int]]:
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
+    modules = {section: importlib.import_module(section) for section in SECTIONS}
+    names = {case.name for mod in modules.values() for case in mod.CASES}
+    # A name that is a benchmark selects that benchmark; any other names a section.
+    sections = {name for name in only if name not in names}
     chosen = []
-    for section in SECTIONS:
+    for section, mod in modules.items():
         short = section.removesuffix("_bench")
-        for case in importlib.import_module(section).CASES:
-            if only and short not in only and case.name not in only:
+        for case in mod.CASES:
+            if only and short not in sections and case.name not in only:
                 continue
             size = case.quick if quick else case.members
             if size is not None:
@@ -141,7 +145,7 @@ def selected(only: list[str], quick: bool) -> list[tuple[str, Case, int]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", action="append", default=[],
-                        help="a section (e.g. parse) or benchmark name; repeatable")
+                        help="a benchmark name (e.g. parse), else a section (e.g. ig); repeatable")
     parser.add_argument("--quick", action="store_true", help="small inputs (minutes, not tens)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--members", type=int, help=argparse.SUPPRESS)
