@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from ledger_helpers import RECEIVED, interchange, simple_decide, write
 from test_reconcile import family, full, full_set, open_lines, seed
 
+from edi import logs
 from ledger import desk
 from ledger import reconcile_tables as rt
 from ledger import schema as t
@@ -31,6 +32,12 @@ RITA = Actor("rita", frozenset({"reviewer"}))
 SAM = Actor("sam", frozenset({"supervisor"}))
 SECRETS = ("TESTER", "ALICE", "BRUNO", "900000001", "MAIN ST", "1970")
 STEM = "rx.edi.000000300.0007"
+
+
+@pytest.fixture(autouse=True)
+def _json_logs() -> None:
+    """Logs as `drops run` writes them, to this test's stderr (not a stream an earlier test closed)."""
+    logs.configure(json=True)
 
 
 def _rows(url: str, table: sa.Table, *where: object) -> list:
