@@ -18,6 +18,7 @@ import json
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -234,7 +235,7 @@ class UnitOfWork:
         self._buf: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
         self._buffered = 0
         self._pending_people: dict[str, KnownPerson] = {}
-        self._pending_keys: dict[BlockingKey, list[str]] = defaultdict(list)
+        self._pending_keys: dict[BlockingKey, tuple[str, ...]] = {}
         self._member_keys: dict[str, set[BlockingKey]] = {}
         self._key_rows: list[tuple[str, str, str]] = []
         self._middle: tuple[Any, str] = ((), "")
@@ -382,9 +383,7 @@ class UnitOfWork:
                 self._member_keys[mid] = known
             fresh = [key for key in person_keys(person) if key not in known]
             known.update(fresh)
-        pending = self._pending_keys
-        for key in fresh:
-            pending[key].append(mid)
+        _index_pending(self._pending_keys, fresh, (mid,))
         self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
         bits = self._written
         if bits is not None:
@@ -398,7 +397,7 @@ class UnitOfWork:
 
     def _add_key(self, key: BlockingKey, mid: str) -> None:
         self._key_rows.append((key[0], key[1], mid))
-        self._pending_keys[key].append(mid)
+        self._pending_keys[key] = self._pending_keys.get(key, ()) + (mid,)
         if self._written is not None:
             bit = hash(key) & _BITMAP_MASK
             self._written[bit >> 3] |= 1 << (bit & 7)
@@ -417,7 +416,7 @@ class UnitOfWork:
         stored_keys: list[BlockingKey] = []
         for key in keys:
             found = pending_keys.get(key)
-            if found:
+            if found is not None:
                 ids.update(dict.fromkeys(found))
             # the bitmap answers "certainly not stored" for keys this unit of work never wrote
             if bits is None:
@@ -505,6 +504,22 @@ _BITMAP_MASK = (_BITMAP_BYTES << 3) - 1
 _MEMBER_KEYS = sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
     t.blocking_keys.c.member_id == sa.bindparam("mid")
 )
+
+
+def _index_pending(
+    pending: dict[BlockingKey, tuple[str, ...]], keys: list[BlockingKey], mid: tuple[str]
+) -> None:
+    """Add `mid` (a one-tuple) under each of `keys` (no duplicates), after the ids already there.
+
+    One dict update for the keys nobody else holds yet (most of them); the few
+    shared ones are extended afterwards.
+    """
+    shared = pending.keys() & keys
+    held = {key: pending[key] for key in shared} if shared else None
+    pending.update(zip(keys, repeat(mid)))
+    if held:
+        for key, ids in held.items():
+            pending[key] = ids + mid
 
 
 def _candidate_sql(conn: Connection, n: int) -> str:

@@ -115,8 +115,11 @@ def normalize_ssn(value: str) -> str:
     Placeholders: area 000 or 666, group 00, serial 0000, one repeated digit,
     and a few well-known dummy numbers (123456789 ...).
     """
-    text = value.strip().upper().replace("O", "0")
-    digits = "".join(c for c in text if c.isdigit())
+    if len(value) == 9 and value.isdigit():  # the usual form: nothing to clean
+        text = digits = value
+    else:
+        text = value.strip().upper().replace("O", "0")
+        digits = "".join(c for c in text if c.isdigit())
     if len(digits) != 9 or len(text) > 11:
         return ""
     if len(set(digits)) == 1 or digits in PLACEHOLDER_SSNS:
@@ -128,7 +131,10 @@ def normalize_ssn(value: str) -> str:
 
 def normalize_id(value: str) -> str:
     """Upper-case letters and digits only; '' for ids made of one repeated character."""
-    text = _NON_ALNUM.sub("", _ascii_upper(value))
+    if value.isascii() and value.isalnum():  # nothing to remove
+        text = value.upper()
+    else:
+        text = _NON_ALNUM.sub("", _ascii_upper(value))
     if len(set(text)) <= 1:
         return ""
     return text
@@ -136,14 +142,20 @@ def normalize_id(value: str) -> str:
 
 def normalize_address(line1: str) -> str:
     """Street line with punctuation gone and common words abbreviated ('AVENUE' → 'AVE')."""
-    words = _NON_ALNUM.sub(" ", _ascii_upper(line1)).split()
+    text = _ascii_upper(line1)
+    if text.isascii() and text.replace(" ", "").isalnum():  # nothing to remove
+        words = text.split(" ")
+        if _STREET_WORDS.keys().isdisjoint(words):
+            return " ".join(w for w in words if w)
+    else:
+        words = _NON_ALNUM.sub(" ", text).split()
     out = [_STREET_WORDS.get(w, w) for w in words]
     return " ".join(w for w in out if w)
 
 
 def postal5(value: str) -> str:
     """The five-digit ZIP, or '' when the value is not a US postal code."""
-    digits = "".join(c for c in value if c.isdigit())
+    digits = value if value.isdigit() else "".join(c for c in value if c.isdigit())
     if len(digits) < 5 or len(set(digits[:5])) == 1:
         return ""
     return digits[:5]
