@@ -48,8 +48,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _p in (str(ROOT), str(Path(__file__).resolve().parent)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from run import peak_rss_mb  # noqa: E402
 
 CACHE = ROOT / ".bench"
 """Built base ledgers of the scale benchmark (SQLite), reused while the write path is unchanged."""
@@ -134,17 +137,6 @@ def _fresh_url(kind: str, tmp: Path, name: str) -> str:
     return f"{kind}{sep}options=-csearch_path%3D{schema}"
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident set size so far (VmHWM), in MB (0 where unknown)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def ingest_new_members(kind: str, tmp: Path, path: Path) -> dict[str, Any]:
     """`ingest_file` of `path` as `enroll834 ingest` runs it (reader + compiled validator +
     matching + ledger) into an empty ledger: seconds, CPU seconds, outcome counts."""
@@ -155,12 +147,12 @@ def ingest_new_members(kind: str, tmp: Path, path: Path) -> dict[str, Any]:
     url = _fresh_url(kind, tmp, "bulk_full")
     upgrade(url)
     validator = make_validator("compiled")
-    rss0 = _peak_rss_mb()
+    rss0 = peak_rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     res = ingest_file(url, path, received_at=RECEIVED, validator=validator)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"s": round(secs, 2), "cpu_s": round(cpu, 2),
-            "peak_rss_growth_mb": round(_peak_rss_mb() - rss0), "members": dict(res.members)}  # fmt: skip
+            "peak_rss_growth_mb": round(peak_rss_mb() - rss0), "members": dict(res.members)}  # fmt: skip
 
 
 def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[str, Any]:
@@ -185,7 +177,7 @@ def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[st
     upgrade(url2)
     # the events are held in memory beforehand (~12 KB each): the ledger's own
     # memory is what the peak grows by while it runs
-    rss0 = _peak_rss_mb()
+    rss0 = peak_rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     only = ingest_events(url2, events, source="bulk.edi", file_sha256=sha,
                          decide=_new_member_decider, received_at=RECEIVED)  # fmt: skip
@@ -196,7 +188,7 @@ def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[st
         "events_rss_mb": round(rss0),
         "ledger_only_s": round(t_ledger, 2),
         "ledger_only_cpu_s": round(c_ledger, 2),
-        "ledger_peak_rss_growth_mb": round(_peak_rss_mb() - rss0),
+        "ledger_peak_rss_growth_mb": round(peak_rss_mb() - rss0),
         "ledger_new": only.members["new"],
         "ledger_members_per_s": round(members / t_ledger),
     }
