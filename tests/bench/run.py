@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     if not cases:
         print("no benchmark selected", file=sys.stderr)
         return 2
-    rows = []
+    rows: list[str] = []
+    details: list[str] = []  # figures a benchmark prints itself (JSON lines on its stderr)
     failed = False
     for section, case, size in cases:
         path = bench_file(size) if case.needs_file else None
@@ -174,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"| {case.name} | {size:,} | failed | | | |")
             continue
         result = json.loads(proc.stdout.strip().splitlines()[-1])
+        details.extend(f"- {case.name} ({size:,}): {line}" for line in _json_lines(proc.stderr))
         rate = result["members"] / result["seconds"] if result["seconds"] else 0.0
         note = f" ({case.note})" if case.note else ""
         rows.append(f"| {case.name}{note} | {result['members']:,} | {result['seconds']:.1f} | "
@@ -182,7 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     print("| benchmark | members | seconds | CPU s | members/s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
+    if details:
+        print("\nDetail figures (ledger-only time, ratios, memory growth):\n")
+        print("\n".join(details))
     return 1 if failed else 0
+
+
+def _json_lines(text: str) -> list[str]:
+    """The lines of `text` that are JSON objects, compacted."""
+    found = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.dumps(json.loads(line), separators=(",", ":")))
+            except ValueError:
+                continue
+    return found
 
 
 if __name__ == "__main__":
