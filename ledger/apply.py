@@ -3,6 +3,8 @@
 `apply_in(uow, header, decision, ...)` is the one code path for automatic
 decisions (ingest) and reviewer resolutions (`apply_decision`). It writes
 through a `UnitOfWork`, so nothing is visible before the caller commits.
+What a transaction asks for (span operations, dates, the date window) is
+read by `ledger.apply_plan`, which touches no database.
 
 Rules (every note is fixed text without PHI):
 - REVIEW / REFER become review items; REJECT writes nothing.
@@ -28,8 +30,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from edi.codes import BenefitStatus, MaintenanceType
-from edi.records import Coverage, MemberTransaction, TransactionSetHeader
+from edi.records import MemberTransaction, TransactionSetHeader
 from ledger import schema as t
+from ledger.apply_plan import (
+    ONE_DAY,
+    LedgerSettings,
+    check_window,
+    demographics,
+    effective_dates,
+    fallback_end,
+    first_date,
+    identifiers,
+    last_day,
+    plan_ops,
+)
 from ledger.spans import (
     Refused,
     SpanOp,
@@ -42,18 +56,14 @@ from ledger.spans import (
 from ledger.store import UnitOfWork, canonical_json, person_from
 from matching.decisions import Decision, KnownPerson, Outcome, Reason
 
-ONE_DAY = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerSettings:
-    """Policy the apply step enforces (per partner where the partner row says so)."""
-
-    retro_days: int = 90
-    future_days: int = 60
-    review_sla_hours: int = 48
-    termination_date_rule: str = "bgn_date"
-    """'bgn_date' (the file's BGN03), 'received_date', or 'reject'."""
+__all__ = [
+    "Applied",
+    "LedgerSettings",
+    "apply_decision",
+    "apply_in",
+    "plan_ops",
+    "store_review_item",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,128 +76,6 @@ class Applied:
     entries: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
     review_item_id: int | None = None
-
-
-def _d(tx: MemberTransaction, cov: Coverage | None, *quals: str) -> dt.date | None:
-    for q in quals:
-        p = cov.date(q) if cov is not None else None
-        if p is None and q in {"356", "357", "303"}:
-            p = tx.date(q)
-        if p is not None:
-            return p.begin
-    return None
-
-
-def _last_day(tx: MemberTransaction, cov: Coverage | None, *quals: str) -> dt.date | None:
-    for q in quals:
-        p = cov.date(q) if cov is not None else tx.date(q)
-        if p is None and cov is not None and q in {"357"}:
-            p = tx.date(q)
-        if p is not None:
-            return p.end or p.begin
-    return None
-
-
-def _fallback_end(
-    header: TransactionSetHeader, received_at: dt.datetime, settings: LedgerSettings
-) -> tuple[dt.date, str]:
-    rule = settings.termination_date_rule
-    if rule == "reject":
-        raise Refused("termination without a date refused (partner rule 'reject')")
-    if rule == "received_date" or header.date is None:
-        return received_at.date(), "termination without a date: receipt date used"
-    return header.date, "termination without a date: BGN03 file date used (partner rule 'bgn_date')"
-
-
-def plan_ops(
-    tx: MemberTransaction,
-    header: TransactionSetHeader,
-    *,
-    new_member: bool,
-    received_at: dt.datetime,
-    settings: LedgerSettings,
-) -> tuple[list[SpanOp], list[str]]:
-    """The coverage operations a transaction asks for, with notes; raises Refused."""
-    ops: list[SpanOp] = []
-    notes: list[str] = []
-    member_type = tx.maintenance_type
-    for cov in tx.coverages:
-        if cov.insurance_line is None:
-            notes.append(f"HD at segment {cov.position} has no usable insurance line; ignored")
-            continue
-        line = cov.insurance_line.value
-        plan = cov.plan_description.strip()
-        level = cov.coverage_level.value if cov.coverage_level else ""
-        mt = cov.maintenance_type or member_type
-        begin = _d(tx, cov, "348", "356", "303") or header.date
-        last = _last_day(tx, cov, "349")
-        if mt is MaintenanceType.TERMINATION and not new_member:
-            last = last or _last_day(tx, cov, "357")
-            if last is None:
-                last, note = _fallback_end(header, received_at, settings)
-                notes.append(note)
-            ops.append(SpanOp("terminate", line, plan, level, None, last + ONE_DAY))
-        elif mt is MaintenanceType.REINSTATEMENT and not new_member:
-            ops.append(SpanOp("reinstate", line, plan, level, _d(tx, cov, "303", "348") or begin))
-        elif mt is MaintenanceType.CHANGE and not new_member:
-            ops.append(SpanOp("change", line, plan, level, _d(tx, cov, "303", "348")))
-        elif mt is MaintenanceType.DELETE:
-            notes.append(f"HD at segment {cov.position}: maintenance type 002 not applied")
-        else:
-            if begin is None:
-                raise Refused(f"HD at segment {cov.position}: no begin date and no BGN03 date")
-            ops.append(SpanOp("add", line, plan, level, begin, last + ONE_DAY if last else None))
-    for op in ops:
-        if op.begin is not None and op.end is not None and op.end <= op.begin:
-            raise Refused("end date before begin date")
-    return ops, notes
-
-
-def _check_window(
-    dates: list[dt.date], received_at: dt.datetime, settings: LedgerSettings
-) -> Reason | None:
-    ref = received_at.date()
-    earliest = ref - dt.timedelta(days=settings.retro_days)
-    latest = ref + dt.timedelta(days=settings.future_days)
-    for d in dates:
-        if d < earliest:
-            return Reason.RETRO_DATE
-        if d > latest:
-            return Reason.FUTURE_DATE
-    return None
-
-
-def _demographics(tx: MemberTransaction) -> dict[str, Any]:
-    n = tx.member.name
-    a = tx.member.address
-    g = tx.member.demographics
-    return {
-        "last": n.last,
-        "first": n.first,
-        "middle": n.middle,
-        "suffix": n.suffix,
-        "birth_date": g.birth_date if g else None,
-        "gender": g.gender.value if g and g.gender else "",
-        "address_line1": a.line1 if a else "",
-        "address_line2": a.line2 if a else "",
-        "city": a.city if a else "",
-        "state": a.state if a else "",
-        "postal_code": a.postal_code if a else "",
-    }
-
-
-def _identifiers(tx: MemberTransaction) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    if tx.subscriber_number:
-        out.append(("subscriber_number", tx.subscriber_number))
-    if tx.ssn:
-        out.append(("ssn", tx.ssn))
-    if tx.medicare_id:
-        out.append(("medicare_id", tx.medicare_id))
-    for ref in tx.identifiers:
-        if ref.qualifier != "F6" and ref.value:
-            out.append((f"ref:{ref.qualifier}", ref.value))
-    return list(dict.fromkeys(out))
 
 
 # ------------------------------------------------------------------ review items
@@ -266,15 +154,6 @@ def _subscriber_member(uow: UnitOfWork, tx: MemberTransaction) -> str | None:
     return row.member_id if row else uow.pending_subscriber(tx.subscriber_number)
 
 
-def _effective_dates(tx: MemberTransaction, ops: list[SpanOp]) -> list[dt.date]:
-    dates = [d for op in ops for d in (op.begin, op.end - ONE_DAY if op.end else None) if d]
-    for q in ("357", "303"):
-        p = tx.date(q)
-        if p is not None:
-            dates.append(p.begin)
-    return dates
-
-
 def apply_in(
     uow: UnitOfWork,
     header: TransactionSetHeader,
@@ -310,7 +189,7 @@ def apply_in(
         )
         end_all: dt.date | None = None
         if not new_member and tx.maintenance_type is MaintenanceType.TERMINATION:
-            last = _last_day(tx, None, "357")
+            last = last_day(tx, None, "357")
             if last is None and tx.death_date is not None:
                 last = tx.death_date
             if last is None:
@@ -318,14 +197,14 @@ def apply_in(
                     (op.end - ONE_DAY for op in ops if op.kind == "terminate" and op.end), None
                 )
             if last is None:
-                last, note = _fallback_end(header, received_at, settings)
+                last, note = fallback_end(header, received_at, settings)
                 notes.append(note)
             end_all = last + ONE_DAY
     except Refused as exc:
         return Applied("refused", decision.member_id, notes=(str(exc),))
     if decision.decided_by == "auto":
-        dates = _effective_dates(tx, ops) + ([end_all - ONE_DAY] if end_all else [])
-        hold = _check_window(dates, received_at, settings)
+        dates = effective_dates(tx, ops) + ([end_all - ONE_DAY] if end_all else [])
+        hold = check_window(dates, received_at, settings)
         if hold is not None:
             text = (
                 f"effective date outside the window of {settings.retro_days} days back"
@@ -367,7 +246,7 @@ def _precheck(
     if end_all is not None and any(end_all <= v.valid_from for vs in open_.values() for v in vs):
         raise Refused("end date before begin date")
     reinstate = tx.maintenance_type is MaintenanceType.REINSTATEMENT and not ops
-    if reinstate and _d(tx, None, "303", "356") is None:
+    if reinstate and first_date(tx, None, "303", "356") is None:
         raise Refused("reinstatement without a DTP 303 or 356 date")
 
 
@@ -393,12 +272,12 @@ def _enrol(
         "subscriber_number": tx.subscriber_number, "relationship": relationship,
         "birth_sequence": tx.birth_sequence, "created_at": now, "created_entry": seq,
     })  # fmt: skip
-    idents = _identifiers(tx)
+    idents = identifiers(tx)
     for kind, value in idents:
         uow.add(t.member_identifiers, {
             "member_id": mid, "type": kind, "value": value, "first_seen_at": now, "source_entry": seq,
         })  # fmt: skip
-    demo = _demographics(tx)
+    demo = demographics(tx)
     valid_from = next((op.begin for op in ops if op.begin), None) or header.date
     uow.add(t.demographics_versions, {
         "version_id": uow.next_id("demographics_version"), "member_id": mid, **demo,
@@ -450,7 +329,7 @@ def _cobra_entry(uow: UnitOfWork, decision: Decision, mid: str, begin: dt.date |
     return uow.entry(
         member_id=mid, kind="cobra_continuation",
         after={"cobra_event": tx.cobra_event.value if tx.cobra_event else ""},
-        valid_from=_d(tx, None, "340") or begin, lineage=tx.lineage,
+        valid_from=first_date(tx, None, "340") or begin, lineage=tx.lineage,
         decided_by=decision.decided_by, score=decision.score,
     )  # fmt: skip
 
@@ -509,13 +388,13 @@ def _change(
 
     # identifiers and demographics
     known = {(r.type, r.value) for r in uow.conn.execute(_IDENTS, {"mid": mid})}
-    new_ids = [i for i in _identifiers(tx) if i not in known]
+    new_ids = [i for i in identifiers(tx) if i not in known]
     before = _latest_demographics(uow, mid) or {k: None for k in _DEMO_FIELDS}
-    incoming = _demographics(tx)
+    incoming = demographics(tx)
     after = {k: (incoming[k] if incoming[k] not in ("", None) else before[k]) for k in _DEMO_FIELDS}
     changed = after != before
     if changed or new_ids:
-        valid_from = _d(tx, None, "303") or uow.recorded_at.date()
+        valid_from = first_date(tx, None, "303") or uow.recorded_at.date()
         seq = uow.entry(
             kind="demographic_change",
             before=({**{k: before[k] for k in _DEMO_FIELDS if before[k] != after[k]},
@@ -615,7 +494,7 @@ def _change(
 def _reinstate_member(
     uow: UnitOfWork, tx: MemberTransaction, mid: str, common: dict[str, Any], notes: list[str]
 ) -> list[int]:
-    begin = _d(tx, None, "303", "356")
+    begin = first_date(tx, None, "303", "356")
     assert begin is not None  # _precheck refused otherwise
     seqs: list[int] = []
     latest: dict[str, Any] = {}
