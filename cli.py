@@ -394,9 +394,12 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
 @click.option("--validator", "validator_name", type=click.Choice(["compiled", "pyx12", "none"]),
               default="compiled", show_default=True,
               help="Implementation-guide validator ('none': envelope and model checks only).")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep a copy of a full file the guard holds under OUTBOX/held/, so a "
+                   "supervisor can `review resolve ID --apply` it (default: drops.outbox_dir).")
 @click.pass_context
 def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
-               as_user: str | None, validator_name: str) -> None:
+               as_user: str | None, validator_name: str, outbox: Path | None) -> None:
     """Read 834 files, decide on every member and record the result in the ledger.
 
     One database transaction per transaction set; a file already recorded is a
@@ -406,6 +409,7 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     Examples:
       enroll834 ingest samples/family-enrollment.edi --json
       ENROLL834_ACCESS_CODE_FILE=/run/secrets/ingest enroll834 ingest in/*.edi --as svc
+      enroll834 ingest weekly-full.edi --outbox outbox/
     """
     import json
 
@@ -425,8 +429,9 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
         from edi.validate import make_validator
 
         validator = None if validator_name == "none" else make_validator(validator_name)
+        outbox = outbox or settings_of(ctx).drops.outbox_dir
         for f in files:
-            total.merge(ingest_file(url, f, actor=actor, validator=validator))
+            total.merge(ingest_file(url, f, actor=actor, validator=validator, outbox=outbox))
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     for note in total.notes:

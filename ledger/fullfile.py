@@ -409,7 +409,40 @@ def write_reports_since(
             if rec.status == "held":
                 held.append(rec.run_id)
     if held and path is not None:
-        copy = keep_held_copy(Path(path), Path(outbox), file_sha256)
-        with eng.begin() as conn:
-            record_held_copy(conn, held, copy, Path(outbox))
+        keep_held_runs(eng, held, file_sha256, outbox, path)
     return names
+
+
+def keep_held_since(target: Any, after_run_id: int, file_sha256: str, outbox: Any, path: Any) -> list[int]:
+    """Keep the file at `path` under `outbox/held/` if the guard held a run of it (SHA-256
+    `file_sha256`) recorded after run `after_run_id`; the ids of the items pointed at it.
+
+    `ingest --outbox` calls it so a supervisor can apply the held file from the desk.
+    LedgerError when the copy cannot be written (the ingest itself stays recorded).
+    """
+    from pathlib import Path
+
+    from ledger.db import engine
+
+    eng = target if isinstance(target, Engine) else engine(str(target))
+    rr = rt.reconciliation_runs
+    with eng.connect() as conn:
+        held = conn.execute(sa.select(rr.c.id).where(
+            rr.c.id > after_run_id, rr.c.file_sha256 == file_sha256,
+            rr.c.status == "held")).scalars().all()  # fmt: skip
+    if not held:
+        return []
+    try:
+        return keep_held_runs(eng, [int(i) for i in held], file_sha256, outbox, path)
+    except OSError as exc:
+        raise LedgerError(f"{Path(path).name}: cannot keep the held file "
+                          f"({type(exc).__name__})") from None  # fmt: skip
+
+
+def keep_held_runs(eng: Engine, run_ids: list[int], file_sha256: str, outbox: Any, path: Any) -> list[int]:
+    """Copy the file at `path` under `outbox/held/` and point the items of `run_ids` at it."""
+    from pathlib import Path
+
+    copy = keep_held_copy(Path(path), Path(outbox), file_sha256)
+    with eng.begin() as conn:
+        return record_held_copy(conn, run_ids, copy, Path(outbox))

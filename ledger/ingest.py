@@ -133,18 +133,32 @@ def ingest_file(
     actor: str = "system",
     settings: LedgerSettings | None = None,
     validator: Any = None,
+    outbox: str | Path | None = None,
 ) -> IngestSummary:
-    """Read `path` and record it in the ledger at `target` (a URL or an Engine)."""
+    """Read `path` and record it in the ledger at `target` (a URL or an Engine).
+
+    With `outbox`, a full file the guard holds is kept under `outbox/held/` and its
+    supervisor item points at the copy, so the desk can apply it later.
+    """
     from edi.reader import read
 
     p = Path(path)
     sha = file_sha256(p)
+    eng = _engine(target)
+    if outbox is not None:
+        from ledger.fullfile import keep_held_since, last_run_id
+
+        with eng.connect() as conn:
+            watermark = last_run_id(conn)
     # Streamed from the path: memory does not grow with the file.
     events = read(p, p.name, validator=validator, file_sha256=sha)
-    return ingest_events(
-        target, events, source=p.name, file_sha256=sha, decide=decide,
+    summary = ingest_events(
+        eng, events, source=p.name, file_sha256=sha, decide=decide,
         received_at=received_at, actor=actor, settings=settings,
     )  # fmt: skip
+    if outbox is not None:
+        keep_held_since(eng, watermark, sha, outbox, p)
+    return summary
 
 
 def ingest_events(

@@ -201,3 +201,76 @@ def test_the_cli_applies_the_held_copy(ledger_url: str, tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "overridden (applied)" in done.stdout and f"{STEM}.recon-sender.json" in done.stdout
     assert len(open_lines(ledger_url)) == 7
+
+
+def test_ingest_with_an_outbox_keeps_the_held_copy(ledger_url: str, tmp_path: Path) -> None:
+    _replace_partner(ledger_url)
+    people = family(10)
+    seed(ledger_url, tmp_path, people)
+    data = _rx(people)
+    f, outbox = write(tmp_path, "rx.edi", data), tmp_path / "outbox"
+    ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED, outbox=outbox)
+    [item] = desk.list_items(ledger_url, SAM, queue="supervisor")
+    copy = Path(item.transaction["held_file"])
+    assert copy.parent == outbox / "held" and copy.read_bytes() == data
+    assert item.transaction["outbox"] == str(outbox) and len(open_lines(ledger_url)) == 10
+    f.unlink()  # the original may be gone: the desk applies the kept copy
+    res = desk.resolve(ledger_url, SAM, item.id, apply_held=True)
+    assert (res.resolution, res.status) == ("overridden", "applied")
+    assert len(open_lines(ledger_url)) == 7 and _terminations(ledger_url) == 3
+    with pytest.raises(LedgerError, match="already resolved"):
+        desk.resolve(ledger_url, SAM, item.id, apply_held=True)
+    again = write(tmp_path, "rx-again.edi", data)
+    ingest_file(ledger_url, again, decide=simple_decide, received_at=RECEIVED, outbox=outbox)
+    assert len(open_lines(ledger_url)) == 7 and _terminations(ledger_url) == 3
+
+
+def test_ingest_without_a_held_run_keeps_no_copy(ledger_url: str, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    seed(ledger_url, tmp_path, family(3))
+    f = write(tmp_path, "more.edi", interchange([full_set([full(m) for m in family(3)])],
+                                                isa13="000000301"))  # fmt: skip
+    ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED, outbox=outbox)
+    assert [r.status for r in _rows(ledger_url, rt.reconciliation_runs)] == ["verified"]
+    assert not (outbox / "held").exists()
+
+
+@pytest.mark.parametrize("via", ["option", "settings"])
+def test_the_cli_ingest_keeps_the_held_copy(ledger_url: str, tmp_path: Path, via: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
+    from desk834 import Desk
+
+    d = Desk(ledger_url, tmp_path)
+    d.add_user("sam", "supervisor")
+    d.add_user("svc", "service")
+    with engine(ledger_url).begin() as conn:
+        load_policies(conn, {"partners": [{"sender_qualifier": "ZZ", "sender_id": "SENDER1",
+                                            "full_file_policy": "replace"}]}, user="root")  # fmt: skip
+    people = family(10)
+    seed(ledger_url, tmp_path, people)
+    f, outbox = write(tmp_path, "rx.edi", _rx(people)), tmp_path / "outbox"
+    if via == "option":
+        res = d.run("svc", "ingest", str(f), "--outbox", str(outbox))
+    else:
+        res = d.run("svc", "ingest", str(f), env={"ENROLL834_DROPS__OUTBOX_DIR": str(outbox)})
+    assert res.exit_code == 0, res.output
+    [row] = _rows(ledger_url, t.review_items)
+    assert json.loads(row.transaction)["held_file"].startswith(str(outbox / "held"))
+    done = d.run("sam", "review", "resolve", str(row.id), "--apply")
+    assert done.exit_code == 0, done.output
+    assert "overridden (applied)" in done.stdout
+    assert len(open_lines(ledger_url)) == 7 and _terminations(ledger_url) == 3
+    twice = d.run("sam", "review", "resolve", str(row.id), "--apply")
+    assert twice.exit_code != 0 and len(open_lines(ledger_url)) == 7
+
+
+def test_ingest_that_cannot_keep_the_copy_says_so(ledger_url: str, tmp_path: Path) -> None:
+    _replace_partner(ledger_url)
+    people = family(10)
+    seed(ledger_url, tmp_path, people)
+    f, outbox = write(tmp_path, "rx.edi", _rx(people)), tmp_path / "outbox"
+    outbox.write_text("not a folder")
+    with pytest.raises(LedgerError, match="rx.edi: cannot keep the held file"):
+        ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED, outbox=outbox)
+    [item] = desk.list_items(ledger_url, SAM, queue="supervisor")
+    assert "held_file" not in item.transaction and len(open_lines(ledger_url)) == 10
