@@ -129,15 +129,20 @@ def read(
                   validator_findings=checked, validation=run)
 
 
-def _sha256_path(path: Path) -> str | None:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (OSError when it cannot be read)."""
     digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256_path(path: Path) -> str | None:
     try:
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError:
         return None  # the tokenizer reports the unreadable file
-    return digest.hexdigest()
 
 
 def events(

@@ -169,10 +169,9 @@ def reconcile_file(
     """
     from pathlib import Path
 
-    from edi.reader import read
+    from edi.reader import file_sha256, read
     from edi.records import SetStart, SetStatus
     from ledger.db import engine
-    from ledger.ingest import file_sha256
     from ledger.reconcile_report import write_reports
 
     eng = target if isinstance(target, Engine) else engine(str(target))
@@ -213,8 +212,7 @@ def reconcile_file(
                         try:
                             copy = keep_held_copy(p, Path(outbox), sha)
                         except OSError as exc:
-                            raise LedgerError(f"{p.name}: cannot keep the held file "
-                                              f"({type(exc).__name__})") from None  # fmt: skip
+                            raise _cannot_keep(p, exc) from None
                     hold_for_supervisor(conn, rec, header, source=p.name, policy=policy,
                                         received_at=recorded_at, held_file=copy,
                                         outbox=outbox)  # fmt: skip
@@ -400,9 +398,7 @@ def write_reports_since(
     names: list[str] = []
     held: list[int] = []
     with eng.connect() as conn:
-        ids = conn.execute(sa.select(rr.c.id).where(
-            rr.c.id > after_run_id, rr.c.file_sha256 == file_sha256,
-            rr.c.status != "dry_run").order_by(rr.c.id)).scalars().all()  # fmt: skip
+        ids = _runs_of_file_since(conn, after_run_id, file_sha256, rr.c.status != "dry_run")
         for run_id in ids:
             rec = load_run(conn, int(run_id))
             names.extend(p.name for p in write_reports(conn, rec, Path(outbox), source))
@@ -427,16 +423,27 @@ def keep_held_since(target: Any, after_run_id: int, file_sha256: str, outbox: An
     eng = target if isinstance(target, Engine) else engine(str(target))
     rr = rt.reconciliation_runs
     with eng.connect() as conn:
-        held = conn.execute(sa.select(rr.c.id).where(
-            rr.c.id > after_run_id, rr.c.file_sha256 == file_sha256,
-            rr.c.status == "held")).scalars().all()  # fmt: skip
+        held = _runs_of_file_since(conn, after_run_id, file_sha256, rr.c.status == "held")
     if not held:
         return []
     try:
-        return keep_held_runs(eng, [int(i) for i in held], file_sha256, outbox, path)
+        return keep_held_runs(eng, held, file_sha256, outbox, path)
     except OSError as exc:
-        raise LedgerError(f"{Path(path).name}: cannot keep the held file "
-                          f"({type(exc).__name__})") from None  # fmt: skip
+        raise _cannot_keep(Path(path), exc) from None
+
+
+def _cannot_keep(path: Any, exc: OSError) -> LedgerError:
+    """The located, PHI-free error for a held copy that could not be written."""
+    return LedgerError(f"{path.name}: cannot keep the held file ({type(exc).__name__})")
+
+
+def _runs_of_file_since(conn: Connection, after_run_id: int, file_sha256: str,
+                        status: Any) -> list[int]:  # fmt: skip
+    """Ids of the runs of file `file_sha256` after run `after_run_id` matching `status`, in order."""
+    rr = rt.reconciliation_runs
+    return [int(i) for i in conn.execute(sa.select(rr.c.id).where(
+        rr.c.id > after_run_id, rr.c.file_sha256 == file_sha256, status,
+    ).order_by(rr.c.id)).scalars()]  # fmt: skip
 
 
 def keep_held_runs(eng: Engine, run_ids: list[int], file_sha256: str, outbox: Any, path: Any) -> list[int]:

@@ -118,7 +118,7 @@ def keep_held_copy(path: Any, outbox: Any, sha256: str) -> Any:
     import shutil
     from pathlib import Path
 
-    from ledger.ingest import file_sha256
+    from edi.reader import file_sha256
 
     src = Path(path)
     held = Path(outbox) / HELD_DIR
@@ -167,10 +167,9 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
     """
     from pathlib import Path
 
-    from edi.reader import read
+    from edi.reader import file_sha256, read
     from edi.records import SetStart, SetStatus
     from ledger.fullfile import set_members
-    from ledger.ingest import file_sha256
 
     rr = rt.reconciliation_runs
     run = conn.execute(sa.select(rr).where(rr.c.id == run_id)).first()

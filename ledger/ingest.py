@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from edi.codes import BgnPurpose
+from edi.reader import file_sha256
 from edi.records import (
     Event,
     InterchangeEnd,
@@ -113,15 +113,6 @@ def _default_decider() -> Decider:
 
 def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ingest_file(

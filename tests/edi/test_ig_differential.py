@@ -247,6 +247,9 @@ def mutate(
             del s[i]
         elif op == "duplicate":
             s.insert(i, (sid, list(els)))
+        elif op == "copy":  # a segment again, further on (a loop or segment repeated late)
+            k = body[min(int(which * len(body)), len(body) - 1)]
+            s.insert(k, (sid, list(els)))
         elif op == "swap" and i + 1 < len(s):
             s[i], s[i + 1] = s[i + 1], s[i]
         elif op == "append":

@@ -16,6 +16,8 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_ig_compiled import MEMBER, x834
+from test_ig_differential import mutate as mutate_segments
+from test_ig_differential import render
 
 from edi.findings import Finding
 from edi.generate import generate
@@ -63,33 +65,8 @@ OPS = ("delete", "duplicate", "swap", "empty", "change", "append", "truncate", "
 
 def mutate(segments: list[tuple[str, list[str]]],
            steps: list[tuple[str, float, float, str]]) -> bytes:
-    s = [(sid, list(els)) for sid, els in segments]
-    for op, where, which, value in steps:
-        body = [i for i, (sid, _) in enumerate(s) if sid not in ("ISA", "GS", "GE", "IEA")]
-        if not body:
-            break
-        i = body[min(int(where * len(body)), len(body) - 1)]
-        sid, els = s[i]
-        if op == "delete":
-            del s[i]
-        elif op == "duplicate":
-            s.insert(i, (sid, list(els)))
-        elif op == "copy":  # a segment again, further on (a loop or segment repeated late)
-            j = body[min(int(which * len(body)), len(body) - 1)]
-            s.insert(j, (sid, list(els)))
-        elif op == "swap" and i + 1 < len(s):
-            s[i], s[i + 1] = s[i + 1], s[i]
-        elif op == "append":
-            els.append(value)
-        elif els:
-            k = min(int(which * len(els)), len(els) - 1)
-            if op == "empty":
-                els[k] = ""
-            elif op == "change":
-                els[k] = value
-            elif op == "truncate":
-                del els[k:]
-    return "".join("*".join([sid, *els]) + "~\n" for sid, els in s).encode()
+    """The differential suite's mutations (this strategy never lengthens, so length is moot)."""
+    return render(mutate_segments(segments, [(*step, 1) for step in steps]))
 
 
 steps_strategy = st.lists(
