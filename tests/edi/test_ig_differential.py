@@ -16,7 +16,7 @@ comparison ignores exactly those cases:
   separators, empty segment, invalid segment id) are filed under whichever
   segment its error handler last saw: the next recognised segment after an
   unrecognised one, the segment before an SE (when that segment has an
-  IK304 8 of its own, its one IK3 holds both). The compiled validator
+  IK304 8 already, of its own or misfiled, its one IK3 holds them all). The compiled validator
   reports them on the segment itself.
 - INVALID_ID_TWICE: a segment id that is not 2-3 letters/digits gets IK304 1
   twice from pyx12 (walker + reader, the latter misplaced as above).
@@ -113,23 +113,24 @@ class Diff:
         return not self.only_compiled and not self.only_pyx12
 
 
-def _take(pool: Counter[Key], want: str, at: object, before: bool | None) -> bool:
-    """Consume one pyx12 segment finding with X12 code `want` placed away from position `at`."""
+def _take(pool: Counter[Key], want: str, at: object, before: bool | None) -> Key | None:
+    """Consume one pyx12 segment finding with X12 code `want` placed away from position `at`
+    (the nearest); returns it."""
     candidates = [
         k for k in pool
         if pool[k] > 0 and k[3] == "segment" and k[4] == want and k[0] != at
         and (before is None or (isinstance(k[0], int) and isinstance(at, int) and (k[0] < at) == before))
     ]
     if not candidates:
-        return False
+        return None
     best = min(candidates, key=lambda k: abs(int(k[0] or 0) - int(at if isinstance(at, int) else 0)))
     pool[best] -= 1
-    return True
+    return best
 
 
-def _merged(common: Counter[Key], at: object, before: bool, unfound: set[int | None]) -> bool:
+def _merged(held: Iterable[Key], at: object, before: bool, unfound: set[int | None]) -> bool:
     """Whether the segment pyx12 files a reader error of segment `at` under (the previous
-    one for an SE, else the next one it recognises) has an IK304 8 both validators agree on."""
+    one for an SE, else the next one it recognises) already has one of the IK304 8s `held`."""
     if not isinstance(at, int):
         return False
     target = at - 1
@@ -137,7 +138,7 @@ def _merged(common: Counter[Key], at: object, before: bool, unfound: set[int | N
         target = at + 1
         while target in unfound:
             target += 1
-    return any(k[0] == target and k[3] == "segment" and k[4] == "8" for k in common)
+    return any(k[0] == target and k[3] == "segment" and k[4] == "8" for k in held)
 
 
 def compare(data: bytes) -> Diff:
@@ -172,14 +173,18 @@ def compare(data: bytes) -> Diff:
     theirs -= common
     # what is left over must be explained by a documented defect
     unfound = {f.segment_position for f in compiled if f.x12_code == "1" and f.level is Level.SEGMENT}
+    held = list(common)  # pyx12's IK304 8s that may also hold misfiled reader errors
     for f in compiled:
         pos, seg_id = f.segment_position, f.segment_id
         if f.code not in _RELOCATED or not (pos in unfound or seg_id == "SE"):
             continue
         k = key(f)
-        # misfiled onto a segment with its own IK304 8, it is that segment's one IK3
-        took = _take(theirs, "8", pos, seg_id == "SE") or _merged(
-            common, pos, seg_id == "SE", unfound)
+        # misfiled onto a segment with an IK304 8 already (its own, or another misfiled
+        # one), it is part of that segment's one IK3
+        taken = _take(theirs, "8", pos, seg_id == "SE")
+        if taken is not None:
+            held.append(taken)
+        took = taken is not None or _merged(held, pos, seg_id == "SE", unfound)
         if mine[k] > 0 and took:
             mine[k] -= 1
             diff.defects.add("READER_ERROR_MISPLACED")
@@ -193,7 +198,7 @@ def compare(data: bytes) -> Diff:
         if limit is not None and s.position >= limit:
             break
         invalid = s.id not in ("ISA", "GS", "GE", "IEA") and not _SEG_ID.fullmatch(s.id)
-        if invalid and _take(theirs, "1", s.position, None):
+        if invalid and _take(theirs, "1", s.position, None) is not None:
             diff.defects.add("INVALID_ID_TWICE")
     diff.only_compiled = sorted((mine - theirs).elements(), key=repr)
     diff.only_pyx12 = sorted((theirs - mine).elements(), key=repr)
@@ -341,6 +346,8 @@ def test_generated_bad_member_is_seen_by_both() -> None:
 @example(steps=[("truncate", 0.6711357169411029, 0.4863981760472279, "0F", 62),
                 ("truncate", 0.7040521483102519, 0.45511356567319294, "20000229", 16),
                 ("truncate", 0.6711357169411029, 0.4863981760472279, "0F", 62)])  # found by soak
+@example(steps=[("truncate", 0.1, 0.1, "C", 27),
+                ("truncate", 0.08145196496596376, 0.1, "C", 27)])  # two empty segments in a row
 def test_mutated_5010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
     diff = compare(render(mutate(BASE_5010, steps)))
     assert diff.same, _explain(diff)
@@ -349,6 +356,9 @@ def test_mutated_5010_files_agree(steps: list[tuple[str, float, float, str, int]
 @settings(max_examples=CASES // 2, deadline=None, derandomize=not SOAK,
           suppress_health_check=[HealthCheck.too_slow], phases=PHASES)
 @given(steps=steps_strategy)
+@example(steps=[("empty", 0.7639589934823199, 0.4318824263410129, "D8", 31),
+                ("truncate", 0.7382347112582747, 0.4318824263410129, "20240230", 18),
+                ("truncate", 0.7639589934823199, 0.4318824263410129, "D8", 31)])  # found by soak
 def test_mutated_4010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
     diff = compare(render(mutate(BASE_4010, steps)))
     assert diff.same, _explain(diff)
