@@ -122,12 +122,17 @@ def _events(path: Path) -> tuple[list[Any], str]:
     return list(read(data, path.name, file_sha256=sha)), sha
 
 
+def _schema(name: str) -> str:
+    """This run's PostgreSQL schema for `name` (the process id keeps concurrent runs apart)."""
+    return f"bench_{os.getpid()}_{name}"
+
+
 def _fresh_url(kind: str, tmp: Path, name: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp / name}.db"
     import sqlalchemy as sa
 
-    schema = f"bench_{name}"
+    schema = _schema(name)
     eng = sa.create_engine(kind, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -354,7 +359,7 @@ def _drop_schemas(kind: str) -> None:
     eng = sa.create_engine(kind, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
         for name in ("bulk_full", "bulk_ledger", "base_small", "base_large"):
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "bench_{name}" CASCADE'))
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{_schema(name)}" CASCADE'))
     eng.dispose()
 
 
