@@ -37,6 +37,13 @@ comparison ignores exactly those cases:
   indexes it unchecked: an SE/GE/IEA without its header (a deleted ST, an
   SE moved after GE) raises IndexError or AttributeError. Envelope structure
   is edi.envelope's to report; the compiled validator carries on.
+- OPEN_SET_UNCHECKED_AT_ST: an ST before the open set's SE starts a new set
+  in pyx12 without the open one's end-of-set checks: its missing required
+  loops and segments (SE included) go unreported. The compiled validator
+  reports them at that ST.
+- SET_COUNTED_PAST_GE: after a GE that closes a set with no SE, pyx12 still
+  counts segments in that set (their IK3 segment position); the compiled
+  validator gives them none (no set is open).
 """
 
 from __future__ import annotations
@@ -194,6 +201,7 @@ def compare(data: bytes) -> Diff:
         if k[2] in ("ST", "SE") and k[3] == "segment" and k[4] == "8":
             mine[k] -= 1
             diff.defects.add("ST_SE_SEGMENT_ERRORS_LOST")
+    _envelope_order(segments, mine, theirs, diff)
     for s in segments:
         if limit is not None and s.position >= limit:
             break
@@ -204,6 +212,32 @@ def compare(data: bytes) -> Diff:
     diff.only_pyx12 = sorted((theirs - mine).elements(), key=repr)
     diff.compared = len(pyx)
     return diff
+
+
+def _envelope_order(segments: list[Segment], mine: Counter[Key], theirs: Counter[Key],
+                    diff: Diff) -> None:
+    """Discount OPEN_SET_UNCHECKED_AT_ST and SET_COUNTED_PAST_GE (see the module docstring)."""
+    open_st: set[int] = set()  # an ST met while a set is still open
+    past_ge: set[int] = set()  # segments after a GE that closed a set with no SE
+    state = ""
+    for s in segments:
+        if state == "GE!" and s.id not in ("ISA", "GS", "ST", "IEA"):
+            past_ge.add(s.position)
+        if s.id in ("ISA", "GS", "ST", "SE", "GE", "IEA"):
+            if s.id == "ST" and state == "ST":
+                open_st.add(s.position)
+            state = "GE!" if s.id == "GE" and state == "ST" else s.id
+    for k in sorted(mine.elements(), key=repr):
+        if k[0] in open_st and k[3] == "segment" and k[4] == "3":
+            mine[k] -= 1
+            diff.defects.add("OPEN_SET_UNCHECKED_AT_ST")
+        elif k[0] in past_ge and k[1] is None:
+            counted = next((t for t in theirs if theirs[t] > 0 and t[1] is not None
+                            and t[0] == k[0] and t[2:] == k[2:]), None)
+            if counted is not None:
+                mine[k] -= 1
+                theirs[counted] -= 1
+                diff.defects.add("SET_COUNTED_PAST_GE")
 
 
 def crash_reason(
@@ -348,6 +382,9 @@ def test_generated_bad_member_is_seen_by_both() -> None:
                 ("truncate", 0.6711357169411029, 0.4863981760472279, "0F", 62)])  # found by soak
 @example(steps=[("truncate", 0.1, 0.1, "C", 27),
                 ("truncate", 0.08145196496596376, 0.1, "C", 27)])  # two empty segments in a row
+@example(steps=[("duplicate", 3.4083123214966986e-112, 0.14, "1200", 49),
+                ("swap", 0.03161008199820282, 0.2926360990048405, "20240101", 12),
+                ("empty", 0.20544391737062356, 2.225073858507203e-309, "20241301", 79)])  # ST in a set
 def test_mutated_5010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
     diff = compare(render(mutate(BASE_5010, steps)))
     assert diff.same, _explain(diff)
@@ -359,6 +396,9 @@ def test_mutated_5010_files_agree(steps: list[tuple[str, float, float, str, int]
 @example(steps=[("empty", 0.7639589934823199, 0.4318824263410129, "D8", 31),
                 ("truncate", 0.7382347112582747, 0.4318824263410129, "20240230", 18),
                 ("truncate", 0.7639589934823199, 0.4318824263410129, "D8", 31)])  # found by soak
+@example(steps=[("duplicate", 0.0, 1.175494351e-38, "20240101-20240201", 13),
+                ("duplicate", 0.0, 1.175494351e-38, "20240101-20240201", 13),
+                ("swap", 0.9992087089322363, 0.0, "20240101-20240201", 68)])  # GE before SE
 def test_mutated_4010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
     diff = compare(render(mutate(BASE_4010, steps)))
     assert diff.same, _explain(diff)
@@ -425,6 +465,42 @@ def test_pyx12_defect_reader_error_misplaced_onto_a_segment_with_its_own() -> No
     assert dmg not in _positions(pyx, "8") and dmg + 1 in _positions(pyx, "8")
     diff = compare(data)
     assert diff.same and "READER_ERROR_MISPLACED" in diff.defects
+
+
+def test_pyx12_defect_open_set_not_checked_at_the_next_st() -> None:
+    # A second ST right after the BGN: the open set never had its N1 loops, members or SE.
+    s = [(sid, list(els)) for sid, els in BASE_5010]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "BGN")
+    s.insert(i + 1, s[i - 1])
+    data = render(s)
+    inner = [x.position for x in read_segments(data, "d") if isinstance(x, Segment)
+             and x.id == "ST"][1]
+    pyx = list(PYX12.findings(data, "d"))
+    ours = list(COMPILED.findings(data, "d"))
+    assert inner in _positions(ours, "3")
+    assert inner not in _positions(pyx, "3")
+    diff = compare(data)
+    assert diff.same and "OPEN_SET_UNCHECKED_AT_ST" in diff.defects
+
+
+def test_pyx12_defect_segments_after_ge_still_counted_in_the_set() -> None:
+    # GE before SE: the set ends at the GE (SE missing); the stray SE after it is in no set.
+    # (The ST is repeated twice as well: with one ST, pyx12 crashes on the stray SE.)
+    s = [(sid, list(els)) for sid, els in BASE_4010]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    s[i], s[i + 1] = s[i + 1], s[i]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "ST")
+    s[i:i] = [s[i], s[i]]
+    data = render(s)
+    segments = [x for x in read_segments(data, "d") if isinstance(x, Segment)]
+    st = max(x.position for x in segments if x.id == "ST")  # pyx12 counts from the last
+    se = next(x.position for x in segments if x.id == "SE")
+    stray = lambda fs: [f.set_position for f in fs if f.segment_position == se  # noqa: E731
+                        and f.x12_code == "1" and f.level is Level.SEGMENT]
+    assert stray(COMPILED.findings(data, "d")) == [None]
+    assert stray(PYX12.findings(data, "d")) == [se - st + 1]
+    diff = compare(data)
+    assert diff.same and "SET_COUNTED_PAST_GE" in diff.defects
 
 
 def test_pyx12_defect_reader_error_of_se_filed_under_previous_segment() -> None:
