@@ -15,9 +15,9 @@ comparison ignores exactly those cases:
 - READER_ERROR_MISPLACED: pyx12's reader problems (trailing element
   separators, empty segment, invalid segment id) are filed under whichever
   segment its error handler last saw: the next recognised segment after an
-  unrecognised one, the segment before an SE (when that segment has an
-  IK304 8 already, of its own or misfiled, its one IK3 holds them all). The compiled validator
-  reports them on the segment itself.
+  unrecognised one, the segment before an SE; when that segment has an
+  IK304 8 already (its own, or another misfiled one), its one IK3 holds
+  them all. The compiled validator reports them on the segment itself.
 - INVALID_ID_TWICE: a segment id that is not 2-3 letters/digits gets IK304 1
   twice from pyx12 (walker + reader, the latter misplaced as above).
 - CRASH_TOO_MANY_COMPONENTS: a composite with more components than defined
@@ -506,8 +506,12 @@ def test_pyx12_defect_segments_after_ge_still_counted_in_the_set() -> None:
     segments = [x for x in read_segments(data, "d") if isinstance(x, Segment)]
     st = max(x.position for x in segments if x.id == "ST")  # pyx12 counts from the last
     se = next(x.position for x in segments if x.id == "SE")
-    stray = lambda fs: [f.set_position for f in fs if f.segment_position == se  # noqa: E731
-                        and f.x12_code == "1" and f.level is Level.SEGMENT]
+
+    def stray(findings: Iterable[Finding]) -> list[int | None]:
+        """Set positions given to the SE's "unexpected segment" (IK304 1)."""
+        return [f.set_position for f in findings if f.segment_position == se
+                and f.x12_code == "1" and f.level is Level.SEGMENT]
+
     assert stray(COMPILED.findings(data, "d")) == [None]
     assert stray(PYX12.findings(data, "d")) == [se - st + 1]
     diff = compare(data)
