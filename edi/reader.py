@@ -490,6 +490,9 @@ class _Reader:
         found.extend(check_se(se, st, self.ctx, at))
         if se is not None:
             found.extend(self._take(se.position))
+        elif at is not None and at.id == "ST":
+            found.extend(self._take(at.position - 1))
+            found.extend(self._closed_by(at, st))
         found.sort(key=lambda f: f.segment_position or 0)
         end = se or at or st
         assert self.set_lineage is not None
@@ -501,6 +504,19 @@ class _Reader:
         self.builder = None
         self.ctx.set_control = ""
         self.ctx.st_position = 0
+
+    def _closed_by(self, at: Segment, st: Segment) -> list[Finding]:
+        """This set's required-segment findings that the validator placed at the ST which
+        closed it without an SE (its missing loops and SE), at the position its SE would
+        have had, in this set (they are not the next set's)."""
+        q = self.checked
+        mine = [f for f in q if f.segment_position == at.position and f.level is Level.SEGMENT
+                and f.x12_code == "3"]
+        for f in mine:
+            q.remove(f)
+        update = {"set_position": at.position - st.position + 1,
+                  "set_control": self.ctx.set_control or None}
+        return [self._scoped(f.model_copy(update=update)) for f in mine]
 
     def _status(self, found: list[Finding]) -> SetStatus:
         if any(f.rejects for f in found) or (self.members and self.rejected == self.members):

@@ -153,6 +153,22 @@ def test_se_checks() -> None:
     assert len(of(events, MemberTransaction)) == 1
 
 
+def test_missing_loops_of_a_set_closed_by_the_next_st_stay_with_that_set() -> None:
+    # Set 0001 has a BGN and nothing else, no SE: the next ST closes it. What the IG
+    # validator finds missing there (N1 loops, members, SE) is 0001's, not 0002's.
+    from edi.ig import CompiledValidator
+
+    first = transaction_set([HEADER[0]], "0001", se=False)
+    data = encode(interchange([group([first, transaction_set([*HEADER, *member()], "0002")])]))
+    events = list(read(data, "t.edi", validator=CompiledValidator()))
+    ends = {e.lineage.set_control: e for e in of(events, SetEnd)}
+    missing = [f for f in ends["0001"].findings if f.x12_code == "3" and f.level is Level.SEGMENT]
+    assert {f.segment_id for f in missing} >= {"N1", "INS", "SE"}
+    assert {(f.set_control, f.set_position) for f in missing} == {("0001", 3)}
+    assert ends["0002"].status is SetStatus.ACCEPTED and not ends["0002"].findings
+    assert ends["0001"].status is SetStatus.REJECTED
+
+
 def test_duplicate_st02_within_group() -> None:
     body = [*HEADER, *member()]
     events = run(encode(interchange([group([transaction_set(body, "0001"),
