@@ -15,7 +15,8 @@ comparison ignores exactly those cases:
 - READER_ERROR_MISPLACED: pyx12's reader problems (trailing element
   separators, empty segment, invalid segment id) are filed under whichever
   segment its error handler last saw: the next recognised segment after an
-  unrecognised one, the segment before an SE; when that segment has an
+  unrecognised one, the segment before an SE (or, at the SE's own position,
+  a segment missing there); when that segment has an
   IK304 8 already (its own, or another misfiled one), its one IK3 holds
   them all. The compiled validator reports them on the segment itself.
 - INVALID_ID_TWICE: a segment id that is not 2-3 letters/digits gets IK304 1
@@ -135,6 +136,16 @@ def _take(pool: Counter[Key], want: str, at: object, before: bool | None) -> Key
     return best
 
 
+def _take_renamed(pool: Counter[Key], at: object) -> Key | None:
+    """Consume a pyx12 IK304 8 at position `at` filed under another segment id (the one
+    pyx12 found missing there); returns it."""
+    found = next((k for k in pool if pool[k] > 0 and k[0] == at and k[3] == "segment"
+                  and k[4] == "8" and k[2] != "SE"), None)
+    if found is not None:
+        pool[found] -= 1
+    return found
+
+
 def _merged(held: Iterable[Key], at: object, before: bool, unfound: set[int | None]) -> bool:
     """Whether the segment pyx12 files a reader error of segment `at` under (the previous
     one for an SE, else the next one it recognises) already has one of the IK304 8s `held`."""
@@ -195,6 +206,8 @@ def compare(data: bytes) -> Diff:
         # misfiled onto a segment with an IK304 8 already (its own, or another misfiled
         # one), it is part of that segment's one IK3
         taken = _take(theirs, "8", pos, seg_id == "SE")
+        if taken is None and seg_id == "SE":
+            taken = _take_renamed(theirs, pos)
         if taken is not None:
             held.append(taken)
         took = taken is not None or _merged(held, pos, seg_id == "SE", unfound)
@@ -377,6 +390,9 @@ def test_generated_bad_member_is_seen_by_both() -> None:
                 ("empty", 0.20544391737062356, 2.225073858507203e-309, "20241301", 79)])  # ST in a set
 @example(steps=[("swap", 0.9711841129380023, 0.9711841129380023, "1.", 37),
                 ("delete", 5e-324, 0.64237526553277, "1200", 37)])  # no ST; pyx12 fails after SE
+@example(steps=[("swap", 0.968087238228007, 0.4526876089822577, "N", 17),
+                ("change", 0.49879154943155035, 6.589026060341051e-253, "34", 84),
+                ("truncate", 0.968087238228007, 1e-05, "74", 67)])  # empty SE before a DTP
 def test_mutated_5010_files_agree(steps: list[tuple[str, float, float, str, int]]) -> None:
     diff = compare(render(mutate(BASE_5010, steps)))
     assert diff.same, _explain(diff)
@@ -516,6 +532,27 @@ def test_pyx12_defect_segments_after_ge_still_counted_in_the_set() -> None:
     assert stray(PYX12.findings(data, "d")) == [se - st + 1]
     diff = compare(data)
     assert diff.same and "ENVELOPE_ORDER_BROKEN" in diff.defects
+
+
+def test_pyx12_defect_reader_error_of_se_filed_under_a_segment_missing_there() -> None:
+    # An element-less SE right where the last member's DTP*348 is missing: pyx12 files the
+    # SE's IK304 8 under the DTP it finds missing at that position.
+    s = [(sid, list(els)) for sid, els in BASE_5010]
+    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    assert s[i - 1][0] == "DTP"
+    s[i - 1:i + 1] = [("SE", [])]
+    data = render(s)
+    se = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment)
+              and x.id == "SE")
+
+    def eights(findings: Iterable[Finding]) -> set[str | None]:
+        """Segment ids under which the IK304 8s at the SE's position are filed."""
+        return {f.segment_id for f in findings if f.segment_position == se and f.x12_code == "8"}
+
+    assert eights(COMPILED.findings(data, "d")) == {"SE"}
+    assert eights(PYX12.findings(data, "d")) == {"DTP"}
+    diff = compare(data)
+    assert diff.same and "READER_ERROR_MISPLACED" in diff.defects
 
 
 def test_pyx12_defect_reader_error_of_se_filed_under_previous_segment() -> None:
