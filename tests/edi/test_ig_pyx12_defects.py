@@ -20,7 +20,6 @@ from edi.tokenize import read_segments
 pytest.importorskip("edi.ig_pyx12")
 
 
-
 def _with(segments: list[tuple[str, list[str]]], index_of: str, new: tuple[str, list[str]] | None,
           *, replace: bool = True) -> bytes:
     s = [(sid, list(els)) for sid, els in segments]
@@ -198,29 +197,16 @@ def test_pyx12_defect_crash_on_rd8_with_several_dashes() -> None:
     assert diff.same and diff.defects == {"CRASH_RD8_DASHES"}
 
 
-
-def test_pyx12_defect_st_segment_errors_lost() -> None:
-    s = [(sid, list(els)) for sid, els in BASE_5010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "ST")
-    s[i] = ("ST", [*s[i][1], "X"])  # one element more than ST has
+@pytest.mark.parametrize(("sid", "extra"), [("ST", "X"), ("SE", "N")])
+def test_pyx12_defect_st_se_segment_errors_lost(sid: str, extra: str) -> None:
+    s = [(seg_id, list(els)) for seg_id, els in BASE_5010]
+    i = next(k for k, (seg_id, _) in enumerate(s) if seg_id == sid)
+    s[i] = (sid, [*s[i][1], extra])  # one element more than the segment has
     data = render(s)
+    at = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == sid)
     pyx = list(PYX12.findings(data, "d"))
     ours = list(COMPILED.findings(data, "d"))
-    assert [f.code for f in ours if f.segment_id == "ST"] == ["ig.segment.too_many_elements"]
-    assert 3 not in _positions(pyx, "8")
-    diff = compare(data)
-    assert diff.same and diff.defects == {"ST_SE_SEGMENT_ERRORS_LOST"}
-
-
-def test_pyx12_defect_se_segment_errors_lost() -> None:
-    s = [(sid, list(els)) for sid, els in BASE_5010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
-    s[i] = ("SE", [*s[i][1], "N"])  # one element more than SE has
-    data = render(s)
-    se = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == "SE")
-    pyx = list(PYX12.findings(data, "d"))
-    ours = list(COMPILED.findings(data, "d"))
-    assert any(f.code == "ig.segment.too_many_elements" and f.segment_position == se for f in ours)
-    assert se not in _positions(pyx, "8")
+    assert [f.code for f in ours if f.segment_position == at] == ["ig.segment.too_many_elements"]
+    assert at not in _positions(pyx, "8")
     diff = compare(data)
     assert diff.same and diff.defects == {"ST_SE_SEGMENT_ERRORS_LOST"}
