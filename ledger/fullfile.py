@@ -409,7 +409,7 @@ def write_reports_since(
     return names
 
 
-def keep_held_since(target: Any, after_run_id: int, file_sha256: str, outbox: Any, path: Any) -> list[int]:
+def keep_held_since(eng: Engine, after_run_id: int, file_sha256: str, outbox: Any, path: Any) -> list[int]:
     """Keep the file at `path` under `outbox/held/` if the guard held a run of it (SHA-256
     `file_sha256`) recorded after run `after_run_id`; the ids of the items pointed at it.
 
@@ -418,9 +418,6 @@ def keep_held_since(target: Any, after_run_id: int, file_sha256: str, outbox: An
     """
     from pathlib import Path
 
-    from ledger.db import engine
-
-    eng = target if isinstance(target, Engine) else engine(str(target))
     rr = rt.reconciliation_runs
     with eng.connect() as conn:
         held = _runs_of_file_since(conn, after_run_id, file_sha256, rr.c.status == "held")

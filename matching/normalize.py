@@ -143,14 +143,12 @@ def normalize_id(value: str) -> str:
 def normalize_address(line1: str) -> str:
     """Street line with punctuation gone and common words abbreviated ('AVENUE' → 'AVE')."""
     text = _ascii_upper(line1)
-    if text.isascii() and text.replace(" ", "").isalnum():  # nothing to remove
-        words = text.split(" ")
-        if _STREET_WORDS.keys().isdisjoint(words):
-            return " ".join(w for w in words if w)
-    else:
-        words = _NON_ALNUM.sub(" ", text).split()
-    out = [_STREET_WORDS.get(w, w) for w in words]
-    return " ".join(w for w in out if w)
+    if not (text.isascii() and text.replace(" ", "").isalnum()):  # punctuation to remove
+        text = _NON_ALNUM.sub(" ", text)
+    words = text.split()
+    if _STREET_WORDS.keys().isdisjoint(words):  # the usual case: nothing to abbreviate
+        return " ".join(words)
+    return " ".join(w for w in (_STREET_WORDS.get(w, w) for w in words) if w)
 
 
 def postal5(value: str) -> str:
