@@ -39,6 +39,7 @@ SECTIONS: list[str] = [
     "ig_bench",  # edi/ig: the compiled validator vs pyx12 (IG only)
     "matching_bench",  # matching: decisions against 10k / 1M rosters
     "reconcile_bench",  # ledger: full file vs ledger, 100k (quick) / 1M members
+    "floor_bench",  # parse floors: split only, one untyped model, the typed records unchecked
     "ledger_bench",  # ledger: ingest / apply 100k into an empty ledger; change-file scaling
 ]
 
