@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from run import Case
 
+from edi import records as r
 from edi.loops import (
     BENEFIT_STATUS,
     COVERAGE_LEVEL,
@@ -38,20 +39,6 @@ from edi.loops import (
     construct,
     parse_d8,
     record,
-)
-from edi.records import (
-    Address,
-    Contact,
-    Coverage,
-    DatePeriod,
-    Demographics,
-    IncorrectMember,
-    Lineage,
-    MemberName,
-    MemberTransaction,
-    PersonName,
-    Reference,
-    ReportingCategory,
 )
 
 
@@ -87,12 +74,12 @@ def one_model(path: Path | None, members: int) -> int:
     return count + (current is not None)
 
 
-def _typed(path: Path) -> Iterator[MemberTransaction]:
-    lineage = dict(construct(Lineage, source=path.name).__dict__)
+def _typed(path: Path) -> Iterator[r.MemberTransaction]:
+    lineage = dict(construct(r.Lineage, source=path.name).__dict__)
     ins: list[str] | None = None
     ids: dict[str, str] = {}
-    refs: list[Reference] = []
-    dates: list[DatePeriod] = []
+    refs: list[r.Reference] = []
+    dates: list[r.DatePeriod] = []
     covs: list[list[Any]] = []
     cats: list[list[Any]] = []
     hd: list[Any] | None = None
@@ -106,7 +93,7 @@ def _typed(path: Path) -> Iterator[MemberTransaction]:
         f = s.split("*")
         sid = f[0]
         if sid == "DTP":
-            dp = record(DatePeriod, {"qualifier": f[1], "begin": parse_d8(f[3]), "end": None,
+            dp = record(r.DatePeriod, {"qualifier": f[1], "begin": parse_d8(f[3]), "end": None,
                                      "position": pos})
             if cat is not None:
                 cat[3] = dp.begin
@@ -118,13 +105,13 @@ def _typed(path: Path) -> Iterator[MemberTransaction]:
             elif hd is None and f[1] in ("0F", "1L"):
                 ids[f[1]] = f[2]  # subscriber and group policy numbers: strings
             else:
-                (hd[3] if hd is not None else refs).append(record(Reference, {
+                (hd[3] if hd is not None else refs).append(record(r.Reference, {
                     "qualifier": f[1], "value": f[2], "description": "", "position": pos}))
         elif sid in ("INS", "SE"):
             if ins is not None:
                 lin = lineage.copy()
                 lin["first_position"], lin["last_position"] = first, pos - 1
-                yield _member(ins, record(Lineage, lin), ids, refs, dates, nm1, per, n3, n4,
+                yield _member(ins, record(r.Lineage, lin), ids, refs, dates, nm1, per, n3, n4,
                               dmg, old, covs, cats)
             ins, first, ids, refs, dates, covs, cats = f, pos, {}, [], [], [], []
             hd = cat = per = old = None
@@ -133,7 +120,7 @@ def _typed(path: Path) -> Iterator[MemberTransaction]:
             covs.append(hd)
         elif sid == "NM1":
             f += [""] * (10 - len(f))
-            name = record(PersonName, {
+            name = record(r.PersonName, {
                 "entity_code": f[1], "entity_type": f[2], "last": f[3], "first": f[4],
                 "middle": f[5], "prefix": f[6], "suffix": f[7], "id_qualifier": f[8], "id": f[9],
                 "relationship_code": "", "position": pos})
@@ -147,7 +134,7 @@ def _typed(path: Path) -> Iterator[MemberTransaction]:
             n4 = f
         elif sid == "DMG":
             f += [""] * (5 - len(f))
-            demographics = record(Demographics, {
+            demographics = record(r.Demographics, {
                 "birth_date": parse_d8(f[2]), "gender": GENDER.get(f[3]),
                 "marital_status": MARITAL_STATUS.get(f[4]),
                 "race_ethnicity": (), "citizenship": "", "race_collection_code": "", "position": pos})
@@ -156,23 +143,23 @@ def _typed(path: Path) -> Iterator[MemberTransaction]:
             else:
                 dmg = demographics
         elif sid == "PER":
-            per = record(Contact, {"function": f[1], "name": f[2], "numbers": ((f[3], f[4]),),
+            per = record(r.Contact, {"function": f[1], "name": f[2], "numbers": ((f[3], f[4]),),
                                    "position": pos})
         elif sid == "N1" and ins is not None:
             cat = [f[2], pos, "", None]
             cats.append(cat)
 
 
-def _member(ins: list[str], lineage: Lineage, ids: dict[str, str], refs: list[Reference],
-            dates: list[DatePeriod], nm1: Any, per: Any, n3: list[str], n4: list[str], dmg: Any,
-            old: list[Any] | None, covs: list[list[Any]], cats: list[list[Any]]) -> MemberTransaction:
-    address = record(Address, {
+def _member(ins: list[str], lineage: r.Lineage, ids: dict[str, str], refs: list[r.Reference],
+            dates: list[r.DatePeriod], nm1: Any, per: Any, n3: list[str], n4: list[str], dmg: Any,
+            old: list[Any] | None, covs: list[list[Any]], cats: list[list[Any]]) -> r.MemberTransaction:
+    address = record(r.Address, {
         "line1": n3[1], "line2": n3[2] if len(n3) > 2 else "", "city": n4[1], "state": n4[2], "postal_code": n4[3],
         "country": "", "location_qualifier": "", "location_id": "", "country_subdivision": ""})
-    name = record(MemberName, {
+    name = record(r.MemberName, {
         "name": nm1, "contact": per, "address": address, "demographics": dmg,
         "employment_classes": (), "income": None, "amounts": (), "health": None, "languages": ()})
-    return record(MemberTransaction, {
+    return record(r.MemberTransaction, {
         "lineage": lineage, "subscriber": ins[1] == "Y", "relationship": RELATIONSHIP.get(ins[2]),
         "maintenance_type": MAINTENANCE_TYPE.get(ins[3]),
         "maintenance_reason": MAINTENANCE_REASON.get(ins[4]),
@@ -182,18 +169,18 @@ def _member(ins: list[str], lineage: Lineage, ids: dict[str, str], refs: list[Re
         "death_date": None, "confidentiality": None, "birth_sequence": None,
         "subscriber_number": ids.get("0F", ""), "group_policy_number": ids.get("1L", ""), "identifiers": tuple(refs),
         "dates": tuple(dates), "member": name,
-        "incorrect": None if old is None else record(IncorrectMember, {
+        "incorrect": None if old is None else record(r.IncorrectMember, {
             "name": old[0], "demographics": old[1]}), "mailing_address": None,
         "employers": (), "schools": (), "custodial_parent": None, "responsible_persons": (),
         "drop_off_location": None, "disabilities": (),
-        "coverages": tuple([record(Coverage, {
+        "coverages": tuple([record(r.Coverage, {
             "maintenance_type": MAINTENANCE_TYPE.get(h[0][1]), "maintenance_reason": "",
             "insurance_line": INSURANCE_LINE.get(h[0][3]), "plan_description": h[0][4],
             "coverage_level": COVERAGE_LEVEL.get(h[0][5]), "late_enrollment": None,
             "dates": tuple(h[2]), "amounts": (), "references": tuple(h[3]),
             "prior_coverage_months": "", "id_cards": (), "providers": (), "coordination": (),
             "position": h[1]}) for h in covs]),
-        "reporting_categories": tuple([record(ReportingCategory, {
+        "reporting_categories": tuple([record(r.ReportingCategory, {
             "name": k[0], "value": k[2], "reference_qualifier": "", "date": k[3],
             "position": k[1]}) for k in cats]),
         "findings": (), "rejected": False})
@@ -202,7 +189,7 @@ def _member(ins: list[str], lineage: Lineage, ids: dict[str, str], refs: list[Re
 def typed(path: Path | None, members: int) -> int:
     """The typed records of every member, with no checks."""
     assert path is not None
-    return sum(type(m) is MemberTransaction for m in _typed(path))
+    return sum(type(m) is r.MemberTransaction for m in _typed(path))
 
 
 CASES: list[Case] = [
