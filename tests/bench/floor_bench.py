@@ -67,7 +67,8 @@ def one_model(path: Path | None, members: int) -> int:
         f = s.split("*")
         if f[0] == "INS":
             if current is not None:
-                count += type(_Untyped.model_construct(segments=current, position=position)) is _Untyped
+                built = _Untyped.model_construct(segments=current, position=position)
+                count += type(built) is _Untyped
             current = [f]
         elif current is not None:
             current.append(f)
@@ -93,8 +94,8 @@ def _typed(path: Path) -> Iterator[r.MemberTransaction]:
         f = s.split("*")
         sid = f[0]
         if sid == "DTP":
-            dp = record(r.DatePeriod, {"qualifier": f[1], "begin": parse_d8(f[3]), "end": None,
-                                     "position": pos})
+            dp = record(r.DatePeriod, {
+                "qualifier": f[1], "begin": parse_d8(f[3]), "end": None, "position": pos})
             if cat is not None:
                 cat[3] = dp.begin
             else:
@@ -137,14 +138,15 @@ def _typed(path: Path) -> Iterator[r.MemberTransaction]:
             demographics = record(r.Demographics, {
                 "birth_date": parse_d8(f[2]), "gender": GENDER.get(f[3]),
                 "marital_status": MARITAL_STATUS.get(f[4]),
-                "race_ethnicity": (), "citizenship": "", "race_collection_code": "", "position": pos})
+                "race_ethnicity": (), "citizenship": "", "race_collection_code": "",
+                "position": pos})
             if old is not None:
                 old[1] = demographics
             else:
                 dmg = demographics
         elif sid == "PER":
-            per = record(r.Contact, {"function": f[1], "name": f[2], "numbers": ((f[3], f[4]),),
-                                   "position": pos})
+            per = record(r.Contact, {
+                "function": f[1], "name": f[2], "numbers": ((f[3], f[4]),), "position": pos})
         elif sid == "N1" and ins is not None:
             cat = [f[2], pos, "", None]
             cats.append(cat)
@@ -152,9 +154,11 @@ def _typed(path: Path) -> Iterator[r.MemberTransaction]:
 
 def _member(ins: list[str], lineage: r.Lineage, ids: dict[str, str], refs: list[r.Reference],
             dates: list[r.DatePeriod], nm1: Any, per: Any, n3: list[str], n4: list[str], dmg: Any,
-            old: list[Any] | None, covs: list[list[Any]], cats: list[list[Any]]) -> r.MemberTransaction:
+            old: list[Any] | None, covs: list[list[Any]],
+            cats: list[list[Any]]) -> r.MemberTransaction:
     address = record(r.Address, {
-        "line1": n3[1], "line2": n3[2] if len(n3) > 2 else "", "city": n4[1], "state": n4[2], "postal_code": n4[3],
+        "line1": n3[1], "line2": n3[2] if len(n3) > 2 else "", "city": n4[1], "state": n4[2],
+        "postal_code": n4[3],
         "country": "", "location_qualifier": "", "location_id": "", "country_subdivision": ""})
     name = record(r.MemberName, {
         "name": nm1, "contact": per, "address": address, "demographics": dmg,
@@ -165,9 +169,11 @@ def _member(ins: list[str], lineage: r.Lineage, ids: dict[str, str], refs: list[
         "maintenance_reason": MAINTENANCE_REASON.get(ins[4]),
         "benefit_status": BENEFIT_STATUS.get(ins[5]), "medicare_plan": None,
         "medicare_reason": None, "cobra_event": None,
-        "employment_status": EMPLOYMENT_STATUS.get(ins[8]) if len(ins) > 8 else None, "student_status": None, "handicap": None,
+        "employment_status": EMPLOYMENT_STATUS.get(ins[8]) if len(ins) > 8 else None,
+        "student_status": None, "handicap": None,
         "death_date": None, "confidentiality": None, "birth_sequence": None,
-        "subscriber_number": ids.get("0F", ""), "group_policy_number": ids.get("1L", ""), "identifiers": tuple(refs),
+        "subscriber_number": ids.get("0F", ""), "group_policy_number": ids.get("1L", ""),
+        "identifiers": tuple(refs),
         "dates": tuple(dates), "member": name,
         "incorrect": None if old is None else record(r.IncorrectMember, {
             "name": old[0], "demographics": old[1]}), "mailing_address": None,
