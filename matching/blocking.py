@@ -4,7 +4,7 @@ The ledger stores `person_keys(p)` for every person in an indexed table and
 answers `CandidateSource.candidates(transaction_keys(tx))` with everyone who
 shares at least one key. A key is `(kind, value)`; values are normalised so
 that equal keys mean "worth comparing", never "the same person". Keys are
-deliberately redundant (SSN, family position, DOB + surname sound, DOB +
+deliberately redundant (SSN, family, DOB + surname sound, DOB +
 given-name root, name + birth year, Medicare id, address + birth year) so a
 typo in any one field still leaves the true person reachable through
 another. Each key selects a small block, so cost does not grow with the
@@ -13,7 +13,6 @@ roster.
 Kinds and values (values are PHI: they live only in the ledger's index):
 
 - ``subscriber``      REF*0F subscriber number: the whole family
-- ``subscriber_rel``  subscriber number | self/spouse/dependent
 - ``ssn``             nine digits (placeholders give no key)
 - ``ssn4_dob``        last four SSN digits | birth date
 - ``dob_surname``     birth date | Soundex(surname)
@@ -41,14 +40,12 @@ from matching.normalize import (
     normalize_id,
     normalize_ssn,
     postal5,
-    relationship_group,
     soundex,
 )
 from matching.person import prior_person, transaction_person
 
 KEY_KINDS = (
     "subscriber",
-    "subscriber_rel",
     "ssn",
     "ssn4_dob",
     "dob_surname",
@@ -81,13 +78,10 @@ def _keys(
     keys: list[BlockingKey] = []
     add = keys.append
     mine = own.append if own is not None else None
-    group = relationship_group(person.relationship)
     for number in person.subscriber_numbers:
         sub = normalize_id(number)
         if sub:
             add(("subscriber", sub))
-            if group:
-                add(("subscriber_rel", f"{sub}|{group}"))
     ssn = normalize_ssn(person.ssn)
     if ssn:
         add(("ssn", ssn))

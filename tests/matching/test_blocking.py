@@ -34,7 +34,7 @@ def test_person_keys_cover_every_kind_once() -> None:
     assert {kind for kind, _ in keys} == set(KEY_KINDS)
     assert len(keys) == len(set(keys))
     assert ("ssn", "212345678") in keys
-    assert ("subscriber_rel", "SUB100|self") in keys
+    assert ("subscriber", "SUB100") in keys
 
 
 def test_placeholder_ssn_gives_no_key() -> None:
