@@ -20,9 +20,23 @@ from edi.tokenize import read_segments
 pytest.importorskip("edi.ig_pyx12")
 
 
+def _copy(base: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    return [(sid, list(els)) for sid, els in base]
+
+
+def _index(s: list[tuple[str, list[str]]], sid: str) -> int:
+    """Index of the first segment `sid` in `s`."""
+    return next(k for k, (seg_id, _) in enumerate(s) if seg_id == sid)
+
+
+def _at(data: bytes, sid: str) -> list[int]:
+    """File positions of the segments `sid` in `data`."""
+    return [x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == sid]
+
+
 def _with(segments: list[tuple[str, list[str]]], index_of: str, new: tuple[str, list[str]] | None,
           *, replace: bool = True) -> bytes:
-    s = [(sid, list(els)) for sid, els in segments]
+    s = _copy(segments)
     i = next(k for k, (sid, els) in enumerate(s) if sid + "*" + "*".join(els[:1]) == index_of)
     if new is None:
         del s[i]
@@ -53,7 +67,7 @@ def test_pyx12_defect_reader_error_misplaced_after_unrecognised_segment() -> Non
 def test_pyx12_defect_reader_error_misplaced_onto_a_segment_with_its_own() -> None:
     # The element-less DMG's "empty segment" IK304 8 goes to the next segment, an HD that
     # has its own IK304 8 (trailing separators): pyx12's one IK3 for that HD holds both.
-    s = [(sid, list(els)) for sid, els in BASE_5010]
+    s = _copy(BASE_5010)
     i = next(k for k, (sid, _) in enumerate(s) if sid == "DMG" and s[k + 1][0] == "HD")
     s[i] = ("DMG", [])
     s[i + 1] = ("HD", [s[i + 1][1][0], s[i + 1][1][1], ""])
@@ -70,12 +84,11 @@ def test_pyx12_defect_reader_error_misplaced_onto_a_segment_with_its_own() -> No
 
 def test_pyx12_defect_open_set_not_checked_at_the_next_st() -> None:
     # A second ST right after the BGN: the open set never had its N1 loops, members or SE.
-    s = [(sid, list(els)) for sid, els in BASE_5010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "BGN")
+    s = _copy(BASE_5010)
+    i = _index(s, "BGN")
     s.insert(i + 1, s[i - 1])
     data = render(s)
-    inner = [x.position for x in read_segments(data, "d") if isinstance(x, Segment)
-             and x.id == "ST"][1]
+    inner = _at(data, "ST")[1]
     pyx = list(PYX12.findings(data, "d"))
     ours = list(COMPILED.findings(data, "d"))
     assert inner in _positions(ours, "3")
@@ -92,8 +105,7 @@ def test_pyx12_defect_repeated_st_called_an_unrecognised_segment() -> None:
         ("duplicate", 2.225073858507e-311, 0.4709391143024503, "021", 63),
         ("change", 0.031487097603659205, 2.796506157922588e-210, "TX", 85),
         ("empty", 0.9589711258222995, 0.1792905798244653, "IL", 86)]))
-    second = [x.position for x in read_segments(data, "d") if isinstance(x, Segment)
-              and x.id == "ST"][1]
+    second = _at(data, "ST")[1]
     assert second in _positions(PYX12.findings(data, "d"), "1")
     assert second not in _positions(COMPILED.findings(data, "d"), "1")
     diff = compare(data)
@@ -103,10 +115,10 @@ def test_pyx12_defect_repeated_st_called_an_unrecognised_segment() -> None:
 def test_pyx12_defect_segments_after_ge_still_counted_in_the_set() -> None:
     # GE before SE: the set ends at the GE (SE missing); the stray SE after it is in no set.
     # (The ST is repeated twice as well: with one ST, pyx12 crashes on the stray SE.)
-    s = [(sid, list(els)) for sid, els in BASE_4010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    s = _copy(BASE_4010)
+    i = _index(s, "SE")
     s[i], s[i + 1] = s[i + 1], s[i]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "ST")
+    i = _index(s, "ST")
     s[i:i] = [s[i], s[i]]
     data = render(s)
     segments = [x for x in read_segments(data, "d") if isinstance(x, Segment)]
@@ -127,13 +139,12 @@ def test_pyx12_defect_segments_after_ge_still_counted_in_the_set() -> None:
 def test_pyx12_defect_reader_error_of_se_filed_under_a_segment_missing_there() -> None:
     # An element-less SE right where the last member's DTP*348 is missing: pyx12 files the
     # SE's IK304 8 under the DTP it finds missing at that position.
-    s = [(sid, list(els)) for sid, els in BASE_5010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    s = _copy(BASE_5010)
+    i = _index(s, "SE")
     assert s[i - 1][0] == "DTP"
     s[i - 1:i + 1] = [("SE", [])]
     data = render(s)
-    se = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment)
-              and x.id == "SE")
+    se = _at(data, "SE")[0]
 
     def eights(findings: Iterable[Finding]) -> set[str | None]:
         """Segment ids under which the IK304 8s at the SE's position are filed."""
@@ -146,11 +157,11 @@ def test_pyx12_defect_reader_error_of_se_filed_under_a_segment_missing_there() -
 
 
 def test_pyx12_defect_reader_error_of_se_filed_under_previous_segment() -> None:
-    s = [(sid, list(els)) for sid, els in BASE_5010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "SE")
+    s = _copy(BASE_5010)
+    i = _index(s, "SE")
     s[i] = ("SE", [s[i][1][0], ""])  # SE02 empty: a trailing separator
     data = render(s)
-    se = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == "SE")
+    se = _at(data, "SE")[0]
     pyx = list(PYX12.findings(data, "d"))
     ours = list(COMPILED.findings(data, "d"))
     assert se in _positions(ours, "8")
@@ -160,7 +171,7 @@ def test_pyx12_defect_reader_error_of_se_filed_under_previous_segment() -> None:
 
 def test_pyx12_defect_invalid_segment_id_reported_twice() -> None:
     data = _with(BASE_5010, "N1*P5", ("N_1", ["X"]), replace=False)
-    bad = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == "N_1")
+    bad = _at(data, "N_1")[0]
     pyx = list(PYX12.findings(data, "d"))
     ours = list(COMPILED.findings(data, "d"))
     assert _positions(ours, "1") == [bad]
@@ -170,8 +181,8 @@ def test_pyx12_defect_invalid_segment_id_reported_twice() -> None:
 
 
 def test_pyx12_defect_crash_on_too_many_components() -> None:
-    s = [(sid, list(els)) for sid, els in BASE_5010]
-    i = next(k for k, (sid, _) in enumerate(s) if sid == "INS")
+    s = _copy(BASE_5010)
+    i = _index(s, "INS")
     els = s[i][1] + [""] * 8
     els[5] = "C:1:2:3:4:5:6"  # INS06 is a composite of four components
     s[i] = ("INS", els[: max(6, len(s[i][1]))])
@@ -185,7 +196,7 @@ def test_pyx12_defect_crash_on_too_many_components() -> None:
 
 
 def test_pyx12_defect_crash_on_rd8_with_several_dashes() -> None:
-    s = [(sid, list(els)) for sid, els in BASE_5010]
+    s = _copy(BASE_5010)
     i = next(k for k, (sid, els) in enumerate(s) if sid == "DTP" and els[0] == "348")
     s[i] = ("DTP", ["348", "RD8", "20240101-2024-0201"])
     data = render(s)
@@ -199,11 +210,11 @@ def test_pyx12_defect_crash_on_rd8_with_several_dashes() -> None:
 
 @pytest.mark.parametrize(("sid", "extra"), [("ST", "X"), ("SE", "N")])
 def test_pyx12_defect_st_se_segment_errors_lost(sid: str, extra: str) -> None:
-    s = [(seg_id, list(els)) for seg_id, els in BASE_5010]
-    i = next(k for k, (seg_id, _) in enumerate(s) if seg_id == sid)
+    s = _copy(BASE_5010)
+    i = _index(s, sid)
     s[i] = (sid, [*s[i][1], extra])  # one element more than the segment has
     data = render(s)
-    at = next(x.position for x in read_segments(data, "d") if isinstance(x, Segment) and x.id == sid)
+    at = _at(data, sid)[0]
     pyx = list(PYX12.findings(data, "d"))
     ours = list(COMPILED.findings(data, "d"))
     assert [f.code for f in ours if f.segment_position == at] == ["ig.segment.too_many_elements"]
