@@ -61,10 +61,10 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
     """
     import sqlalchemy.exc
 
-    from ledger.auth import NotPermitted
-    from ledger.db import LedgerError
+    from ledger.desk import NotPermitted
     from ledger.drops import TemporaryFailure
     from ledger.settings import ConfigError
+    from ledger.store import LedgerError
 
     if isinstance(exc, ConfigError):
         return _ExitCodeError(str(exc), EXIT_CONFIG)
@@ -337,7 +337,7 @@ class _NotPermittedError(click.ClickException):
 
 def _ledger_fail(exc: Exception) -> click.ClickException:
     """Map ledger errors to one-line click errors (77 not permitted, 1 otherwise)."""
-    from ledger.auth import NotPermitted
+    from ledger.desk import NotPermitted
 
     if isinstance(exc, NotPermitted):
         return _NotPermittedError(str(exc))
@@ -366,7 +366,7 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
     """
     import json
 
-    from ledger.auth import initialise
+    from ledger.desk import initialise
 
     code = initialise(database_url(ctx), admin)
     if code is None:
@@ -413,14 +413,14 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     """
     import json
 
-    from ledger.db import LedgerError, upgrade
     from ledger.ingest import IngestSummary, ingest_file
+    from ledger.store import LedgerError, upgrade
 
     url = database_url(ctx)
     total = IngestSummary()
     try:
         upgrade(url)
-        from ledger.users import users_exist
+        from ledger.desk import users_exist
 
         if users_exist(url):
             actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]
@@ -450,7 +450,7 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
 
 def _open_or_signin(ctx: click.Context, as_user: str | None, action: str) -> Any:
     """The signed-in Actor for `action` once users exist (refusals audited, exit 77), else None."""
-    from ledger.users import users_exist
+    from ledger.desk import users_exist
 
     if users_exist(database_url(ctx)):
         return _desk_call(_signin, ctx, as_user, action)
@@ -487,7 +487,7 @@ def ledger_verify_cmd(ctx: click.Context, as_json: bool, as_user: str | None) ->
     """
     import json
 
-    from ledger.access import verify_chains
+    from ledger.desk import verify_chains
 
     actor = _open_or_signin(ctx, as_user, "ledger.verify")
     reports = _desk_call(verify_chains, database_url(ctx), actor)
@@ -524,7 +524,7 @@ def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_p
     """
     import json
 
-    from ledger.access import member_history
+    from ledger.desk import member_history
 
     actor = _open_or_signin(ctx, as_user, "ledger.history")
     rows = _desk_call(member_history, database_url(ctx), actor, member_id, show_phi=show_phi)
@@ -573,7 +573,7 @@ def members_export_cmd(ctx: click.Context, as_of: object, known_at: object, as_j
     import datetime as dt
     import json
 
-    from ledger.access import export_members
+    from ledger.desk import export_members
 
     del as_json
     actor = _open_or_signin(ctx, as_user, "members.export")
@@ -610,7 +610,7 @@ def groups_show_cmd(ctx: click.Context, sponsor_id: str | None, as_json: bool,
     """
     import json
 
-    from ledger.access import group_rows
+    from ledger.desk import group_rows
 
     actor = _open_or_signin(ctx, as_user, "groups.read")
     rows = _desk_call(group_rows, database_url(ctx), actor, sponsor_id)
@@ -641,8 +641,7 @@ def groups_set_cmd(ctx: click.Context, sponsor_id: str, cobra: str | None,
     Example:
       ENROLL834_ACCESS_CODE=... enroll834 groups set 991234567 --cobra self --as alice
     """
-    from ledger.db import LedgerError, engine
-    from ledger.groups import set_group
+    from ledger.store import LedgerError, engine, set_group
 
     user = _desk_call(_signin, ctx, as_user, "groups.manage").user_id  # type: ignore[attr-defined]
     try:
@@ -665,14 +664,13 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
     Example:
       ENROLL834_ACCESS_CODE=... enroll834 groups load groups.toml --as alice
     """
-    from ledger.db import LedgerError, engine
-    from ledger.groups import load_config
+    from ledger.store import LedgerError, engine, load_config
 
     user = _desk_call(_signin, ctx, as_user, "groups.manage").user_id  # type: ignore[attr-defined]
     try:
         with engine(database_url(ctx)).begin() as conn:
             n_groups, n_partners = load_config(conn, file, user=user)
-            from ledger.fullfile import load_policy_file  # full-file policies (issue 6)
+            from ledger.store import load_policy_file
 
             load_policy_file(conn, file, user=user)
     except LedgerError as exc:
@@ -716,7 +714,7 @@ def audit_list_cmd(ctx: click.Context, as_json: bool, user: str | None, action: 
     import datetime as dt
     import json
 
-    from ledger.access import audit_records
+    from ledger.desk import audit_records
 
     actor = _open_or_signin(ctx, as_user, "audit.read")
     rows = _desk_call(audit_records, database_url(ctx), actor, user=user, action=action,
@@ -733,7 +731,7 @@ def audit_list_cmd(ctx: click.Context, as_json: bool, user: str | None, action: 
 
 def _signin_if_users(ctx: click.Context, as_user: str | None, action: str) -> str:
     """The signed-in user once users exist; before that --as / ENROLL834_USER / 'system'."""
-    from ledger.users import users_exist
+    from ledger.desk import users_exist
 
     if users_exist(database_url(ctx)):
         return str(_signin(ctx, as_user, action).user_id)  # type: ignore[attr-defined]
@@ -768,8 +766,8 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
 
     import sqlalchemy.exc
 
-    from ledger.db import LedgerError, upgrade
     from ledger.fullfile import reconcile_file
+    from ledger.store import LedgerError, upgrade
 
     url = database_url(ctx)
     try:
@@ -825,8 +823,8 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
 
     import sqlalchemy.exc
 
-    from ledger.db import LedgerError, upgrade
-    from ledger.export834 import write_export
+    from ledger.fullfile import write_export
+    from ledger.store import LedgerError, upgrade
 
     if as_of is not None and changes_since is not None:
         raise click.UsageError("give --as-of or --changes-since, not both")
@@ -887,7 +885,7 @@ def _signin(ctx: click.Context, as_user: str | None, action: str) -> object:
     Refusals (wrong code, unknown or inactive user, missing role) are audited
     and exit 77.
     """
-    from ledger.users import access_code_from_env, login
+    from ledger.desk import access_code_from_env, login
 
     user = as_user or os.environ.get("ENROLL834_USER")
     code = access_code_from_env()
@@ -903,7 +901,7 @@ def _signin(ctx: click.Context, as_user: str | None, action: str) -> object:
 def _desk_call(fn: object, *args: object, **kw: object) -> object:
     import sqlalchemy.exc
 
-    from ledger.db import LedgerError
+    from ledger.store import LedgerError
 
     try:
         return fn(*args, **kw)  # type: ignore[operator]
@@ -949,7 +947,7 @@ def users_add_cmd(ctx: click.Context, name: str, roles: tuple[str, ...], display
     """
     import json
 
-    from ledger.users import add_user
+    from ledger.desk import add_user
 
     actor = _desk_call(_signin, ctx, as_user, "users.manage")
     code = _desk_call(add_user, _desk_url(ctx), actor, name, list(roles), display_name)
@@ -971,7 +969,7 @@ def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
     """
     import json
 
-    from ledger.users import list_users
+    from ledger.desk import list_users
 
     actor = _desk_call(_signin, ctx, as_user, "users.list")
     for u in _desk_call(list_users, _desk_url(ctx), actor):  # type: ignore[attr-defined]
@@ -985,10 +983,10 @@ def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
 
 
 def _users_change(ctx: click.Context, as_user: str | None, fn_name: str, *args: str) -> object:
-    import ledger.users
+    from ledger.desk import users as desk_users
 
     actor = _desk_call(_signin, ctx, as_user, "users.manage")
-    return _desk_call(getattr(ledger.users, fn_name), _desk_url(ctx), actor, *args)
+    return _desk_call(getattr(desk_users, fn_name), _desk_url(ctx), actor, *args)
 
 
 @users_group.command("grant")
@@ -1353,10 +1351,9 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     import signal
     import sys
 
-    from ledger.claims import set_lock_timeout
-    from ledger.db import upgrade
-    from ledger.drops import run_drop
-    from ledger.users import users_exist
+    from ledger.desk import users_exist
+    from ledger.drops import run_drop, set_lock_timeout
+    from ledger.store import upgrade
 
     settings = settings_of(ctx)
     url = database_url(ctx)

@@ -3,7 +3,7 @@
 `ingest_file` reads a file with `edi.reader.read`, groups member transactions
 into families (a subscriber and the dependents after it with the same
 REF*0F), asks `decide` (matching.route.decide_family by default) for one
-decision per member, and applies them through `ledger.apply.apply_in`.
+decision per member, and applies them through `ledger.store.apply.apply_in`.
 
 Exactly once: an interchange is keyed by sender qualifier + id, receiver
 qualifier + id and ISA13, and remembers the file's SHA-256. The same key with
@@ -40,11 +40,19 @@ from edi.records import (
     SetStatus,
     TransactionSetHeader,
 )
-from ledger import schema as t
-from ledger.apply import Applied, LedgerSettings, apply_in
-from ledger.auth import audit
-from ledger.db import LedgerError, crash_point, engine, utcnow
-from ledger.store import UnitOfWork, next_control_number
+from ledger.store import (
+    Applied,
+    LedgerError,
+    LedgerSettings,
+    UnitOfWork,
+    apply_in,
+    audit,
+    crash_point,
+    engine,
+    next_control_number,
+    utcnow,
+)
+from ledger.store import schema as t
 from matching.decisions import CobraAdministration, Decision, GroupPolicy, Outcome
 
 Decider = Callable[..., list[Decision]]

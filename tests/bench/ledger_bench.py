@@ -146,8 +146,8 @@ def ingest_new_members(kind: str, tmp: Path, path: Path) -> dict[str, Any]:
     """`ingest_file` of `path` as `enroll834 ingest` runs it (reader + compiled validator +
     matching + ledger) into an empty ledger: seconds, CPU seconds, outcome counts."""
     from edi.validate import make_validator
-    from ledger.db import upgrade
     from ledger.ingest import ingest_file
+    from ledger.store.db import upgrade
 
     url = _fresh_url(kind, tmp, "bulk_full")
     upgrade(url)
@@ -162,8 +162,8 @@ def ingest_new_members(kind: str, tmp: Path, path: Path) -> dict[str, Any]:
 
 def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[str, Any]:
     """Seconds for `members` new members ledger-only, and `full_members` through the pipeline."""
-    from ledger.db import upgrade
     from ledger.ingest import ingest_events
+    from ledger.store.db import upgrade
 
     out: dict[str, Any] = {"members": members}
     if full_members:
@@ -200,8 +200,8 @@ def bench_bulk(kind: str, tmp: Path, members: int, full_members: int) -> dict[st
 
 
 _WRITE_PATH = (
-    "ledger/schema.py", "ledger/db.py", "ledger/store.py", "ledger/ingest.py", "ledger/apply.py",
-    "ledger/spans.py", "matching/blocking.py", "edi/records.py", "edi/reader.py",
+    "ledger/store/schema.py", "ledger/store/db.py", "ledger/store/unit.py", "ledger/ingest.py", "ledger/store/apply.py",
+    "ledger/store/spans.py", "matching/blocking.py", "edi/records.py", "edi/reader.py",
 )  # fmt: skip
 """What decides a base ledger's content (with the migrations and this file's generator)."""
 
@@ -216,7 +216,7 @@ def _write_path_digest() -> str:
     h = hashlib.sha256()
     for fn in (write_members, _new_member_decider, _build_ledger):
         h.update(inspect.getsource(fn).encode())
-    versions = sorted((ROOT / "ledger" / "migrations" / "versions").glob("*.py"))
+    versions = sorted((ROOT / "ledger" / "store" / "migrations" / "versions").glob("*.py"))
     for path in [ROOT / name for name in _WRITE_PATH] + versions:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
@@ -224,8 +224,8 @@ def _write_path_digest() -> str:
 
 def _build_ledger(url: str, tmp: Path, size: int, name: str) -> None:
     """`size` new members through ingest_events (NEW_MEMBER decider), 100,000 per set."""
-    from ledger.db import upgrade
     from ledger.ingest import ingest_events
+    from ledger.store.db import upgrade
 
     upgrade(url)
     step = 100_000
@@ -247,7 +247,7 @@ def _base_ledger(
     it, so the change file never touches the cached one; a cache file of
     another digest for the same size is replaced.
     """
-    from ledger.db import dispose
+    from ledger.store.db import dispose
 
     if kind != "sqlite" or cache is None:
         url = _fresh_url(kind, tmp, name)
@@ -293,8 +293,8 @@ def bench_scale(
     `repeat` > 1 the two sizes alternate, each run on a fresh ledger, and the
     medians are reported (one run on a shared machine is noise-prone).
     """
-    from ledger.db import dispose
     from ledger.ingest import ingest_events
+    from ledger.store.db import dispose
 
     out: dict[str, Any] = {"changes": changes, "repeat": repeat}
     runs: dict[str, list[tuple[float, float]]] = {"small": [], "large": []}
@@ -349,7 +349,7 @@ def run(db: str = "sqlite", members: int = 100_000, changes: int = 10_000, small
 
 def _drop_schemas(kind: str) -> None:
     """Drop the PostgreSQL schemas the benchmark created."""
-    from ledger.db import dispose
+    from ledger.store.db import dispose
 
     dispose()
     if kind == "sqlite":

@@ -1,7 +1,7 @@
 """Full-file reconciliation benchmark (a script and bench-runner cases; not timed tests).
 
 A ledger of N invented subscribers (one coverage each) is built and exported
-as a full file (`ledger.export834`) in a child process; 1 % of
+as a full file (`ledger.fullfile.export834`) in a child process; 1 % of
 its members are dropped from the file and 1 % get a new street; then the
 file is reconciled in this process (verify policy: 1 % missing_in_file, 1 %
 field_mismatch, the rest confirmed). Reported: reconcile seconds, members/s
@@ -40,8 +40,8 @@ def build(url: str, members: int, tmp: Path) -> None:
     """Create the ledger at `url` with `members` subscribers (run in a child process)."""
     from ledger_bench import _events, _new_member_decider, write_members
 
-    from ledger.db import upgrade
     from ledger.ingest import ingest_events
+    from ledger.store.db import upgrade
 
     upgrade(url)
     step = 100_000
@@ -137,9 +137,9 @@ def _prepare(url: str, members: int, tmp: Path) -> dict[str, Any]:
 
 def _reconcile(url: str, file_: Path) -> dict[str, Any]:
     """Reconcile `file_` (verify policy) against `url` in this process; the measured part."""
-    from ledger.db import dispose
-    from ledger.fullfile import reconcile_file
-    from ledger.reconcile import FullFilePolicy
+    from ledger.fullfile.files import reconcile_file
+    from ledger.store.db import dispose
+    from ledger.store.policies import FullFilePolicy
 
     t0, c0 = time.perf_counter(), time.process_time()
     out = reconcile_file(url, file_, policy=FullFilePolicy())
@@ -190,7 +190,7 @@ def main() -> None:
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.build:
-        from ledger.export834 import write_export
+        from ledger.fullfile.export834 import write_export
 
         build(args.build, args.members, Path(args.tmp))
         t0 = time.perf_counter()

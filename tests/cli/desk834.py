@@ -138,10 +138,10 @@ def desk_test_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     and close pooled connections after the test.
 
     Import it into a test module to use it; a test that checks the production
-    cost sets `ledger.auth._N` back itself.
+    cost sets `ledger.desk.auth._N` back itself.
     """
-    from ledger import auth
-    from ledger.db import dispose
+    from ledger.desk import auth
+    from ledger.store.db import dispose
 
     monkeypatch.setattr(auth, "_N", 2**10)
     yield
@@ -214,8 +214,8 @@ class Desk:
 
         import sqlalchemy as sa
 
-        from ledger import schema as t
-        from ledger.db import engine
+        from ledger.store import schema as t
+        from ledger.store.db import engine
 
         with engine(self.url).connect() as conn:
             rows = conn.execute(sa.select(t.audit_log).order_by(t.audit_log.c.seq))

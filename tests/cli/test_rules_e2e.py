@@ -30,8 +30,8 @@ from desk834 import (
     desk_test_env,  # noqa: F401 - autouse fixture
 )
 
-from ledger import schema as t
-from ledger.db import engine
+from ledger.store import schema as t
+from ledger.store.db import engine
 
 SELF, THIRD, BILL, UNSET = "100000001", "100000002", "100000003", "100000004"
 ALICIA = Person("TESTPERSON", "ALICIA", ALICE.dob, "F")

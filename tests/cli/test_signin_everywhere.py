@@ -18,7 +18,7 @@ from desk834 import (
 )
 
 import cli
-from ledger.db import upgrade
+from ledger.store.db import upgrade
 
 SSN_TAIL = ALICE.ssn[-4:]
 
@@ -137,8 +137,8 @@ def test_before_any_user_exists_the_reads_stay_open(db_url: str) -> None:
     # showing PHI always needs a user holding show_phi
     res = runner.invoke(cli.main, ["--db", db_url, "members", "export", "--show-phi"])
     assert res.exit_code == 77
-    from ledger import schema as t
-    from ledger.db import engine
+    from ledger.store import schema as t
+    from ledger.store.db import engine
 
     with engine(db_url).connect() as conn:
         actions = [r.action for r in conn.execute(sa.select(t.audit_log.c.action))]

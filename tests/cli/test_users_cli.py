@@ -13,8 +13,8 @@ from desk834 import (
     desk_test_env,  # noqa: F401 - autouse fixture
 )
 
-from ledger import schema as t
-from ledger.db import engine
+from ledger.store import schema as t
+from ledger.store.db import engine
 
 NOPERM = 77
 
@@ -31,7 +31,7 @@ def _refusals(desk: Desk) -> list[dict]:
 def test_add_prints_code_once_and_stores_only_a_slow_salted_hash(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ledger import auth
+    from ledger.desk import auth
 
     monkeypatch.setattr(auth, "_N", 2**14)  # the production cost, for this one account
     res = desk.run("root", "users", "add", "carol", "--role", "reviewer", "--json")

@@ -16,7 +16,7 @@ if str(HERE) not in sys.path:
 @pytest.fixture
 def ledger_url(db_url: str) -> Iterator[str]:
     """`db_url` with the ledger schema applied; pooled connections closed afterwards."""
-    from ledger.db import dispose, upgrade
+    from ledger.store.db import dispose, upgrade
 
     upgrade(db_url)
     try:
@@ -29,6 +29,6 @@ def ledger_url(db_url: str) -> Iterator[str]:
 def _close_engines() -> Iterator[None]:
     """Every test's pooled connections are closed (PostgreSQL schemas are dropped after)."""
     yield
-    from ledger.db import dispose
+    from ledger.store.db import dispose
 
     dispose()

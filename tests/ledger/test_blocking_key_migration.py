@@ -6,9 +6,9 @@ from pathlib import Path
 
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
-from ledger.db import engine, upgrade
 from ledger.ingest import ingest_file
-from ledger.queries import verify_chain
+from ledger.store.db import engine, upgrade
+from ledger.store.queries import verify_chain
 from matching.blocking import KEY_KINDS
 
 

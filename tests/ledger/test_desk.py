@@ -21,12 +21,12 @@ from desk834 import (  # noqa: E402
     interchange,
 )
 
-from ledger import desk  # noqa: E402
-from ledger import schema as t  # noqa: E402
-from ledger.auth import initialise  # noqa: E402
-from ledger.db import LedgerError, engine  # noqa: E402
+from ledger.desk import review as desk  # noqa: E402
+from ledger.desk.auth import initialise  # noqa: E402
+from ledger.desk.users import Actor, NotPermitted, add_user  # noqa: E402
 from ledger.ingest import ingest_file  # noqa: E402
-from ledger.users import Actor, NotPermitted, add_user  # noqa: E402
+from ledger.store import schema as t  # noqa: E402
+from ledger.store.db import LedgerError, engine  # noqa: E402
 
 NOW = dt.datetime.now(dt.UTC)
 ALICIA = Person("TESTPERSON", "ALICIA", ALICE.dob, "F")

@@ -15,16 +15,16 @@ from ledger_helpers import RECEIVED, interchange, simple_decide, write
 from test_reconcile import family, full, full_set, open_lines, seed
 
 from edi import logs
-from ledger import desk
-from ledger import reconcile_tables as rt
-from ledger import schema as t
-from ledger.auth import initialise
-from ledger.db import LedgerError, engine
-from ledger.drops import run_drop
-from ledger.fullfile import load_policies, reconcile_file
+from ledger.desk import review as desk
+from ledger.desk.auth import initialise
+from ledger.desk.users import Actor, NotPermitted, add_user
+from ledger.drops.folder import run_drop
+from ledger.fullfile.files import reconcile_file
 from ledger.ingest import ingest_file
-from ledger.reconcile import FullFilePolicy
-from ledger.users import Actor, NotPermitted, add_user
+from ledger.store import reconcile_tables as rt
+from ledger.store import schema as t
+from ledger.store.db import LedgerError, engine
+from ledger.store.policies import FullFilePolicy, load_policies
 from tests.ops import opskit
 
 ROOT = Actor("root", frozenset({"administrator", "show_phi"}))

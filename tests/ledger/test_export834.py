@@ -18,10 +18,10 @@ from test_reconcile import SPONSOR, change_set, family, seed
 from edi.ig_pyx12 import Pyx12Validator
 from edi.reader import read
 from edi.records import InterchangeStart, MemberTransaction, SetEnd, SetStart
-from ledger.db import engine
-from ledger.export834 import change_file, full_file, write_export
-from ledger.fullfile import reconcile_file
+from ledger.fullfile.export834 import change_file, full_file, write_export
+from ledger.fullfile.files import reconcile_file
 from ledger.ingest import ingest_file
+from ledger.store.db import engine
 
 AS_OF = dt.date(2026, 3, 1)
 NOW = dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)

@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_helpers import RECEIVED, M, interchange, simple_decide
 
-from ledger import schema as t
-from ledger.db import dispose, engine, upgrade
-from ledger.export834 import write_export
-from ledger.fullfile import reconcile_file
+from ledger.fullfile.export834 import write_export
+from ledger.fullfile.files import reconcile_file
 from ledger.ingest import ingest_file
+from ledger.store import schema as t
+from ledger.store.db import dispose, engine, upgrade
 
 EXAMPLES = 40 if os.environ.get("ENROLL834_SOAK") else 6
 FIRSTS = ["ALICE", "BRUNO", "CARMEN", "DMITRI", "EDITH", "FARID", "GRETA", "HUGO"]

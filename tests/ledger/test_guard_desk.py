@@ -13,14 +13,15 @@ import sqlalchemy as sa
 from ledger_helpers import RECEIVED, interchange, simple_decide, write
 from test_reconcile import SPONSOR, family, full, full_set, open_lines, seed
 
-from ledger import desk
-from ledger import reconcile_tables as rt
-from ledger import schema as t
-from ledger.auth import initialise
-from ledger.db import LedgerError, engine
-from ledger.fullfile import load_policies, reconcile_file
+from ledger.desk import review as desk
+from ledger.desk.auth import initialise
+from ledger.desk.users import Actor, NotPermitted, add_user
+from ledger.fullfile.files import reconcile_file
 from ledger.ingest import ingest_file
-from ledger.users import Actor, NotPermitted, add_user
+from ledger.store import reconcile_tables as rt
+from ledger.store import schema as t
+from ledger.store.db import LedgerError, engine
+from ledger.store.policies import load_policies
 
 ROOT = Actor("root", frozenset({"administrator", "show_phi"}))
 RITA = Actor("rita", frozenset({"reviewer"}))
@@ -119,7 +120,7 @@ def test_rejecting_closes_it_without_applying(held: tuple[str, Path]) -> None:
 
 
 def test_reconcile_by_hand_also_queues_the_held_file(ledger_url: str, tmp_path: Path) -> None:
-    from ledger.reconcile import FullFilePolicy
+    from ledger.store.policies import FullFilePolicy
 
     people = family(4)
     seed(ledger_url, tmp_path, people)

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from ledger_helpers import M, interchange, transaction_set, write
 
 from cli import main
-from ledger.auth import create_user, has_role, verify_access_code
-from ledger.db import engine
+from ledger.desk.auth import create_user, has_role, verify_access_code
+from ledger.store.db import engine
 
 
 def _init(url: str) -> str:

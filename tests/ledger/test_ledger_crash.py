@@ -1,6 +1,6 @@
 """Crash safety: SIGKILL an ingest at every write/commit point, re-run, compare with a clean run.
 
-The kill hook is `ledger.db.crash_point` (ENROLL834_CRASH_AT=n kills the process
+The kill hook is `ledger.store.db.crash_point` (ENROLL834_CRASH_AT=n kills the process
 at the n-th point). The full sweep covers every point of a 3-transaction-set
 file on SQLite and PostgreSQL; the fast variant kills at three of them.
 """
@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
-from ledger import schema as t
-from ledger.db import crash_points_seen, dispose, engine, upgrade
 from ledger.ingest import ingest_file
-from ledger.queries import verify_chain
+from ledger.store import schema as t
+from ledger.store.db import crash_points_seen, dispose, engine, upgrade
+from ledger.store.queries import verify_chain
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -9,10 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
-from ledger import schema as t
-from ledger.db import engine, utcnow
 from ledger.ingest import ingest_file
-from ledger.queries import export_members, verify_chain
+from ledger.store import schema as t
+from ledger.store.db import engine, utcnow
+from ledger.store.queries import export_members, verify_chain
 
 FAMILY = [M(), M(subscriber=False, rel="01", first="BOB", dob="19810202", gender="M")]
 

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
 from edi.records import MemberTransaction, TransactionSetHeader
-from ledger import schema as t
-from ledger.apply import apply_decision
-from ledger.db import engine
 from ledger.ingest import IngestSummary, ingest_file
-from ledger.queries import member_history, roster, spans, verify_chain
+from ledger.store import schema as t
+from ledger.store.apply import apply_decision
+from ledger.store.db import engine
+from ledger.store.queries import member_history, roster, spans, verify_chain
 from matching.decisions import Decision, Outcome
 
 LATER = dt.datetime(2026, 3, 15, 9, 0, tzinfo=dt.UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from ledger.db import engine, upgrade
-from ledger.schema import APPEND_ONLY, metadata
+from ledger.store.db import engine, upgrade
+from ledger.store.schema import APPEND_ONLY, metadata
 
 INSERTS = {
     "entries": "INSERT INTO entries (seq, kind, recorded_at, decided_by, prev_hash, hash) "

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
 from cli import main
-from ledger import schema as t
-from ledger.db import engine
 from ledger.ingest import ingest_file
-from ledger.queries import verify_chain
+from ledger.store import schema as t
+from ledger.store.db import engine
+from ledger.store.queries import verify_chain
 
 PEOPLE = [M(sub=f"SUB{i}", first=f"PERSON{i}") for i in range(1, 5)]
 

@@ -18,14 +18,15 @@ import pytest
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, write
 
-from ledger import reconcile_tables as rt
-from ledger import schema as t
-from ledger.db import LedgerError, engine
-from ledger.fullfile import FileReconciliation, load_policies, reconcile_file
-from ledger.held import held_runs
+from ledger.fullfile.files import FileReconciliation, reconcile_file
+from ledger.fullfile.held import held_runs
+from ledger.fullfile.reconcile import Reconciliation
 from ledger.ingest import ingest_file
-from ledger.queries import spans
-from ledger.reconcile import FullFilePolicy, Reconciliation
+from ledger.store import reconcile_tables as rt
+from ledger.store import schema as t
+from ledger.store.db import LedgerError, engine
+from ledger.store.policies import FullFilePolicy, load_policies
+from ledger.store.queries import spans
 
 SPONSOR = "991234567"
 HLT = (("348", "20260201"),)
@@ -328,7 +329,7 @@ def test_policies_load_from_the_partner_config(ledger_url: str) -> None:
          "max_termination_share": 0.05},
         {"sender_qualifier": "ZZ", "sender_id": "OTHER"},
     ]}  # fmt: skip
-    from ledger.fullfile import get_policy
+    from ledger.store.policies import get_policy
 
     with engine(ledger_url).begin() as conn:
         assert load_policies(conn, doc, user="admin") == 1

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from test_reconcile import REPLACE, family, full, open_lines, rows, run, seed
 
-from ledger import reconcile_tables as rt
-from ledger import schema as t
-from ledger.db import engine
-from ledger.reconcile_time import bgn_instant
+from ledger.fullfile.bgn_time import bgn_instant
+from ledger.store import reconcile_tables as rt
+from ledger.store import schema as t
+from ledger.store.db import engine
 
 JULY, JANUARY = dt.date(2026, 7, 1), dt.date(2026, 1, 15)
 

@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
-from ledger import schema as t
-from ledger.db import engine, upgrade
 from ledger.ingest import ingest_file
-from ledger.queries import verify_chain
+from ledger.store import schema as t
+from ledger.store.db import engine, upgrade
+from ledger.store.queries import verify_chain
 
-rev = importlib.import_module("ledger.migrations.versions.0004_sqlite_key_tables")
+rev = importlib.import_module("ledger.store.migrations.versions.0004_sqlite_key_tables")
 TABLES: tuple[sa.Table, ...] = rev.WITHOUT_ROWID + rev.INTEGER_KEYED
 PEOPLE = [M(sub=f"SUB{i}", first=f"PERSON{i}") for i in range(1, 4)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ledger.db import engine, upgrade
-from ledger.store import UnitOfWork
+from ledger.store.db import engine, upgrade
+from ledger.store.unit import UnitOfWork
 from matching.blocking import person_keys
 from matching.decisions import KnownPerson
 

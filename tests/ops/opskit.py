@@ -135,7 +135,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 
 def fingerprint(url: str) -> dict[str, Any]:
     """What the ledger holds, independent of member ids and processing order."""
-    from ledger import schema as t
+    from ledger.store import schema as t
 
     eng = sa.create_engine(url)
     try:

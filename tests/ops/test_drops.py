@@ -9,9 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ledger.claims import drop_claims
-from ledger.db import upgrade
-from ledger.drops import DropWorker, Stability, run_drop, scan
+from ledger.drops.claims import drop_claims
+from ledger.drops.folder import DropWorker, Stability, run_drop, scan
+from ledger.store.db import upgrade
 from tests.ops import opskit
 
 
@@ -100,7 +100,7 @@ def test_strict_partners_reject_an_unknown_sender_with_a_ta1(db_url, tmp_path) -
     ta1 = (tmp_path / "drop/outbox/stranger.edi.000000101.ta1").read_text()
     assert "TA1*000000101*260101*1200*R*006" in ta1
     with sa.create_engine(db_url).connect() as c:  # nothing of the stranger's was recorded
-        from ledger import schema as t
+        from ledger.store import schema as t
 
         senders = [r.sender_id for r in c.execute(sa.select(t.interchanges))]
     assert senders == ["SENDER1"]

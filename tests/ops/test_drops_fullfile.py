@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ledger.db import upgrade
-from ledger.drops import run_drop
+from ledger.drops.folder import run_drop
+from ledger.store.db import upgrade
 from tests.ops import opskit
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import cli
-from ledger.db import LedgerError, upgrade
+from ledger.store.db import LedgerError, upgrade
 from tests.ops import opskit
 
 
@@ -100,8 +100,8 @@ def test_77_when_users_exist_and_nobody_signs_in(tmp_path) -> None:
 
 
 def test_exception_mapping() -> None:
-    from ledger.auth import NotPermitted
-    from ledger.drops import TemporaryFailure
+    from ledger.desk.auth import NotPermitted
+    from ledger.drops.folder import TemporaryFailure
     from ledger.settings import ConfigError
 
     locked = sa.exc.OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked"))

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import cli
-from ledger.claims import drop_claims
-from ledger.db import upgrade
+from ledger.drops.claims import drop_claims
+from ledger.store.db import upgrade
 from tests.ops import opskit
 
 
@@ -31,7 +31,7 @@ def _claims_text(url: str) -> str:
 
 
 def _audit_text(url: str) -> str:
-    from ledger import schema as t
+    from ledger.store import schema as t
 
     with sa.create_engine(url).connect() as c:
         return json.dumps([dict(r._mapping) for r in c.execute(sa.select(t.audit_log))],

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi import logs
-from ledger import drops as drops_mod
-from ledger.claims import drop_claims
-from ledger.db import upgrade
-from ledger.drops import DropWorker, run_drop
+from ledger.drops import folder as drops_mod
+from ledger.drops.claims import drop_claims
+from ledger.drops.folder import DropWorker, run_drop
+from ledger.store.db import upgrade
 from tests.ops import opskit
 
 SOAK = bool(os.environ.get("ENROLL834_SOAK"))

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from ledger.db import engine, upgrade
-from ledger.groups import set_group
+from ledger.store.db import engine, upgrade
+from ledger.store.groups import set_group
 from tests.ops import opskit
 
 THIRD, BILL, SELF = "991234567", "992345678", "993456789"
@@ -113,7 +113,7 @@ def test_ingest_json_lists_rejections(db_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("rejections", [[], [{"set_control": "7"}]])
 def test_report_lines_tolerate_sparse_rejections(rejections: list[dict[str, str]]) -> None:
-    from ledger.drop_reports import rejection_lines
+    from ledger.drops.reports import rejection_lines
 
     lines = rejection_lines(rejections)
     assert bool(lines) == bool(rejections)

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 from edi.generate import generate
-from ledger.claims import FINAL_STATES, drop_claims
-from ledger.db import upgrade
+from ledger.drops.claims import FINAL_STATES, drop_claims
+from ledger.store.db import upgrade
 from tests.conftest import POSTGRES_URL, _postgres_schema_url
 from tests.ops import opskit
 

@@ -1,0 +1,41 @@
+"""ledger.desk — the people's room: review items and their views and SLA, users, sign-in,
+roles, and access-checked reads of the ledger (every read of member data audited).
+
+Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here).
+"""
+
+from ledger.desk import users
+from ledger.desk.access import (
+    audit_records,
+    export_members,
+    group_rows,
+    member_history,
+    verify_chains,
+)
+from ledger.desk.auth import NotPermitted, initialise
+from ledger.desk.review import assign, list_items, resolve, show_item
+from ledger.desk.sla import SlaReport, sla_report
+from ledger.desk.users import Actor, access_code_from_env, add_user, list_users, login, users_exist
+
+__all__ = [
+    "Actor",
+    "NotPermitted",
+    "SlaReport",
+    "access_code_from_env",
+    "add_user",
+    "assign",
+    "audit_records",
+    "export_members",
+    "group_rows",
+    "initialise",
+    "list_items",
+    "list_users",
+    "login",
+    "member_history",
+    "resolve",
+    "show_item",
+    "sla_report",
+    "users",
+    "users_exist",
+    "verify_chains",
+]

@@ -1,0 +1,10 @@
+"""ledger.drops — drop folders: claims shared by many workers, the event tap between reader
+and ledger, and what a run writes for people (sender reports, reason files).
+
+Built on ledger.ingest and the rooms below it.
+"""
+
+from ledger.drops.claims import set_lock_timeout
+from ledger.drops.folder import TemporaryFailure, run_drop
+
+__all__ = ["TemporaryFailure", "run_drop", "set_lock_timeout"]

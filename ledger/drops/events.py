@@ -1,0 +1,143 @@
+"""The event tap between `edi.reader.read` and the ledger ingest, for drop-folder runs.
+
+`Tap.run(events)` passes reader events on to `ledger.ingest.ingest_events` and,
+once the ingest has handled each one, to the acknowledgment builder. On the
+way it applies the trading-partner rules from the configuration — an unknown
+sender under `strict_partners` is kept from the ledger entirely, a set for a
+sponsor the sender may not send for becomes a rejected set — and binds the
+log context (interchange, ISA13, GS06, ST02, member ordinal). No values pass
+into logs: only control numbers, sender ids, ordinals and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import structlog
+
+from edi.findings import Finding, Level, Severity
+from edi.records import (
+    Event,
+    InterchangeEnd,
+    InterchangeHeader,
+    InterchangeStart,
+    MemberTransaction,
+    SetEnd,
+    SetStart,
+    SetStatus,
+)
+from ledger.settings import PartnerSettings, Settings
+from ledger.store import LedgerSettings
+
+log = structlog.get_logger("enroll834.drops")
+Progress = Callable[[str, int], None]
+"""progress(kind, n): kind 'members' (n more read) or 'file' (one more file finished)."""
+
+
+def _sponsor_rejection(end: SetEnd) -> SetEnd:
+    finding = Finding(
+        code="partner.sponsor_not_allowed", severity=Severity.ERROR, level=Level.TRANSACTION_SET,
+        message="this sender may not send for this sponsor (trading partner settings)",
+        interchange_control=end.lineage.interchange_control,
+        group_control=end.lineage.group_control, set_control=end.lineage.set_control,
+        validator="partner",
+    )  # fmt: skip
+    return end.model_copy(update={"status": SetStatus.REJECTED,
+                                  "findings": (*end.findings, finding)})  # fmt: skip
+
+
+class Tap:
+    """Passes reader events to the ingest and, after it, to the ack builder; applies the
+    partner rules (strict senders, allowed sponsors) and binds log context."""
+
+    def __init__(self, settings: Settings, builder: Any, progress: Progress | None) -> None:
+        self.settings, self.builder, self.progress = settings, builder, progress
+        self.headers: list[InterchangeHeader] = []
+        self.unknown_senders: set[str] = set()
+        self.sponsor_rejected = 0
+        self._skip_interchange = False
+        self._skip_set = False
+        self._partner: PartnerSettings | None = None
+
+    def run(self, events: Iterable[Event]) -> Iterator[Event]:
+        members = 0
+        for ev in events:
+            if isinstance(ev, InterchangeStart):
+                self._interchange(ev.header)
+            elif isinstance(ev, SetStart) and not self._skip_interchange:
+                self._set_start(ev)
+            elif isinstance(ev, MemberTransaction):
+                members += 1
+                structlog.contextvars.bind_contextvars(member_ordinal=ev.lineage.member_ordinal)
+                if self.progress and members % 50 == 0:
+                    self.progress("members", 50)
+            if self._skip_interchange or self._skip_set:
+                if isinstance(ev, SetEnd) and self._skip_set:
+                    self._skip_set = False
+                    self.sponsor_rejected += 1
+                    ev = _sponsor_rejection(ev)
+                if isinstance(ev, InterchangeEnd):
+                    self._skip_interchange = False
+                self.builder.feed(ev)
+                continue
+            yield ev
+            # After the ingest has handled the event: its set is committed by now, so the
+            # builder may take acknowledgment control numbers from the database.
+            self.builder.feed(ev)
+            if isinstance(ev, SetEnd):
+                log.info("transaction_set", status=ev.status.value, members=ev.members,
+                         rejected=ev.rejected_members)  # fmt: skip
+                structlog.contextvars.unbind_contextvars("member_ordinal")
+        if self.progress and members % 50:
+            self.progress("members", members % 50)
+
+    def _interchange(self, h: InterchangeHeader) -> None:
+        self.headers.append(h)
+        sender = f"{h.sender_qualifier.strip()}:{h.sender_id.strip()}"
+        structlog.contextvars.bind_contextvars(
+            interchange=f"{sender}/{h.control_number}", sender=sender, isa13=h.control_number
+        )
+        self._partner = self.settings.partner(h.sender_qualifier, h.sender_id)
+        if self._partner is None and self.settings.drops.strict_partners:
+            self._skip_interchange = True
+            self.unknown_senders.add(h.control_number)
+            log.warning("unknown_sender_rejected", reason="strict_partners")
+
+    def _set_start(self, ev: SetStart) -> None:
+        ln = ev.header.lineage
+        structlog.contextvars.bind_contextvars(gs06=ln.group_control, st02=ln.set_control)
+        allowed = self._partner.allowed_sponsors if self._partner else ()
+        sponsor = ev.header.sponsor.id if ev.header.sponsor else ""
+        if allowed and sponsor not in allowed:
+            self._skip_set = True
+            log.warning("sponsor_not_allowed", st02=ln.set_control)
+
+
+def ledger_settings(partner: PartnerSettings | None) -> LedgerSettings:
+    """The ledger policy for a configured partner (defaults where it says nothing)."""
+    base = LedgerSettings()
+    if partner is None:
+        return base
+    return LedgerSettings(
+        retro_days=partner.retro_days if partner.retro_days is not None else base.retro_days,
+        future_days=partner.future_days if partner.future_days is not None else base.future_days,
+        review_sla_hours=base.review_sla_hours,
+        termination_date_rule=partner.termination_date_rule,
+    )
+
+
+def first_header(events: Iterator[Event]) -> tuple[list[Event], InterchangeHeader | None]:
+    """Read up to the first InterchangeStart: (events read, its header or None)."""
+    head: list[Event] = []
+    for ev in events:
+        head.append(ev)
+        if isinstance(ev, InterchangeStart):
+            return head, ev.header
+    return head, None
+
+
+def chain(head: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
+    """`head`, then the rest of the stream it was read from."""
+    yield from head
+    yield from rest

@@ -1,1 +1,0 @@
-"""Alembic migrations for the ledger schema (run through `ledger.db.upgrade`)."""

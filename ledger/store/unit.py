@@ -1,0 +1,599 @@
+"""The write side of the ledger: one unit of work = one database transaction.
+
+A `UnitOfWork` holds the entries hash-chain head (row-locked on PostgreSQL;
+SQLite transactions are `BEGIN IMMEDIATE`), hands out member, coverage and
+demographics ids from counters, buffers inserts and writes them with
+executemany in batches. Everything it writes becomes visible at commit or not
+at all. It only ever INSERTs into the append-only tables.
+
+It is also the `CandidateSource` matching reads through: people created
+earlier in the same unit of work are found too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import operator
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from edi.records import Lineage
+from ledger.store import schema as t
+from ledger.store.db import crash_point
+from matching.blocking import person_keys
+from matching.decisions import BlockingKey, KnownPerson
+
+FLUSH_ROWS = 20000
+"""Buffered rows that trigger a batch write."""
+MAX_CANDIDATES = 200
+SQLITE_CACHE_KIB = 256 * 1024
+"""SQLite page cache per writing connection (KiB); 0 leaves SQLite's default."""
+
+_INSERT_ORDER = (
+    t.members,
+    t.member_identifiers,
+    t.demographics_versions,
+    t.blocking_keys,
+    t.coverage_versions,
+    t.supersessions,
+    t.entries,
+    t.review_items,
+)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted-key, compact JSON; dates and datetimes as ISO strings."""
+    return _ENCODER.encode(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return ts_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    return str(value)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
+"""What json.dumps(value, sort_keys=True, ...) builds on every call."""
+
+
+def ts_text(value: dt.datetime) -> str:
+    """A timestamp as UTC ISO text with microseconds (naive values are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+HASHED_FIELDS = (
+    "seq", "member_id", "kind", "before", "after", "valid_from", "valid_to", "recorded_at",
+    "file_sha256", "sender_qualifier", "sender_id", "interchange_control", "group_control",
+    "set_control", "first_position", "last_position", "member_ordinal", "decided_by", "score",
+    "notes", "prev_hash",
+)  # fmt: skip
+
+
+def _field_text(value: Any) -> str:
+    if value is None:
+        return "N"
+    if isinstance(value, dt.datetime):
+        text = ts_text(value)
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    elif isinstance(value, float):
+        text = repr(value)
+    else:
+        text = str(value)
+    return f"{len(text)}:{text}"
+
+
+def chain_hash(row: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) -> str:
+    """sha256 over `fields` of `row` (prev_hash included), each length-prefixed.
+
+    The encoding is unambiguous: None is 'N', any other value 'len:text'
+    (timestamps as UTC ISO text, dates ISO, floats by repr).
+    """
+    payload = "|".join(_field_text(row.get(f)) for f in fields)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _text_or_n(value: Any) -> str:
+    """`_field_text` for values that are None, str or int (the hot entry fields)."""
+    if value is None:
+        return "N"
+    text = value if isinstance(value, str) else str(value)
+    return f"{len(text)}:{text}"
+
+
+def _entry_hash(row: Mapping[str, Any], middle: str) -> str:
+    """`chain_hash(row)` for an entries row, with the recorded_at..set_control part given.
+
+    Same bytes as `chain_hash` (tests compare both); it only skips the generic
+    per-field dispatch, which dominated bulk ingest.
+    """
+    vf, vt, score = row["valid_from"], row["valid_to"], row["score"]
+    payload = "|".join((
+        _text_or_n(row["seq"]), _text_or_n(row["member_id"]), _text_or_n(row["kind"]),
+        _text_or_n(row["before"]), _text_or_n(row["after"]),
+        "N" if vf is None else _field_text(vf), "N" if vt is None else _field_text(vt),
+        middle,
+        _text_or_n(row["first_position"]), _text_or_n(row["last_position"]),
+        _text_or_n(row["member_ordinal"]), _text_or_n(row["decided_by"]),
+        "N" if score is None else _field_text(score),
+        _text_or_n(row["notes"]), _text_or_n(row["prev_hash"]),
+    ))  # fmt: skip
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+_MIDDLE_FIELDS = HASHED_FIELDS[HASHED_FIELDS.index("recorded_at") : HASHED_FIELDS.index("set_control") + 1]
+
+
+def _sqlite_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_CONVERTERS: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+
+
+def _sqlite_converters(table: sa.Table, cols: list[str]) -> list[Any]:
+    key = (table.name, tuple(cols))
+    cached = _CONVERTERS.get(key)
+    if cached is not None:
+        return cached
+    out: list[Any] = []
+    for name in cols:
+        col_type = table.c[name].type
+        if isinstance(col_type, sa.DateTime):
+            out.append(_sqlite_datetime)
+        elif isinstance(col_type, sa.Date):
+            out.append(dt.date.isoformat)
+        elif isinstance(col_type, sa.Boolean):
+            out.append(int)
+        else:
+            out.append(None)
+    _CONVERTERS[key] = out
+    return out
+
+
+def bulk_insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """executemany straight through the driver (rows share one key set).
+
+    Skips SQLAlchemy's per-row parameter processing, which dominates bulk
+    ingest; values are converted here exactly as SQLAlchemy's SQLite types
+    store them (dates ISO, timestamps 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC).
+    """
+    cols = [c.name for c in table.columns if c.name in rows[0]]
+    getter = operator.itemgetter(*cols)
+    data: list[Any] = list(map(getter, rows)) if len(cols) > 1 else [(getter(r),) for r in rows]
+    if conn.dialect.name == "sqlite":
+        convs = _sqlite_converters(table, cols)
+        if any(convs):
+            columns: list[Any] = list(zip(*data, strict=True))
+            for i, f in enumerate(convs):
+                if f is not None:
+                    columns[i] = _convert_column(columns[i], f)
+            data = list(zip(*columns, strict=True))
+    insert_tuples(conn, table.name, cols, data)
+
+
+def _convert_column(values: Sequence[Any], f: Any) -> list[Any]:
+    """f over a column, None kept; equal values converted once (dates and stamps repeat)."""
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        got = memo.get(v)
+        if got is None:
+            got = memo[v] = f(v)
+        out.append(got)
+    return out
+
+
+def insert_tuples(conn: Connection, table: str, cols: Sequence[str], data: list[Any]) -> None:
+    """executemany of driver-ready tuples (values already in the driver's storage form)."""
+    names = ", ".join(f'"{c}"' for c in cols)
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    marks = ", ".join(mark for _ in cols)
+    conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', data)
+
+
+class UnitOfWork:
+    """One open database transaction writing to the ledger (see module docstring)."""
+
+    def __init__(self, conn: Connection, recorded_at: dt.datetime | None = None) -> None:
+        self.conn = conn
+        if SQLITE_CACHE_KIB and conn.dialect.name == "sqlite":
+            # the default 2 MB page cache thrashes once the key indexes outgrow it
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
+        self.recorded_at = recorded_at or dt.datetime.now(dt.UTC)
+        head = conn.execute(
+            sa.select(t.chain_heads.c.seq, t.chain_heads.c.hash)
+            .where(t.chain_heads.c.name == "entries")
+            .with_for_update()
+        ).one()
+        self.seq: int = head.seq
+        self.head_hash: str = head.hash
+        self._start_seq = self.seq
+        self._counters: dict[str, int] = {}
+        self._counters_start: dict[str, int] = {}
+        for row in conn.execute(sa.select(t.counters.c.name, t.counters.c.value)):
+            self._counters[row.name] = row.value
+            self._counters_start[row.name] = row.value
+        self._buf: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
+        self._buffered = 0
+        self._pending_people: dict[str, KnownPerson] = {}
+        self._pending_keys: dict[BlockingKey, tuple[str, ...]] = {}
+        self._member_keys: dict[str, set[BlockingKey]] = {}
+        self._key_rows: list[tuple[str, str, str]] = []
+        self._middle: tuple[Any, str] = ((), "")
+        self._cursor: Any = None
+        # On a ledger without blocking keys at the start, every stored key was
+        # written by this unit of work (writers are serialised), so a bitmap of
+        # their hashes answers most candidate look-ups without a query.
+        self._written: bytearray | None = None
+        if conn.exec_driver_sql("SELECT 1 FROM blocking_keys LIMIT 1").first() is None:
+            self._written = bytearray(_BITMAP_BYTES)
+        self.entries_written = 0
+
+    # ------------------------------------------------------------ ids and buffers
+
+    def next_id(self, name: str) -> int:
+        """The next value of counter `name` (starting at 1)."""
+        value = self._counters.get(name, 0) + 1
+        self._counters[name] = value
+        return value
+
+    def new_member_id(self) -> str:
+        return f"M{self.next_id('member'):09d}"
+
+    def add(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Buffer one insert; batches are written at FLUSH_ROWS and before any read."""
+        if table is t.blocking_keys:
+            self._add_key((row["kind"], row["value"]), row["member_id"])
+            return
+        self._buf[table].append(row)
+        self._buffered += 1
+        if self._buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered row (executemany per table, in dependency order)."""
+        if not self._buffered:
+            return
+        for table in _INSERT_ORDER:
+            if table is t.blocking_keys and self._key_rows:
+                # in primary-key order: each index page is visited once per batch
+                self._key_rows.sort()
+                insert_tuples(self.conn, "blocking_keys", _KEY_COLS, self._key_rows)
+                self._key_rows = []
+            rows = self._buf.pop(table, None)
+            if rows:
+                bulk_insert(self.conn, table, rows)
+        self._buffered = 0
+        # written rows are found by queries from now on
+        self._pending_people.clear()
+        self._pending_keys.clear()
+        self._member_keys.clear()
+        crash_point()
+
+    def entry(
+        self,
+        *,
+        member_id: str | None,
+        kind: str,
+        before: Any = None,
+        after: Any = None,
+        valid_from: dt.date | None = None,
+        valid_to: dt.date | None = None,
+        lineage: Lineage | None = None,
+        decided_by: str = "auto",
+        score: float | None = None,
+        notes: Sequence[str] = (),
+    ) -> int:
+        """Append one chained ledger entry; returns its seq."""
+        self.seq += 1
+        ln = lineage
+        row: dict[str, Any] = {
+            "seq": self.seq,
+            "member_id": member_id,
+            "kind": kind,
+            "before": None if before is None else canonical_json(before),
+            "after": None if after is None else canonical_json(after),
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "recorded_at": self.recorded_at,
+            "file_sha256": ln.file_sha256 if ln else None,
+            "sender_qualifier": ln.sender_qualifier if ln else None,
+            "sender_id": ln.sender_id if ln else None,
+            "interchange_control": ln.interchange_control if ln else None,
+            "group_control": ln.group_control if ln else None,
+            "set_control": ln.set_control if ln else None,
+            "first_position": ln.first_position if ln else None,
+            "last_position": ln.last_position if ln else None,
+            "member_ordinal": ln.member_ordinal if ln else None,
+            "decided_by": decided_by,
+            "score": score,
+            "notes": canonical_json(list(notes)) if notes else None,
+            "prev_hash": self.head_hash,
+        }
+        row["hash"] = _entry_hash(row, self._middle_text(row))
+        self.head_hash = row["hash"]
+        self.add(t.entries, row)
+        self.entries_written += 1
+        return self.seq
+
+    def _middle_text(self, row: Mapping[str, Any]) -> str:
+        """The encoded recorded_at..set_control fields (the same for a whole set)."""
+        values = tuple(row[f] for f in _MIDDLE_FIELDS)
+        if values != self._middle[0]:
+            self._middle = (values, "|".join(_field_text(v) for v in values))
+        return self._middle[1]
+
+    def finish(self) -> None:
+        """Flush and store the chain head and counters (the caller commits)."""
+        self.flush()
+        if self.seq != self._start_seq:
+            self.conn.execute(
+                t.chain_heads.update()
+                .where(t.chain_heads.c.name == "entries")
+                .values(seq=self.seq, hash=self.head_hash)
+            )
+        for name, value in self._counters.items():
+            if name not in self._counters_start:
+                self.conn.execute(t.counters.insert().values(name=name, value=value))
+            elif value != self._counters_start[name]:
+                self.conn.execute(
+                    t.counters.update().where(t.counters.c.name == name).values(value=value)
+                )
+        self._counters_start = dict(self._counters)
+        self._start_seq = self.seq
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    # ------------------------------------------------------------ people
+
+    def register_person(self, person: KnownPerson, *, new: bool = False) -> None:
+        """Write `person`'s (new) blocking keys and make it a candidate at once.
+
+        `new` says the member was created in this unit of work (no stored keys yet).
+        """
+        mid = person.member_id
+        known = self._member_keys.get(mid)
+        if known is None and new:
+            fresh = person_keys(person)  # has no duplicates
+            self._member_keys[mid] = set(fresh)
+        else:
+            if known is None:
+                self.flush()
+                known = {(r.kind, r.value) for r in self.conn.execute(_MEMBER_KEYS, {"mid": mid})}
+                self._member_keys[mid] = known
+            fresh = [key for key in person_keys(person) if key not in known]
+            known.update(fresh)
+        _index_pending(self._pending_keys, fresh, (mid,))
+        self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
+        bits = self._written
+        if bits is not None:
+            for h in map(hash, fresh):
+                bit = h & _BITMAP_MASK
+                bits[bit >> 3] |= 1 << (bit & 7)
+        self._pending_people[mid] = person
+        self._buffered += len(fresh)
+        if self._buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def _add_key(self, key: BlockingKey, mid: str) -> None:
+        self._key_rows.append((key[0], key[1], mid))
+        self._pending_keys[key] = self._pending_keys.get(key, ()) + (mid,)
+        if self._written is not None:
+            bit = hash(key) & _BITMAP_MASK
+            self._written[bit >> 3] |= 1 << (bit & 7)
+        self._buffered += 1
+        if self._buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]:
+        """`CandidateSource`: everybody sharing any of `keys` (at most MAX_CANDIDATES)."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return []
+        ids: dict[str, None] = {}
+        pending_keys = self._pending_keys
+        bits = self._written
+        stored_keys: list[BlockingKey] = []
+        for key in keys:
+            found = pending_keys.get(key)
+            if found is not None:
+                ids.update(dict.fromkeys(found))
+            # the bitmap answers "certainly not stored" for keys this unit of work never wrote
+            if bits is None:
+                stored_keys.append(key)
+            else:
+                bit = hash(key) & _BITMAP_MASK
+                if bits[bit >> 3] & (1 << (bit & 7)):
+                    stored_keys.append(key)
+        if stored_keys:
+            # unflushed keys and people are found in memory above and below
+            if self._cursor is None:
+                self._cursor = self.conn.connection.cursor()
+            params = tuple(part for key in stored_keys for part in key)
+            self._cursor.execute(_candidate_sql(self.conn, len(stored_keys)), params)
+            for (mid,) in self._cursor.fetchall():
+                ids[mid] = None
+        pending = [self._pending_people[m] for m in ids if m in self._pending_people]
+        stored = [m for m in ids if m not in self._pending_people]
+        return pending + load_people(self.conn, stored)
+
+    def is_pending(self, member_id: str) -> bool:
+        return member_id in self._pending_people
+
+    def insert_returning_id(self, table: sa.Table, row: dict[str, Any]) -> int:
+        """Insert one row now (not buffered) and return its generated integer primary key.
+
+        Straight through the driver with statement text built once per table and
+        key set (a Core insert per call costs more than the insert itself);
+        values are stored as `bulk_insert` stores them.
+        """
+        cols = tuple(c.name for c in table.columns if c.name in row)
+        sqlite = self.conn.dialect.name == "sqlite"
+        key = (self.conn.dialect.name, table.name, cols)
+        sql = _ROW_SQL.get(key)
+        if sql is None:
+            names = ", ".join(f'"{c}"' for c in cols)
+            marks = ", ".join("?" if sqlite else "%s" for _ in cols)
+            pk = next(c.name for c in table.primary_key.columns)
+            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+            # SQLite reports the rowid (an INTEGER PRIMARY KEY is it); RETURNING needs 3.35
+            _ROW_SQL[key] = sql = sql if sqlite else f'{sql} RETURNING "{pk}"'
+        values = [row[c] for c in cols]
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        if not sqlite:
+            self._cursor.execute(sql, values)
+            return int(self._cursor.fetchone()[0])
+        for i, f in enumerate(_sqlite_converters(table, list(cols))):
+            if f is not None and values[i] is not None:
+                values[i] = f(values[i])
+        self._cursor.execute(sql, values)
+        return int(self._cursor.lastrowid)
+
+    def pending_subscriber(self, subscriber_number: str) -> str | None:
+        """The lowest member id buffered (not yet written) in this unit of work with this
+        subscriber number and relationship 18 (self), if any."""
+        found = [
+            row["member_id"]
+            for row in self._buf.get(t.members, ())
+            if row["subscriber_number"] == subscriber_number and row["relationship"] == "18"
+        ]
+        return min(found) if found else None
+
+
+def next_control_number(conn: Connection, kind: str) -> int:
+    """The next acknowledgment control number of `kind` (row-locked; starts at 1)."""
+    a = t.ack_control_numbers
+    row = conn.execute(sa.select(a.c.next_value).where(a.c.kind == kind).with_for_update()).first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(a.insert().values(kind=kind, next_value=2))
+            return 1
+        except sa.exc.IntegrityError:
+            return next_control_number(conn, kind)
+    conn.execute(a.update().where(a.c.kind == kind).values(next_value=row.next_value + 1))
+    return int(row.next_value)
+
+
+_SQL_CACHE: dict[tuple[str, int], str] = {}
+_ROW_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_KEY_COLS = ("kind", "value", "member_id")
+_BITMAP_BYTES = 1 << 23
+_BITMAP_MASK = (_BITMAP_BYTES << 3) - 1
+_MEMBER_KEYS = sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
+    t.blocking_keys.c.member_id == sa.bindparam("mid")
+)
+
+
+def _index_pending(
+    pending: dict[BlockingKey, tuple[str, ...]], keys: list[BlockingKey], mid: tuple[str]
+) -> None:
+    """Add `mid` (a one-tuple) under each of `keys` (no duplicates), after the ids already there.
+
+    One dict update for the keys nobody else holds yet (most of them); the few
+    shared ones are extended afterwards.
+    """
+    shared = pending.keys() & keys
+    held = {key: pending[key] for key in shared} if shared else None
+    pending.update(zip(keys, repeat(mid)))
+    if held:
+        for key, ids in held.items():
+            pending[key] = ids + mid
+
+
+def _candidate_sql(conn: Connection, n: int) -> str:
+    """Driver-level SQL for n (kind, value) pairs; built once per size (expression
+    building per call costs more than the indexed lookup itself)."""
+    key = (conn.dialect.name, n)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        cond = " OR ".join([f"(kind = {mark} AND value = {mark})"] * n)
+        sql = _SQL_CACHE[key] = (
+            f"SELECT DISTINCT member_id FROM blocking_keys WHERE {cond} LIMIT {MAX_CANDIDATES}"
+        )
+    return sql
+
+
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_d = t.demographics_versions
+_LATEST_DEMOGRAPHICS = sa.select(_d).where(
+    _d.c.version_id.in_(
+        sa.select(sa.func.max(_d.c.version_id))
+        .where(_d.c.member_id.in_(_IDS))
+        .group_by(_d.c.member_id)
+        .scalar_subquery()
+    )
+)
+_IDENTIFIERS = sa.select(
+    t.member_identifiers.c.member_id, t.member_identifiers.c.type, t.member_identifiers.c.value
+).where(t.member_identifiers.c.member_id.in_(_IDS))
+_MEMBERS = sa.select(t.members).where(t.members.c.member_id.in_(_IDS))
+
+
+def load_people(conn: Connection, member_ids: Iterable[str]) -> list[KnownPerson]:
+    """KnownPerson (current values) for each stored member id, in the order given."""
+    ids = list(dict.fromkeys(member_ids))
+    if not ids:
+        return []
+    bind = {"ids": ids}
+    demo = {r.member_id: r for r in conn.execute(_LATEST_DEMOGRAPHICS, bind)}
+    idents: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in conn.execute(_IDENTIFIERS, bind):
+        idents[r.member_id].append((r.type, r.value))
+    rows = {r.member_id: r for r in conn.execute(_MEMBERS, bind)}
+    out: list[KnownPerson] = []
+    for mid in ids:
+        row = rows.get(mid)
+        if row is None:
+            continue
+        out.append(person_from(row, demo.get(mid), idents.get(mid, [])))
+    return out
+
+
+def person_from(member: Any, demo: Any, idents: Sequence[tuple[str, str]]) -> KnownPerson:
+    """Build a KnownPerson from a members row, a demographics row and (type, value) pairs."""
+
+    def ids_of(kind: str) -> list[str]:
+        return [v for k, v in idents if k == kind]
+
+    ssns = ids_of("ssn")
+    medicare = ids_of("medicare_id")
+    return KnownPerson(
+        member_id=member.member_id,
+        subscriber_numbers=tuple(ids_of("subscriber_number")),
+        ssn=ssns[-1] if ssns else "",
+        last=demo.last if demo else "",
+        first=demo.first if demo else "",
+        middle=demo.middle if demo else "",
+        birth_date=demo.birth_date if demo else None,
+        gender=demo.gender if demo else "",
+        relationship=member.relationship or "",
+        birth_sequence=member.birth_sequence,
+        address_line1=demo.address_line1 if demo else "",
+        postal_code=demo.postal_code if demo else "",
+        medicare_id=medicare[-1] if medicare else "",
+        other_ids=tuple((k[4:], v) for k, v in idents if k.startswith("ref:")),
+        sponsor_id=member.sponsor_id or "",
+    )
