@@ -50,7 +50,7 @@ from matching.decisions import (
     Reason,
 )
 from matching.normalize import normalize_id, relationship_group
-from matching.person import prior_person, transaction_person
+from matching.person import enrollee_probes
 from matching.score import (
     DEFAULT_LOWER,
     DEFAULT_MARGIN,
@@ -209,18 +209,9 @@ class _Context:
     """Every candidate looked up for this family, by member id (for the family rule)."""
 
 
-def _probes(tx: MemberTransaction) -> list[KnownPerson]:
-    """The enrollee as scored: the 2100B prior values (if any) first, then 2100A."""
-    probes = [transaction_person(tx)]
-    prior = prior_person(tx, probes[0])
-    if prior is not None:
-        probes.insert(0, prior)
-    return probes
-
-
 def _lookup(tx: MemberTransaction, ctx: _Context) -> tuple[list[KnownPerson], list[KnownPerson]]:
     """(probes, candidates): the people `transaction_keys(tx)` finds, built once."""
-    probes = _probes(tx)
+    probes = enrollee_probes(tx)
     people = ctx.candidates.candidates(lookup_keys(probes[::-1]))
     ctx.seen.update((p.member_id, p) for p in people)
     return probes, people
@@ -396,7 +387,7 @@ def _family_context(sub: Decision, families: set[str], ctx: _Context) -> tuple[C
     ]
     known = {c.member_id for c in sub.candidates}
     extra = score_candidates(
-        _probes(sub.transaction), [p for p in heads if p.member_id not in known]
+        enrollee_probes(sub.transaction), [p for p in heads if p.member_id not in known]
     )
     merged = sorted((*sub.candidates, *extra), key=lambda c: (-c.score, c.member_id))
     return tuple(merged[: ctx.settings.max_candidates + len(extra)])
