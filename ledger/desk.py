@@ -39,7 +39,13 @@ from ledger import auth
 from ledger import schema as t
 from ledger.apply import Applied, LedgerSettings, apply_in
 from ledger.db import LedgerError, engine, utcnow
-from ledger.desk_match import MAX_OVERRIDE_REASON, MatchCheck, check_match, scored_members
+from ledger.desk_match import (
+    MAX_OVERRIDE_REASON,
+    MatchCheck,
+    check_match,
+    scored_members,
+    with_subscriber,
+)
 from ledger.desk_sla import SlaReport, sla_report
 from ledger.desk_views import (
     FULL_FILE_GUARD,
@@ -551,6 +557,7 @@ def _release(
         received = utc(h.received_at)
         assert received is not None
         (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received)
+        decision = with_subscriber(uow, decision, applied.member_id)
         res = apply_in(uow, header, decision, received_at=received, settings=settings,
                        subscriber_member_id=applied.member_id,
                        transaction_set_id=h.transaction_set_id)  # fmt: skip

@@ -14,7 +14,7 @@ Everything here is codes, member ids and scores: no PHI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -22,8 +22,9 @@ from sqlalchemy.engine import Connection
 from edi.records import MemberTransaction
 from ledger.db import LedgerError
 from ledger.desk_views import person_view
-from ledger.store import load_people
-from matching.decisions import Candidate, KnownPerson
+from ledger.store import UnitOfWork, load_people
+from matching.decisions import Candidate, Decision, KnownPerson, Outcome, Reason
+from matching.normalize import normalize_id
 from matching.person import enrollee_probes
 from matching.score import score_candidates
 
@@ -110,3 +111,28 @@ def scored_members(
         _check(tx, people[m], ids).to_json() | {"person": person_view(people[m], show_phi=show_phi)}
         for m in wanted
     ]
+
+
+def _family(person: KnownPerson) -> set[str]:
+    return {n for n in map(normalize_id, person.subscriber_numbers) if n}
+
+
+def with_subscriber(uow: UnitOfWork, decision: Decision, subscriber_id: str | None) -> Decision:
+    """A released dependent's decision, kept in its subscriber's family: an APPLY to a member
+    whose family shares no subscriber number with the resolved subscriber `subscriber_id`
+    becomes REVIEW family_mismatch (the family is decided together, after a resolution too)."""
+    if decision.outcome is not Outcome.APPLY or not subscriber_id or not decision.member_id:
+        return decision
+    uow.flush()
+    people = {p.member_id: p for p in load_people(uow.conn, [decision.member_id, subscriber_id])}
+    dependent, subscriber = people.get(decision.member_id), people.get(subscriber_id)
+    if dependent is None or subscriber is None or not _family(subscriber):
+        return decision
+    if _family(dependent) & _family(subscriber):
+        return decision
+    return replace(
+        decision, outcome=Outcome.REVIEW, member_id=None, reason=Reason.FAMILY_MISMATCH,
+        queue="review", due_at=None, notes=(*decision.notes, "suggested: apply"),
+        explanation=f"released with subscriber {subscriber_id}, but matched {decision.member_id}"
+        " of another family; the family is decided together: " + decision.explanation,
+    )  # fmt: skip

@@ -74,3 +74,43 @@ def test_a_subscriber_held_by_the_date_window_holds_the_family(
     reasons = sorted(r.reason for r in _rows(ledger_url, t.review_items))
     assert reasons == ["family_held", "retro_date"]
     assert _rows(ledger_url, t.members) == []
+
+
+def _resent_items(url: str, tmp: Path) -> tuple[int, int]:
+    from ledger.auth import initialise
+    from ledger.users import Actor, add_user
+
+    initialise(url, "root")
+    add_user(url, Actor("root", frozenset({"administrator"})), "rita", ["reviewer"])
+    ingest_file(url, SAMPLE, received_at=SAMPLE_RECEIVED)
+    ingest_file(url, _resend_family_one(tmp), received_at=SAMPLE_RECEIVED)
+    items = {r.reason: r.id for r in _rows(url, t.review_items)}
+    return items["family_mismatch"], items["family_held"]
+
+
+def test_resolving_the_subscriber_into_the_old_family_releases_her_daughter_there(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    from ledger import desk
+    from ledger.users import Actor
+
+    sub, kid = _resent_items(ledger_url, tmp_path)
+    res = desk.resolve(ledger_url, Actor("rita", frozenset({"reviewer"})), sub, match="M000000001")
+    assert [(r.item_id, r.status, r.member_id) for r in res.released] == [
+        (kid, "applied", "M000000002")
+    ]
+    assert len(_rows(ledger_url, t.members)) == 12
+
+
+def test_a_subscriber_resolved_as_new_does_not_take_the_old_familys_daughter(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    from ledger import desk
+    from ledger.users import Actor
+
+    sub, kid = _resent_items(ledger_url, tmp_path)
+    res = desk.resolve(ledger_url, Actor("rita", frozenset({"reviewer"})), sub, new_member=True)
+    (released,) = res.released
+    assert released.status == "review" and released.new_item_id is not None
+    (again,) = [r for r in _rows(ledger_url, t.review_items) if r.id == released.new_item_id]
+    assert again.reason == "family_mismatch" and "M000000002" in again.explanation
