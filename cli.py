@@ -1115,22 +1115,26 @@ def review_list_cmd(ctx: click.Context, as_json: bool, queue: str | None, overdu
 @click.option("--json", "as_json", is_flag=True, help="Print the item as one JSON object.")
 @click.option("--show-phi", is_flag=True,
               help="Show SSNs unmasked (needs the show_phi privilege; audited).")
+@click.option("--member", "members", metavar="MEMBER_ID", multiple=True,
+              help="Also score this ledger member like a candidate (repeatable).")
 @_as_user
 @click.pass_context
 def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: bool,
-                    as_user: str | None) -> None:
+                    members: tuple[str, ...], as_user: str | None) -> None:
     """Show one item: the held transaction, the reason, candidates with field weights.
 
     \b
-    Example:
+    Examples:
       enroll834 review show 12 --as carol
+      enroll834 review show 12 --member M000000042 --as carol
     """
     import json
 
     from ledger.desk import show_item
 
     actor = _desk_call(_signin, ctx, as_user, "review.read")
-    item = _desk_call(show_item, _desk_url(ctx), actor, item_id, show_phi=show_phi)
+    item = _desk_call(show_item, _desk_url(ctx), actor, item_id, show_phi=show_phi,
+                      members=members)
     if as_json:
         click.echo(json.dumps(item))
         return
@@ -1163,7 +1167,10 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
         p = c.get("person")
         who = (f"  {p['name']['last']}, {p['name']['first']}  ssn {p['ssn'] or '-'}"
                f"  born {p['birth_date'] or '-'}" if p else "")
-        click.echo(f"candidate {c['member_id']}  score {c['score']:.2f}{who}")
+        extra = "" if c.get("listed", True) else "  (not among the item's candidates)"
+        if c.get("conflicts"):
+            extra += "  conflicts: " + ", ".join(c["conflicts"])
+        click.echo(f"candidate {c['member_id']}  score {c['score']:.2f}{who}{extra}")
         for f in c.get("comparisons", []):
             click.echo(f"    {f['field']:<16} {f['level']:<18} {f['weight']:+7.2f}  "
                        f"{f['description']}")
@@ -1200,19 +1207,26 @@ def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str 
               help="Supervisor: apply the held full file FILE despite the guard.")
 @click.option("--apply", "apply_held", is_flag=True,
               help="Supervisor: apply the held full file from the copy the item keeps.")
+@click.option("--override-reason", default=None, metavar="TEXT",
+              help="Supervisor: match despite an SSN, birth-date or relationship conflict, "
+                   "for this reason (audited; no PHI).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @_as_user
 @click.pass_context
 def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_member: bool,
                        reject: bool, reason: str | None, override_file: str | None,
-                       apply_held: bool, as_json: bool, as_user: str | None) -> None:
+                       apply_held: bool, override_reason: str | None, as_json: bool,
+                       as_user: str | None) -> None:
     """Resolve an item: apply it as decided (the reviewer is recorded as the decider).
 
-    Resolving a subscriber releases the family members held with it.
+    Resolving a subscriber releases the family members held with it. A --match is
+    scored like a candidate; an SSN, birth-date or relationship conflict refuses it
+    unless a supervisor gives --override-reason.
 
     \b
     Examples:
       enroll834 review resolve 12 --match M000000042 --as carol
+      enroll834 review resolve 12 --match M000000042 --override-reason "confirmed with HR" --as sup1
       enroll834 review resolve 13 --reject --reason "duplicate of an earlier file" --as carol
       enroll834 review resolve 14 --apply --as supervisor1
       enroll834 review resolve 14 --override archive/2026/01/full.edi --as supervisor1
@@ -1228,10 +1242,12 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
         raise click.UsageError("--reject needs --reason TEXT")
     if reason is not None and not reject:
         raise click.UsageError("--reason goes with --reject")
+    if override_reason is not None and match is None:
+        raise click.UsageError("--override-reason goes with --match")
     actor = _desk_call(_signin, ctx, as_user, "review.resolve")
     res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
                      reject_reason=reason if reject else None, override_file=override_file,
-                     apply_held=apply_held)
+                     apply_held=apply_held, override_reason=override_reason)
     out = res.to_json()  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(out))

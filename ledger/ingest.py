@@ -54,6 +54,7 @@ from ledger.store import (
 )
 from ledger.store import schema as t
 from matching.decisions import CobraAdministration, Decision, GroupPolicy, Outcome
+from matching.route import hold_dependents
 
 Decider = Callable[..., list[Decision]]
 """decide(header, family, *, candidates, group, received_at) -> one Decision per member."""
@@ -68,6 +69,9 @@ _STATUS_TO_COUNT = {
     "rejected": "rejected",
     "refused": "rejected",
 }
+
+_LEDGER_HOLDS = {"held": "held by the date window", "refused": "refused by the ledger"}
+"""Apply statuses of a subscriber that hold its dependents' enrollments (fixed words)."""
 
 
 @dataclass
@@ -213,6 +217,8 @@ class _Set:
     family: list[MemberTransaction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    rejected_subscriber: str | None = None
+    """REF*0F of the last subscriber the validator rejected (its dependents are held)."""
 
 
 class _Run:
@@ -403,9 +409,14 @@ class _Run:
             return
         if tx.rejected:
             st.counts["rejected"] = st.counts.get("rejected", 0) + 1
+            if tx.subscriber:
+                self._family(st)
+                st.rejected_subscriber = tx.subscriber_number
             return
         if st.family and (tx.subscriber or tx.subscriber_number != st.family[0].subscriber_number):
             self._family(st)
+        if tx.subscriber:
+            st.rejected_subscriber = None
         st.family.append(tx)
 
     def _family(self, st: _Set) -> None:
@@ -415,14 +426,26 @@ class _Run:
         decisions = self.decide(
             st.header, family, candidates=st.uow, group=st.group, received_at=self.received_at
         )
+        number = family[0].subscriber_number
+        if not family[0].subscriber and number and number == st.rejected_subscriber:
+            # the family hold also covers a subscriber the validator rejected
+            decisions = hold_dependents(decisions, held_by="rejected by validation",
+                                        subscriber_number=number, due=None)  # fmt: skip
         subscriber_mid: str | None = None
-        for decision in decisions:
+        for i in range(len(decisions)):
+            decision = decisions[i]
             res: Applied = apply_in(
                 st.uow, st.header, decision, received_at=self.received_at, settings=st.settings,
                 subscriber_member_id=subscriber_mid, transaction_set_id=st.set_id,
             )  # fmt: skip
             if decision.transaction.subscriber and res.member_id:
                 subscriber_mid = res.member_id
+            if decision.transaction.subscriber and res.status in _LEDGER_HOLDS:
+                # a subscriber the ledger holds (date window) or refuses holds its family too
+                decisions[i + 1 :] = hold_dependents(
+                    decisions[i + 1 :], held_by=_LEDGER_HOLDS[res.status],
+                    subscriber_number=decision.transaction.subscriber_number, due=None,
+                )  # fmt: skip
             key = _STATUS_TO_COUNT[res.status]
             st.counts[key] = st.counts.get(key, 0) + 1
             ordinal = decision.transaction.lineage.member_ordinal

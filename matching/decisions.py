@@ -42,6 +42,12 @@ class Reason(StrEnum):
     COBRA_BILL_AND_COLLECT = "cobra_bill_and_collect"
     MEDICARE_REFERRAL = "medicare_referral"
     FAMILY_HELD = "family_held"
+    FAMILY_MISMATCH = "family_mismatch"
+    """The family's members point at different existing families, or the subscriber
+    looks new while dependents are known members: the family is decided together."""
+    DEMOGRAPHIC_PROPOSAL = "demographic_proposal"
+    """An automatic match on an enrollment whose identity fields (SSN, names, birth date,
+    gender) differ from the ledger's: the differences wait for a person."""
     RETRO_DATE = "retro_date"
     FUTURE_DATE = "future_date"
     CONFLICT = "conflict"

@@ -64,3 +64,10 @@ def prior_person(tx: MemberTransaction, current: KnownPerson | None = None) -> K
         birth_date=demo.birth_date if demo and demo.birth_date else current.birth_date,
         gender=demo.gender.value if demo and demo.gender else current.gender,
     )
+
+
+def enrollee_probes(tx: MemberTransaction) -> list[KnownPerson]:
+    """The enrollee as the matcher scores it: the 2100B prior values (if any) first, then 2100A."""
+    current = transaction_person(tx)
+    prior = prior_person(tx, current)
+    return [current] if prior is None else [prior, current]

@@ -14,9 +14,18 @@ Rules, in the order they are applied to each member:
 4. Enrollments (INS03=021/025, HD01=021/025, audit 030, or no maintenance
    type) → the certainty gate: APPLY to the matched person, NEW_MEMBER when
    certainly nobody known, otherwise REVIEW (due after the SLA).
-5. Family hold: when the subscriber is held (REVIEW/REFER) or rejected, the
-   dependents' enrollments that would have been applied are held too
-   (REVIEW, family_held, held_with = subscriber number).
+5. Families are decided together: the members' certain matches must agree on
+   one existing family (a shared subscriber number), or on none. A subscriber
+   who would be NEW while a dependent is a known member (matched with
+   certainty, or held with a plausible candidate), or whose match points at
+   another family than a dependent's, is held for review (family_mismatch,
+   with the existing family's subscriber among the candidates); without a
+   subscriber enrollment in the set, dependents that disagree are held.
+6. Family hold: when the subscriber is held (REVIEW/REFER) or rejected (by
+   matching or by validation: `tx.rejected`), the dependents' enrollments that
+   would have been applied are held too (REVIEW, family_held, held_with =
+   subscriber number). `hold_dependents` is the same rule for the ledger's
+   own holds (the date window, a refused subscriber).
 
 Nothing here writes anywhere; explanations carry codes and scores only.
 """
@@ -29,7 +38,7 @@ from dataclasses import dataclass, field, replace
 
 from edi.codes import BenefitStatus, MaintenanceType, MedicarePlan
 from edi.records import MemberTransaction, TransactionSetHeader
-from matching.blocking import lookup_keys
+from matching.blocking import lookup_keys, person_keys
 from matching.decisions import (
     Candidate,
     CandidateSource,
@@ -40,8 +49,8 @@ from matching.decisions import (
     Outcome,
     Reason,
 )
-from matching.normalize import relationship_group
-from matching.person import prior_person, transaction_person
+from matching.normalize import normalize_id, relationship_group
+from matching.person import enrollee_probes
 from matching.score import (
     DEFAULT_LOWER,
     DEFAULT_MARGIN,
@@ -196,21 +205,16 @@ class _Context:
     group: GroupPolicy
     received_at: dt.datetime
     settings: MatchingSettings
-
-
-def _probes(tx: MemberTransaction) -> list[KnownPerson]:
-    """The enrollee as scored: the 2100B prior values (if any) first, then 2100A."""
-    probes = [transaction_person(tx)]
-    prior = prior_person(tx, probes[0])
-    if prior is not None:
-        probes.insert(0, prior)
-    return probes
+    seen: dict[str, KnownPerson] = field(default_factory=dict)
+    """Every candidate looked up for this family, by member id (for the family rule)."""
 
 
 def _lookup(tx: MemberTransaction, ctx: _Context) -> tuple[list[KnownPerson], list[KnownPerson]]:
     """(probes, candidates): the people `transaction_keys(tx)` finds, built once."""
-    probes = _probes(tx)
-    return probes, ctx.candidates.candidates(lookup_keys(probes[::-1]))
+    probes = enrollee_probes(tx)
+    people = ctx.candidates.candidates(lookup_keys(probes[::-1]))
+    ctx.seen.update((p.member_id, p) for p in people)
+    return probes, people
 
 
 def _top(assessment: Assessment, settings: MatchingSettings) -> tuple[Candidate, ...]:
@@ -349,6 +353,160 @@ def decide_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     return _known_member(tx, ctx)
 
 
+def _numbers(person: KnownPerson | None) -> frozenset[str]:
+    """The family (subscriber numbers, normalised) a known person belongs to."""
+    if person is None:
+        return frozenset()
+    return frozenset(n for n in (normalize_id(x) for x in person.subscriber_numbers) if n)
+
+
+def _known_dependent(d: Decision, settings: MatchingSettings) -> bool:
+    """A dependent who is a known member: matched with certainty, or held with a plausible
+    candidate (at or above the lower threshold)."""
+    if d.outcome is Outcome.APPLY:
+        return True
+    return (
+        d.outcome in (Outcome.REVIEW, Outcome.REFER)
+        and d.reason is not Reason.FAMILY_HELD
+        and d.score is not None
+        and d.score >= settings.lower
+    )
+
+
+def _family_context(sub: Decision, families: set[str], ctx: _Context) -> tuple[Candidate, ...]:
+    """The subscriber's candidates plus the subscriber(s) of `families`, scored, best first."""
+    keys = [
+        k
+        for n in sorted(families)
+        for k in person_keys(KnownPerson(member_id="", subscriber_numbers=(n,)))
+    ]
+    heads = [
+        p
+        for p in ctx.candidates.candidates(keys)
+        if relationship_group(p.relationship) == "self" and _numbers(p) & families
+    ]
+    known = {c.member_id for c in sub.candidates}
+    extra = score_candidates(
+        enrollee_probes(sub.transaction), [p for p in heads if p.member_id not in known]
+    )
+    merged = sorted((*sub.candidates, *extra), key=lambda c: (-c.score, c.member_id))
+    return tuple(merged[: ctx.settings.max_candidates + len(extra)])
+
+
+def _mismatch(d: Decision, ctx: _Context, text: str, candidates: tuple[Candidate, ...]) -> Decision:
+    return replace(
+        d,
+        outcome=Outcome.REVIEW,
+        member_id=None,
+        score=candidates[0].score if candidates else None,
+        candidates=candidates,
+        reason=Reason.FAMILY_MISMATCH,
+        explanation=f"{text}; the family is decided together; this member alone would be"
+        f" {d.outcome.value}: {d.explanation}",
+        queue="review",
+        due_at=due_at(ctx.received_at, ctx.settings),
+        notes=(*d.notes, f"suggested: {d.outcome.value}"),
+    )
+
+
+def _who(d: Decision) -> str:
+    """The member a decision points at: its match, else its best candidate ('' for none)."""
+    return d.member_id or (d.candidates[0].member_id if d.candidates else "")
+
+
+def _together(decisions: list[Decision], ctx: _Context) -> list[Decision]:
+    """Rule 5: the family's certain matches agree on one existing family, or on none."""
+    out = list(decisions)
+    sub_at = next((i for i, d in enumerate(out) if d.transaction.subscriber), None)
+    sub = out[sub_at] if sub_at is not None else None
+    dependents = [(i, d) for i, d in enumerate(out) if not d.transaction.subscriber]
+    matched = {
+        i: nums
+        for i, d in dependents
+        if d.outcome is Outcome.APPLY and (nums := _numbers(ctx.seen.get(_who(d))))
+    }
+    if sub is not None and sub_at is not None and is_enrollment(sub.transaction):
+        if sub.outcome is Outcome.NEW_MEMBER:
+            known = [d for _, d in dependents if _known_dependent(d, ctx.settings)]
+            if known:
+                ids = sorted({_who(d) for d in known})
+                families = set().union(*(_numbers(ctx.seen.get(m)) for m in ids))
+                out[sub_at] = _mismatch(
+                    sub, ctx,
+                    f"the subscriber would be new, but {len(known)} dependent(s) are known"
+                    f" members ({', '.join(ids)})",
+                    _family_context(sub, families, ctx),
+                )  # fmt: skip
+        elif sub.outcome is Outcome.APPLY:
+            own = _numbers(ctx.seen.get(_who(sub)))
+            apart = sorted(i for i, nums in matched.items() if own and not nums & own)
+            if apart:
+                families = set().union(*(matched[i] for i in apart))
+                out[sub_at] = _mismatch(
+                    sub, ctx,
+                    f"{len(apart)} dependent(s) matched members of another family than"
+                    " the subscriber's",
+                    _family_context(sub, families, ctx),
+                )  # fmt: skip
+        return out
+    # No subscriber enrollment anchors the family: dependents' enrollments must agree with a
+    # subscriber matched by a change or termination, or else among themselves.
+    if sub is not None and sub.outcome is Outcome.APPLY:
+        common = _numbers(ctx.seen.get(_who(sub)))
+    else:
+        common = frozenset.intersection(*matched.values()) if matched else frozenset()
+    if not matched or (common and all(nums & common for nums in matched.values())):
+        return out
+    if sub is not None and sub.outcome is Outcome.APPLY and not common:
+        return out  # the subscriber's family is not known by number: nothing to compare
+    for i in matched:
+        if is_enrollment(out[i].transaction):
+            out[i] = _mismatch(
+                out[i], ctx, "the family's members matched members of different families",
+                out[i].candidates,
+            )  # fmt: skip
+    return out
+
+
+def hold_dependents(
+    decisions: Sequence[Decision],
+    *,
+    held_by: str,
+    subscriber_number: str,
+    due: dt.datetime | None,
+) -> list[Decision]:
+    """The family hold: each dependent enrollment that would be APPLY/NEW_MEMBER becomes
+    REVIEW family_held (held_with = `subscriber_number`, note 'suggested: <outcome>').
+
+    `held_by` says in fixed words what holds the subscriber (e.g. 'review
+    (uncertain_match)', 'held (retro_date)'); `due` is the review item's due
+    time (None: the ledger's SLA). Subscribers and dependents' changes and
+    terminations are returned unchanged.
+    """
+    out: list[Decision] = []
+    for d in decisions:
+        tx = d.transaction
+        if (
+            not tx.subscriber
+            and d.outcome in (Outcome.APPLY, Outcome.NEW_MEMBER)
+            and is_enrollment(tx)
+        ):
+            d = replace(
+                d,
+                outcome=Outcome.REVIEW,
+                member_id=None,
+                reason=Reason.FAMILY_HELD,
+                explanation=f"held with the family: the subscriber's transaction is {held_by};"
+                f" this dependent would otherwise be {d.outcome.value}: {d.explanation}",
+                queue="review",
+                due_at=due,
+                held_with=subscriber_number or None,
+                notes=(*d.notes, f"suggested: {d.outcome.value}"),
+            )
+        out.append(d)
+    return out
+
+
 def decide_family(
     header: TransactionSetHeader,
     family: Sequence[MemberTransaction],
@@ -361,14 +519,17 @@ def decide_family(
     """One Decision per member of a family (subscriber and dependents), in order.
 
     `family` holds the members of one subscriber's family from one
-    transaction set (already validated). When the subscriber is held
-    (REVIEW/REFER) or rejected, dependents' enrollments that would have been
-    applied automatically become REVIEW with reason family_held.
-    `header` identifies the transaction set; it is not used for routing.
+    transaction set (already validated). Each member is decided by rules 1-4;
+    then the family is decided together (rule 5: the certain matches agree on
+    one existing family, or on none; otherwise REVIEW family_mismatch); then,
+    when the subscriber is held (REVIEW/REFER) or rejected, dependents'
+    enrollments that would have been applied automatically become REVIEW with
+    reason family_held. `header` identifies the transaction set; it is not
+    used for routing.
     """
     del header
     ctx = _Context(candidates, group, received_at, settings or MatchingSettings())
-    decisions = [decide_member(tx, ctx) for tx in family]
+    decisions = _together([decide_member(tx, ctx) for tx in family], ctx)
     held = next(
         (
             d
@@ -380,26 +541,10 @@ def decide_family(
     )
     if held is None:
         return decisions
-    out: list[Decision] = []
-    for d in decisions:
-        tx = d.transaction
-        if (
-            not tx.subscriber
-            and d.outcome in (Outcome.APPLY, Outcome.NEW_MEMBER)
-            and is_enrollment(tx)
-        ):
-            why = held.reason.value if held.reason else held.outcome.value
-            d = replace(
-                d,
-                outcome=Outcome.REVIEW,
-                member_id=None,
-                reason=Reason.FAMILY_HELD,
-                explanation=f"held with the family: the subscriber's transaction is {held.outcome.value}"
-                f" ({why}); this dependent would otherwise be {d.outcome.value}: {d.explanation}",
-                queue="review",
-                due_at=due_at(received_at, ctx.settings),
-                held_with=held.transaction.subscriber_number or None,
-                notes=(*d.notes, f"suggested: {d.outcome.value}"),
-            )
-        out.append(d)
-    return out
+    why = held.reason.value if held.reason else held.outcome.value
+    return hold_dependents(
+        decisions,
+        held_by=f"{held.outcome.value} ({why})",
+        subscriber_number=held.transaction.subscriber_number,
+        due=due_at(received_at, ctx.settings),
+    )

@@ -36,6 +36,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi.records import MemberTransaction, TransactionSetHeader
 from ledger.desk import auth
+from ledger.desk.match import (
+    MAX_OVERRIDE_REASON,
+    MatchCheck,
+    check_match,
+    scored_members,
+    with_subscriber,
+)
 from ledger.desk.sla import SlaReport, sla_report
 from ledger.desk.users import Actor, NotPermitted, refuse, require
 from ledger.desk.views import (
@@ -142,8 +149,10 @@ def show_item(
     *,
     show_phi: bool = False,
     now: dt.datetime | None = None,
+    members: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """One item with its candidates' current values beside their comparisons.
+    """One item with its candidates' current values beside their comparisons; `members`
+    adds those ledger members, scored like candidates (`listed` false, with conflicts).
 
     Audited as 'review.show'; with `show_phi` also as 'review.show_phi'.
     """
@@ -163,6 +172,7 @@ def show_item(
             if c["member_id"] in people else c
             for c in view.candidates
         ]  # fmt: skip
+        out["candidates"] += scored_members(conn, row, members, view.candidates, show_phi)
         audit(conn, actor.user_id, "review.show", target=str(item_id),
                    details={"show_phi": show_phi})  # fmt: skip
         if show_phi:
@@ -241,10 +251,13 @@ class Resolution:
     released: tuple[Released, ...] = ()
     still_held: tuple[int, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    match: MatchCheck | None = None
+    """For a match: the member scored like a candidate, with its conflicts."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.item_id,
+            "match": self.match.to_json() if self.match else None,
             "resolution": self.resolution,
             "status": self.status,
             "member_id": self.member_id,
@@ -272,6 +285,7 @@ def ledger_settings(conn: Connection, header: TransactionSetHeader) -> LedgerSet
 def _decision(
     row: Any, tx: MemberTransaction, actor: Actor, *,
     match: str | None, new_member: bool, reject_reason: str | None,
+    check: MatchCheck | None = None, override: bool = False,
 ) -> tuple[Decision, str]:  # fmt: skip
     """The reviewer's answer as a Decision decided by them, and the item's resolution name."""
     from matching.route import is_termination
@@ -283,9 +297,12 @@ def _decision(
     )  # fmt: skip
     if match is not None:
         known = "a listed candidate" if match in scores else "a member not among the candidates"
+        text = f"resolved by a reviewer: matched to {known}"
+        if override and check is not None and check.conflicts:
+            text += " despite " + ", ".join(check.conflicts) + " (supervisor override)"
         return replace(
-            base, outcome=Outcome.APPLY, member_id=match, score=scores.get(match),
-            explanation=f"resolved by a reviewer: matched to {known}",
+            base, outcome=Outcome.APPLY, member_id=match, explanation=text,
+            score=check.candidate.score if check else scores.get(match),
         ), "matched"  # fmt: skip
     if new_member:
         if is_termination(tx):
@@ -309,9 +326,19 @@ def resolve(
     reject_reason: str | None = None,
     override_file: Any = None,
     apply_held: bool = False,
+    override_reason: str | None = None,
 ) -> Resolution:
     """Resolve item `item_id` with exactly one of: `match` (a member id), `new_member`, or a
     rejection with `reject_reason`; apply it, release held family members, all atomically.
+
+    A `match` is scored like a candidate (`ledger.desk_match.check_match`,
+    listed among the item's candidates or not) and returned in
+    `Resolution.match`. An SSN, birth-date or relationship conflict refuses it
+    (LedgerError naming the member, score and conflicts; audited as
+    'review.match_refused') unless a supervisor gives `override_reason`
+    ('review.override'; audited with the reason, at most 200 characters, no
+    PHI). A resolution without conflicts, to a listed candidate or not, needs
+    no override.
 
     A held full file (reason `full_file_guard`, queue 'supervisor') is resolved
     by a supervisor only ('review.override'): `apply_held` applies the copy the
@@ -336,6 +363,12 @@ def resolve(
         )
     eng = _engine(target)
     require(eng, actor, "review.resolve", str(item_id))
+    if override_reason is not None:
+        if match is None:
+            raise LedgerError("an override reason goes with a match")
+        if not override_reason.strip():
+            raise LedgerError("an override needs a reason")
+        require(eng, actor, "review.override", str(item_id))
     try:
         with eng.connect() as conn:
             reason = conn.execute(sa.select(t.review_items.c.reason)
@@ -348,14 +381,28 @@ def resolve(
             return _resolve_guard(eng, actor, item_id, override_file, reject_reason, apply_held)
         if override_file is not None or apply_held:
             raise LedgerError(f"review item {item_id}: only a held full file is overridden")
-        return _resolve(eng, actor, item_id, match, new_member, reject_reason)
+        return _resolve(eng, actor, item_id, match, new_member, reject_reason, override_reason)
     except _Refusal as exc:
         raise refuse(eng, actor.user_id, "review.resolve", str(exc), str(item_id)) from None
+    except _Conflicts as exc:
+        with eng.begin() as conn:
+            audit(conn, actor.user_id, "review.match_refused", target=str(item_id),
+                  details=exc.check.audit())  # fmt: skip
+        raise LedgerError(f"review item {item_id}: refused: {exc.check.summary()}; a supervisor "
+                          "may override with a reason") from None  # fmt: skip
+
+
+class _Conflicts(Exception):
+    """A match with conflicts and no override: refused (and audited) after the rollback."""
+
+    def __init__(self, check: MatchCheck) -> None:
+        super().__init__(check.summary())
+        self.check = check
 
 
 def _resolve(
-    eng: Engine, actor: Actor, item_id: int,
-    match: str | None, new_member: bool, reject_reason: str | None,
+    eng: Engine, actor: Actor, item_id: int, match: str | None, new_member: bool,
+    reject_reason: str | None, override_reason: str | None = None,
 ) -> Resolution:  # fmt: skip
     override = False
     with eng.begin() as conn:
@@ -374,9 +421,16 @@ def _resolve(
             header = TransactionSetHeader.model_validate_json(row.header)
         except ValueError:
             raise LedgerError(f"review item {item_id}: stored transaction unreadable") from None
+        check = None
+        if match is not None:
+            listed = {str(c["member_id"]) for c in candidates_of(row.candidates)}
+            check = check_match(conn, tx, match, listed)
+            if check is not None and check.conflicts and override_reason is None:
+                raise _Conflicts(check)
         decision, resolution = _decision(
-            row, tx, actor, match=match, new_member=new_member, reject_reason=reject_reason
-        )
+            row, tx, actor, match=match, new_member=new_member, reject_reason=reject_reason,
+            check=check, override=override_reason is not None,
+        )  # fmt: skip
         received = utc(row.received_at)
         assert received is not None
         settings = ledger_settings(conn, header)
@@ -407,11 +461,17 @@ def _resolve(
         }  # fmt: skip
         if reject_reason is not None:
             details["reason"] = reject_reason.strip()[:MAX_REJECT_REASON]
+        if check is not None:
+            details["match"] = check.audit()
+        if override_reason is not None:
+            details["override_reason"] = override_reason.strip()[:MAX_OVERRIDE_REASON]
         audit(conn, actor.user_id, "review.resolve", target=str(item_id), details=details)
+    # an ordinary match to a listed candidate says nothing more; anything else is shown
+    shown = (check.summary(),) if check and (check.conflicts or not check.listed) else ()
     return Resolution(
         item_id=item_id, resolution=resolution, status=applied.status,
         member_id=applied.member_id, entries=applied.entries, released=tuple(released),
-        still_held=tuple(still), notes=applied.notes,
+        still_held=tuple(still), notes=(*shown, *applied.notes), match=check,
     )  # fmt: skip
 
 
@@ -505,6 +565,7 @@ def _release(
         received = utc(h.received_at)
         assert received is not None
         (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received)
+        decision = with_subscriber(uow, decision, applied.member_id)
         res = apply_in(uow, header, decision, received_at=received, settings=settings,
                        subscriber_member_id=applied.member_id,
                        transaction_set_id=h.transaction_set_id)  # fmt: skip

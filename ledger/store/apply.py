@@ -23,7 +23,7 @@ Rules (every note is fixed text without PHI):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from edi.codes import BenefitStatus, MaintenanceType
 from edi.records import MemberTransaction, TransactionSetHeader
 from ledger.store import schema as t
 from ledger.store.apply_plan import (
+    DEMOGRAPHIC_CHANGES,
     ONE_DAY,
     LedgerSettings,
     check_window,
@@ -41,8 +42,11 @@ from ledger.store.apply_plan import (
     fallback_end,
     first_date,
     identifiers,
+    identity_differences,
     last_day,
     plan_ops,
+    proposal_text,
+    proposal_transaction,
 )
 from ledger.store.spans import (
     Refused,
@@ -221,7 +225,19 @@ def apply_in(
         _precheck(uow, decision, ops, end_all)
     except Refused as exc:
         return Applied("refused", decision.member_id, notes=(str(exc),))
-    return _change(uow, decision, ops, notes, end_all)
+    if decision.decided_by != "auto" or tx.maintenance_type in DEMOGRAPHIC_CHANGES:
+        return _change(uow, decision, ops, notes, end_all)
+    kept: list[str] = []
+    res = _change(uow, decision, ops, notes, end_all, kept)
+    if not kept:
+        return res
+    text = proposal_text(tx, kept)
+    rid = store_review_item(
+        uow, header, replace(decision, transaction=proposal_transaction(tx)),
+        reason=Reason.DEMOGRAPHIC_PROPOSAL, queue="review", received_at=received_at,
+        settings=settings, explanation=text, transaction_set_id=transaction_set_id,
+    )  # fmt: skip
+    return replace(res, notes=(*res.notes, text), review_item_id=rid)
 
 
 def _precheck(
@@ -371,7 +387,10 @@ def _change(
     ops: list[SpanOp],
     notes: list[str],
     end_all: dt.date | None,
+    kept: list[str] | None = None,
 ) -> Applied:
+    """Apply to an existing member. With `kept`, identity differences are not written
+    (`apply_plan.identity_differences`) and their field names are appended to it."""
     tx = decision.transaction
     mid = decision.member_id
     assert mid is not None
@@ -392,6 +411,11 @@ def _change(
     before = _latest_demographics(uow, mid) or {k: None for k in _DEMO_FIELDS}
     incoming = demographics(tx)
     after = {k: (incoming[k] if incoming[k] not in ("", None) else before[k]) for k in _DEMO_FIELDS}
+    if kept is not None:
+        fields, ids = identity_differences(before, after, known, new_ids)
+        after |= {k: before[k] for k in fields}
+        new_ids = [i for i in new_ids if i not in ids]
+        kept += (["ssn"] if ids else []) + fields
     changed = after != before
     if changed or new_ids:
         valid_from = first_date(tx, None, "303") or uow.recorded_at.date()

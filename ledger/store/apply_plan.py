@@ -172,3 +172,38 @@ def effective_dates(tx: MemberTransaction, ops: list[SpanOp]) -> list[dt.date]:
         if p is not None:
             dates.append(p.begin)
     return dates
+
+
+DEMOGRAPHIC_CHANGES = frozenset({MaintenanceType.CHANGE, MaintenanceType.CORRECTION})
+"""INS03 types whose automatic match may rewrite a member's identity (001, 026)."""
+IDENTITY_FIELDS = ("last", "first", "middle", "suffix", "birth_date", "gender")
+"""Demographics an automatic match on any other transaction never overwrites."""
+
+
+def identity_differences(
+    before: dict[str, Any], after: dict[str, Any],
+    known: set[tuple[str, str]], new_ids: list[tuple[str, str]],
+) -> tuple[list[str], list[tuple[str, str]]]:  # fmt: skip
+    """What an automatic match on anything but a demographic change must not write: the
+    identity fields whose stored value is set and would change, and a new SSN for a member
+    who already has one (a typo'd SSN is not a second identity). A value the member lacks
+    may still be filled in."""
+    fields = [k for k in IDENTITY_FIELDS if before[k] not in ("", None) and after[k] != before[k]]
+    has_ssn = any(kind == "ssn" for kind, _ in known)
+    return fields, [i for i in new_ids if i[0] == "ssn" and has_ssn]
+
+
+def proposal_transaction(tx: MemberTransaction) -> MemberTransaction:
+    """The demographic part of `tx`, held for review as a demographic change: INS03 001,
+    no coverages (resolving the proposal changes who the member is, never their coverage)."""
+    return tx.model_copy(
+        update={"maintenance_type": MaintenanceType.CHANGE, "coverages": (),
+                "benefit_status": None}
+    )  # fmt: skip
+
+
+def proposal_text(tx: MemberTransaction, kept: list[str]) -> str:
+    """The fixed-text explanation of a demographic change proposal (field names only)."""
+    mt = tx.maintenance_type.value if tx.maintenance_type else "-"
+    return (f"automatic match on INS03 {mt}: {', '.join(kept)} differ from the ledger's and"
+            " were not applied; a demographic change proposal is held for review")  # fmt: skip

@@ -187,3 +187,35 @@ def test_uninitialised_database_is_a_configuration_error(tmp_path) -> None:
     )
     assert res.exit_code == 78 and "enroll834 init" in res.stderr
     assert "Traceback" not in res.output
+
+
+def test_match_to_an_unlisted_member_with_conflicts_needs_a_supervisor_override(desk: Desk) -> None:
+    pat = Person("OTHERPERSON", "PAT", dt.date(1965, 8, 9), "F", "466553563")
+    desk.ingest([Member(pat, "S900", ins03="024", ins04="07", hd=[("024", "HLT")])])
+    (item,) = desk.items()
+    iid = str(item["id"])
+    shown = desk.run("rita", "review", "show", iid, "--member", "M000000001")
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "candidate M000000001" in shown.stdout and "not among the item's candidates" in shown.stdout
+    )
+    assert "conflicts: ssn_conflict, birth_date_conflict" in shown.stdout
+    refused = desk.run("rita", "review", "resolve", iid, "--match", "M000000001")
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert "ssn_conflict" in refused.stderr and "override" in refused.stderr
+    assert "Traceback" not in refused.output
+    not_sup = desk.run("rita", "review", "resolve", iid, "--match", "M000000001",
+                       "--override-reason", "confirmed")  # fmt: skip
+    assert not_sup.exit_code == NOPERM
+    usage = desk.run("sam", "review", "resolve", iid, "--new-member", "--override-reason", "x")
+    assert usage.exit_code == 2
+    done = desk.run("sam", "review", "resolve", iid, "--match", "M000000001",
+                    "--override-reason", "confirmed with HR", "--json")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.stdout)
+    assert out["resolution"] == "matched" and out["match"]["listed"] is False
+    assert out["match"]["conflicts"] == ["ssn_conflict", "birth_date_conflict"]
+    (resolved,) = [a for a in desk.audit() if a["action"] == "review.resolve"]
+    assert (
+        resolved["user"] == "sam" and resolved["details"]["override_reason"] == "confirmed with HR"
+    )

@@ -34,6 +34,8 @@ ALICIA = Person("TESTPERSON", "ALICIA", ALICE.dob, "F")
 TWIN = Person("TESTPERSON", "ALICE", ALICE.dob, "F", "555667777")
 """Alice's name and birth date with another SSN: a conflict, held for review."""
 KID = Person("TESTPERSON", "KIDDO", dt.date(2015, 4, 5), "M")
+PAT = Person("OTHERPERSON", "PAT", dt.date(1965, 8, 9), "F", "466553563")
+"""Somebody the ledger does not know (another SSN, another birth date than Alice)."""
 
 ROOT = Actor("root", frozenset({"administrator", "show_phi"}))
 RITA = Actor("rita", frozenset({"reviewer"}))
@@ -157,6 +159,9 @@ def test_resolve_match_applies_through_the_ledger_as_the_reviewer(led: Ledger) -
     assert (res.resolution, res.member_id) == ("matched", "M000000001")
     assert res.entries
     entries = led.rows(t.entries, t.entries.c.seq.in_(res.entries))
+    # an ordinary match to a listed candidate: one command, nothing more to say
+    assert res.match is not None and res.match.listed and res.match.conflicts == ()
+    assert not any("scores" in n for n in res.notes)
     assert {e.decided_by for e in entries} == {"rita"}
     assert {e.member_id for e in entries} == {"M000000001"}
     lines = {v.insurance_line for v in led.rows(t.coverage_versions)}
@@ -179,6 +184,47 @@ def test_resolve_unknown_member_is_refused_by_the_ledger_and_changes_nothing(led
         desk.resolve(led.url, RITA, item.id, match="M999999999")
     assert len(led.rows(t.entries)) == before
     assert desk.list_items(led.url, RITA)[0].status == "open"
+
+
+def _unknown_termination(led: Ledger) -> int:
+    led.ingest([Member(PAT, "S900", ins03="024", ins04="07", hd=[("024", "HLT")])])
+    (item,) = desk.list_items(led.url, RITA)
+    assert item.reason == "unknown_member"
+    assert "M000000001" not in [c["member_id"] for c in item.candidates]
+    return item.id
+
+
+def test_a_match_to_a_member_not_listed_is_scored_and_conflicts_refuse_it(led: Ledger) -> None:
+    item = _unknown_termination(led)
+    shown = desk.show_item(led.url, RITA, item, members=("M000000001",))
+    (extra,) = [c for c in shown["candidates"] if c["member_id"] == "M000000001"]
+    assert extra["listed"] is False and extra["person"]["ssn"] == "***-**-3333"
+    assert extra["conflicts"] == ["ssn_conflict", "birth_date_conflict"]
+    assert {"field", "level", "weight", "description"} <= set(extra["comparisons"][0])
+    entries = len(led.rows(t.entries))
+    with pytest.raises(LedgerError, match="not among the item's candidates") as refused:
+        desk.resolve(led.url, RITA, item, match="M000000001")
+    assert "ssn_conflict, birth_date_conflict" in str(refused.value)
+    assert "111223333" not in str(refused.value) and "1980" not in str(refused.value)
+    assert len(led.rows(t.entries)) == entries
+    assert desk.list_items(led.url, RITA)[0].status == "open"
+    (audited,) = led.audit("review.match_refused")
+    assert audited.user_id == "rita" and '"listed":false' in audited.details
+    # only a supervisor overrides, and only with a reason
+    with pytest.raises(NotPermitted):
+        desk.resolve(led.url, RITA, item, match="M000000001", override_reason="same person")
+    with pytest.raises(LedgerError, match="needs a reason"):
+        desk.resolve(led.url, SAM, item, match="M000000001", override_reason=" ")
+    res = desk.resolve(led.url, SAM, item, match="M000000001",
+                       override_reason="sender confirmed by phone")  # fmt: skip
+    assert (res.resolution, res.member_id, res.status) == ("matched", "M000000001", "applied")
+    assert res.match is not None and not res.match.listed
+    assert any("not among the item's candidates" in n for n in res.notes)
+    (audit,) = led.audit("review.resolve")
+    assert '"override_reason":"sender confirmed by phone"' in audit.details
+    assert '"conflicts":["ssn_conflict","birth_date_conflict"]' in audit.details
+    for r in led.rows(t.audit_log):
+        assert "466553563" not in r.details and "111223333" not in r.details
 
 
 def test_resolving_the_subscriber_releases_its_held_family(led: Ledger) -> None:

@@ -148,8 +148,12 @@ def test_member_rejected_by_validation_never_reaches_ledger(ledger_url: str, tmp
         ledger_url, events(), source="v.edi", file_sha256="0" * 64,
         decide=simple_decide, received_at=RECEIVED,
     )  # fmt: skip
-    assert summary.members["rejected"] == 1 and summary.members["new"] == 1
-    assert _count(ledger_url, t.members) == 1
+    # the rejected member is the subscriber: her spouse's enrollment is held with her
+    assert summary.members["rejected"] == 1 and summary.members["review"] == 1
+    assert _count(ledger_url, t.members) == 0
+    with engine(ledger_url).connect() as conn:
+        (item,) = conn.execute(sa.select(t.review_items)).all()
+    assert item.reason == "family_held" and "rejected by validation" in item.explanation
 
 
 def test_dependent_sent_apart_links_to_its_subscriber(ledger_url: str, tmp_path: Path) -> None:

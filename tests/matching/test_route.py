@@ -17,7 +17,7 @@ from matching.decisions import (
     Reason,
 )
 from matching.memory import MemoryCandidates
-from matching.route import MatchingSettings, decide_family, due_at
+from matching.route import MatchingSettings, decide_family, due_at, hold_dependents
 from matching.synthetic import OldValues, member_transaction, transaction_for
 
 HEADER = TransactionSetHeader(lineage=Lineage(source="test.edi"))
@@ -338,6 +338,89 @@ def test_held_subscriber_holds_dependent_enrollments(
     assert "held with the family" in spouse.explanation
     # a dependent's demographic change is not an enrollment: it still applies
     assert (child.outcome, child.member_id) == (Outcome.APPLY, "M5")
+
+
+# ---------------------------------------------------------------- rule 5: families together
+
+NEWCOMER = {
+    "subscriber_number": "SUB777",
+    "ssn": "",
+    "last": "OKAFOR",
+    "first": "CHIDI",
+    "birth_date": dt.date(1990, 1, 15),
+    "gender": "M",
+    "address_line1": "8 Pine Ln",
+    "postal_code": "73301",
+}
+
+
+def test_new_subscriber_with_known_dependents_is_reviewed_with_the_family() -> None:
+    """The split family of issue 14: the subscriber alone looks new, her dependent is known."""
+    alone = one(member_transaction(**NEWCOMER))  # type: ignore[arg-type]
+    assert alone.outcome is Outcome.NEW_MEMBER
+    sub, spouse = decide(
+        member_transaction(**NEWCOMER),  # type: ignore[arg-type]
+        transaction_for(ANNA, subscriber_number="SUB777", address_line1="8 Pine Ln"),
+    )
+    assert (sub.outcome, sub.reason, sub.member_id) == (
+        Outcome.REVIEW,
+        Reason.FAMILY_MISMATCH,
+        None,
+    )
+    assert "M2" in sub.explanation and "suggested: new_member" in sub.notes
+    # the existing family's subscriber is shown to the reviewer as a candidate
+    assert "M1" in [c.member_id for c in sub.candidates]
+    assert (spouse.outcome, spouse.reason, spouse.held_with) == (
+        Outcome.REVIEW,
+        Reason.FAMILY_HELD,
+        "SUB777",
+    )
+    assert "suggested: apply" in spouse.notes
+
+
+def test_new_family_with_new_dependents_stays_new() -> None:
+    kid = member_transaction(
+        subscriber=False, relationship="19", subscriber_number="SUB777", last="OKAFOR",
+        first="ADAEZE", birth_date=dt.date(2019, 6, 2), gender="F", address_line1="8 Pine Ln",
+        postal_code="73301",
+    )  # fmt: skip
+    outcomes = [d.outcome for d in decide(member_transaction(**NEWCOMER), kid)]  # type: ignore[arg-type]
+    assert outcomes == [Outcome.NEW_MEMBER, Outcome.NEW_MEMBER]
+
+
+def test_subscriber_and_dependent_matched_to_different_families_are_held() -> None:
+    sub, spouse = decide(
+        transaction_for(STRANGER), transaction_for(ANNA, subscriber_number="SUB900")
+    )
+    assert (sub.outcome, sub.reason) == (Outcome.REVIEW, Reason.FAMILY_MISMATCH)
+    assert "another family" in sub.explanation and sub.candidates[0].member_id == "M9"
+    assert "M1" in [c.member_id for c in sub.candidates]
+    assert (spouse.outcome, spouse.reason) == (Outcome.REVIEW, Reason.FAMILY_HELD)
+
+
+def test_dependents_without_subscriber_must_agree_on_one_family() -> None:
+    kid9 = replace(OLDER, member_id="M10", first="KENJI", last="NAKAMURA", gender="M",
+                   subscriber_numbers=("SUB900",), address_line1="4 Elm Road",
+                   postal_code="60601")  # fmt: skip
+    source = MemoryCandidates([ROBERT, ANNA, TWIN1, TWIN2, OLDER, STRANGER, kid9])
+    family = [transaction_for(ANNA), transaction_for(kid9, subscriber_number=FAMILY)]
+    together = decide_family(HEADER, family[:1] + [transaction_for(OLDER)], candidates=source,
+                             group=GROUP, received_at=RECEIVED)  # fmt: skip
+    assert [(d.outcome, d.member_id) for d in together] == [
+        (Outcome.APPLY, "M2"),
+        (Outcome.APPLY, "M5"),
+    ]
+    apart = decide_family(HEADER, family, candidates=source, group=GROUP, received_at=RECEIVED)
+    assert [(d.outcome, d.reason) for d in apart] == [(Outcome.REVIEW, Reason.FAMILY_MISMATCH)] * 2
+    assert [d.notes[-1] for d in apart] == ["suggested: apply"] * 2
+
+
+def test_hold_dependents_is_the_family_hold_for_any_cause() -> None:
+    decisions = decide(*family_of_three())
+    held = hold_dependents(decisions, held_by="held (retro_date)", subscriber_number=FAMILY,
+                           due=None)  # fmt: skip
+    assert [d.outcome for d in held] == [Outcome.APPLY, Outcome.REVIEW, Outcome.APPLY]
+    assert held[1].reason is Reason.FAMILY_HELD and "held (retro_date)" in held[1].explanation
 
 
 # ---------------------------------------------------------------- SLA
