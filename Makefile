@@ -19,10 +19,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check edi matching ledger cli.py tests
+	$(BIN)/ruff check edi matching ledger web cli.py tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy edi matching ledger cli.py
+	$(BIN)/mypy edi matching ledger web cli.py
 
 ## ruff, mypy (strict on edi/), then the tests.
 check: lint typecheck test
