@@ -9,41 +9,19 @@ headers; pages are never cached. Errors render a page that names no PHI.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from ledger.desk.sessions import SessionPolicy
+from ledger.desk import NotPermitted, SessionPolicy
 from ledger.settings import Settings
 from ledger.store import LedgerError
-from web import present
+from web import items, members, queues, signin
+from web.pages import HERE, SIGNIN_WHY, render
 from web.security import SECURITY_HEADERS, Refused, SignInNeeded, WebConfig
-
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters.update(present.FILTERS)
-templates.env.globals["compare_rows"] = present.compare_rows
-
-
-def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
-    """Render template `name` with the signed-in session (if any) and the page context."""
-    session = getattr(request.state, "session", None)
-    cfg: WebConfig = request.app.state.config
-    base = {
-        "session": session,
-        "actor": session.actor if session else None,
-        "csrf": session.csrf_token if session else "",
-        "idle_seconds": int(cfg.policy.idle.total_seconds()),
-    }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status,
-                                      headers=headers)  # fmt: skip
 
 
 class _Headers(BaseHTTPMiddleware):
@@ -56,15 +34,6 @@ class _Headers(BaseHTTPMiddleware):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response
-
-
-SIGNIN_WHY = {
-    "idle": "You were signed off after a period of inactivity.",
-    "absolute": "Your session reached its maximum length; please sign in again.",
-    "revoked": "Your session was ended by an administrator.",
-    "inactive": "Your account is no longer active.",
-    "signed_out": "You signed out.",
-}
 
 
 def web_config(settings: Settings) -> WebConfig:
@@ -84,8 +53,6 @@ def web_config(settings: Settings) -> WebConfig:
 
 def create_app(settings: Settings | None = None, *, config: WebConfig | None = None) -> FastAPI:
     """The web face over the database of `settings` (or an explicit WebConfig, for tests)."""
-    from web import items, members, queues, signin
-
     if config is None:
         if settings is None:
             from ledger.settings import load_settings
@@ -111,6 +78,12 @@ def create_app(settings: Settings | None = None, *, config: WebConfig | None = N
     async def _refused(request: Request, exc: Refused) -> Response:
         return render(request, "error.html", {"title": "Not permitted", "message": exc.message},
                       status=exc.status)  # fmt: skip
+
+    @app.exception_handler(NotPermitted)
+    async def _not_permitted(request: Request, exc: NotPermitted) -> Response:
+        # The desk audited the refusal before raising it.
+        return render(request, "error.html", {"title": "Not permitted", "message": str(exc)},
+                      status=403)  # fmt: skip
 
     @app.exception_handler(LedgerError)
     async def _ledger(request: Request, exc: LedgerError) -> Response:

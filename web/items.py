@@ -9,10 +9,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ledger.desk import add_note, assign, item_context, report_rejection, resolve, show_item
-from ledger.desk.sessions import Session
+from ledger.desk import (
+    Session,
+    add_note,
+    assign,
+    item_context,
+    report_rejection,
+    resolve,
+    show_item,
+)
 from ledger.store import LedgerError
-from web.app import render
+from web.pages import render
 from web.security import allow, config
 
 router = APIRouter()

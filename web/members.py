@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from ledger.desk import member_page, search_members, verify_chains
-from ledger.desk.sessions import Session
+from ledger.desk import Session, member_page, search_members, verify_chains
 from ledger.store import LedgerError
-from web.app import render
+from web.pages import render
 from web.security import allow, config
 
 router = APIRouter()

@@ -8,11 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from ledger.desk import QueueFilter, page_items
-from ledger.desk.sessions import Session
-from ledger.desk.views import QUEUES
-from ledger.desk.worklist import SORTS, UNASSIGNED
-from web.app import render
+from ledger.desk import QUEUES, SORTS, UNASSIGNED, QueueFilter, Session, page_items
+from web.pages import render
 from web.security import allow, config
 
 router = APIRouter()

@@ -3,8 +3,8 @@
 - `allow(action)` is the route dependency: it finds the session from the cookie
   (`ledger.desk.sessions.current`: idle and absolute expiry, roles read afresh), checks
   the CSRF token on every request that is not a GET/HEAD, and checks `action` against
-  the CLI's permission matrix (`ledger.desk.users.PERMISSIONS`). Each refusal is an
-  audited `auth.refused` record (`ledger.desk.users.refuse`) and a 403 page. No session:
+  the CLI's permission matrix (`ledger.desk.PERMISSIONS`). Each refusal is an
+  audited `auth.refused` record (`ledger.desk.refuse`) and a 403 page. No session:
   `SignInNeeded` (the app sends the browser to the sign-in page, saying why).
 - `signin_csrf` guards the sign-in form itself (a double-submit token: a cookie and a
   hidden field), so a third-party page cannot sign a browser in as someone else.
@@ -23,8 +23,11 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from ledger.desk import users
-from ledger.desk.sessions import Session, SessionPolicy, current
+from ledger.desk import Session, SessionPolicy, users
+from ledger.desk import current_session as current
+
+PERMISSIONS = users.PERMISSIONS
+refuse = users.refuse
 
 SESSION_COOKIE = "e834_session"
 SIGNIN_COOKIE = "e834_signin"
@@ -101,14 +104,14 @@ async def _sent_token(request: Request) -> str | None:
 
 async def _refuse(request: Request, user: str | None, action: str, why: str,
                   status: int = 403) -> Refused:  # fmt: skip
-    await run_in_threadpool(users.refuse, config(request).url, user, action, why,
+    await run_in_threadpool(refuse, config(request).url, user, action, why,
                             request.url.path[:200])  # fmt: skip
     return Refused(status, f"not permitted: {why}")
 
 
 def allow(action: str) -> Callable[[Request], Awaitable[Session]]:
-    """The dependency of a route that takes `action` (a key of users.PERMISSIONS)."""
-    if action not in users.PERMISSIONS:
+    """The dependency of a route that takes `action` (a key of PERMISSIONS)."""
+    if action not in PERMISSIONS:
         raise ValueError(f"unknown action {action!r}")
 
     async def dependency(request: Request) -> Session:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ledger.desk.sessions import Session, SignInRefused, sign_in, sign_out
-from web.app import SIGNIN_WHY, render
+from ledger.desk import Session, SignInRefused, sign_in, sign_out
+from web.pages import SIGNIN_WHY, render
 from web.security import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,

@@ -16,9 +16,20 @@ from ledger.desk.auth import NotPermitted, initialise
 from ledger.desk.member_view import member_page
 from ledger.desk.notices import report_rejection
 from ledger.desk.review import assign, list_items, resolve, show_item
+from ledger.desk.sessions import (
+    Session,
+    SessionPolicy,
+    SignInRefused,
+    current_session,
+    sign_in,
+    sign_out,
+)
 from ledger.desk.sla import SlaReport, sla_report
 from ledger.desk.users import Actor, access_code_from_env, add_user, list_users, login, users_exist
+from ledger.desk.views import QUEUES
 from ledger.desk.worklist import (
+    SORTS,
+    UNASSIGNED,
     QueueFilter,
     QueuePage,
     add_note,
@@ -29,6 +40,15 @@ from ledger.desk.worklist import (
 )
 
 __all__ = [
+    "QUEUES",
+    "SORTS",
+    "Session",
+    "SessionPolicy",
+    "SignInRefused",
+    "UNASSIGNED",
+    "current_session",
+    "sign_in",
+    "sign_out",
     "Actor",
     "QueueFilter",
     "QueuePage",

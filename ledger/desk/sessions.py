@@ -205,6 +205,10 @@ def current(
     return session, ""
 
 
+current_session = current
+"""`current` under the name the desk's package exports."""
+
+
 def sign_out(target: str | Engine, token: str | None, *, now: dt.datetime | None = None) -> bool:
     """End the session of `token` (audited `session.end`, why 'signed_out'); False if none."""
     if not token:
@@ -240,6 +244,7 @@ __all__ = [
     "SessionPolicy",
     "SignInRefused",
     "current",
+    "current_session",
     "recent_failures",
     "revoke_sessions",
     "sign_in",
