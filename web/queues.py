@@ -15,8 +15,7 @@ from web.security import allow, config
 router = APIRouter()
 
 QUEUE_TITLES = {"review": "Review", "medicare": "Medicare referrals",
-                "supervisor": "Supervisor (held full files)",
-                "reconciliation": "Reconciliation"}  # fmt: skip
+                "supervisor": "Supervisor (held full files)"}  # fmt: skip
 
 
 @router.get("/queues/{queue}", response_class=HTMLResponse)
