@@ -1233,6 +1233,12 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
                      reject_reason=reason if reject else None, override_file=override_file,
                      apply_held=apply_held)
     out = res.to_json()  # type: ignore[attr-defined]
+    if reject and out["resolution"] == "rejected":  # the sender hears of it (drops.outbox_dir)
+        from ledger.desk import report_rejection
+
+        outbox = settings_of(ctx).drops.outbox_dir
+        written = _desk_call(report_rejection, _desk_url(ctx), item_id, reason or "", outbox)
+        out["notes"] = [*out["notes"], *(f"sender notice {n}" for n in written)]  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(out))
     else:
