@@ -10,6 +10,7 @@ sign-ins one index range; `ix_audit_log_target` an item's history (its audit rec
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 from ledger.store.db import trigger_statements
@@ -22,12 +23,19 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Safe to run again over its own result (a ledger whose version stamp was set back).
     bind = op.get_bind()
+    inspector = sa.inspect(bind)
+    had_notes = "review_notes" in inspector.get_table_names()
     metadata.create_all(bind=bind)
-    for stmt in trigger_statements(bind.dialect.name, APPEND_ONLY):
-        op.execute(stmt)
-    op.create_index("ix_audit_log_user_action", "audit_log", ["user_id", "action", "at"])
-    op.create_index("ix_audit_log_target", "audit_log", ["target", "action"])
+    if not had_notes:
+        for stmt in trigger_statements(bind.dialect.name, APPEND_ONLY):
+            op.execute(stmt)
+    indexes = {ix["name"] for ix in inspector.get_indexes("audit_log")}
+    if "ix_audit_log_user_action" not in indexes:
+        op.create_index("ix_audit_log_user_action", "audit_log", ["user_id", "action", "at"])
+    if "ix_audit_log_target" not in indexes:
+        op.create_index("ix_audit_log_target", "audit_log", ["target", "action"])
 
 
 def downgrade() -> None:
