@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test check lint typecheck demo bench soak clean
+.PHONY: install test check lint typecheck demo bench soak clean serve screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,10 +19,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check edi matching ledger cli.py tests
+	$(BIN)/ruff check edi matching ledger web cli.py tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy edi matching ledger cli.py
+	$(BIN)/mypy edi matching ledger web cli.py
 
 ## ruff, mypy (strict on edi/), then the tests.
 check: lint typecheck test
@@ -34,6 +34,14 @@ demo: $(STAMP)
 ## Benchmarks (a script, not timed tests): members/s and peak RSS.
 bench: $(STAMP)
 	$(BIN)/python tests/bench/run.py
+
+## The review desk in the browser on 127.0.0.1:8834 (after `enroll834 init`).
+serve: $(STAMP)
+	$(BIN)/enroll834 serve
+
+## Screenshots of the web face (real Chromium; apt-get install chromium chromium-driver).
+screenshots: $(STAMP)
+	$(BIN)/python tests/web/screenshots.py
 
 ## Longer randomised runs (fuzzing, differential validation, crash sweeps).
 soak: $(STAMP)

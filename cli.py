@@ -1249,6 +1249,12 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
                      reject_reason=reason if reject else None, override_file=override_file,
                      apply_held=apply_held, override_reason=override_reason)
     out = res.to_json()  # type: ignore[attr-defined]
+    if reject and out["resolution"] == "rejected":  # the sender hears of it (drops.outbox_dir)
+        from ledger.desk import report_rejection
+
+        outbox = settings_of(ctx).drops.outbox_dir
+        written = _desk_call(report_rejection, _desk_url(ctx), item_id, reason or "", outbox)
+        out["notes"] = [*out["notes"], *(f"sender notice {n}" for n in written)]  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(out))
     else:
@@ -1468,3 +1474,39 @@ def config_show_cmd(ctx: click.Context, as_json: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ----------------------------------------------------------------- the browser face
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep 127.0.0.1 behind a reverse proxy).")
+@click.option("--port", default=8834, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--proxy-headers", is_flag=True,
+              help="Trust X-Forwarded-Proto/-For from --forwarded-allow-ips (TLS proxy in front).")
+@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, metavar="IPS",
+              help="Proxies whose X-Forwarded-* headers are trusted (with --proxy-headers).")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
+              forwarded_allow_ips: str) -> None:
+    """Serve the review desk in the browser (sign in with your user ID and access code).
+
+    Sessions, lockout and cookies follow the [web] settings (`enroll834 config show`).
+    Run `enroll834 init` first. Behind a TLS reverse proxy, pass --proxy-headers so
+    cookies are marked Secure.
+
+    \b
+    Example:
+      enroll834 serve --host 127.0.0.1 --port 8834
+    """
+    import uvicorn
+
+    from ledger.desk import users_exist
+    from web import create_app
+
+    settings = settings_of(ctx)
+    users_exist(settings.database_url)  # no schema: exit 78 before listening
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips, server_header=False,
+                log_level="info" if not settings.quiet else "warning")

@@ -27,6 +27,13 @@ names the file and the key but never the value. `redacted(settings)` is what
     termination_date_rule = "bgn_date" # bgn_date | received_date | reject
     retro_days = 90
     future_days = 60
+
+    [web]
+    idle_minutes = 15                  # automatic logoff after this long unused
+    absolute_hours = 12                # a session's longest life
+    lockout_failures = 5               # refused sign-ins of one user id ...
+    lockout_minutes = 15               # ... within this window lock it for the window
+    secure_cookies = "auto"            # auto (Secure over TLS) | always | never
 """
 
 from __future__ import annotations
@@ -82,6 +89,24 @@ class DropSettings(BaseModel):
     outbox_dir: Path | None = None
 
 
+class WebSettings(BaseModel):
+    """The browser face (`enroll834 serve`): session lifetimes, sign-in lockout, cookies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    idle_minutes: float = Field(default=15.0, gt=0)
+    """A session unused this long ends (automatic logoff)."""
+    absolute_hours: float = Field(default=12.0, gt=0)
+    """A session ends this long after sign-in, however busy."""
+    lockout_failures: int = Field(default=5, ge=1)
+    """Refused sign-ins of one user id within `lockout_minutes` that lock it."""
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
+    """Secure cookie flag: auto = when the request came over TLS (or X-Forwarded-Proto https
+    from a trusted proxy)."""
+    page_size: int = Field(default=50, ge=5, le=500)
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process (frozen)."""
 
@@ -96,6 +121,7 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
     """How long to wait for a locked database before giving up with exit 75."""
     drops: DropSettings = DropSettings()
+    web: WebSettings = WebSettings()
     partners: tuple[PartnerSettings, ...] = ()
 
     def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:

@@ -36,7 +36,7 @@ FLOORS = {
     "ledger.ingest": 5,
     "ledger.drops": 6,
     "web": 7,
-    "cli": 7,
+    "cli": 8,  # serve: the command line starts the web face
 }
 
 

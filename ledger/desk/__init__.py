@@ -4,7 +4,7 @@ roles, and access-checked reads of the ledger (every read of member data audited
 Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here).
 """
 
-from ledger.desk import users
+from ledger.desk import sessions, users
 from ledger.desk.access import (
     audit_records,
     export_members,
@@ -13,12 +13,51 @@ from ledger.desk.access import (
     verify_chains,
 )
 from ledger.desk.auth import NotPermitted, initialise
+from ledger.desk.member_view import member_page
+from ledger.desk.notices import report_rejection
 from ledger.desk.review import assign, list_items, resolve, show_item
+from ledger.desk.sessions import (
+    Session,
+    SessionPolicy,
+    SignInRefused,
+    current_session,
+    sign_in,
+    sign_out,
+)
 from ledger.desk.sla import SlaReport, sla_report
 from ledger.desk.users import Actor, access_code_from_env, add_user, list_users, login, users_exist
+from ledger.desk.views import QUEUES
+from ledger.desk.worklist import (
+    SORTS,
+    UNASSIGNED,
+    QueueFilter,
+    QueuePage,
+    add_note,
+    item_context,
+    item_history,
+    page_items,
+    search_members,
+)
 
 __all__ = [
+    "QUEUES",
+    "SORTS",
+    "Session",
+    "SessionPolicy",
+    "SignInRefused",
+    "UNASSIGNED",
+    "current_session",
+    "sign_in",
+    "sign_out",
     "Actor",
+    "QueueFilter",
+    "QueuePage",
+    "add_note",
+    "item_context",
+    "item_history",
+    "page_items",
+    "report_rejection",
+    "search_members",
     "NotPermitted",
     "SlaReport",
     "access_code_from_env",
@@ -32,7 +71,9 @@ __all__ = [
     "list_users",
     "login",
     "member_history",
+    "member_page",
     "resolve",
+    "sessions",
     "show_item",
     "sla_report",
     "users",

@@ -77,6 +77,12 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "groups.read": frozenset({"reviewer", "supervisor", "auditor", "operator", "service"}),
     "groups.manage": frozenset({"administrator"}),
     "audit.read": frozenset({"auditor", "supervisor"}),
+    # the browser face: a session (people only; the unattended service user has none),
+    # notes on items, member search, the supervisors' dashboard
+    "web.session": frozenset({"administrator", "supervisor", "reviewer", "auditor", "operator"}),
+    "review.note": frozenset({"reviewer", "supervisor"}),
+    "members.search": frozenset({"reviewer", "supervisor", "auditor"}),
+    "desk.dashboard": frozenset({"supervisor"}),
 }
 """Action -> roles allowed to take it."""
 

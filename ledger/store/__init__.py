@@ -5,7 +5,7 @@ Everything above (fullfile, desk, ingest, drops, the faces) reaches the database
 through the names below; nothing here imports a higher room.
 """
 
-from ledger.store import queries, reconcile_tables, schema
+from ledger.store import queries, reconcile_tables, schema, session_tables
 from ledger.store.apply import Applied, apply_decision, apply_in, store_review_item
 from ledger.store.apply_plan import LedgerSettings
 from ledger.store.audit_log import AUDIT_FIELDS, audit
@@ -53,6 +53,7 @@ __all__ = [
     "reconcile_tables",
     "roster",
     "schema",
+    "session_tables",
     "set_group",
     "show_groups",
     "spans",

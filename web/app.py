@@ -1,0 +1,113 @@
+"""The browser face's application: `create_app(settings)` builds the FastAPI app.
+
+Server-rendered Jinja2 pages, htmx (vendored under static/, with its licence) for
+partial updates; every route takes the one `security.allow(action)` dependency
+(or is the sign-in page or a static file). Every response carries the security
+headers; pages are never cached. Errors render a page that names no PHI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from ledger.desk import NotPermitted, SessionPolicy
+from ledger.settings import Settings
+from ledger.store import LedgerError
+from web import items, members, queues, signin
+from web.pages import HERE, SIGNIN_WHY, render
+from web.security import SECURITY_HEADERS, Refused, SignInNeeded, WebConfig
+
+
+class _Headers(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=3600"
+        else:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        return response
+
+
+def web_config(settings: Settings) -> WebConfig:
+    """The app's WebConfig from the process settings (`[web]` and `[drops]`)."""
+    w = settings.web
+    policy = SessionPolicy(
+        idle=dt.timedelta(minutes=w.idle_minutes),
+        absolute=dt.timedelta(hours=w.absolute_hours),
+        lockout_failures=w.lockout_failures,
+        lockout_window=dt.timedelta(minutes=w.lockout_minutes),
+    )
+    outbox = settings.drops.outbox_dir
+    return WebConfig(url=settings.database_url, policy=policy,
+                     secure_cookies=w.secure_cookies, page_size=w.page_size,
+                     outbox=str(outbox) if outbox else None)  # fmt: skip
+
+
+def create_app(settings: Settings | None = None, *, config: WebConfig | None = None) -> FastAPI:
+    """The web face over the database of `settings` (or an explicit WebConfig, for tests)."""
+    if config is None:
+        if settings is None:
+            from ledger.settings import load_settings
+
+            settings = load_settings()
+        config = web_config(settings)
+    app = FastAPI(title="enroll834 review desk", docs_url=None, redoc_url=None,
+                  openapi_url=None)  # fmt: skip
+    app.state.config = config
+    app.add_middleware(_Headers)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for module in (signin, queues, items, members):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInNeeded)
+    async def _signin(request: Request, exc: SignInNeeded) -> Response:
+        target = "/signin" + (f"?why={exc.why}" if exc.why in SIGNIN_WHY else "")
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> Response:
+        return render(request, "error.html", {"title": "Not permitted", "message": exc.message},
+                      status=exc.status)  # fmt: skip
+
+    @app.exception_handler(NotPermitted)
+    async def _not_permitted(request: Request, exc: NotPermitted) -> Response:
+        # The desk audited the refusal before raising it.
+        return render(request, "error.html", {"title": "Not permitted", "message": str(exc)},
+                      status=403)  # fmt: skip
+
+    @app.exception_handler(LedgerError)
+    async def _ledger(request: Request, exc: LedgerError) -> Response:
+        return render(request, "error.html", {"title": "Could not do that",
+                                              "message": str(exc)}, status=409)  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # Never echo the input (it may be PHI): name the fields only.
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        return render(request, "error.html", {"title": "Check the form",
+                                              "message": "Not valid: " + ", ".join(fields)},
+                      status=422)  # fmt: skip
+
+    @app.exception_handler(404)
+    async def _missing(request: Request, exc: Exception) -> Response:
+        return render(request, "error.html", {"title": "Not found",
+                                              "message": "There is no such page."}, status=404)
+
+    @app.exception_handler(500)
+    async def _broken(request: Request, exc: Exception) -> Response:
+        return render(request, "error.html", {"title": "Something went wrong",
+                                              "message": "The request failed; nothing was "
+                                              "changed by its failure. Operators can find it "
+                                              "in the server log."}, status=500)  # fmt: skip
+
+    return app
