@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 data rejected, 2 usage, 75 temporary failure (retry),
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,11 +74,7 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and not isinstance(
         exc, sqlalchemy.exc.IntegrityError
     ):
-        text = str(exc.orig).lower()
-        if "no such table" in text or ("relation" in text and "does not exist" in text):
-            return _ExitCodeError("database not ready (run 'enroll834 init' first)", EXIT_CONFIG)
-        return _ExitCodeError(f"database unavailable or busy ({type(exc.orig).__name__}); "
-                              "temporary, safe to retry", EXIT_TEMPFAIL)
+        return database_failure(exc)
     if isinstance(exc, sqlalchemy.exc.ArgumentError):
         return _ExitCodeError("database URL is not valid", EXIT_CONFIG)
     if isinstance(exc, NotPermitted):
@@ -87,6 +84,30 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
     if isinstance(exc, OSError) and exc.errno == 28:
         return _ExitCodeError("disk full (temporary; safe to retry)", EXIT_TEMPFAIL)
     return None
+
+
+_NOT_RETRYABLE = (
+    ("readonly database", "the database file is read-only"),
+    ("read-only", "the database is read-only"),
+    ("unable to open database file", "the database file cannot be opened (missing folder or "
+                                     "permission)"),
+    ("permission denied", "permission denied on the database"),
+)
+
+
+def database_failure(exc: Any) -> click.ClickException:
+    """A database driver error as its exit code: no schema or a cause a retry cannot cure
+    (read-only, missing folder, permission) 78, naming the cause; anything else 75."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "no such table" in text or "does not exist" in text:
+        return _ExitCodeError("database not ready (run 'enroll834 init' first)", EXIT_CONFIG)
+    for needle, cause in _NOT_RETRYABLE:
+        if needle in text:
+            return _ExitCodeError(f"{cause}; fix the configuration (retrying will not help)",
+                                  EXIT_CONFIG)
+    kind = type(getattr(exc, "orig", exc)).__name__
+    return _ExitCodeError(f"database unavailable or busy ({kind}); temporary, safe to retry",
+                          EXIT_TEMPFAIL)
 
 
 class _Main(click.Group):
@@ -351,14 +372,17 @@ _as_option = click.option("--as", "as_user", metavar="USER", default=None,
 
 
 @main.command("init")
-@click.option("--admin", default="admin", show_default=True, help="Administrator user to create.")
+@click.option("--admin", default=None, metavar="NAME",
+              help="Administrator user to create on a new database (default: admin).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"admin", "access_code"} as JSON.')
 @click.pass_context
-def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
+def init_cmd(ctx: click.Context, admin: str | None, as_json: bool) -> None:
     """Create or upgrade the database; on a new one create the administrator.
 
     The administrator's one-time access code is printed once and stored only
-    as a scrypt hash.
+    as a scrypt hash. A SQLite file readable by others is set to mode 0600
+    (it holds PHI), and init says so. --admin on a database that already has
+    users exits 1: add people with `users add`.
 
     \b
     Example:
@@ -367,13 +391,25 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
     import json
 
     from ledger.auth import initialise
+    from ledger.db import tighten_file_mode
 
-    code = initialise(database_url(ctx), admin)
+    url = database_url(ctx)
+    loosest = tighten_file_mode(url)
+    if loosest is not None:
+        click.echo(f"init: the database file allowed mode {loosest:04o}; set to 0600 "
+                   "(it holds PHI)", err=True)
+    code = initialise(url, admin or "admin")
     if code is None:
+        if admin is not None:
+            raise _ExitCodeError(
+                "init: an administrator already exists; --admin is only for a new database. "
+                f"Add a user with: enroll834 users add {admin} --role administrator --as ADMIN",
+                EXIT_REJECTED)
         click.echo("database is up to date; users already exist", err=True)
         if as_json:
             click.echo(json.dumps({"admin": None, "access_code": None}))
         return
+    admin = admin or "admin"
     if as_json:
         click.echo(json.dumps({"admin": admin, "access_code": code}))
     else:
@@ -414,9 +450,11 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     import json
 
     from ledger.db import LedgerError, upgrade
-    from ledger.ingest import IngestSummary, ingest_file
+    from ledger.ingest import IngestSummary
+    from ledger.ingest_partners import ingest_with_partners
 
     url = database_url(ctx)
+    config = settings_of(ctx)
     total = IngestSummary()
     try:
         upgrade(url)
@@ -429,22 +467,31 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
         from edi.validate import make_validator
 
         validator = None if validator_name == "none" else make_validator(validator_name)
-        outbox = outbox or settings_of(ctx).drops.outbox_dir
-        for f in files:
-            total.merge(ingest_file(url, f, actor=actor, validator=validator, outbox=outbox))
+        outbox = outbox or config.drops.outbox_dir
+        bar = _MemberProgress({str(f): f.stat().st_size for f in files}) \
+            if _progress_wanted(ctx) else None
+        with bar if bar is not None else contextlib.nullcontext():
+            for f in files:
+                total.merge(ingest_with_partners(url, f, config, actor=actor, validator=validator,
+                                                 outbox=outbox,
+                                                 progress=None if bar is None else bar.hook))
+                if bar is not None:
+                    bar.file_done(str(f))
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     for note in total.notes:
         click.echo(note, err=True)
+    for error in total.errors:
+        click.echo(f"error: {error}", err=True)
     if as_json:
         out = total.to_json()
-        keys = ("files", "transaction_sets", "members", "rejections")
+        keys = ("files", "transaction_sets", "members", "rejections", "errors")
         click.echo(json.dumps({k: out[k] for k in keys}))
     else:
         sets, mem = total.transaction_sets, total.members
         click.echo(f"files {total.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
                    + "  members " + " ".join(f"{k} {v}" for k, v in mem.items()))
-    if total.transaction_sets["rejected"]:
+    if total.rejected:
         ctx.exit(EXIT_REJECTED)
 
 
@@ -813,7 +860,10 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
 
     A full file (BGN08=4, INS03=HD01=030) as of a date, or with
     --changes-since a change file (BGN08=2). Control numbers come from the
-    ledger and never repeat.
+    ledger and never repeat. The payer's own identity (ISA sender, N1*IN)
+    comes from the [payer] configuration keys. An unknown sponsor exits 1
+    with nothing written and no control number used. Operators and service
+    users may export.
 
     \b
     Example:
@@ -826,18 +876,22 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
     import sqlalchemy.exc
 
     from ledger.db import LedgerError, upgrade
-    from ledger.export834 import write_export
+    from ledger.export834 import ExportOptions, write_export
 
     if as_of is not None and changes_since is not None:
         raise click.UsageError("give --as-of or --changes-since, not both")
     url = database_url(ctx)
     try:
         upgrade(url)
-        _signin_if_users(ctx, as_user, "ingest")
+        _signin_if_users(ctx, as_user, "export834")
         day = as_of.date() if isinstance(as_of, dt.datetime) else None
         since = changes_since if isinstance(changes_since, dt.datetime) else None
+        payer = settings_of(ctx).payer
+        options = ExportOptions(sender_qualifier=payer.sender_qualifier,
+                                sender_id=payer.sender_id, payer_name=payer.name,
+                                payer_id=payer.id)
         summary = write_export(url, out, sponsor, as_of=day, changes_since=since,
-                               stream=sys.stdout if out is None else None)
+                               stream=sys.stdout if out is None else None, options=options)
     except (LedgerError, sqlalchemy.exc.OperationalError, OSError) as exc:
         raise _desk_fail(exc) if not isinstance(exc, OSError) else click.ClickException(
             f"cannot write the export ({type(exc).__name__})") from None
@@ -856,28 +910,12 @@ def _desk_url(ctx: click.Context) -> str:
     return database_url(ctx)
 
 
-class _DatabaseNotReadyError(click.ClickException):
-    """The database has no ledger schema."""
-
-    exit_code = EXIT_CONFIG
-
-
-class _DatabaseBusyError(click.ClickException):
-    """The database is unreachable, locked or aborted the transaction: retry later."""
-
-    exit_code = EXIT_TEMPFAIL
-
-
 def _desk_fail(exc: Exception) -> click.ClickException:
     """NotPermitted -> 77; other ledger errors -> 1; no schema -> 78; database trouble -> 75."""
     import sqlalchemy.exc
 
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        text = str(exc.orig).lower()
-        if "no such table" in text or "does not exist" in text:
-            return _DatabaseNotReadyError("database not ready (run 'enroll834 init' first)")
-        kind = type(exc.orig).__name__
-        return _DatabaseBusyError(f"database unavailable or busy ({kind}); retry")
+        return database_failure(exc)
     return _ledger_fail(exc)
 
 
@@ -887,17 +925,38 @@ def _signin(ctx: click.Context, as_user: str | None, action: str) -> object:
     Refusals (wrong code, unknown or inactive user, missing role) are audited
     and exit 77.
     """
-    from ledger.users import access_code_from_env, login
+    import sys
+
+    from ledger.db import LedgerError
+    from ledger.users import access_code_from_env, login, refuse
 
     user = as_user or os.environ.get("ENROLL834_USER")
-    code = access_code_from_env()
+    try:
+        code = access_code_from_env()
+    except LedgerError as exc:  # an unreadable ENROLL834_ACCESS_CODE_FILE: refused, audited
+        raise refuse(_desk_url(ctx), user, action, str(exc)) from None
     if code is None and user:
-        try:
-            code = click.prompt("Access code", hide_input=True, err=True, default="",
-                                show_default=False) or None
-        except click.Abort:
-            code = None
+        code = _read_access_code(sys.stdin)
     return login(_desk_url(ctx), user, code, action)
+
+
+def _read_access_code(stdin: Any) -> str | None:
+    """The access code typed at a terminal (not echoed), else the first line of stdin; None
+    when empty. Never getpass's fallback, whose warning would break the one-line contract."""
+    if stdin is None:
+        return None
+    if stdin.isatty():
+        try:
+            typed = click.prompt("Access code", hide_input=True, err=True, default="",
+                                 show_default=False)
+        except click.Abort:
+            return None
+        return str(typed).strip() or None
+    try:
+        line = stdin.readline()
+    except (OSError, ValueError):
+        return None
+    return line.strip() or None
 
 
 def _desk_call(fn: object, *args: object, **kw: object) -> object:
@@ -1291,34 +1350,60 @@ def drops_group() -> None:
     """
 
 
-def _progress_bar(total: int) -> tuple[Any, Any]:
-    """A rich progress bar on stderr (files, members/s, time left) and its update hook."""
-    import time
+class _MemberProgress:
+    """A progress bar on stderr for a long read: members read, members/s, and time left
+    from the bytes read out of the bytes to read (rich; only on a terminal, not --quiet).
 
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    `hook(kind, n)` is the `ledger.drop_events.Progress` callback; `file_done(name)`
+    counts a finished file as wholly read.
+    """
 
-    bar = Progress(TextColumn("drop"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]} members/s"), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
-    task = bar.add_task("drop", total=total or None, rate="0")
-    started, members = time.monotonic(), [0]
+    def __init__(self, sizes: dict[str, int]) -> None:
+        import time
 
-    def hook(kind: str, n: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.sizes, self.done_bytes, self.offset, self.members = dict(sizes), 0, 0, 0
+        self.started, self.clock = time.monotonic(), time.monotonic
+        self.bar = Progress(TextColumn("{task.fields[members]:,} members"), BarColumn(),
+                            TextColumn("{task.fields[rate]} members/s"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("read", total=sum(sizes.values()) or None, members=0,
+                                      rate="0")
+
+    def hook(self, kind: str, n: int) -> None:
         if kind == "members":
-            members[0] += n
-        else:
-            bar.advance(task, n)
-        rate = members[0] / max(time.monotonic() - started, 1e-3)
-        bar.update(task, rate=f"{rate:,.0f}")
+            self.members += n
+        elif kind == "offset":
+            self.offset = max(self.offset, n)
+        rate = self.members / max(self.clock() - self.started, 1e-3)
+        self.bar.update(self.task, completed=self.done_bytes + self.offset, members=self.members,
+                        rate=f"{rate:,.0f}")
 
-    return bar, hook
+    def file_done(self, name: str) -> None:
+        self.done_bytes += self.sizes.pop(name, self.offset)
+        self.offset = 0
+        self.hook("file", 1)
+
+    def __enter__(self) -> _MemberProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.stop()
+
+
+def _progress_wanted(ctx: click.Context) -> bool:
+    """Progress bars go to stderr only when it is a terminal and --quiet is off."""
+    import sys
+
+    return sys.stderr.isatty() and not settings_of(ctx).quiet
 
 
 @drops_group.command("run")
@@ -1351,7 +1436,6 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     """
     import json
     import signal
-    import sys
 
     from ledger.claims import set_lock_timeout
     from ledger.db import upgrade
@@ -1374,17 +1458,15 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     if mode == "watch":
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    quiet = settings.quiet
-    bar, hook = (None, None)
-    if sys.stderr.isatty() and not quiet:
-        pending = sum(1 for p in inbox.iterdir() if p.is_file()) if inbox.is_dir() else 0
-        bar, hook = _progress_bar(pending)
-    if bar is not None:
-        bar.start()
+    bar: _MemberProgress | None = None
+    if _progress_wanted(ctx) and inbox.is_dir():
+        bar = _MemberProgress({p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()})
     if not as_json:
         click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
 
     def _line(f: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.file_done(str(f["file"]))
         if as_json:
             click.echo(json.dumps(f))
             return
@@ -1393,16 +1475,20 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
                    f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
                    f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
 
-    try:
-        summary = run_drop(settings, inbox, once=mode == "once", actor=actor, progress=hook,
-                           on_outcome=_line, should_stop=lambda: stop["now"])
-    finally:
-        if bar is not None:
-            bar.stop()
+    def _run() -> Any:
+        return run_drop(settings, inbox, once=mode == "once", actor=actor,
+                        progress=None if bar is None else bar.hook, on_outcome=_line,
+                        should_stop=lambda: stop["now"])
+
+    if bar is not None:
+        with bar:
+            summary = _run()
+    else:
+        summary = _run()
     totals = summary.totals()
     if as_json:
         click.echo(json.dumps({"totals": totals}))
-    else:
+    elif not settings.quiet:
         click.echo(f"files {totals['files']}  archived {totals['archived']}  "
                    f"quarantined {totals['quarantined']}", err=True)
     if summary.temporary_failure:

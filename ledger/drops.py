@@ -46,7 +46,7 @@ from edi.records import InterchangeHeader
 from ledger import schema as t
 from ledger.claims import Claim, ClaimStore, DbControlNumbers, set_lock_timeout
 from ledger.db import LedgerError, crash_point, engine, utcnow
-from ledger.drop_events import Progress, Tap, chain, first_header, ledger_settings
+from ledger.drop_events import Progress, Tap, chain, first_header
 from ledger.drop_reports import EXPLAIN, reason_text, sender_report
 from ledger.fullfile import last_run_id, write_reports_since
 from ledger.ingest import IngestSummary, ingest_events
@@ -420,7 +420,7 @@ class DropWorker:
         summary = ingest_events(
             self.url, tap.run(chain(head, events)),
             source=claim.work_name, file_sha256=sha, actor=self.actor,
-            settings=ledger_settings(partner),
+            partners=self.settings.partners,
         )  # fmt: skip
         outcome = self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
         outcome["acks"].extend(

@@ -19,6 +19,12 @@ names the file and the key but never the value. `redacted(settings)` is what
     strict_partners = false            # true: unknown senders are rejected with a TA1
     validator = "compiled"             # compiled | pyx12 (slower reference) | none (envelope and model checks only)
 
+    [payer]                            # the payer in the 834s export834 writes
+    sender_qualifier = "ZZ"            # ISA05
+    sender_id = "ENROLL834"            # ISA06 / GS02
+    name = "ENROLL834 PAYER"           # N1*IN N102
+    id = "ENROLL834"                   # N1*IN N104
+
     [[partners]]
     sender_qualifier = "ZZ"
     sender_id = "991234567"
@@ -82,6 +88,18 @@ class DropSettings(BaseModel):
     outbox_dir: Path | None = None
 
 
+class PayerSettings(BaseModel):
+    """Who the payer is in the files it sends (`export834`): ISA sender and N1*IN."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sender_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    sender_id: str = Field(default="ENROLL834", min_length=1, max_length=15)
+    name: str = Field(default="ENROLL834 PAYER", min_length=1, max_length=60)
+    id: str = Field(default="ENROLL834", min_length=2, max_length=80)
+    """N1*IN N104 (the payer's identification code)."""
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process (frozen)."""
 
@@ -96,6 +114,7 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
     """How long to wait for a locked database before giving up with exit 75."""
     drops: DropSettings = DropSettings()
+    payer: PayerSettings = PayerSettings()
     partners: tuple[PartnerSettings, ...] = ()
 
     def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:

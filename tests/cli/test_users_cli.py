@@ -174,7 +174,7 @@ def test_ingest_needs_operator_or_service_and_is_attributed(desk: Desk) -> None:
     res = desk.run("ops", "ingest", str(path), "--json")
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
-    assert set(summary) == {"files", "transaction_sets", "members", "rejections"}
+    assert set(summary) == {"files", "transaction_sets", "members", "rejections", "errors"}
     assert summary["members"]["new"] == 1
     ingests = [a for a in desk.audit() if a["action"] == "ingest.transaction_set"]
     assert [a["user"] for a in ingests] == ["ops"]
