@@ -254,7 +254,7 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
         FileControlNumbers,
         MemoryControlNumbers,
     )
-    from edi.validate import make_validator, validate_file, write_acks
+    from edi.validate import SUMMARY_HEADER, make_validator, validate_file, write_acks
 
     counter_path = control_file or (ack_dir / ".control.json" if ack_dir else None)
     control: ControlNumbers = (
@@ -262,6 +262,8 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
     )
     validator = make_validator(validator_name)
     rejected = False
+    if not as_json:
+        click.echo(SUMMARY_HEADER)
     for path in files:
         try:
             report = validate_file(path, str(path), validator=validator, control=control)
@@ -578,12 +580,28 @@ def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_p
     assert isinstance(rows, list)
     if not rows:
         raise _ledger_fail(LookupError(f"member {member_id}: no ledger entries"))
+    if not as_json:
+        click.echo("SEQ\tKIND\tVALID FROM..THROUGH\tDECIDED BY\tST")
     for r in rows:
         if as_json:
             click.echo(json.dumps(r, default=str))
-        else:
-            click.echo(f"{r['seq']:>8}  {r['kind']:<22} valid {r['valid_from'] or ''}"
-                       f"..{r['valid_to'] or ''}  by {r['decided_by']}  ST {r['set_control'] or '-'}")
+            continue
+        click.echo(f"{r['seq']}\t{r['kind']}\t{r['valid_from'] or ''}..{r['valid_through'] or ''}"
+                   f"\t{r['decided_by']}\t{r['set_control'] or '-'}")
+        for side in ("before", "after"):
+            if r.get(side):
+                click.echo(f"\t{side}: " + "  ".join(_flat(r[side])))
+
+
+def _flat(value: Any, prefix: str = "") -> list[str]:
+    """`key=value` pairs of a nested before/after value (empty values left out)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _flat(v, f"{prefix}{k}.")]
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return [f"{prefix[:-1]}={','.join(str(v) for v in value)}"] if value else []
+        return [p for i, v in enumerate(value, 1) for p in _flat(v, f"{prefix}{i}.")]
+    return [] if value in (None, "") else [f"{prefix[:-1]}={value}"]
 
 
 @main.group("members")
@@ -837,7 +855,8 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
                        f" {run.status}  members {c.get('file_members', 0)} confirmed "
                        f"{c.get('confirmed_members', 0)}  missing_in_ledger "
                        f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
-                       f" field_mismatch {c.get('field_mismatch', 0)}")
+                       f" field_mismatch {c.get('field_mismatch', 0)}  discrepancies "
+                       f"{run.to_json()['discrepancies']}")
     if any(r.status == "held" for r in result.runs) or any("rejected" in n for n in result.notes):
         ctx.exit(EXIT_REJECTED)
 
@@ -1013,7 +1032,8 @@ def users_add_cmd(ctx: click.Context, name: str, roles: tuple[str, ...], display
     actor = _desk_call(_signin, ctx, as_user, "users.manage")
     code = _desk_call(add_user, _desk_url(ctx), actor, name, list(roles), display_name)
     click.echo(json.dumps({"user": name, "access_code": code}) if as_json else code)
-    click.echo(f"created user '{name}'; the access code is shown once: give it to them alone",
+    shown = f" ({display_name})" if display_name else ""
+    click.echo(f"created user '{name}'{shown}; the access code is shown once: give it to them alone",
                err=True)
 
 
@@ -1033,6 +1053,8 @@ def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
     from ledger.users import list_users
 
     actor = _desk_call(_signin, ctx, as_user, "users.list")
+    if not as_json:
+        click.echo("USER\tDISPLAY NAME\tROLES\tSTATUS")
     for u in _desk_call(list_users, _desk_url(ctx), actor):  # type: ignore[attr-defined]
         if as_json:
             click.echo(json.dumps({"user": u.user_id, "display_name": u.display_name,
@@ -1040,7 +1062,7 @@ def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
                                    "created_by": u.created_by}))
         else:
             state = "active" if u.active else "inactive"
-            click.echo(f"{u.user_id}\t{','.join(u.roles)}\t{state}")
+            click.echo(f"{u.user_id}\t{u.display_name or '-'}\t{','.join(u.roles)}\t{state}")
 
 
 def _users_change(ctx: click.Context, as_user: str | None, fn_name: str, *args: str) -> object:
@@ -1199,7 +1221,13 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
     tx = item["transaction"]
     click.echo(f"item {item['id']}  queue {item['queue']}  reason {item['reason']}  "
                f"status {item['status']}  assignee {item['assignee'] or '-'}")
-    click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
+    if item["status"] == "resolved":
+        click.echo(f"resolved {item['resolution'] or '-'} by {item['resolved_by'] or '-'} at "
+                   f"{item['resolved_at'] or '-'}  (was due {item['due_at'] or '-'})")
+        if item.get("reject_reason"):
+            click.echo(f"reject reason: {item['reject_reason']}")
+    else:
+        click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
     click.echo(f"why: {item['explanation']}")
     if tx.get("unreadable"):
         click.echo("member: (stored transaction unreadable)")

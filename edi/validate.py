@@ -383,3 +383,7 @@ def write_acks(report: FileReport, ack_dir: Path | str) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+SUMMARY_HEADER = "FILE\tISA13\tGS06\tST02\tVERDICT\tMEMBERS\tREJECTED"
+"""The column names of `ValidationReport.summary_lines` (printed once, above them)."""

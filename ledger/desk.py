@@ -50,6 +50,7 @@ from ledger.desk_views import (
     item_view,
     mask_ssn,
     person_view,
+    reject_reason,
     transaction_view,
     utc,
 )
@@ -134,7 +135,8 @@ def show_item(
     show_phi: bool = False,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """One item with its candidates' current values beside their comparisons.
+    """One item with its candidates' current values beside their comparisons, and
+    `reject_reason` (the reviewer's words when it was rejected, else None).
 
     Audited as 'review.show'; with `show_phi` also as 'review.show_phi'.
     """
@@ -149,6 +151,8 @@ def show_item(
             p.member_id: p for p in load_people(conn, [c["member_id"] for c in view.candidates])
         }
         out = view.to_json()
+        out["reject_reason"] = (reject_reason(conn, item_id)
+                                if row.resolution == "rejected" else None)
         out["candidates"] = [
             {**c, "person": person_view(people[c["member_id"]], show_phi=show_phi)}
             if c["member_id"] in people else c

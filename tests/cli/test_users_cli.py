@@ -66,7 +66,7 @@ def test_list_grant_revoke(desk: Desk) -> None:
     assert "access_code" not in users["carol"] and "code_hash" not in res.stdout
     assert desk.run("root", "users", "revoke", "carol", "reviewer").exit_code == 0
     res = desk.run("root", "users", "list")
-    assert "carol\tsupervisor\tactive" in res.stdout
+    assert "carol\t-\tsupervisor\tactive" in res.stdout  # no display name was given
     unknown = desk.run("root", "users", "grant", "carol", "wizard")
     assert unknown.exit_code == 1 and "unknown role" in unknown.stderr
     actions = [a["action"] for a in desk.audit() if a["user"] == "root"]

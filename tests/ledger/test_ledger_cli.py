@@ -102,7 +102,7 @@ def test_ingest_and_export_mask_ssn_unless_permitted(db_url: str, tmp_path: Path
         assert "900001234" in shown.stdout
         hist = runner.invoke(main, ["--db", db_url, "ledger", "history", lines[0]["member_id"], "--json"],
                              env=signed_in)
-        assert json.loads(hist.stdout.splitlines()[0])["kind"] == "enrolment"
+        assert json.loads(hist.stdout.splitlines()[0])["kind"] == "enrollment"
         assert "900001234" not in hist.stdout
 
 
