@@ -312,25 +312,50 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
               help="Transaction sets (ST..SE) per interchange.")
 @click.option("--bad-member", type=click.IntRange(min=1), default=None,
               help="Give this member (1-based) an invalid INS05 code, for 999 demos.")
-@click.option("--ascii-only", is_flag=True,
-              help="Spell the few accented names without accents (pyx12 rejects non-ASCII).")
+@click.option("--effective-date", "effective_date", type=click.DateTime(["%Y-%m-%d"]),
+              default=None, metavar="YYYY-MM-DD",
+              help="Coverages begin and events happen relative to this date (DTP*007); "
+                   "default: today, so the file falls inside the retro/future windows.")
+@click.option("--file-date", "file_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
+              help="BGN03/GS04 file date (default: today or the effective date, whichever is "
+                   "earlier).")
+@click.option("--charset", type=click.Choice(["extended", "utf-8"]), default="extended",
+              show_default=True,
+              help="extended: the X12 extended character set (accented names spelled without "
+                   "accents), what the validator accepts by default; utf-8: keep the accents "
+                   "(for a partner whose charset is utf-8).")
+@click.option("--ascii-only", is_flag=True, hidden=True,
+              help="Same as --charset extended (the default).")
 def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version: str, mix: str,
-                 interchanges: int, sets: int, bad_member: int | None, ascii_only: bool) -> None:
-    """Write a synthetic 834 (invented people, deterministic per seed).
+                 interchanges: int, sets: int, bad_member: int | None, effective_date: object,
+                 file_date: object, charset: str, ascii_only: bool) -> None:
+    """Write a synthetic 834 (invented people, deterministic per seed and effective date).
+
+    The file date (BGN03) is today or the effective date, whichever is
+    earlier; coverage begins, terminations and events are relative to the
+    effective date. The default file passes the compiled validator.
 
     \b
     Example:
       enroll834 generate --members 1000 --seed 7 --form diskette80 --out big.edi
+      enroll834 generate --members 50 --effective-date 2026-07-01 --out july.edi
     """
+    import datetime as dt
     import sys
 
     from edi.generate import generate
 
+    effective = effective_date.date() if isinstance(effective_date, dt.datetime) \
+        else dt.date.today()
     try:
         chunks = generate(members, seed, form_name,
                           version="4010" if x12_version == "4010" else "5010",
                           interchanges=interchanges, sets=sets, mix=mix, bad_member=bad_member,
-                          ascii_only=ascii_only)
+                          ascii_only=ascii_only or charset == "extended",
+                          effective_date=effective,
+                          file_date=file_date.date() if isinstance(file_date, dt.datetime)
+                          else min(effective, dt.date.today()))
         if out == "-":
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)

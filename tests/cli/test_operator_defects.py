@@ -211,3 +211,23 @@ def test_ingest_and_drops_read_partner_settings_the_same_way(desk: Desk, tmp_pat
     assert res.exit_code == 0, res.output
     line = json.loads(res.stdout.splitlines()[0])
     assert line["members"]["review"] == 1
+
+
+# ---------------------------------------------------------------- friction 1: today's dates
+
+
+def test_a_generated_file_is_decided_not_parked_for_its_dates(desk: Desk) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    path = desk.tmp / "gen.edi"
+    res = CliRunner().invoke(main, ["generate", "--members", "60", "--seed", "21", "--mix",
+                                    "enrollment", "--out", str(path)])
+    assert res.exit_code == 0, res.output
+    out = desk.run("ops", "ingest", str(path), "--json")
+    assert out.exit_code == 0, out.output
+    members = json.loads(out.stdout)["members"]
+    assert members["new"] >= 45, members  # decided, not parked for its dates
+    reasons = {i["reason"] for i in desk.items("root")}
+    assert "retro_date" not in reasons and "future_date" not in reasons
