@@ -86,10 +86,11 @@ def postgres_hint(skipped: int, url: str, answers: bool) -> str | None:
             f"ENROLL834_TEST_POSTGRES_URL=postgresql+psycopg://USER@{host}:{port}/DB to run them")
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """After the run: say which variable turns the skipped PostgreSQL tests on (CI sets it and
-    ENROLL834_REQUIRE_POSTGRES, so it never skips)."""
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """After the run (below pytest's own summary): say which variable turns the skipped
+    PostgreSQL tests on (CI sets it and ENROLL834_REQUIRE_POSTGRES, so it never skips)."""
+    yield
     skipped = sum(
         1 for rep in terminalreporter.stats.get("skipped", [])
         if isinstance(rep.longrepr, tuple) and PG_SKIP_REASON in str(rep.longrepr[2])
