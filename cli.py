@@ -28,8 +28,17 @@ DEFAULT_DB = "sqlite:///enroll834.db"
 
 
 def database_url(ctx: click.Context) -> str:
-    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file."""
-    return str(settings_of(ctx).database_url)
+    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file.
+
+    Its connections give up on a locked database after `lock_timeout_seconds` (then the
+    command exits 75), for every command alike.
+    """
+    from ledger.claims import set_lock_timeout
+
+    settings = settings_of(ctx)
+    url = str(settings.database_url)
+    set_lock_timeout(url, settings.lock_timeout_seconds)
+    return url
 
 
 def settings_of(ctx: click.Context) -> Settings:

@@ -122,7 +122,10 @@ def set_group(
     representative: str | None = None,
     billing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Create or change a group; only the given fields change. Returns the group."""
+    """Create or change a group; only the given fields change. Returns the group.
+    Raises LedgerError for a sponsor id that is empty or longer than 80 characters."""
+    if not sponsor_id.strip() or len(sponsor_id) > 80:
+        raise LedgerError("a group's sponsor id (N1*P5 N104) must be 1 to 80 characters")
     if cobra is not None:
         try:
             CobraAdministration(cobra)

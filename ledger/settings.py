@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     quiet: bool = False
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
-    """How long to wait for a locked database before giving up with exit 75."""
+    """How long any command waits for a locked database before giving up with exit 75."""
     drops: DropSettings = DropSettings()
     payer: PayerSettings = PayerSettings()
     partners: tuple[PartnerSettings, ...] = ()
