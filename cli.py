@@ -243,8 +243,9 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
               help="Implementation-guide validator (pyx12: slower reference, for cross-checks).")
 @click.option("--control-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Counter file for ack control numbers (default: <ack-dir>/.control.json).")
-def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
-                 validator_name: str, control_file: Path | None) -> None:
+@click.pass_context
+def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
+                 ack_dir: Path | None, validator_name: str, control_file: Path | None) -> None:
     """Validate 834 FILES (envelope + implementation guide) and build TA1/999 acks.
 
     Without --json: one summary line per transaction set on stdout, findings
@@ -269,7 +270,7 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
     control: ControlNumbers = (
         FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
     )
-    validator = make_validator(validator_name)
+    validator = make_validator(validator_name, settings_of(ctx).charsets())
     rejected = False
     if not as_json:
         click.echo(SUMMARY_HEADER)
@@ -502,7 +503,8 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
             actor = as_user or os.environ.get("ENROLL834_USER") or "system"
         from edi.validate import make_validator
 
-        validator = None if validator_name == "none" else make_validator(validator_name)
+        validator = None if validator_name == "none" \
+            else make_validator(validator_name, config.charsets())
         outbox = outbox or config.drops.outbox_dir
         bar = _MemberProgress({str(f): f.stat().st_size for f in files}) \
             if _progress_wanted(ctx) else None

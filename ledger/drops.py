@@ -221,7 +221,7 @@ class DropWorker:
         if settings.drops.validator != "none":
             from edi.validate import make_validator
 
-            self.validator = make_validator(settings.drops.validator)
+            self.validator = make_validator(settings.drops.validator, settings.charsets())
         self.run_id = uuid.uuid4().hex[:12]
         self.summary = RunSummary(self.run_id)
         self.rng = random.Random()

@@ -33,6 +33,7 @@ names the file and the key but never the value. `redacted(settings)` is what
     termination_date_rule = "bgn_date" # bgn_date | received_date | reject
     retro_days = 90
     future_days = 60
+    charset = "extended"               # basic | extended | utf-8 (by agreement)
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class PartnerSettings(BaseModel):
     termination_date_rule: Literal["bgn_date", "received_date", "reject"] = "bgn_date"
     retro_days: int | None = Field(default=None, ge=0)
     future_days: int | None = Field(default=None, ge=0)
+    charset: Literal["basic", "extended", "utf-8"] = "extended"
+    """The character set agreed with this sender: X12 basic, X12 extended, or UTF-8."""
 
 
 class DropSettings(BaseModel):
@@ -116,6 +119,11 @@ class Settings(BaseSettings):
     drops: DropSettings = DropSettings()
     payer: PayerSettings = PayerSettings()
     partners: tuple[PartnerSettings, ...] = ()
+
+    def charsets(self) -> dict[tuple[str, str], str]:
+        """(ISA05, ISA06) -> agreed character set, for the partners not on the default."""
+        return {(p.sender_qualifier.strip(), p.sender_id.strip()): p.charset
+                for p in self.partners if p.charset != "extended"}
 
     def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:
         """The configured partner for an ISA05/ISA06 pair (blank-padding ignored), or None."""
