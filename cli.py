@@ -1356,7 +1356,7 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
     actor = _desk_call(_signin, ctx, as_user, "review.resolve")
     res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
                      reject_reason=reason if reject else None, override_file=override_file,
-                     apply_held=apply_held)
+                     apply_held=apply_held, partners=settings_of(ctx).partners)
     out = res.to_json()  # type: ignore[attr-defined]
     if as_json:
         click.echo(json.dumps(out))

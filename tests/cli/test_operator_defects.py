@@ -231,3 +231,32 @@ def test_a_generated_file_is_decided_not_parked_for_its_dates(desk: Desk) -> Non
     assert members["new"] >= 45, members  # decided, not parked for its dates
     reasons = {i["reason"] for i in desk.items("root")}
     assert "retro_date" not in reasons and "future_date" not in reasons
+
+
+def test_one_way_to_read_partner_settings(db_url: str, tmp_path: Path) -> None:
+    """Defaults, then [[partners]] from the configuration, then `groups load` rows — the same
+    function for ingest, drops run and the review desk."""
+    from ledger.apply_plan import LedgerSettings
+    from ledger.db import upgrade
+    from ledger.desk import ledger_settings
+    from ledger.groups import load_config, partner_settings
+    from ledger.settings import PartnerSettings
+
+    upgrade(db_url)
+    conf = (PartnerSettings(sender_id="SENDER1", retro_days=3, termination_date_rule="reject"),)
+    with engine(db_url).begin() as conn:
+        assert partner_settings(conn, "ZZ", "SENDER1") == LedgerSettings()
+        mine = partner_settings(conn, "ZZ", "SENDER1 ", configured=conf)
+        assert (mine.retro_days, mine.future_days, mine.termination_date_rule) == (3, 60, "reject")
+        assert partner_settings(conn, "ZZ", "OTHER", configured=conf) == LedgerSettings()
+        toml = tmp_path / "g.toml"
+        toml.write_text('[[partners]]\nsender_qualifier = "ZZ"\nsender_id = "SENDER1"\n'
+                        'future_days = 5\n')
+        load_config(conn, toml, user="root")
+        stored = partner_settings(conn, "ZZ", "SENDER1", configured=conf)
+        assert (stored.retro_days, stored.future_days) == (3, 5)  # the stored row wins
+        from edi.records import TransactionSetHeader
+
+        header = TransactionSetHeader.model_validate(
+            {"lineage": {"source": "t.edi", "sender_qualifier": "ZZ", "sender_id": "SENDER1"}})
+        assert ledger_settings(conn, header, conf) == stored
