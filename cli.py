@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 data rejected, 2 usage, 75 temporary failure (retry),
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,17 @@ DEFAULT_DB = "sqlite:///enroll834.db"
 
 
 def database_url(ctx: click.Context) -> str:
-    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file."""
-    return str(settings_of(ctx).database_url)
+    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file.
+
+    Its connections give up on a locked database after `lock_timeout_seconds` (then the
+    command exits 75), for every command alike.
+    """
+    from ledger.drops import set_lock_timeout
+
+    settings = settings_of(ctx)
+    url = str(settings.database_url)
+    set_lock_timeout(url, settings.lock_timeout_seconds)
+    return url
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -73,11 +83,7 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and not isinstance(
         exc, sqlalchemy.exc.IntegrityError
     ):
-        text = str(exc.orig).lower()
-        if "no such table" in text or ("relation" in text and "does not exist" in text):
-            return _ExitCodeError("database not ready (run 'enroll834 init' first)", EXIT_CONFIG)
-        return _ExitCodeError(f"database unavailable or busy ({type(exc.orig).__name__}); "
-                              "temporary, safe to retry", EXIT_TEMPFAIL)
+        return database_failure(exc)
     if isinstance(exc, sqlalchemy.exc.ArgumentError):
         return _ExitCodeError("database URL is not valid", EXIT_CONFIG)
     if isinstance(exc, NotPermitted):
@@ -87,6 +93,30 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
     if isinstance(exc, OSError) and exc.errno == 28:
         return _ExitCodeError("disk full (temporary; safe to retry)", EXIT_TEMPFAIL)
     return None
+
+
+_NOT_RETRYABLE = (
+    ("readonly database", "the database file is read-only"),
+    ("read-only", "the database is read-only"),
+    ("unable to open database file", "the database file cannot be opened (missing folder or "
+                                     "permission)"),
+    ("permission denied", "permission denied on the database"),
+)
+
+
+def database_failure(exc: Any) -> click.ClickException:
+    """A database driver error as its exit code: no schema or a cause a retry cannot cure
+    (read-only, missing folder, permission) 78, naming the cause; anything else 75."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "no such table" in text or "does not exist" in text:
+        return _ExitCodeError("database not ready (run 'enroll834 init' first)", EXIT_CONFIG)
+    for needle, cause in _NOT_RETRYABLE:
+        if needle in text:
+            return _ExitCodeError(f"{cause}; fix the configuration (retrying will not help)",
+                                  EXIT_CONFIG)
+    kind = type(getattr(exc, "orig", exc)).__name__
+    return _ExitCodeError(f"database unavailable or busy ({kind}); temporary, safe to retry",
+                          EXIT_TEMPFAIL)
 
 
 class _Main(click.Group):
@@ -213,8 +243,9 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
               help="Implementation-guide validator (pyx12: slower reference, for cross-checks).")
 @click.option("--control-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Counter file for ack control numbers (default: <ack-dir>/.control.json).")
-def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
-                 validator_name: str, control_file: Path | None) -> None:
+@click.pass_context
+def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
+                 ack_dir: Path | None, validator_name: str, control_file: Path | None) -> None:
     """Validate 834 FILES (envelope + implementation guide) and build TA1/999 acks.
 
     Without --json: one summary line per transaction set on stdout, findings
@@ -233,14 +264,16 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
         FileControlNumbers,
         MemoryControlNumbers,
     )
-    from edi.validate import make_validator, validate_file, write_acks
+    from edi.validate import SUMMARY_HEADER, make_validator, validate_file, write_acks
 
     counter_path = control_file or (ack_dir / ".control.json" if ack_dir else None)
     control: ControlNumbers = (
         FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
     )
-    validator = make_validator(validator_name)
+    validator = make_validator(validator_name, settings_of(ctx).charsets())
     rejected = False
+    if not as_json:
+        click.echo(SUMMARY_HEADER)
     for path in files:
         try:
             report = validate_file(path, str(path), validator=validator, control=control)
@@ -289,25 +322,50 @@ def validate_cmd(files: tuple[Path, ...], as_json: bool, ack_dir: Path | None,
               help="Transaction sets (ST..SE) per interchange.")
 @click.option("--bad-member", type=click.IntRange(min=1), default=None,
               help="Give this member (1-based) an invalid INS05 code, for 999 demos.")
-@click.option("--ascii-only", is_flag=True,
-              help="Spell the few accented names without accents (pyx12 rejects non-ASCII).")
+@click.option("--effective-date", "effective_date", type=click.DateTime(["%Y-%m-%d"]),
+              default=None, metavar="YYYY-MM-DD",
+              help="Coverages begin and events happen relative to this date (DTP*007); "
+                   "default: today, so the file falls inside the retro/future windows.")
+@click.option("--file-date", "file_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
+              help="BGN03/GS04 file date (default: today or the effective date, whichever is "
+                   "earlier).")
+@click.option("--charset", type=click.Choice(["extended", "utf-8"]), default="extended",
+              show_default=True,
+              help="extended: the X12 extended character set (accented names spelled without "
+                   "accents), what the validator accepts by default; utf-8: keep the accents "
+                   "(for a partner whose charset is utf-8).")
+@click.option("--ascii-only", is_flag=True, hidden=True,
+              help="Same as --charset extended (the default).")
 def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version: str, mix: str,
-                 interchanges: int, sets: int, bad_member: int | None, ascii_only: bool) -> None:
-    """Write a synthetic 834 (invented people, deterministic per seed).
+                 interchanges: int, sets: int, bad_member: int | None, effective_date: object,
+                 file_date: object, charset: str, ascii_only: bool) -> None:
+    """Write a synthetic 834 (invented people, deterministic per seed and effective date).
+
+    The file date (BGN03) is today or the effective date, whichever is
+    earlier; coverage begins, terminations and events are relative to the
+    effective date. The default file passes the compiled validator.
 
     \b
     Example:
       enroll834 generate --members 1000 --seed 7 --form diskette80 --out big.edi
+      enroll834 generate --members 50 --effective-date 2026-07-01 --out july.edi
     """
+    import datetime as dt
     import sys
 
     from edi.generate import generate
 
+    effective = effective_date.date() if isinstance(effective_date, dt.datetime) \
+        else dt.date.today()
     try:
         chunks = generate(members, seed, form_name,
                           version="4010" if x12_version == "4010" else "5010",
                           interchanges=interchanges, sets=sets, mix=mix, bad_member=bad_member,
-                          ascii_only=ascii_only)
+                          ascii_only=ascii_only or charset == "extended",
+                          effective_date=effective,
+                          file_date=file_date.date() if isinstance(file_date, dt.datetime)
+                          else min(effective, dt.date.today()))
         if out == "-":
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk)
@@ -351,14 +409,17 @@ _as_option = click.option("--as", "as_user", metavar="USER", default=None,
 
 
 @main.command("init")
-@click.option("--admin", default="admin", show_default=True, help="Administrator user to create.")
+@click.option("--admin", default=None, metavar="NAME",
+              help="Administrator user to create on a new database (default: admin).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"admin", "access_code"} as JSON.')
 @click.pass_context
-def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
+def init_cmd(ctx: click.Context, admin: str | None, as_json: bool) -> None:
     """Create or upgrade the database; on a new one create the administrator.
 
     The administrator's one-time access code is printed once and stored only
-    as a scrypt hash.
+    as a scrypt hash. A SQLite file readable by others is set to mode 0600
+    (it holds PHI), and init says so. --admin on a database that already has
+    users exits 1: add people with `users add`.
 
     \b
     Example:
@@ -367,13 +428,25 @@ def init_cmd(ctx: click.Context, admin: str, as_json: bool) -> None:
     import json
 
     from ledger.desk import initialise
+    from ledger.store import tighten_file_mode
 
-    code = initialise(database_url(ctx), admin)
+    url = database_url(ctx)
+    loosest = tighten_file_mode(url)
+    if loosest is not None:
+        click.echo(f"init: the database file allowed mode {loosest:04o}; set to 0600 "
+                   "(it holds PHI)", err=True)
+    code = initialise(url, admin or "admin")
     if code is None:
+        if admin is not None:
+            raise _ExitCodeError(
+                "init: an administrator already exists; --admin is only for a new database. "
+                f"Add a user with: enroll834 users add {admin} --role administrator --as ADMIN",
+                EXIT_REJECTED)
         click.echo("database is up to date; users already exist", err=True)
         if as_json:
             click.echo(json.dumps({"admin": None, "access_code": None}))
         return
+    admin = admin or "admin"
     if as_json:
         click.echo(json.dumps({"admin": admin, "access_code": code}))
     else:
@@ -413,10 +486,12 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     """
     import json
 
-    from ledger.ingest import IngestSummary, ingest_file
+    from ledger.drops import ingest_with_partners
+    from ledger.ingest import IngestSummary
     from ledger.store import LedgerError, upgrade
 
     url = database_url(ctx)
+    config = settings_of(ctx)
     total = IngestSummary()
     try:
         upgrade(url)
@@ -428,23 +503,33 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
             actor = as_user or os.environ.get("ENROLL834_USER") or "system"
         from edi.validate import make_validator
 
-        validator = None if validator_name == "none" else make_validator(validator_name)
-        outbox = outbox or settings_of(ctx).drops.outbox_dir
-        for f in files:
-            total.merge(ingest_file(url, f, actor=actor, validator=validator, outbox=outbox))
+        validator = None if validator_name == "none" \
+            else make_validator(validator_name, config.charsets())
+        outbox = outbox or config.drops.outbox_dir
+        bar = _MemberProgress({str(f): f.stat().st_size for f in files}) \
+            if _progress_wanted(ctx) else None
+        with bar if bar is not None else contextlib.nullcontext():
+            for f in files:
+                total.merge(ingest_with_partners(url, f, config, actor=actor, validator=validator,
+                                                 outbox=outbox,
+                                                 progress=None if bar is None else bar.hook))
+                if bar is not None:
+                    bar.file_done(str(f))
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     for note in total.notes:
         click.echo(note, err=True)
+    for error in total.errors:
+        click.echo(f"error: {error}", err=True)
     if as_json:
         out = total.to_json()
-        keys = ("files", "transaction_sets", "members", "rejections")
+        keys = ("files", "transaction_sets", "members", "rejections", "errors")
         click.echo(json.dumps({k: out[k] for k in keys}))
     else:
         sets, mem = total.transaction_sets, total.members
         click.echo(f"files {total.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
                    + "  members " + " ".join(f"{k} {v}" for k, v in mem.items()))
-    if total.transaction_sets["rejected"]:
+    if total.rejected:
         ctx.exit(EXIT_REJECTED)
 
 
@@ -531,12 +616,28 @@ def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_p
     assert isinstance(rows, list)
     if not rows:
         raise _ledger_fail(LookupError(f"member {member_id}: no ledger entries"))
+    if not as_json:
+        click.echo("SEQ\tKIND\tVALID FROM..THROUGH\tDECIDED BY\tST")
     for r in rows:
         if as_json:
             click.echo(json.dumps(r, default=str))
-        else:
-            click.echo(f"{r['seq']:>8}  {r['kind']:<22} valid {r['valid_from'] or ''}"
-                       f"..{r['valid_to'] or ''}  by {r['decided_by']}  ST {r['set_control'] or '-'}")
+            continue
+        click.echo(f"{r['seq']}\t{r['kind']}\t{r['valid_from'] or ''}..{r['valid_through'] or ''}"
+                   f"\t{r['decided_by']}\t{r['set_control'] or '-'}")
+        for side in ("before", "after"):
+            if r.get(side):
+                click.echo(f"\t{side}: " + "  ".join(_flat(r[side])))
+
+
+def _flat(value: Any, prefix: str = "") -> list[str]:
+    """`key=value` pairs of a nested before/after value (empty values left out)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _flat(v, f"{prefix}{k}.")]
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return [f"{prefix[:-1]}={','.join(str(v) for v in value)}"] if value else []
+        return [p for i, v in enumerate(value, 1) for p in _flat(v, f"{prefix}{i}.")]
+    return [] if value in (None, "") else [f"{prefix[:-1]}={value}"]
 
 
 @main.group("members")
@@ -788,7 +889,8 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
                        f" {run.status}  members {c.get('file_members', 0)} confirmed "
                        f"{c.get('confirmed_members', 0)}  missing_in_ledger "
                        f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
-                       f" field_mismatch {c.get('field_mismatch', 0)}")
+                       f" field_mismatch {c.get('field_mismatch', 0)}  discrepancies "
+                       f"{run.to_json()['discrepancies']}")
     if any(r.status == "held" for r in result.runs) or any("rejected" in n for n in result.notes):
         ctx.exit(EXIT_REJECTED)
 
@@ -811,7 +913,10 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
 
     A full file (BGN08=4, INS03=HD01=030) as of a date, or with
     --changes-since a change file (BGN08=2). Control numbers come from the
-    ledger and never repeat.
+    ledger and never repeat. The payer's own identity (ISA sender, N1*IN)
+    comes from the [payer] configuration keys. An unknown sponsor exits 1
+    with nothing written and no control number used. Operators and service
+    users may export.
 
     \b
     Example:
@@ -823,7 +928,7 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
 
     import sqlalchemy.exc
 
-    from ledger.fullfile import write_export
+    from ledger.fullfile import ExportOptions, write_export
     from ledger.store import LedgerError, upgrade
 
     if as_of is not None and changes_since is not None:
@@ -831,11 +936,15 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
     url = database_url(ctx)
     try:
         upgrade(url)
-        _signin_if_users(ctx, as_user, "ingest")
+        _signin_if_users(ctx, as_user, "export834")
         day = as_of.date() if isinstance(as_of, dt.datetime) else None
         since = changes_since if isinstance(changes_since, dt.datetime) else None
+        payer = settings_of(ctx).payer
+        options = ExportOptions(sender_qualifier=payer.sender_qualifier,
+                                sender_id=payer.sender_id, payer_name=payer.name,
+                                payer_id=payer.id)
         summary = write_export(url, out, sponsor, as_of=day, changes_since=since,
-                               stream=sys.stdout if out is None else None)
+                               stream=sys.stdout if out is None else None, options=options)
     except (LedgerError, sqlalchemy.exc.OperationalError, OSError) as exc:
         raise _desk_fail(exc) if not isinstance(exc, OSError) else click.ClickException(
             f"cannot write the export ({type(exc).__name__})") from None
@@ -854,28 +963,12 @@ def _desk_url(ctx: click.Context) -> str:
     return database_url(ctx)
 
 
-class _DatabaseNotReadyError(click.ClickException):
-    """The database has no ledger schema."""
-
-    exit_code = EXIT_CONFIG
-
-
-class _DatabaseBusyError(click.ClickException):
-    """The database is unreachable, locked or aborted the transaction: retry later."""
-
-    exit_code = EXIT_TEMPFAIL
-
-
 def _desk_fail(exc: Exception) -> click.ClickException:
     """NotPermitted -> 77; other ledger errors -> 1; no schema -> 78; database trouble -> 75."""
     import sqlalchemy.exc
 
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        text = str(exc.orig).lower()
-        if "no such table" in text or "does not exist" in text:
-            return _DatabaseNotReadyError("database not ready (run 'enroll834 init' first)")
-        kind = type(exc.orig).__name__
-        return _DatabaseBusyError(f"database unavailable or busy ({kind}); retry")
+        return database_failure(exc)
     return _ledger_fail(exc)
 
 
@@ -885,17 +978,38 @@ def _signin(ctx: click.Context, as_user: str | None, action: str) -> object:
     Refusals (wrong code, unknown or inactive user, missing role) are audited
     and exit 77.
     """
-    from ledger.desk import access_code_from_env, login
+    import sys
+
+    from ledger.desk import access_code_from_env, login, refuse
+    from ledger.store import LedgerError
 
     user = as_user or os.environ.get("ENROLL834_USER")
-    code = access_code_from_env()
+    try:
+        code = access_code_from_env()
+    except LedgerError as exc:  # an unreadable ENROLL834_ACCESS_CODE_FILE: refused, audited
+        raise refuse(_desk_url(ctx), user, action, str(exc)) from None
     if code is None and user:
-        try:
-            code = click.prompt("Access code", hide_input=True, err=True, default="",
-                                show_default=False) or None
-        except click.Abort:
-            code = None
+        code = _read_access_code(sys.stdin)
     return login(_desk_url(ctx), user, code, action)
+
+
+def _read_access_code(stdin: Any) -> str | None:
+    """The access code typed at a terminal (not echoed), else the first line of stdin; None
+    when empty. Never getpass's fallback, whose warning would break the one-line contract."""
+    if stdin is None:
+        return None
+    if stdin.isatty():
+        try:
+            typed = click.prompt("Access code", hide_input=True, err=True, default="",
+                                 show_default=False)
+        except click.Abort:
+            return None
+        return str(typed).strip() or None
+    try:
+        line = stdin.readline()
+    except (OSError, ValueError):
+        return None
+    return line.strip() or None
 
 
 def _desk_call(fn: object, *args: object, **kw: object) -> object:
@@ -952,7 +1066,8 @@ def users_add_cmd(ctx: click.Context, name: str, roles: tuple[str, ...], display
     actor = _desk_call(_signin, ctx, as_user, "users.manage")
     code = _desk_call(add_user, _desk_url(ctx), actor, name, list(roles), display_name)
     click.echo(json.dumps({"user": name, "access_code": code}) if as_json else code)
-    click.echo(f"created user '{name}'; the access code is shown once: give it to them alone",
+    shown = f" ({display_name})" if display_name else ""
+    click.echo(f"created user '{name}'{shown}; the access code is shown once: give it to them alone",
                err=True)
 
 
@@ -972,6 +1087,8 @@ def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
     from ledger.desk import list_users
 
     actor = _desk_call(_signin, ctx, as_user, "users.list")
+    if not as_json:
+        click.echo("USER\tDISPLAY NAME\tROLES\tSTATUS")
     for u in _desk_call(list_users, _desk_url(ctx), actor):  # type: ignore[attr-defined]
         if as_json:
             click.echo(json.dumps({"user": u.user_id, "display_name": u.display_name,
@@ -979,7 +1096,7 @@ def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
                                    "created_by": u.created_by}))
         else:
             state = "active" if u.active else "inactive"
-            click.echo(f"{u.user_id}\t{','.join(u.roles)}\t{state}")
+            click.echo(f"{u.user_id}\t{u.display_name or '-'}\t{','.join(u.roles)}\t{state}")
 
 
 def _users_change(ctx: click.Context, as_user: str | None, fn_name: str, *args: str) -> object:
@@ -1142,7 +1259,13 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
     tx = item["transaction"]
     click.echo(f"item {item['id']}  queue {item['queue']}  reason {item['reason']}  "
                f"status {item['status']}  assignee {item['assignee'] or '-'}")
-    click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
+    if item["status"] == "resolved":
+        click.echo(f"resolved {item['resolution'] or '-'} by {item['resolved_by'] or '-'} at "
+                   f"{item['resolved_at'] or '-'}  (was due {item['due_at'] or '-'})")
+        if item.get("reject_reason"):
+            click.echo(f"reject reason: {item['reject_reason']}")
+    else:
+        click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
     click.echo(f"why: {item['explanation']}")
     if tx.get("unreadable"):
         click.echo("member: (stored transaction unreadable)")
@@ -1247,7 +1370,8 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
     actor = _desk_call(_signin, ctx, as_user, "review.resolve")
     res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
                      reject_reason=reason if reject else None, override_file=override_file,
-                     apply_held=apply_held, override_reason=override_reason)
+                     apply_held=apply_held, override_reason=override_reason,
+                     partners=settings_of(ctx).partners)
     out = res.to_json()  # type: ignore[attr-defined]
     if reject and out["resolution"] == "rejected":  # the sender hears of it (drops.outbox_dir)
         from ledger.desk import report_rejection
@@ -1311,34 +1435,60 @@ def drops_group() -> None:
     """
 
 
-def _progress_bar(total: int) -> tuple[Any, Any]:
-    """A rich progress bar on stderr (files, members/s, time left) and its update hook."""
-    import time
+class _MemberProgress:
+    """A progress bar on stderr for a long read: members read, members/s, and time left
+    from the bytes read out of the bytes to read (rich; only on a terminal, not --quiet).
 
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    `hook(kind, n)` is the `ledger.drop_events.Progress` callback; `file_done(name)`
+    counts a finished file as wholly read.
+    """
 
-    bar = Progress(TextColumn("drop"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]} members/s"), TimeRemainingColumn(),
-                   console=Console(stderr=True), transient=True)
-    task = bar.add_task("drop", total=total or None, rate="0")
-    started, members = time.monotonic(), [0]
+    def __init__(self, sizes: dict[str, int]) -> None:
+        import time
 
-    def hook(kind: str, n: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.sizes, self.done_bytes, self.offset, self.members = dict(sizes), 0, 0, 0
+        self.started, self.clock = time.monotonic(), time.monotonic
+        self.bar = Progress(TextColumn("{task.fields[members]:,} members"), BarColumn(),
+                            TextColumn("{task.fields[rate]} members/s"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("read", total=sum(sizes.values()) or None, members=0,
+                                      rate="0")
+
+    def hook(self, kind: str, n: int) -> None:
         if kind == "members":
-            members[0] += n
-        else:
-            bar.advance(task, n)
-        rate = members[0] / max(time.monotonic() - started, 1e-3)
-        bar.update(task, rate=f"{rate:,.0f}")
+            self.members += n
+        elif kind == "offset":
+            self.offset = max(self.offset, n)
+        rate = self.members / max(self.clock() - self.started, 1e-3)
+        self.bar.update(self.task, completed=self.done_bytes + self.offset, members=self.members,
+                        rate=f"{rate:,.0f}")
 
-    return bar, hook
+    def file_done(self, name: str) -> None:
+        self.done_bytes += self.sizes.pop(name, self.offset)
+        self.offset = 0
+        self.hook("file", 1)
+
+    def __enter__(self) -> _MemberProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.stop()
+
+
+def _progress_wanted(ctx: click.Context) -> bool:
+    """Progress bars go to stderr only when it is a terminal and --quiet is off."""
+    import sys
+
+    return sys.stderr.isatty() and not settings_of(ctx).quiet
 
 
 @drops_group.command("run")
@@ -1371,7 +1521,6 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     """
     import json
     import signal
-    import sys
 
     from ledger.desk import users_exist
     from ledger.drops import run_drop, set_lock_timeout
@@ -1393,17 +1542,15 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     if mode == "watch":
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    quiet = settings.quiet
-    bar, hook = (None, None)
-    if sys.stderr.isatty() and not quiet:
-        pending = sum(1 for p in inbox.iterdir() if p.is_file()) if inbox.is_dir() else 0
-        bar, hook = _progress_bar(pending)
-    if bar is not None:
-        bar.start()
+    bar: _MemberProgress | None = None
+    if _progress_wanted(ctx) and inbox.is_dir():
+        bar = _MemberProgress({p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()})
     if not as_json:
         click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
 
     def _line(f: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.file_done(str(f["file"]))
         if as_json:
             click.echo(json.dumps(f))
             return
@@ -1412,16 +1559,20 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
                    f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
                    f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
 
-    try:
-        summary = run_drop(settings, inbox, once=mode == "once", actor=actor, progress=hook,
-                           on_outcome=_line, should_stop=lambda: stop["now"])
-    finally:
-        if bar is not None:
-            bar.stop()
+    def _run() -> Any:
+        return run_drop(settings, inbox, once=mode == "once", actor=actor,
+                        progress=None if bar is None else bar.hook, on_outcome=_line,
+                        should_stop=lambda: stop["now"])
+
+    if bar is not None:
+        with bar:
+            summary = _run()
+    else:
+        summary = _run()
     totals = summary.totals()
     if as_json:
         click.echo(json.dumps({"totals": totals}))
-    else:
+    elif not settings.quiet:
         click.echo(f"files {totals['files']}  archived {totals['archived']}  "
                    f"quarantined {totals['quarantined']}", err=True)
     if summary.temporary_failure:

@@ -97,19 +97,23 @@ def generate(
     file_date: dt.date | None = None,
     encoding: str = "utf-8",
     ascii_only: bool = False,
+    effective_date: dt.date | None = None,
 ) -> Iterator[bytes]:
     """Stream a synthetic 834 of exactly `members` INS loops as bytes chunks (~1 MiB each).
 
     `form` is a key of FORMS; `interchanges` × `sets` transaction sets
     share the members evenly (each needs at least one). `bad_member` (1-based
     file ordinal) gets an invalid INS05 code for 999 demos. `file_date`
-    defaults to a date derived from the seed. `ascii_only` spells the few
-    accented names without accents (pyx12 rejects non-ASCII as IK403=6).
+    defaults to a date derived from the seed. `effective_date` (DTP*007) is the
+    date coverages begin and events happen relative to (default: the first of
+    the month after `file_date`). `ascii_only` spells the few accented names
+    without accents (the X12 extended character set: what the compiled
+    validator and pyx12 accept; accented letters need a partner agreed on UTF-8).
     Raises ValueError on bad arguments.
     """
     opts = _options(members, seed, form, version, sponsor_id, sponsor_name, payer_id,
                     payer_name, sender_id, receiver_id, interchanges, sets, mix, bad_member,
-                    file_date, ascii_only)
+                    file_date, ascii_only, effective_date)
     return encode_chunks(_text_chunks(opts), layout_of(form), encoding)
 
 
@@ -132,12 +136,13 @@ def generate_truth(
     file_date: dt.date | None = None,
     encoding: str = "utf-8",
     ascii_only: bool = False,
+    effective_date: dt.date | None = None,
 ) -> Iterator[TruthMember]:
     """The truth of `generate()` with the same arguments: one TruthMember per INS, in file order."""
     del encoding  # accepted so the two calls take identical keyword sets
     opts = _options(members, seed, form, version, sponsor_id, sponsor_name, payer_id,
                     payer_name, sender_id, receiver_id, interchanges, sets, mix, bad_member,
-                    file_date, ascii_only)
+                    file_date, ascii_only, effective_date)
     return (item for item in Synth(opts).items() if isinstance(item, TruthMember))
 
 
@@ -171,7 +176,7 @@ def _options(
     members: int, seed: int, form_name: str, version: str, sponsor_id: str, sponsor_name: str,
     payer_id: str, payer_name: str, sender_id: str | None, receiver_id: str, interchanges: int,
     sets: int, mix: Mix | str, bad_member: int | None, file_date: dt.date | None,
-    ascii_only: bool,
+    ascii_only: bool, effective_date: dt.date | None = None,
 ) -> Options:
     layout = layout_of(form_name)
     if version not in ("5010", "4010"):
@@ -192,7 +197,7 @@ def _options(
         receiver_id=receiver_id, interchanges=interchanges, sets=sets, mix=chosen,
         bad_member=bad_member,
         file_date=file_date or dt.date(2026, 1, 1) + dt.timedelta(days=seed % 365),
-        ascii_only=ascii_only,
+        ascii_only=ascii_only, effective_date=effective_date,
     )
 
 

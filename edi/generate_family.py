@@ -204,6 +204,8 @@ class Options:
     bad_member: int | None
     file_date: dt.date
     ascii_only: bool
+    effective_date: dt.date | None = None
+    """Coverage and event dates are relative to it (default: the 1st after file_date)."""
 
 
 # ---------------------------------------------------------------- the synthesiser
@@ -363,7 +365,7 @@ class Synth:
                 else:
                     dependents += 1
         action_code = "4" if o.mix.file_type == "audit" else "2"
-        effective = _first_of_next_month(o.file_date)
+        effective = o.effective_date or _first_of_next_month(o.file_date)
         header = [f"ST*834*{st02}*005010X220A1" if self.v5 else f"ST*834*{st02}",
                   f"BGN*00*{self.tag}{st02}*{ccyymmdd}*{hhmm}****{action_code}",
                   f"REF*38*{o.sponsor_id[-6:]}GRP",

@@ -16,7 +16,7 @@ builds per interchange the acknowledgments `edi.acks` writes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -316,13 +316,18 @@ VALIDATORS: tuple[str, ...] = ("compiled", "pyx12")
 """Names `make_validator` accepts; the first is the default."""
 
 
-def make_validator(name: str = "compiled") -> Validator:
+def make_validator(name: str = "compiled",
+                   charsets: Mapping[tuple[str, str], str] | None = None) -> Validator:
     """The implementation-guide validator called `name`: 'compiled' (edi.ig, the default)
-    or 'pyx12' (the reference implementation, ~20x slower, for cross-checking a partner's file)."""
+    or 'pyx12' (the reference implementation, ~20x slower, for cross-checking a partner's file).
+
+    `charsets` maps senders (ISA05, ISA06) to their agreed character set, 'basic',
+    'extended' (the default) or 'utf-8' (`edi.ig.charsets`); pyx12 always judges by
+    the extended set."""
     if name == "compiled":
         from edi.ig import CompiledValidator
 
-        return CompiledValidator()
+        return CompiledValidator(charsets=charsets)
     if name == "pyx12":
         from edi.ig_pyx12 import Pyx12Validator
 
@@ -383,3 +388,7 @@ def write_acks(report: FileReport, ack_dir: Path | str) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+SUMMARY_HEADER = "FILE\tISA13\tGS06\tST02\tVERDICT\tMEMBERS\tREJECTED"
+"""The column names of `ValidationReport.summary_lines` (printed once, above them)."""

@@ -22,12 +22,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from edi.codes import BgnPurpose
+from edi.findings import Finding
 from edi.reader import file_sha256
 from edi.records import (
     Event,
@@ -50,11 +51,15 @@ from ledger.store import (
     crash_point,
     engine,
     next_control_number,
+    partner_settings,
     utcnow,
 )
 from ledger.store import schema as t
 from matching.decisions import CobraAdministration, Decision, GroupPolicy, Outcome
 from matching.route import hold_dependents
+
+if TYPE_CHECKING:
+    from ledger.settings import PartnerSettings
 
 Decider = Callable[..., list[Decision]]
 """decide(header, family, *, candidates, group, received_at) -> one Decision per member."""
@@ -91,7 +96,10 @@ class IngestSummary:
     ta1_acks: list[str] = field(default_factory=list)
     """The TA1 interchanges themselves (edi.acks.ta1), control numbers from the database."""
     rejections: list[dict[str, Any]] = field(default_factory=list)
-    """Members matching rejected (REJECT): controls, ordinal, last 4 of REF*0F, reason, text."""
+    """Rejected members: controls, ordinal, last 4 of REF*0F, reason, text, and `source`:
+    'payer_rules' (matching rejected it) or 'validation' (the 999 rejected it)."""
+    errors: list[str] = field(default_factory=list)
+    """File-level errors (e.g. no X12 interchange found): '<file>: <fixed text>'."""
 
     def merge(self, other: IngestSummary) -> None:
         self.files += other.files
@@ -103,6 +111,12 @@ class IngestSummary:
         self.ta1_notes.extend(other.ta1_notes)
         self.ta1_acks.extend(other.ta1_acks)
         self.rejections.extend(other.rejections)
+        self.errors.extend(other.errors)
+
+    @property
+    def rejected(self) -> bool:
+        """True when anything was rejected: a file, a transaction set or a member (exit 1)."""
+        return bool(self.errors or self.transaction_sets["rejected"] or self.members["rejected"])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +126,7 @@ class IngestSummary:
             "notes": list(self.notes),
             "ta1_notes": [{"interchange": i, "note": n} for i, n in self.ta1_notes],
             "rejections": [dict(r) for r in self.rejections],
+            "errors": list(self.errors),
         }
 
 
@@ -137,11 +152,17 @@ def ingest_file(
     settings: LedgerSettings | None = None,
     validator: Any = None,
     outbox: str | Path | None = None,
+    partners: tuple[PartnerSettings, ...] = (),
+    through: Callable[[Iterable[Event]], Iterable[Event]] | None = None,
 ) -> IngestSummary:
     """Read `path` and record it in the ledger at `target` (a URL or an Engine).
 
     With `outbox`, a full file the guard holds is kept under `outbox/held/` and its
-    supervisor item points at the copy, so the desk can apply it later.
+    supervisor item points at the copy, so the desk can apply it later. `partners`
+    (the configuration's [[partners]]) set each sender's windows and termination rule
+    (see `ledger.groups.partner_settings`). `through`, when given, sees every event
+    on its way from the reader to the ledger and may hold some back (the partner rules
+    of `ledger.drop_events.Tap`).
     """
     from edi.reader import read
 
@@ -154,10 +175,12 @@ def ingest_file(
         with eng.connect() as conn:
             watermark = last_run_id(conn)
     # Streamed from the path: memory does not grow with the file.
-    events = read(p, p.name, validator=validator, file_sha256=sha)
+    events: Iterable[Event] = read(p, p.name, validator=validator, file_sha256=sha)
+    if through is not None:
+        events = through(events)
     summary = ingest_events(
         eng, events, source=p.name, file_sha256=sha, decide=decide,
-        received_at=received_at, actor=actor, settings=settings,
+        received_at=received_at, actor=actor, settings=settings, partners=partners,
     )  # fmt: skip
     if outbox is not None:
         keep_held_since(eng, watermark, sha, outbox, p)
@@ -174,12 +197,18 @@ def ingest_events(
     received_at: dt.datetime | None = None,
     actor: str = "system",
     settings: LedgerSettings | None = None,
+    partners: tuple[PartnerSettings, ...] = (),
 ) -> IngestSummary:
-    """Record a stream of edi events (what `edi.reader.read` yields) in the ledger."""
+    """Record a stream of edi events (what `edi.reader.read` yields) in the ledger.
+
+    `settings` is the base policy; each sender's is `ledger.groups.partner_settings`
+    over it (the configured `partners`, then partners loaded into the database).
+    """
     run = _Run(
         _engine(target), source, file_sha256, decide or _default_decider(),
         received_at or utcnow(), actor, settings or LedgerSettings(),
     )  # fmt: skip
+    run.partners = partners
     from ledger.fullfile import divert_full_sets  # full files are reconciled, not applied
 
     # Ingest allocates millions of short-lived, acyclic objects; the cyclic
@@ -235,6 +264,7 @@ class _Run:
         self.interchange_id: int | None = None
         self.isa13 = ""
         self.open: _Set | None = None
+        self.partners: tuple[PartnerSettings, ...] = ()
 
     # ---------------------------------------------------------------- events
 
@@ -249,6 +279,8 @@ class _Run:
             self._interchange_start(ev)
         elif isinstance(ev, InterchangeEnd):
             self._interchange_end()
+        elif isinstance(ev, Finding) and ev.rejects and ev.interchange_control is None:
+            self.summary.errors.append(f"{self.source}: {ev.message}")
 
     def close(self) -> None:
         """Roll back a set left open (truncated input or an error)."""
@@ -388,20 +420,8 @@ class _Run:
             cobra = CobraAdministration.UNKNOWN
         group = GroupPolicy(sponsor, cobra, row.representative if row else None)
         ln = header.lineage
-        p = t.partners
-        prow = conn.execute(
-            sa.select(p).where(p.c.sender_qualifier == ln.sender_qualifier.strip(),
-                               p.c.sender_id == ln.sender_id.strip())
-        ).first()  # fmt: skip
-        s = self.settings
-        if prow is not None:
-            s = LedgerSettings(
-                retro_days=prow.retro_days if prow.retro_days is not None else s.retro_days,
-                future_days=prow.future_days if prow.future_days is not None else s.future_days,
-                review_sla_hours=s.review_sla_hours,
-                termination_date_rule=prow.termination_date_rule or s.termination_date_rule,
-            )
-        return group, s
+        return group, partner_settings(conn, ln.sender_qualifier, ln.sender_id, self.settings,
+                                       configured=self.partners)
 
     def _member(self, tx: MemberTransaction) -> None:
         st = self.open
@@ -409,6 +429,7 @@ class _Run:
             return
         if tx.rejected:
             st.counts["rejected"] = st.counts.get("rejected", 0) + 1
+            st.rejections.append(_validation_rejection(tx))
             if tx.subscriber:
                 self._family(st)
                 st.rejected_subscriber = tx.subscriber_number
@@ -503,7 +524,24 @@ def _rejection(decision: Decision) -> dict[str, Any]:
         "set_control": ln.set_control, "member_ordinal": ln.member_ordinal,
         "subscriber_number_last4": decision.transaction.subscriber_number[-4:],
         "reason": decision.reason.value if decision.reason else None,
-        "explanation": decision.explanation,
+        "explanation": decision.explanation, "source": "payer_rules",
+    }  # fmt: skip
+
+
+def _validation_rejection(tx: MemberTransaction) -> dict[str, Any]:
+    """A member the validator rejected, as `_rejection` says it: the first error's rule and
+    acknowledgment code and its fixed text (never an element value)."""
+    ln = tx.lineage
+    first = next((f for f in tx.findings if f.rejects), None)
+    where = f" (segment {first.segment_position})" if first and first.segment_position else ""
+    return {
+        "interchange_control": ln.interchange_control, "group_control": ln.group_control,
+        "set_control": ln.set_control, "member_ordinal": ln.member_ordinal,
+        "subscriber_number_last4": tx.subscriber_number[-4:],
+        "reason": first.code if first else "validation",
+        "explanation": (f"{first.message}{where}; see the 999" if first
+                        else "rejected by validation; see the 999"),
+        "source": "validation",
     }  # fmt: skip
 
 

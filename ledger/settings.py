@@ -19,6 +19,12 @@ names the file and the key but never the value. `redacted(settings)` is what
     strict_partners = false            # true: unknown senders are rejected with a TA1
     validator = "compiled"             # compiled | pyx12 (slower reference) | none (envelope and model checks only)
 
+    [payer]                            # the payer in the 834s export834 writes
+    sender_qualifier = "ZZ"            # ISA05
+    sender_id = "ENROLL834"            # ISA06 / GS02
+    name = "ENROLL834 PAYER"           # N1*IN N102
+    id = "ENROLL834"                   # N1*IN N104
+
     [[partners]]
     sender_qualifier = "ZZ"
     sender_id = "991234567"
@@ -27,6 +33,7 @@ names the file and the key but never the value. `redacted(settings)` is what
     termination_date_rule = "bgn_date" # bgn_date | received_date | reject
     retro_days = 90
     future_days = 60
+    charset = "extended"               # basic | extended | utf-8 (by agreement)
 
     [web]
     idle_minutes = 15                  # automatic logoff after this long unused
@@ -70,6 +77,8 @@ class PartnerSettings(BaseModel):
     termination_date_rule: Literal["bgn_date", "received_date", "reject"] = "bgn_date"
     retro_days: int | None = Field(default=None, ge=0)
     future_days: int | None = Field(default=None, ge=0)
+    charset: Literal["basic", "extended", "utf-8"] = "extended"
+    """The character set agreed with this sender: X12 basic, X12 extended, or UTF-8."""
 
 
 class DropSettings(BaseModel):
@@ -107,6 +116,18 @@ class WebSettings(BaseModel):
     page_size: int = Field(default=50, ge=5, le=500)
 
 
+class PayerSettings(BaseModel):
+    """Who the payer is in the files it sends (`export834`): ISA sender and N1*IN."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sender_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    sender_id: str = Field(default="ENROLL834", min_length=1, max_length=15)
+    name: str = Field(default="ENROLL834 PAYER", min_length=1, max_length=60)
+    id: str = Field(default="ENROLL834", min_length=2, max_length=80)
+    """N1*IN N104 (the payer's identification code)."""
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process (frozen)."""
 
@@ -119,10 +140,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     quiet: bool = False
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
-    """How long to wait for a locked database before giving up with exit 75."""
+    """How long any command waits for a locked database before giving up with exit 75."""
     drops: DropSettings = DropSettings()
     web: WebSettings = WebSettings()
+    payer: PayerSettings = PayerSettings()
     partners: tuple[PartnerSettings, ...] = ()
+
+    def charsets(self) -> dict[tuple[str, str], str]:
+        """(ISA05, ISA06) -> agreed character set, for the partners not on the default."""
+        return {(p.sender_qualifier.strip(), p.sender_id.strip()): p.charset
+                for p in self.partners if p.charset != "extended"}
 
     def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:
         """The configured partner for an ISA05/ISA06 pair (blank-padding ignored), or None."""

@@ -58,3 +58,45 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             pytest.fail("ENROLL834_REQUIRE_POSTGRES is set but ENROLL834_TEST_POSTGRES_URL is not")
         pytest.skip("ENROLL834_TEST_POSTGRES_URL not set")
     yield from _postgres_schema_url(POSTGRES_URL)
+
+
+PG_SKIP_REASON = "ENROLL834_TEST_POSTGRES_URL not set"
+DEFAULT_POSTGRES = ("127.0.0.1", 5432)
+
+
+def postgres_answers(host: str, port: int, timeout: float = 0.3) -> bool:
+    """True when something accepts a TCP connection at host:port (a PostgreSQL server, most
+    likely); never raises."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_hint(skipped: int, url: str, answers: bool) -> str | None:
+    """The one line to print after a run that skipped `skipped` PostgreSQL tests although a
+    server answers at the default address, or None when there is nothing to say."""
+    if url or not skipped or not answers:
+        return None
+    host, port = DEFAULT_POSTGRES
+    return (f"{skipped} PostgreSQL tests skipped, but a server answers at {host}:{port}: set "
+            f"ENROLL834_TEST_POSTGRES_URL=postgresql+psycopg://USER@{host}:{port}/DB to run them")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """After the run (below pytest's own summary): say which variable turns the skipped
+    PostgreSQL tests on (CI sets it and ENROLL834_REQUIRE_POSTGRES, so it never skips)."""
+    yield
+    skipped = sum(
+        1 for rep in terminalreporter.stats.get("skipped", [])
+        if isinstance(rep.longrepr, tuple) and PG_SKIP_REASON in str(rep.longrepr[2])
+    )
+    if not skipped or POSTGRES_URL:
+        return
+    line = postgres_hint(skipped, POSTGRES_URL, postgres_answers(*DEFAULT_POSTGRES))
+    if line:
+        terminalreporter.write_line(line, yellow=True)

@@ -31,10 +31,11 @@ same findings (`tests/edi/test_ig_steps.py`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from edi.findings import Finding, Level, Severity
+from edi.ig.charsets import adjust
 from edi.ig.checks import Problem, check_segment
 from edi.ig.compile import Node, Tables, TransactionMap, load_tables
 from edi.ig.fastpath import compile_fast
@@ -73,7 +74,8 @@ class CompiledValidator:
     segments one at a time (`feed`), so a reader that already tokenizes the
     input can validate it in the same pass (`edi.reader.read` does).
     `situational` adds the rules of `edi.ig.situational` (on by default);
-    `today` fixes the date those rules call "today" (tests).
+    `today` fixes the date those rules call "today" (tests). `charsets` maps a sender
+    (ISA05, ISA06) to its agreed character set (`edi.ig.charsets`; default extended).
     """
 
     name = "compiled"
@@ -85,8 +87,10 @@ class CompiledValidator:
         today: dt.date | None = None,
         rules: tuple[SituationalRule, ...] = RULES,
         tables: Tables | None = None,
+        charsets: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.tables = tables or load_tables()
+        self.charsets = dict(charsets or {})
         self.rules = rules if situational else ()
         self.today = today
         self._plans: dict[str, dict[tuple[object, ...], Plan]] = {}
@@ -221,6 +225,7 @@ class ValidationRun:
         self.counts: list[int] = []
         """Per counter key of the map (`Node.count_key`): how often seen in the current loop instances."""
         self.icvn = ""
+        self.charset = "extended"
         self.isa13 = ""
         self.gs06 = ""
         self.st02 = ""
@@ -294,7 +299,9 @@ class ValidationRun:
         self.node = result
         if self.quiet:
             return None
-        out = None if fast(elements) else self.checks(m, seg, m.nodes[result])
+        # the fast path knows the extended set only: a basic partner's segments get every check
+        basic = self.charset == "basic"
+        out = None if fast(elements) and not basic else self.checks(m, seg, m.nodes[result])
         if situational is not None:
             extra = self.situational.check(seg, situational)  # type: ignore[union-attr]
             if extra:
@@ -312,6 +319,7 @@ class ValidationRun:
     def _envelope(self, seg: Segment) -> list[Finding] | None:
         sid = seg.id
         if sid == "ISA":
+            self.charset = self.v.charsets.get((seg.get(5).strip(), seg.get(6).strip()), "extended")
             self.icvn = seg.get(12)
             self.isa13 = seg.get(13)
             self.map = None
@@ -485,7 +493,10 @@ class ValidationRun:
             if not any(elements):
                 out.append(self.segment_problem(seg, here, "ig.segment.empty"))
         if here is not None:
-            for p in self.v.problems(m, here, seg):
+            found = self.v.problems(m, here, seg)
+            if self.charset != "extended":  # the sender's agreed character set
+                found = adjust(found, seg, here, self.charset, m.icvn)
+            for p in found:
                 f = self.problem_finding(seg, here, p)
                 if f is not None:
                     out.append(f)

@@ -25,7 +25,15 @@ from ledger.desk.sessions import (
     sign_out,
 )
 from ledger.desk.sla import SlaReport, sla_report
-from ledger.desk.users import Actor, access_code_from_env, add_user, list_users, login, users_exist
+from ledger.desk.users import (
+    Actor,
+    access_code_from_env,
+    add_user,
+    list_users,
+    login,
+    refuse,
+    users_exist,
+)
 from ledger.desk.views import QUEUES
 from ledger.desk.worklist import (
     SORTS,
@@ -40,6 +48,7 @@ from ledger.desk.worklist import (
 )
 
 __all__ = [
+    "refuse",
     "QUEUES",
     "SORTS",
     "Session",

@@ -32,8 +32,31 @@ __all__ = [
     "verify_chains",
 ]
 
-_HISTORY_KEYS = ("seq", "kind", "valid_from", "valid_to", "recorded_at", "decided_by",
+_HISTORY_KEYS = ("seq", "kind", "valid_from", "recorded_at", "decided_by",
                  "interchange_control", "set_control", "member_ordinal", "notes")  # fmt: skip
+
+KIND_SHOWN = {"enrolment": "enrollment"}
+"""Entry kinds as people read them (the stored kind is part of the hash chain: kept)."""
+
+
+def last_day(end: Any) -> str | None:
+    """An exclusive stored end (`valid_to`, the first day not covered) as the inclusive
+    last covered day people read everywhere (the 834's DTP 349, members export)."""
+    if end is None:
+        return None
+    day = end if isinstance(end, dt.date) else dt.date.fromisoformat(str(end)[:10])
+    return (day - dt.timedelta(days=1)).isoformat()
+
+
+def for_reading(value: Any) -> Any:
+    """`value` (an entry's before/after) with every stored `valid_to` given as
+    `valid_through`, the inclusive last day."""
+    if isinstance(value, dict):
+        return {("valid_through" if k == "valid_to" else k):
+                (last_day(v) if k == "valid_to" else for_reading(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [for_reading(v) for v in value]
+    return value
 
 
 def _engine(target: str | Engine) -> Engine:
@@ -55,6 +78,9 @@ def member_history(
 ) -> list[dict[str, Any]]:
     """The member's ledger entries in order: kind, dates, lineage, names of changed fields.
 
+    Dates read as everywhere else: `valid_through` is the last covered day (inclusive),
+    whatever the storage keeps; kinds are spelled as `KIND_SHOWN` says.
+
     With `show_phi` each entry also carries its `before`/`after` values (names,
     birth dates, addresses); without it no value is shown (identifier values are
     never stored in entries, only their types). Audited as 'ledger.history'.
@@ -69,9 +95,11 @@ def member_history(
     out = []
     for r in rows:
         item = {k: r[k] for k in _HISTORY_KEYS}
+        item["kind"] = KIND_SHOWN.get(item["kind"], item["kind"])
+        item["valid_through"] = last_day(r["valid_to"])
         item["fields"] = sorted(set((r["after"] or {}).keys()) | set((r["before"] or {}).keys()))
         if show_phi:
-            item["before"], item["after"] = r["before"], r["after"]
+            item["before"], item["after"] = for_reading(r["before"]), for_reading(r["after"])
         out.append(item)
     return out
 

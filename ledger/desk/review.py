@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -55,6 +55,7 @@ from ledger.desk.views import (
     item_view,
     mask_ssn,
     person_view,
+    reject_reason,
     transaction_view,
     utc,
 )
@@ -77,6 +78,9 @@ from matching.decisions import (
     Outcome,
     Reason,
 )
+
+if TYPE_CHECKING:
+    from ledger.settings import PartnerSettings
 
 MAX_REJECT_REASON = 200
 
@@ -152,7 +156,8 @@ def show_item(
     members: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One item with its candidates' current values beside their comparisons; `members`
-    adds those ledger members, scored like candidates (`listed` false, with conflicts).
+    adds those ledger members, scored like candidates (`listed` false, with conflicts), and
+    `reject_reason` is the reviewer's words when it was rejected, else None.
 
     Audited as 'review.show'; with `show_phi` also as 'review.show_phi'.
     """
@@ -167,6 +172,8 @@ def show_item(
             p.member_id: p for p in load_people(conn, [c["member_id"] for c in view.candidates])
         }
         out = view.to_json()
+        out["reject_reason"] = (reject_reason(conn, item_id)
+                                if row.resolution == "rejected" else None)
         out["candidates"] = [
             {**c, "person": person_view(people[c["member_id"]], show_phi=show_phi)}
             if c["member_id"] in people else c
@@ -276,10 +283,12 @@ class Resolution:
         }
 
 
-def ledger_settings(conn: Connection, header: TransactionSetHeader) -> LedgerSettings:
-    """LedgerSettings for the sender of `header` (the partner row overrides the defaults)."""
+def ledger_settings(conn: Connection, header: TransactionSetHeader,
+                    partners: tuple[PartnerSettings, ...] = ()) -> LedgerSettings:
+    """LedgerSettings for the sender of `header`, read as ingest reads them
+    (`ledger.groups.partner_settings`: configured `partners`, then the stored row)."""
     ln = header.lineage
-    return partner_settings(conn, ln.sender_qualifier, ln.sender_id)
+    return partner_settings(conn, ln.sender_qualifier, ln.sender_id, configured=partners)
 
 
 def _decision(
@@ -327,6 +336,7 @@ def resolve(
     override_file: Any = None,
     apply_held: bool = False,
     override_reason: str | None = None,
+    partners: tuple[PartnerSettings, ...] = (),
 ) -> Resolution:
     """Resolve item `item_id` with exactly one of: `match` (a member id), `new_member`, or a
     rejection with `reject_reason`; apply it, release held family members, all atomically.
@@ -354,6 +364,7 @@ def resolve(
     the begin date) raises LedgerError and changes nothing. `reject_reason` is
     the reviewer's text for the sender report; it goes to the audit record, so
     it must not contain PHI. Audited as 'review.resolve' and 'review.release'.
+    `partners` (the configuration's [[partners]]) set the sender's policy as at ingest.
     """
     chosen = sum([match is not None, new_member, reject_reason is not None,
                   override_file is not None, apply_held])  # fmt: skip
@@ -381,7 +392,8 @@ def resolve(
             return _resolve_guard(eng, actor, item_id, override_file, reject_reason, apply_held)
         if override_file is not None or apply_held:
             raise LedgerError(f"review item {item_id}: only a held full file is overridden")
-        return _resolve(eng, actor, item_id, match, new_member, reject_reason, override_reason)
+        return _resolve(eng, actor, item_id, match, new_member, reject_reason, override_reason,
+                        partners)
     except _Refusal as exc:
         raise refuse(eng, actor.user_id, "review.resolve", str(exc), str(item_id)) from None
     except _Conflicts as exc:
@@ -403,6 +415,7 @@ class _Conflicts(Exception):
 def _resolve(
     eng: Engine, actor: Actor, item_id: int, match: str | None, new_member: bool,
     reject_reason: str | None, override_reason: str | None = None,
+    partners: tuple[PartnerSettings, ...] = (),
 ) -> Resolution:  # fmt: skip
     override = False
     with eng.begin() as conn:
@@ -433,7 +446,7 @@ def _resolve(
         )  # fmt: skip
         received = utc(row.received_at)
         assert received is not None
-        settings = ledger_settings(conn, header)
+        settings = ledger_settings(conn, header, partners)
         applied = apply_in(uow, header, decision, received_at=received, settings=settings,
                            transaction_set_id=row.transaction_set_id)  # fmt: skip
         if applied.status == "refused":

@@ -70,6 +70,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     # resolve an item assigned to somebody else
     "review.override": frozenset({"supervisor"}),
     "ingest": frozenset({"operator", "service"}),
+    "export834": frozenset({"operator", "service"}),
     # member data (history, export): the people who decide on or check enrollments
     "ledger.history": frozenset({"reviewer", "supervisor", "auditor"}),
     "members.export": frozenset({"reviewer", "supervisor", "auditor"}),

@@ -135,7 +135,8 @@ def person_view(person: KnownPerson, *, show_phi: bool = False) -> dict[str, Any
 
 @dataclass(frozen=True, slots=True)
 class ItemView:
-    """One review item as the desk shows it. `time_left` is negative when overdue."""
+    """One review item as the desk shows it. `time_left` is negative when overdue, None
+    once the item is resolved (or has no due time)."""
 
     id: int
     queue: str
@@ -218,7 +219,8 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
         assignee=row.assignee,
         received_at=received,
         due_at=due,
-        time_left=(due - now) if due is not None else None,
+        # a resolved item has no time left, however late it was resolved
+        time_left=(due - now) if due is not None and row.status in OPEN_STATUSES else None,
         resolution=row.resolution,
         resolved_by=row.resolved_by,
         resolved_at=utc(row.resolved_at),
@@ -226,6 +228,24 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
         transaction=tx_view,
         candidates=tuple(candidates_of(row.candidates)),
     )
+
+
+def reject_reason(conn: Any, item_id: int) -> str | None:
+    """The reason a reviewer gave when rejecting item `item_id`, read from its audited
+    'review.resolve' record (the reason lives only in the audit log); None if none."""
+    import sqlalchemy as sa
+
+    from ledger.store import schema as t
+
+    a = t.audit_log
+    details = conn.execute(
+        sa.select(a.c.details).where(a.c.action == "review.resolve", a.c.target == str(item_id))
+        .order_by(a.c.seq.desc()).limit(1)
+    ).scalar()  # fmt: skip
+    if not details:
+        return None
+    reason = json.loads(details).get("reason")
+    return str(reason) if reason else None
 
 
 def due_order(v: ItemView) -> tuple[bool, dt.datetime, int]:

@@ -6,5 +6,6 @@ Built on ledger.ingest and the rooms below it.
 
 from ledger.drops.claims import set_lock_timeout
 from ledger.drops.folder import TemporaryFailure, run_drop
+from ledger.drops.ingest_partners import ingest_with_partners
 
-__all__ = ["TemporaryFailure", "run_drop", "set_lock_timeout"]
+__all__ = ["TemporaryFailure", "ingest_with_partners", "run_drop", "set_lock_timeout"]

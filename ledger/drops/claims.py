@@ -280,15 +280,15 @@ class DbControlNumbers:
         raise RuntimeError("cannot allocate an acknowledgment control number")
 
 
-_TIMEOUTS: dict[str, float] = {}
+_TIMEOUTS: dict[str, tuple[int, float]] = {}
 
 
 def set_lock_timeout(url: str, seconds: float) -> None:
     """Make connections to `url` give up on a locked database after `seconds` (then the
     command exits 75) instead of the engine's default wait. Call before first use."""
-    if _TIMEOUTS.get(url) == seconds:
-        return
     eng = engine(url)
+    if _TIMEOUTS.get(url) == (id(eng), seconds):  # a disposed engine's successor needs it again
+        return
     millis = max(1, int(seconds * 1000))
     sqlite = eng.dialect.name == "sqlite"
 
@@ -300,5 +300,5 @@ def set_lock_timeout(url: str, seconds: float) -> None:
             dbapi_conn.commit()
 
     sa.event.listen(eng, "connect", _on_connect)
-    _TIMEOUTS[url] = seconds
+    _TIMEOUTS[url] = (id(eng), seconds)
     eng.pool.dispose()

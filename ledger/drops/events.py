@@ -28,11 +28,11 @@ from edi.records import (
     SetStatus,
 )
 from ledger.settings import PartnerSettings, Settings
-from ledger.store import LedgerSettings
 
 log = structlog.get_logger("enroll834.drops")
 Progress = Callable[[str, int], None]
-"""progress(kind, n): kind 'members' (n more read) or 'file' (one more file finished)."""
+"""progress(kind, n): kind 'members' (n more read), 'offset' (the byte offset reached in
+the file being read) or 'file' (one more file finished)."""
 
 
 def _sponsor_rejection(end: SetEnd) -> SetEnd:
@@ -72,6 +72,7 @@ class Tap:
                 structlog.contextvars.bind_contextvars(member_ordinal=ev.lineage.member_ordinal)
                 if self.progress and members % 50 == 0:
                     self.progress("members", 50)
+                    self.progress("offset", ev.lineage.first_offset)
             if self._skip_interchange or self._skip_set:
                 if isinstance(ev, SetEnd) and self._skip_set:
                     self._skip_set = False
@@ -112,19 +113,6 @@ class Tap:
         if allowed and sponsor not in allowed:
             self._skip_set = True
             log.warning("sponsor_not_allowed", st02=ln.set_control)
-
-
-def ledger_settings(partner: PartnerSettings | None) -> LedgerSettings:
-    """The ledger policy for a configured partner (defaults where it says nothing)."""
-    base = LedgerSettings()
-    if partner is None:
-        return base
-    return LedgerSettings(
-        retro_days=partner.retro_days if partner.retro_days is not None else base.retro_days,
-        future_days=partner.future_days if partner.future_days is not None else base.future_days,
-        review_sla_hours=base.review_sla_hours,
-        termination_date_rule=partner.termination_date_rule,
-    )
 
 
 def first_header(events: Iterator[Event]) -> tuple[list[Event], InterchangeHeader | None]:

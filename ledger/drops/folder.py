@@ -44,7 +44,7 @@ import structlog
 
 from edi.records import InterchangeHeader
 from ledger.drops.claims import Claim, ClaimStore, DbControlNumbers, set_lock_timeout
-from ledger.drops.events import Progress, Tap, chain, first_header, ledger_settings
+from ledger.drops.events import Progress, Tap, chain, first_header
 from ledger.drops.reports import EXPLAIN, reason_text, sender_report
 from ledger.fullfile import last_run_id, write_reports_since
 from ledger.ingest import IngestSummary, ingest_events
@@ -221,7 +221,7 @@ class DropWorker:
         if settings.drops.validator != "none":
             from edi.validate import make_validator
 
-            self.validator = make_validator(settings.drops.validator)
+            self.validator = make_validator(settings.drops.validator, settings.charsets())
         self.run_id = uuid.uuid4().hex[:12]
         self.summary = RunSummary(self.run_id)
         self.rng = random.Random()
@@ -420,7 +420,7 @@ class DropWorker:
         summary = ingest_events(
             self.url, tap.run(chain(head, events)),
             source=claim.work_name, file_sha256=sha, actor=self.actor,
-            settings=ledger_settings(partner),
+            partners=self.settings.partners,
         )  # fmt: skip
         outcome = self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
         outcome["acks"].extend(

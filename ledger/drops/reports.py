@@ -80,6 +80,8 @@ def rejection_lines(rejections: list[dict[str, Any]]) -> list[str]:
     Each names the last 4 characters of the subscriber number at most, the
     reason code and its fixed-text explanation; never a name, SSN or date.
     """
+    # Members the validator rejected are in the findings above and the 999.
+    rejections = [r for r in rejections if r.get("source") != "validation"]
     if not rejections:
         return []
     out = ["", "Members rejected by the payer's enrollment rules:",

@@ -4,7 +4,7 @@ files, reports, and the ledger written back out as an 834 (export834).
 Built on ledger.store only.
 """
 
-from ledger.fullfile.export834 import write_export
+from ledger.fullfile.export834 import ExportOptions, write_export
 from ledger.fullfile.files import (
     divert_full_sets,
     keep_held_since,
@@ -17,6 +17,7 @@ from ledger.fullfile.report import report_guard_resolution
 from ledger.fullfile.runs import last_run_id, load_run
 
 __all__ = [
+    "ExportOptions",
     "Reconciliation",
     "close_held",
     "divert_full_sets",

@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ledger.store import Span, engine, next_control_number, spans, utcnow
+from ledger.store import LedgerError, Span, engine, next_control_number, spans, utcnow
 from ledger.store import schema as t
 
 PAGE = 1000
@@ -244,6 +244,16 @@ def _parties(sponsor: str, name: str, opts: ExportOptions) -> list[str]:
             _seg("N1", "IN", opts.payer_name, "FI", opts.payer_id)]  # fmt: skip
 
 
+def known_sponsor(conn: Connection, sponsor: str) -> bool:
+    """True when `sponsor` is a stored group or any member belongs to it."""
+    if conn.execute(sa.select(t.groups.c.sponsor_id)
+                    .where(t.groups.c.sponsor_id == sponsor)).first() is not None:
+        return True
+    m = t.members
+    return conn.execute(sa.select(m.c.member_id).where(m.c.sponsor_id == sponsor).limit(1)).first() \
+        is not None
+
+
 def _sponsor_name(conn: Connection, sponsor: str) -> str:
     row = conn.execute(sa.select(t.groups.c.name).where(t.groups.c.sponsor_id == sponsor)).first()
     return row.name if row is not None else ""
@@ -318,9 +328,16 @@ def write_export(
 
     Written to `out` through a temporary file and a rename, or to `stream`
     (a text stream) when `out` is None. Segments end in '~' and a newline.
+    A sponsor the ledger does not know (no group, no member) raises LedgerError
+    before any control number is used or anything written.
     """
     eng = target if isinstance(target, Engine) else engine(target)
     now = now or utcnow()
+    with eng.connect() as conn:
+        if not known_sponsor(conn, sponsor):
+            # Refused before a control number is taken or a byte is written.
+            raise LedgerError(f"export834: sponsor {sponsor} is not known to the ledger "
+                              "(no group and no members); nothing written")
     with eng.begin() as conn:
         isa13 = next_control_number(conn, "interchange")
         gs06 = next_control_number(conn, "group")

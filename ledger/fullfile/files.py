@@ -86,6 +86,7 @@ def reconcile_file(
     """
     from pathlib import Path
 
+    from edi.findings import Finding
     from edi.reader import file_sha256, read
     from edi.records import SetStart, SetStatus
     from ledger.fullfile.report import write_reports
@@ -98,6 +99,9 @@ def reconcile_file(
     events = iter(read(p, p.name, validator=validator, file_sha256=sha))
     out = FileReconciliation(p.name)
     while (ev := next(events, _END)) is not _END:
+        if isinstance(ev, Finding) and ev.rejects and ev.interchange_control is None:
+            out.notes.append(f"{ev.message}; rejected")  # e.g. no X12 interchange at all
+            continue
         if not isinstance(ev, SetStart):
             continue
         header = ev.header

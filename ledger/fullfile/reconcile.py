@@ -134,8 +134,18 @@ class Reconciliation:
             "guard": self.guard,
             "effective_date": self.effective_date.isoformat() if self.effective_date else None,
             "file_time": self.file_time.isoformat() if self.file_time else None,
-            "counts": dict(sorted(self.counts.items())),
+            "counts": {**dict.fromkeys(COUNTERS, 0), **dict(sorted(self.counts.items()))},
+            "discrepancies": sum(self.counts.get(k, 0) for k in DISCREPANCY_KINDS),
         }  # fmt: skip
+
+
+DISCREPANCY_KINDS = ("missing_in_ledger", "missing_in_file", "field_mismatch")
+COUNTERS = ("file_members", "matched", "confirmed_members", "confirmed_coverages",
+            *DISCREPANCY_KINDS, *(f"action_{a}" for a in ("review", "uncertain",
+            "pending_review", "apply", "stale")), "active_in_ledger", "would_enrol",
+            "would_change", "would_terminate", "enrolled", "changed", "terminated",
+            "not_audit_members", "rejected_members")  # fmt: skip
+"""Every counter `Reconciliation.to_json` lists, zero included (the --json contract)."""
 
 
 def is_full_file(header: TransactionSetHeader) -> bool:

@@ -9,7 +9,15 @@ from ledger.store import queries, reconcile_tables, schema, session_tables
 from ledger.store.apply import Applied, apply_decision, apply_in, store_review_item
 from ledger.store.apply_plan import LedgerSettings
 from ledger.store.audit_log import AUDIT_FIELDS, audit
-from ledger.store.db import LedgerError, crash_point, dispose, engine, upgrade, utcnow
+from ledger.store.db import (
+    LedgerError,
+    crash_point,
+    dispose,
+    engine,
+    tighten_file_mode,
+    upgrade,
+    utcnow,
+)
 from ledger.store.groups import group_policy, load_config, partner_settings, set_group, show_groups
 from ledger.store.policies import FullFilePolicy, get_policy, load_policy_file
 from ledger.store.queries import Span, VerifyReport, roster, spans, verify_chain
@@ -24,6 +32,7 @@ from ledger.store.unit import (
 )
 
 __all__ = [
+    "tighten_file_mode",
     "AUDIT_FIELDS",
     "Applied",
     "FullFilePolicy",

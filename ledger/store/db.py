@@ -34,13 +34,98 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DB"
+PHI_FILE_MODE = 0o600
+"""The mode of the SQLite database file; SQLite gives its -wal and -shm files the same."""
+
+
+def normalise_url(url: str) -> sa.URL:
+    """`url` parsed, with `postgresql://` (and `postgres://`) meaning PostgreSQL through psycopg.
+
+    Raises ConfigError (exit 78) for an unparsable URL or a database other than
+    SQLite and PostgreSQL; the message never repeats the URL (it may hold a password).
+    """
+    from ledger.settings import ConfigError
+
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"database URL is not valid (expected {SUPPORTED})") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    raise ConfigError(f"database URL: '{parsed.drivername}' is not supported (use {SUPPORTED})")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL, or None (PostgreSQL, in-memory, URI forms)."""
+    parsed = normalise_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" \
+            or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Refuse (ConfigError, exit 78) a database SQLite could never write: a missing or
+    unwritable folder, a read-only file; create a new file with mode 0600 (it holds PHI)."""
+    from ledger.settings import ConfigError
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"database folder {folder} does not exist")
+    # SQLite in WAL mode creates -wal and -shm beside the file: the folder must be writable.
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"database folder {folder} is not writable (permission denied)")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise ConfigError(f"database file {path} is read-only (permission denied)")
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PHI_FILE_MODE))
+    except FileExistsError:
+        pass  # another process created it first
+    except PermissionError:
+        raise ConfigError(f"database folder {folder} is not writable (permission denied)") from None
+
+
+def tighten_file_mode(url: str) -> int | None:
+    """Set the SQLite database file (and its -wal/-shm) to 0600 when any of them allows
+    more; the loosest mode found, or None when nothing was looser (or not SQLite)."""
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    loosest: int | None = None
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = p.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & ~PHI_FILE_MODE:
+            os.chmod(p, PHI_FILE_MODE)
+            loosest = mode if loosest is None else loosest | mode
+    return loosest
+
+
 def engine(url: str) -> Engine:
-    """The shared engine for `url` (SQLite gets WAL, NORMAL sync, immediate transactions)."""
+    """The shared engine for `url` (SQLite gets WAL, NORMAL sync, immediate transactions).
+
+    `postgresql://` means PostgreSQL through psycopg. A new SQLite file is created
+    with mode 0600. Raises ConfigError (exit 78) for an unsupported database, a
+    missing or unwritable folder, or a read-only database file.
+    """
     eng = _ENGINES.get(url)
     if eng is not None:
         return eng
-    if url.startswith("sqlite"):
-        eng = sa.create_engine(url, connect_args={"timeout": 60}, hide_parameters=True)
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_file(url)
+        if path is not None:
+            _prepare_sqlite_file(path)
+        eng = sa.create_engine(parsed, connect_args={"timeout": 60}, hide_parameters=True)
 
         @event.listens_for(eng, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -56,7 +141,7 @@ def engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
-        eng = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        eng = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     _ENGINES[url] = eng
     return eng
 

@@ -25,8 +25,9 @@ the stored policy back for the pipeline and the review desk.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,6 +38,9 @@ from ledger.store.audit_log import audit
 from ledger.store.db import LedgerError, utcnow
 from ledger.store.unit import canonical_json
 from matching.decisions import CobraAdministration, GroupPolicy
+
+if TYPE_CHECKING:
+    from ledger.settings import PartnerSettings
 
 TERMINATION_RULES = ("bgn_date", "received_date", "reject")
 
@@ -70,15 +74,27 @@ def group_policy(conn: Connection, sponsor_id: str) -> GroupPolicy:
 
 
 def partner_settings(
-    conn: Connection, sender_qualifier: str, sender_id: str, base: LedgerSettings | None = None
+    conn: Connection, sender_qualifier: str, sender_id: str, base: LedgerSettings | None = None,
+    *, configured: Sequence[PartnerSettings] = (),
 ) -> LedgerSettings:
-    """`base` (default LedgerSettings()) with the stored partner row's date window and
-    termination rule laid over it; `base` itself when the sender has no partner row."""
+    """The one way every command reads a sender's policy (date windows, termination rule):
+    `base` (default LedgerSettings()), then the sender's `[[partners]]` entry from the
+    configuration (`configured`), then the partner row loaded with `groups load`, each
+    laid over the one before where it says something."""
     base = base or LedgerSettings()
+    q, s = sender_qualifier.strip(), sender_id.strip()
+    conf = next((c for c in configured
+                 if c.sender_id.strip() == s and c.sender_qualifier.strip() == q), None)
+    if conf is not None:
+        base = LedgerSettings(
+            retro_days=conf.retro_days if conf.retro_days is not None else base.retro_days,
+            future_days=conf.future_days if conf.future_days is not None else base.future_days,
+            review_sla_hours=base.review_sla_hours,
+            termination_date_rule=conf.termination_date_rule,
+        )
     p = t.partners
     row = conn.execute(
-        sa.select(p).where(p.c.sender_qualifier == sender_qualifier.strip(),
-                           p.c.sender_id == sender_id.strip())
+        sa.select(p).where(p.c.sender_qualifier == q, p.c.sender_id == s)
     ).first()  # fmt: skip
     if row is None:
         return base
@@ -106,7 +122,10 @@ def set_group(
     representative: str | None = None,
     billing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Create or change a group; only the given fields change. Returns the group."""
+    """Create or change a group; only the given fields change. Returns the group.
+    Raises LedgerError for a sponsor id that is empty or longer than 80 characters."""
+    if not sponsor_id.strip() or len(sponsor_id) > 80:
+        raise LedgerError("a group's sponsor id (N1*P5 N104) must be 1 to 80 characters")
     if cobra is not None:
         try:
             CobraAdministration(cobra)

@@ -122,7 +122,7 @@ def test_rule3_cobra_by_group_setting(desk: Desk) -> None:
         path.write_bytes(interchange([Member(HANK, "S401", **cobra)], control=desk.files,
                                      sponsor=sponsor))  # fmt: skip
         res = desk.run("ops", "ingest", str(path), "--json")
-        assert res.exit_code == 0, res.output
+        assert res.exit_code == 1, res.output  # a member rejected: exit 1, as drops run
         assert json.loads(res.stdout)["members"]["rejected"] == 1
         assert words in res.stderr and "COBRA" in res.stderr  # the sender's report
         assert "NEWCOMER" not in res.stderr and "666778888" not in res.stderr

@@ -58,7 +58,7 @@ def test_history_needs_a_member_data_role_and_is_audited(desk: Desk) -> None:
         res = desk.run(user, "ledger", "history", mid, "--json")
         assert res.exit_code == 0, (user, res.output)
         entry = json.loads(res.stdout.splitlines()[0])
-        assert entry["kind"] == "enrolment" and "before" not in entry and "after" not in entry
+        assert entry["kind"] == "enrollment" and "before" not in entry and "after" not in entry
         assert ALICE.last not in res.stdout and ALICE.ssn not in res.stdout
     reads = [a for a in desk.audit() if a["action"] == "ledger.history"]
     assert [a["user"] for a in reads] == ["rita", "aud", "sup", "root"]

@@ -66,7 +66,7 @@ def test_list_grant_revoke(desk: Desk) -> None:
     assert "access_code" not in users["carol"] and "code_hash" not in res.stdout
     assert desk.run("root", "users", "revoke", "carol", "reviewer").exit_code == 0
     res = desk.run("root", "users", "list")
-    assert "carol\tsupervisor\tactive" in res.stdout
+    assert "carol\t-\tsupervisor\tactive" in res.stdout  # no display name was given
     unknown = desk.run("root", "users", "grant", "carol", "wizard")
     assert unknown.exit_code == 1 and "unknown role" in unknown.stderr
     actions = [a["action"] for a in desk.audit() if a["user"] == "root"]
@@ -174,7 +174,7 @@ def test_ingest_needs_operator_or_service_and_is_attributed(desk: Desk) -> None:
     res = desk.run("ops", "ingest", str(path), "--json")
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
-    assert set(summary) == {"files", "transaction_sets", "members", "rejections"}
+    assert set(summary) == {"files", "transaction_sets", "members", "rejections", "errors"}
     assert summary["members"]["new"] == 1
     ingests = [a for a in desk.audit() if a["action"] == "ingest.transaction_set"]
     assert [a["user"] for a in ingests] == ["ops"]

@@ -293,10 +293,51 @@ def test_cli_generate_writes_the_library_bytes(tmp_path: Path) -> None:
 
     out = tmp_path / "g.edi"
     result = CliRunner().invoke(
-        main, ["generate", "--members", "7", "--seed", "3", "--form", "crlf", "--out", str(out)]
+        main, ["generate", "--members", "7", "--seed", "3", "--form", "crlf", "--out", str(out),
+               "--file-date", "2026-01-04", "--effective-date", "2026-02-01", "--charset", "utf-8"]
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == b"".join(generate(7, 3, "crlf"))
+
+
+def test_cli_generate_dates_are_relative_to_the_effective_date_default_today(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    from cli import main
+
+    today = dt.date.today().strftime("%Y%m%d")
+    out = tmp_path / "g.edi"
+    assert CliRunner().invoke(main, ["generate", "--members", "20", "--seed", "5", "--mix",
+                                     "enrollment", "--out", str(out)]).exit_code == 0
+    text = out.read_text()
+    assert f"DTP*007*D8*{today}~" in text and "BGN*00*" in text and f"*{today}*" in text
+    assert f"DTP*348*D8*{today}~" in text and "DTP*348*D8*2026" not in text.replace(today, "")
+    later = tmp_path / "later.edi"
+    assert CliRunner().invoke(main, ["generate", "--members", "20", "--seed", "5", "--mix",
+                                     "enrollment", "--effective-date", "2031-07-01", "--out",
+                                     str(later)]).exit_code == 0
+    assert "DTP*007*D8*20310701~" in later.read_text()
+    assert "BGN*00*" in later.read_text() and f"*{today}*" in later.read_text()
+
+
+def test_cli_generate_default_passes_its_own_validator(tmp_path: Path) -> None:
+    """The defaults write the X12 extended character set; utf-8 keeps accents for partners
+    that agreed on it (the compiled validator rejects them, IK403 6)."""
+    from cli import main
+
+    out = tmp_path / "g.edi"
+    assert CliRunner().invoke(main, ["generate", "--members", "300", "--seed", "13", "--out",
+                                     str(out)]).exit_code == 0
+    assert out.read_bytes().isascii()
+    res = CliRunner().invoke(main, ["validate", str(out), "--json"])
+    assert res.exit_code == 0, res.stderr
+    utf8 = tmp_path / "u.edi"
+    assert CliRunner().invoke(main, ["generate", "--members", "300", "--seed", "13", "--charset",
+                                     "utf-8", "--out", str(utf8)]).exit_code == 0
+    assert not utf8.read_bytes().isascii()
+    assert CliRunner().invoke(main, ["validate", str(utf8), "--json"]).exit_code == 1
 
 
 def test_cli_generate_offers_every_form() -> None:

@@ -85,7 +85,7 @@ def test_ingest_and_export_mask_ssn_unless_permitted(db_url: str, tmp_path: Path
                         env={"ENROLL834_ACCESS_CODE": code})
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
-    assert set(summary) == {"files", "transaction_sets", "members", "rejections"}
+    assert set(summary) == {"files", "transaction_sets", "members", "rejections", "errors"}
     assert summary["transaction_sets"]["accepted"] == 1
     signed_in = {"ENROLL834_USER": "alice", "ENROLL834_ACCESS_CODE": code}
     out = runner.invoke(main, ["--db", db_url, "members", "export"], env=signed_in)
@@ -102,7 +102,7 @@ def test_ingest_and_export_mask_ssn_unless_permitted(db_url: str, tmp_path: Path
         assert "900001234" in shown.stdout
         hist = runner.invoke(main, ["--db", db_url, "ledger", "history", lines[0]["member_id"], "--json"],
                              env=signed_in)
-        assert json.loads(hist.stdout.splitlines()[0])["kind"] == "enrolment"
+        assert json.loads(hist.stdout.splitlines()[0])["kind"] == "enrollment"
         assert "900001234" not in hist.stdout
 
 

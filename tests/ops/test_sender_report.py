@@ -75,7 +75,7 @@ def test_drops_run_puts_cobra_rejections_in_the_sender_report(db_url: str, tmp_p
         assert rej == {
             "interchange_control": isa13, "group_control": "1", "set_control": "0001",
             "member_ordinal": 2, "subscriber_number_last4": "0042", "reason": reason,
-            "explanation": rej["explanation"],
+            "explanation": rej["explanation"], "source": "payer_rules",
         }  # fmt: skip
         assert "COBRA" in rej["explanation"]
         report = (tmp_path / "drop" / "outbox" / f"{name}.report.txt").read_text()
@@ -101,7 +101,7 @@ def test_ingest_json_lists_rejections(db_url: str, tmp_path: Path) -> None:
     env = {**CLEAN_ENV, "ENROLL834_CONFIG": str(_cfg(tmp_path))}
     result = CliRunner(env=env).invoke(cli.main, ["--db", db_url, "ingest", str(path), "--json",
                                                   "--validator", "none"])
-    assert result.exit_code == 0, result.output  # the set is accepted; the member is rejected
+    assert result.exit_code == 1, result.output  # the set is accepted; a member is rejected
     out = json.loads(result.stdout)
     assert out["members"]["rejected"] == 1
     [rej] = out["rejections"]
