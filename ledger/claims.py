@@ -259,6 +259,13 @@ class DbControlNumbers:
     def __init__(self, url: str) -> None:
         self.eng = engine(url)
 
+    @classmethod
+    def for_engine(cls, eng: Engine) -> DbControlNumbers:
+        """The same numbers, through an Engine already open."""
+        numbers = cls.__new__(cls)
+        numbers.eng = eng
+        return numbers
+
     def next(self, kind: str) -> int:
         acn = t.ack_control_numbers
         for _ in range(3):

@@ -11,6 +11,7 @@ names the file and the key but never the value. `redacted(settings)` is what
 `enroll834 config show` prints: database passwords and other secrets masked.
 
     database_url = "postgresql+psycopg://enroll@db/enroll834"
+    usage = "production"               # production: records ISA15 P | test: records ISA15 T
     log_format = "json"                # auto | json | console
 
     [drops]
@@ -27,6 +28,7 @@ names the file and the key but never the value. `redacted(settings)` is what
     termination_date_rule = "bgn_date" # bgn_date | received_date | reject
     retro_days = 90
     future_days = 60
+    test_database_url = "sqlite:///onboarding-test.db"  # its ISA15 T files are recorded here
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class PartnerSettings(BaseModel):
     termination_date_rule: Literal["bgn_date", "received_date", "reject"] = "bgn_date"
     retro_days: int | None = Field(default=None, ge=0)
     future_days: int | None = Field(default=None, ge=0)
+    test_database_url: str | None = None
+    """A production instance records this partner's test interchanges (ISA15 T) in this
+    separate ledger (onboarding rehearsals) instead of not applying them."""
 
 
 class DropSettings(BaseModel):
@@ -90,6 +95,9 @@ class Settings(BaseSettings):
     )  # fmt: skip
 
     database_url: str = DEFAULT_DATABASE_URL
+    usage: Literal["production", "test"] = "production"
+    """What this instance records: 'production' ISA15 P interchanges, 'test' ISA15 T ones;
+    the others are validated and acknowledged, and applied nowhere."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     quiet: bool = False
@@ -105,6 +113,11 @@ class Settings(BaseSettings):
             if p.sender_id.strip() == s and p.sender_qualifier.strip() == q:
                 return p
         return None
+
+    def test_ledger(self, header: Any) -> str | None:
+        """The partner's test_database_url for an interchange header (ISA05/ISA06), or None."""
+        partner = self.partner(header.sender_qualifier, header.sender_id)
+        return partner.test_database_url if partner else None
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -195,6 +208,9 @@ def redacted(settings: Settings) -> dict[str, Any]:
     """The settings as plain JSON-able data, secrets masked (what `config show` prints)."""
     data = settings.model_dump(mode="json")
     data["database_url"] = redact_url(settings.database_url)
+    for partner in data.get("partners") or []:
+        if partner.get("test_database_url"):
+            partner["test_database_url"] = redact_url(partner["test_database_url"])
 
     def mask(node: Any) -> Any:
         if isinstance(node, dict):
