@@ -86,8 +86,9 @@ class SetReport(_Frozen):
 
     @property
     def accepted(self) -> bool:
-        """True when the acknowledgment accepts the set (IK5 A or E)."""
-        return self.status in ACCEPTING
+        """True when the acknowledgment accepts the set (IK5 A or E: some members may be
+        rejected, the others are recorded)."""
+        return self.status is not SetStatus.REJECTED
 
 
 class GroupReport(_Frozen):

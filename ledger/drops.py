@@ -410,7 +410,7 @@ class DropWorker:
         from edi.reader import read
         from edi.validate import ReportBuilder, overrule, with_acks
         from ledger.ingest import record_verdict
-        from ledger.verdicts import settle
+        from ledger.verdicts import settle, usage_applies
 
         builder = ReportBuilder(claim.name, None, dt.datetime.now(dt.UTC))
         events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))
@@ -423,7 +423,8 @@ class DropWorker:
         for i, ic in enumerate(report.interchanges):
             if ic.control_number in tap.unknown_senders:
                 report = overrule(report, i, "006")
-        report, refused, kinds = settle(engine(self.url), report, sha, claim.work_name)
+        report, refused, kinds = settle(engine(self.url), report, sha, claim.work_name,
+                                        usage_applies(self.settings.usage))
         kinds = ["unknown_sender" if ic.control_number in tap.unknown_senders else k
                  for ic, k in zip(report.interchanges, kinds, strict=True)]
         with engine(self.url).connect() as conn:

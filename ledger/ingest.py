@@ -152,7 +152,7 @@ def ingest_file(
     from edi.reader import read
     from edi.validate import ack_files, with_acks
     from ledger.claims import DbControlNumbers
-    from ledger.verdicts import judge_events, settle
+    from ledger.verdicts import judge_events, settle, usage_applies
 
     p = Path(path)
     sha = file_sha256(p)
@@ -164,7 +164,7 @@ def ingest_file(
             watermark = last_run_id(conn)
     # Streamed from the path, twice: memory does not grow with the file.
     report = judge_events(read(p, p.name, validator=validator, file_sha256=sha), p.name)
-    report, refused, _kinds = settle(eng, report, sha, None)
+    report, refused, _kinds = settle(eng, report, sha, None, usage_applies(usage))
     summary = record_verdict(
         eng, p, report, refused, source=p.name, file_sha256=sha, usage=usage,
         test_ledger=test_ledger, validator=validator, decide=decide,
@@ -221,10 +221,10 @@ def record_verdict(
     for url in sorted(urls):
         upgrade(url)
         test_eng = _engine(url)
-        test_report, test_refused, _ = settle(test_eng, report, file_sha256, None)
-
         def routed(h: InterchangeHeader, url: str = url) -> bool:
             return h.usage.strip() == "T" and test_ledger(h) == url
+
+        test_report, test_refused, _ = settle(test_eng, report, file_sha256, None, routed)
 
         events = obey(read(data, source, validator=validator, file_sha256=file_sha256),
                       test_report, applies=routed, passthrough=test_refused)

@@ -69,7 +69,8 @@ def registry_kind(eng: Engine, header: InterchangeHeader, sha: str, source: str 
 
 
 def settle(
-    eng: Engine, report: FileReport, sha: str, source: str | None
+    eng: Engine, report: FileReport, sha: str, source: str | None,
+    applies: Callable[[InterchangeHeader], bool] = lambda _h: True,
 ) -> tuple[FileReport, frozenset[int], list[str]]:
     """`report` with the registry's say: (report, interchanges the ledger refuses, their kinds).
 
@@ -77,13 +78,17 @@ def settle(
     duplicate or a reused control number is overruled to TA1 R 025 (nothing
     of it is recorded; the ledger counts its sets as duplicate / rejected).
     `kinds[i]` is `registry_kind` for interchange i ('rejected' when the
-    verdict accepts none of its sets).
+    verdict accepts none of its sets, 'not_applied' when `applies` refuses it:
+    this ledger's registry has no say over it).
     """
     refused: set[int] = set()
     kinds: list[str] = []
     for i, ic in enumerate(report.interchanges):
         if accepted_sets(ic) == 0:
             kinds.append("rejected")
+            continue
+        if not applies(ic.header):
+            kinds.append("not_applied")
             continue
         kind = registry_kind(eng, ic.header, sha, source)
         kinds.append(kind)
