@@ -431,7 +431,9 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
         validator = None if validator_name == "none" else make_validator(validator_name)
         outbox = outbox or settings_of(ctx).drops.outbox_dir
         for f in files:
-            total.merge(ingest_file(url, f, actor=actor, validator=validator, outbox=outbox))
+            total.merge(ingest_file(url, f, actor=actor, validator=validator, outbox=outbox,
+                                    usage=settings_of(ctx).usage,
+                                    test_ledger=settings_of(ctx).test_ledger))
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     for note in total.notes:

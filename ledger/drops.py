@@ -508,8 +508,8 @@ class DropWorker:
         if all(k == "duplicate" for k in kinds):
             policy = partner.duplicate_policy if partner else "skip"
             return "duplicate" if policy == "quarantine" else None
-        if sets["accepted"] == 0 and sets["duplicate"] == 0:
-            return "rejected"
+        if sets["accepted"] == 0 and sets["duplicate"] == 0 and not sets.get("not_applied"):
+            return "rejected"  # (a test file on production is acknowledged, not rejected)
         if any(ic.ta1_code == "R" for ic in report.interchanges):
             return "rejected"
         return None
