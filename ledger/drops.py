@@ -433,7 +433,7 @@ class DropWorker:
         summary = record_verdict(
             engine(self.url), data, report, refused, source=claim.work_name, file_sha256=sha,
             usage=self.settings.usage, test_ledger=self.settings.test_ledger,
-            validator=self.validator, wrap=recording.run, actor=self.actor,
+            validator=self.validator, wrap=recording.run, name=claim.name, actor=self.actor,
             settings=ledger_settings(partner),
         )  # fmt: skip
         report = with_acks(report, self.control, dt.datetime.now(dt.UTC))

@@ -189,6 +189,7 @@ def record_verdict(
     test_ledger: Callable[[InterchangeHeader], str | None] | None = None,
     validator: Any = None,
     wrap: Callable[[Iterable[Event]], Iterable[Event]] = lambda events: events,
+    name: str | None = None,
     **kw: Any,
 ) -> IngestSummary:
     """The second reading of a judged file, recorded as its verdict `report` says.
@@ -199,14 +200,16 @@ def record_verdict(
     (counted `not_applied`), or, on production, recorded in the ledger
     `test_ledger(header)` names (counted under `test_*`). `wrap` sees the
     events on their way to `ingest_events` (drops: log context, progress);
-    `kw` goes to `ingest_events`.
+    `name` is the file name the events carry (default `source`, the registry's
+    name for the file); `kw` goes to `ingest_events`.
     """
     from edi.reader import read
     from edi.verdict import obey
     from ledger.verdicts import not_applied, settle, usage_applies
 
     applies = usage_applies(usage)
-    events = obey(read(data, source, validator=validator, file_sha256=file_sha256), report,
+    name = name or source
+    events = obey(read(data, name, validator=validator, file_sha256=file_sha256), report,
                   applies=applies, passthrough=refused)
     summary = ingest_events(eng, wrap(events), source=source, file_sha256=file_sha256, **kw)
     skipped, notes = not_applied(report, applies, usage, test_ledger)
@@ -226,7 +229,7 @@ def record_verdict(
 
         test_report, test_refused, _ = settle(test_eng, report, file_sha256, None, routed)
 
-        events = obey(read(data, source, validator=validator, file_sha256=file_sha256),
+        events = obey(read(data, name, validator=validator, file_sha256=file_sha256),
                       test_report, applies=routed, passthrough=test_refused)
         summary.merge_test(ingest_events(test_eng, wrap(events), source=source,
                                          file_sha256=file_sha256, **kw))
