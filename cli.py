@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,12 @@ def settings_of(ctx: click.Context) -> Settings:
         obj["settings"] = load_settings(obj.get("config"), overrides)
     settings: Settings = obj["settings"]
     return settings
+
+
+def _echo_lines(lines: Iterable[str]) -> None:
+    """Print a room's text rendering, one line at a time."""
+    for line in lines:
+        click.echo(line)
 
 
 class _ExitCodeError(click.ClickException):
@@ -502,16 +509,18 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
         else:
             actor = as_user or os.environ.get("ENROLL834_USER") or "system"
         from edi.validate import make_validator
+        from ledger.drops import MemberProgress
 
         validator = None if validator_name == "none" \
             else make_validator(validator_name, config.charsets())
         outbox = outbox or config.drops.outbox_dir
-        bar = _MemberProgress({str(f): f.stat().st_size for f in files}) \
+        bar = MemberProgress({str(f): f.stat().st_size for f in files}) \
             if _progress_wanted(ctx) else None
         with bar if bar is not None else contextlib.nullcontext():
             for f in files:
                 total.merge(ingest_with_partners(url, f, config, actor=actor, validator=validator,
-                                                 outbox=outbox,
+                                                 outbox=outbox, usage=config.usage,
+                                                 test_ledger=config.test_ledger,
                                                  progress=None if bar is None else bar.hook))
                 if bar is not None:
                     bar.file_done(str(f))
@@ -617,27 +626,12 @@ def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_p
     if not rows:
         raise _ledger_fail(LookupError(f"member {member_id}: no ledger entries"))
     if not as_json:
-        click.echo("SEQ\tKIND\tVALID FROM..THROUGH\tDECIDED BY\tST")
+        from ledger.desk import history_lines
+
+        _echo_lines(history_lines(rows))
+        return
     for r in rows:
-        if as_json:
-            click.echo(json.dumps(r, default=str))
-            continue
-        click.echo(f"{r['seq']}\t{r['kind']}\t{r['valid_from'] or ''}..{r['valid_through'] or ''}"
-                   f"\t{r['decided_by']}\t{r['set_control'] or '-'}")
-        for side in ("before", "after"):
-            if r.get(side):
-                click.echo(f"\t{side}: " + "  ".join(_flat(r[side])))
-
-
-def _flat(value: Any, prefix: str = "") -> list[str]:
-    """`key=value` pairs of a nested before/after value (empty values left out)."""
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _flat(v, f"{prefix}{k}.")]
-    if isinstance(value, list):
-        if all(not isinstance(v, (dict, list)) for v in value):
-            return [f"{prefix[:-1]}={','.join(str(v) for v in value)}"] if value else []
-        return [p for i, v in enumerate(value, 1) for p in _flat(v, f"{prefix}{i}.")]
-    return [] if value in (None, "") else [f"{prefix[:-1]}={value}"]
+        click.echo(json.dumps(r, default=str))
 
 
 @main.group("members")
@@ -1183,13 +1177,6 @@ def review_group() -> None:
     """
 
 
-def _left(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    sign, s = ("OVERDUE ", -seconds) if seconds < 0 else ("", seconds)
-    return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
-
-
 @review_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per item.")
 @click.option("--queue", type=click.Choice(["review", "medicare", "supervisor"]), default=None,
@@ -1214,17 +1201,13 @@ def review_list_cmd(ctx: click.Context, as_json: bool, queue: str | None, overdu
     actor = _desk_call(_signin, ctx, as_user, "review.read")
     items = _desk_call(list_items, _desk_url(ctx), actor, queue=queue, overdue_only=overdue,
                        show_phi=show_phi)
+    from ledger.desk import QUEUE_HEADER, queue_line
+
     if not as_json:
-        click.echo("ID\tQUEUE\tREASON\tSTATUS\tASSIGNEE\tDUE\tTIME LEFT\tSUBSCRIBER\tTYPE")
+        click.echo(QUEUE_HEADER)
     for v in items:  # type: ignore[attr-defined]
         j = v.to_json()
-        if as_json:
-            click.echo(json.dumps(j))
-        else:
-            tx = j["transaction"]
-            click.echo(f"{v.id}\t{v.queue}\t{v.reason}\t{v.status}\t{v.assignee or '-'}\t"
-                       f"{j['due_at'] or '-'}\t{_left(j['time_left_seconds'])}\t"
-                       f"{tx.get('subscriber_number', '?')}\t{tx.get('maintenance_type') or '-'}")
+        click.echo(json.dumps(j) if as_json else queue_line(j))
 
 
 @review_group.command("show")
@@ -1255,48 +1238,9 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
     if as_json:
         click.echo(json.dumps(item))
         return
-    assert isinstance(item, dict)
-    tx = item["transaction"]
-    click.echo(f"item {item['id']}  queue {item['queue']}  reason {item['reason']}  "
-               f"status {item['status']}  assignee {item['assignee'] or '-'}")
-    if item["status"] == "resolved":
-        click.echo(f"resolved {item['resolution'] or '-'} by {item['resolved_by'] or '-'} at "
-                   f"{item['resolved_at'] or '-'}  (was due {item['due_at'] or '-'})")
-        if item.get("reject_reason"):
-            click.echo(f"reject reason: {item['reject_reason']}")
-    else:
-        click.echo(f"due {item['due_at'] or '-'}  ({_left(item['time_left_seconds'])})")
-    click.echo(f"why: {item['explanation']}")
-    if tx.get("unreadable"):
-        click.echo("member: (stored transaction unreadable)")
-        return
-    if tx.get("kind") == "full_file":
-        for k in ("run_id", "sponsor_id", "sender_id", "source", "interchange_control",
-                  "set_control", "file_members", "active_members", "would_terminate",
-                  "would_change", "would_enrol", "termination_share", "max_termination_share",
-                  "change_share", "max_change_share"):
-            click.echo(f"{k:<24}{tx.get(k)}")
-        return
-    name = tx["name"]
-    click.echo(f"member: {name['last']}, {name['first']} {name['middle']}".rstrip()
-               + f"  ssn {tx['ssn'] or '-'}  born {tx['birth_date'] or '-'}"
-               f"  gender {tx['gender'] or '-'}  relationship {tx['relationship'] or '-'}")
-    click.echo(f"subscriber number {tx['subscriber_number']}  INS03 {tx['maintenance_type']}"
-               f"  INS05 {tx['benefit_status'] or '-'}  Medicare {tx['medicare_plan'] or '-'}")
-    for c in tx["coverages"]:
-        click.echo(f"  coverage {c['insurance_line']} {c['plan']} {c['coverage_level'] or ''}"
-                   f" HD01 {c['maintenance_type']} {c['begin'] or ''}..{c['end'] or ''}")
-    for c in item["candidates"]:
-        p = c.get("person")
-        who = (f"  {p['name']['last']}, {p['name']['first']}  ssn {p['ssn'] or '-'}"
-               f"  born {p['birth_date'] or '-'}" if p else "")
-        extra = "" if c.get("listed", True) else "  (not among the item's candidates)"
-        if c.get("conflicts"):
-            extra += "  conflicts: " + ", ".join(c["conflicts"])
-        click.echo(f"candidate {c['member_id']}  score {c['score']:.2f}{who}{extra}")
-        for f in c.get("comparisons", []):
-            click.echo(f"    {f['field']:<16} {f['level']:<18} {f['weight']:+7.2f}  "
-                       f"{f['description']}")
+    from ledger.desk import item_lines
+
+    _echo_lines(item_lines(item))  # type: ignore[arg-type]
 
 
 @review_group.command("assign")
@@ -1382,15 +1326,9 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
     if as_json:
         click.echo(json.dumps(out))
     else:
-        click.echo(f"item {item_id}: {out['resolution']} ({out['status']}"
-                   f"{', member ' + out['member_id'] if out['member_id'] else ''})")
-        for r in out["released"]:
-            click.echo(f"  released item {r['id']}: {r['status']}"
-                       + (f", now item {r['new_item']}" if r["new_item"] else ""))
-        for i in out["still_held"]:
-            click.echo(f"  item {i} still held")
-        for note in out["notes"]:
-            click.echo(f"  {note}")
+        from ledger.desk import resolution_lines
+
+        _echo_lines(resolution_lines(item_id, out))
 
 
 @review_group.command("sla")
@@ -1413,12 +1351,9 @@ def review_sla_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> No
     if as_json:
         click.echo(json.dumps(rep))
         return
-    click.echo(f"open {rep['open']}  overdue {rep['overdue']}  breaches {len(rep['breaches'])}")
-    for queue, buckets in rep["by_age"].items():
-        click.echo(f"{queue:<9} " + "  ".join(f"{k} {v}" for k, v in buckets.items()))
-    for b in rep["breaches"]:
-        click.echo(f"breach item {b['id']} {b['queue']} {b['reason']} {b['status']} due "
-                   f"{b['due_at']} late {_left(-b['late_by_seconds'])[8:]}")
+    from ledger.desk import sla_lines
+
+    _echo_lines(sla_lines(rep))
 
 
 # ----------------------------------------------------------------- ops commands
@@ -1433,55 +1368,6 @@ def drops_group() -> None:
     Example:
       enroll834 drops run /srv/edi/acme/inbox --once
     """
-
-
-class _MemberProgress:
-    """A progress bar on stderr for a long read: members read, members/s, and time left
-    from the bytes read out of the bytes to read (rich; only on a terminal, not --quiet).
-
-    `hook(kind, n)` is the `ledger.drop_events.Progress` callback; `file_done(name)`
-    counts a finished file as wholly read.
-    """
-
-    def __init__(self, sizes: dict[str, int]) -> None:
-        import time
-
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self.sizes, self.done_bytes, self.offset, self.members = dict(sizes), 0, 0, 0
-        self.started, self.clock = time.monotonic(), time.monotonic
-        self.bar = Progress(TextColumn("{task.fields[members]:,} members"), BarColumn(),
-                            TextColumn("{task.fields[rate]} members/s"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.task = self.bar.add_task("read", total=sum(sizes.values()) or None, members=0,
-                                      rate="0")
-
-    def hook(self, kind: str, n: int) -> None:
-        if kind == "members":
-            self.members += n
-        elif kind == "offset":
-            self.offset = max(self.offset, n)
-        rate = self.members / max(self.clock() - self.started, 1e-3)
-        self.bar.update(self.task, completed=self.done_bytes + self.offset, members=self.members,
-                        rate=f"{rate:,.0f}")
-
-    def file_done(self, name: str) -> None:
-        self.done_bytes += self.sizes.pop(name, self.offset)
-        self.offset = 0
-        self.hook("file", 1)
-
-    def __enter__(self) -> _MemberProgress:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.bar.stop()
 
 
 def _progress_wanted(ctx: click.Context) -> bool:
@@ -1542,9 +1428,11 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
     if mode == "watch":
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    bar: _MemberProgress | None = None
+    from ledger.drops import MemberProgress
+
+    bar: MemberProgress | None = None
     if _progress_wanted(ctx) and inbox.is_dir():
-        bar = _MemberProgress({p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()})
+        bar = MemberProgress({p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()})
     if not as_json:
         click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
 

@@ -136,7 +136,7 @@ CODE_TABLES: dict[str, dict[str, tuple[str, str]]] = {
 # 4010 997 code lists are shorter; 5010-only codes are sent as their nearest 4010 meaning.
 _AK304_4010 = {"I4": "2", "I6": "3", "I7": "3", "I8": "3", "I9": "2"}
 _AK403_4010 = {"12": "3", "13": "3", "I6": "7", "I9": "2", "I10": "10", "I11": "1", "I12": "6", "I13": "10"}
-_AK502_4010 = {"I5": "5", "I6": "1"}
+_AK502_TO_4010 = {"I5": "5", "I6": "1"}
 
 # Loops bounded by LS/LE: only these are named in IK303 (the LS01 value).
 _BOUNDED_LOOPS = {"2700": "2700", "2710": "2700", "2750": "2700", "LS_LOOP": "2700"}
@@ -182,18 +182,93 @@ class GroupAck:
     """GE01 as sent (AK902); None: the number received is used."""
 
 
+# ------------------------------------------------------------------ what an ack may name
+
+AK101_CODES = frozenset({"BE", "HB", "HC", "HI", "HN", "HP", "HR", "HS", "RA"})
+"""Functional identifiers a 999 (and a 4010 997) may name in AK101."""
+AK201_CODES = frozenset({"270", "271", "276", "277", "278", "820", "834", "835", "837"})
+"""Transaction set identifiers a 999/997 may name in AK201."""
+_AK905_4010 = frozenset({"1", "2", "3", "4", "5", "6", "10", "11", "12", "13", "14", "15", "16",
+                         "17", "18", "23", "24", "25", "26"})
+_AK502_4010 = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
+                         "15", "16", "17", "23", "24", "25", "26", "27"})
+_QUALIFIERS = frozenset([
+    "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17",
+    "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "AM", "NR", "SA", "SN", "ZZ",
+])
+
+
+def clean(value: str, delimiters: str = "*:^~") -> str:
+    """`value` as an ack may carry it: printable ASCII only, no delimiter, outer spaces removed.
+
+    A received id broken across lines (80-column images), padded with '.' or
+    holding a control character comes out as the id alone.
+    """
+    kept = "".join(c for c in value if " " <= c <= "~" and c not in delimiters)
+    return kept.strip(" .")
+
+
+def _fits(value: str, low: int, high: int, delimiters: str = "*:^~") -> bool:
+    return low <= len(value) <= high and clean(value, delimiters) == value
+
+
+def group_nameable(header: GroupHeader) -> bool:
+    """Whether a 999/997 can acknowledge this group in valid codes.
+
+    GS01 must be a functional identifier the 999 lists (AK101), GS06 1-9
+    digits (AK102) and GS08 1-12 printable characters (AK103). A group that
+    fails this is an invalid GS segment: the interchange is answered with a
+    TA1 R, note 024 ("invalid interchange content, e.g. invalid GS segment").
+    """
+    return (
+        header.functional_id in AK101_CODES
+        and header.control_number.isdigit() and 1 <= len(header.control_number) <= 9
+        and _fits(header.version, 1, 12)
+    )
+
+
+def set_nameable(transaction_set_id: str, control_number: str) -> bool:
+    """Whether a 999/997 can name this set: ST01 in the AK201 list, ST02 4-9 characters."""
+    return transaction_set_id in AK201_CODES and _fits(control_number, 4, 9)
+
+
 # ------------------------------------------------------------------ helpers
 
 
+def _delimiters(header: InterchangeHeader) -> tuple[str, str, str]:
+    """(element, component, terminator) for an ack: the inbound ones when usable, else * : ~.
+
+    Usable: one printable, non-alphanumeric, non-space character each, all
+    different (a newline terminator is kept as is).
+    """
+    ele, comp, term = header.element_separator, header.component_separator, \
+        header.segment_terminator
+
+    def ok(c: str | None) -> bool:
+        return bool(c) and len(c or "") == 1 and "!" <= (c or "") <= "~" and not (c or "").isalnum()
+
+    if not ok(ele):
+        ele = "*"
+    if not ok(comp) or comp == ele:
+        comp = next(c for c in ":>\\" if c != ele)
+    if not (ok(term) or term == "\n") or term in (ele, comp):
+        term = next(c for c in "~!" if c not in (ele, comp))
+    return ele, comp, term
+
+
 class _Writer:
-    """Collects segments with the inbound delimiters and counts them."""
+    """Collects segments with the ack's delimiters and counts them."""
 
     def __init__(self, header: InterchangeHeader) -> None:
-        self.ele = header.element_separator or "*"
-        self.comp = header.component_separator or ":"
-        term = header.segment_terminator or "~"
-        self.end = term if term in "\r\n" else term + "\n"
+        self.ele, self.comp, term = _delimiters(header)
+        self.end = term if term == "\n" else term + "\n"
+        self.rep = _repetition_for(header, self.ele, self.comp, term)
+        self.forbidden = "".join({self.ele, self.comp, self.rep, term})
         self.lines: list[str] = []
+
+    def clean(self, value: str) -> str:
+        return clean(value, self.forbidden)
 
     def seg(self, seg_id: str, *elements: str) -> None:
         parts = list(elements)
@@ -205,30 +280,39 @@ class _Writer:
         return "".join(self.lines)
 
 
-def _repetition_for(header: InterchangeHeader) -> str:
+def _repetition_for(header: InterchangeHeader, ele: str, comp: str, term: str) -> str:
     if header.version != "00501":
         return "U"
     rep = header.repetition_separator
-    used = {header.element_separator, header.component_separator, header.segment_terminator}
-    if rep and rep not in used and not rep.isalnum():
+    used = {ele, comp, term}
+    if rep and len(rep) == 1 and rep not in used and "!" <= rep <= "~" and not rep.isalnum():
         return rep
     return next(c for c in "^|!%" if c not in used)
 
 
+def _party(w: _Writer, qualifier: str, ident: str) -> tuple[str, str]:
+    q = qualifier.strip()
+    value = w.clean(ident)[:15] or "UNKNOWN"
+    return (q if q in _QUALIFIERS else "ZZ"), value.ljust(15)
+
+
 def _isa(w: _Writer, header: InterchangeHeader, control: str, now: datetime) -> None:
+    """The response ISA: exactly 106 characters with its terminator, whatever the inbound one."""
+    rq, rid = _party(w, header.receiver_qualifier, header.receiver_id)
+    sq, sid = _party(w, header.sender_qualifier, header.sender_id)
     w.seg(
         "ISA",
         "00",
         " " * 10,
         "00",
         " " * 10,
-        header.receiver_qualifier.ljust(2)[:2],
-        header.receiver_id.ljust(15)[:15],
-        header.sender_qualifier.ljust(2)[:2],
-        header.sender_id.ljust(15)[:15],
+        rq,
+        rid,
+        sq,
+        sid,
         now.strftime("%y%m%d"),
         now.strftime("%H%M"),
-        _repetition_for(header),
+        w.rep,
         header.version if header.version in ("00401", "00501") else "00501",
         control,
         "0",
@@ -278,12 +362,37 @@ def ta1(
     control = _isa_control(ack_control)
     w = _Writer(header)
     _isa(w, header, control, now)
-    w.seg("TA1", header.control_number, header.date, header.time, code, note_code)
+    w.seg("TA1", *_ta1_echo(header, now), code, note_code)
     w.seg("IEA", "0", control)
     return w.text()
 
 
-def _ik5_code(status: SetStatus) -> str:
+def _ta1_echo(header: InterchangeHeader, now: datetime) -> tuple[str, str, str]:
+    """TA101-TA103: the received ISA13/ISA09/ISA10, or (when one cannot be echoed as a valid
+    value: not 9 digits, not a date or time) 000000000 / the date / the time of the answer."""
+    control = header.control_number.strip()
+    date, time = header.date.strip(), header.time.strip()
+    if not (len(control) == 9 and control.isdigit()):
+        control = "000000000"
+    if not _yymmdd(date):
+        date = now.strftime("%y%m%d")
+    if not (len(time) == 4 and time.isdigit() and int(time[:2]) < 24 and int(time[2:]) < 60):
+        time = now.strftime("%H%M")
+    return control, date, time
+
+
+def _yymmdd(value: str) -> bool:
+    if len(value) != 6 or not value.isdigit():
+        return False
+    try:
+        datetime(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
+    except ValueError:
+        return False
+    return True
+
+
+def ik5_code(status: SetStatus) -> str:
+    """IK501 for a set verdict: A accepted; E accepted with errors or partially accepted; R."""
     if status is SetStatus.ACCEPTED:
         return "A"
     if status is SetStatus.REJECTED:
@@ -310,7 +419,7 @@ def _set_codes(ack: SetAck, v4010: bool) -> list[str]:
         codes.add("5")
     found = sorted((c for c in codes if c), key=_code_order)
     if v4010:
-        found = sorted({_AK502_4010.get(c, c) for c in found}, key=_code_order)
+        found = sorted({_AK502_TO_4010.get(c, c) for c in found} & _AK502_4010, key=_code_order)
     if not found and ack.status is not SetStatus.ACCEPTED:
         found = ["5"]
     return found[:5]
@@ -332,6 +441,8 @@ def _segment_loops(w: _Writer, ack: SetAck, v4010: bool) -> None:
             by_segment.setdefault((f.set_position or 0, f.segment_id or ""), []).append(f)
     ik3, ik4 = ("AK3", "AK4") if v4010 else ("IK3", "IK4")
     for (position, seg_id), items in sorted(by_segment.items()):
+        if not _fits(seg_id, 2, 3, w.forbidden) or position < 1:
+            continue  # a segment id that cannot be named: IK502 5 still says the set has errors
         loop = next((_BOUNDED_LOOPS[f.loop_id] for f in items if f.loop_id in _BOUNDED_LOOPS), "")
         seg_codes: list[str] = []
         elements: list[Finding] = []
@@ -367,7 +478,8 @@ def _segment_loops(w: _Writer, ack: SetAck, v4010: bool) -> None:
             if key in seen:
                 continue
             seen.add(key)
-            w.seg(ik4, where, f.data_element or "", code)
+            element = f.data_element or ""
+            w.seg(ik4, where, element if element.isdigit() and len(element) <= 4 else "", code)
 
 
 def _group_codes(group: GroupAck) -> list[str]:
@@ -376,11 +488,23 @@ def _group_codes(group: GroupAck) -> list[str]:
     return sorted((c for c in codes if c), key=_code_order)[:5]
 
 
+def _written_sets(group: GroupAck) -> list[SetAck]:
+    """The sets the 999 has an AK2 loop for: none when the group itself is rejected (its AK9
+    says so), else every set it can name (`set_nameable`)."""
+    if any(f.rejects for f in group.findings):
+        return []
+    return [s for s in group.sets if set_nameable(s.transaction_set_id, s.control_number)]
+
+
 def ak9_code(group: GroupAck) -> str:
-    """AK901: R (group error or all sets rejected), P (some rejected), E (errors noted), A."""
+    """AK901: R (group error or no set accepted), P (some rejected), E (errors noted), A.
+
+    Always agrees with the IK5s written: AK904 counts the A and E ones.
+    """
     if any(f.rejects for f in group.findings) or not group.sets:
         return "R"
-    codes = [_ik5_code(s.status) for s in group.sets]
+    written = _written_sets(group)
+    codes = [ik5_code(s.status) if s in written else "R" for s in group.sets]
     if all(c == "R" for c in codes):
         return "R"
     if "R" in codes:
@@ -398,46 +522,59 @@ def ack_999(
     """The 999 (or, for a 00401 interchange, the 997) acknowledging `groups` of one interchange.
 
     One outbound interchange (ISA13 = `ack_control`) with one GS*FA (GS06 =
-    the same number; GS02/GS03 = the first inbound group's GS03/GS02)
+    the same number; GS02/GS03 = the first inbound group's GS03/GS02, cleaned)
     holding one ST*999 per inbound group (ST02 0001, 0002 ...).
-    AK904 counts the sets whose IK5 is A or E; it is 0 when the group itself
-    is rejected (AK905 codes).
+
+    Every group must be `group_nameable` (ValueError otherwise: such an
+    interchange is answered by a TA1 024). A group rejected at the group level
+    (AK905 codes) gets AK1 and AK9*R with no AK2 loops; otherwise every set
+    `set_nameable` gets an AK2 loop. AK904 counts the IK5s that are A or E, so
+    the AK9 always agrees with the IK5s.
     """
     if not groups:
         raise ValueError("a 999 needs at least one functional group")
+    if not all(group_nameable(g.header) for g in groups):
+        raise ValueError("a functional group a 999 cannot name is answered by a TA1 024")
     v4010 = header.version == "00401"
     control = _isa_control(ack_control)
     w = _Writer(header)
     _isa(w, header, control, now)
     first = groups[0].header
     version = ACK_997_VERSION if v4010 else ACK_999_VERSION
-    w.seg("GS", "FA", first.receiver.strip(), first.sender.strip(), now.strftime("%Y%m%d"),
+    gs02 = w.clean(first.receiver)[:15]
+    gs03 = w.clean(first.sender)[:15]
+    gs02 = gs02 if len(gs02) >= 2 else _party(w, "", header.receiver_id)[1].strip()
+    gs03 = gs03 if len(gs03) >= 2 else _party(w, "", header.sender_id)[1].strip()
+    w.seg("GS", "FA", gs02, gs03, now.strftime("%Y%m%d"),
           now.strftime("%H%M"), str(int(control)), "X", version)
     for n, group in enumerate(groups, start=1):
         start = len(w.lines)
         st02 = f"{n:04d}"
+        gh = group.header
         if v4010:
             w.seg("ST", "997", st02)
-            w.seg("AK1", group.header.functional_id, group.header.control_number)
+            w.seg("AK1", gh.functional_id, gh.control_number)
         else:
             w.seg("ST", "999", st02, ACK_999_VERSION)
-            w.seg("AK1", group.header.functional_id, group.header.control_number, group.header.version)
+            w.seg("AK1", gh.functional_id, gh.control_number, gh.version)
         accepted = 0
-        for s in group.sets:
+        for s in _written_sets(group):
             if v4010:
                 w.seg("AK2", s.transaction_set_id, s.control_number)
             else:
-                w.seg("AK2", s.transaction_set_id, s.control_number, s.implementation_reference)
+                ref = s.implementation_reference
+                w.seg("AK2", s.transaction_set_id, s.control_number,
+                      ref if _fits(ref, 1, 35, w.forbidden) else "")
             _segment_loops(w, s, v4010)
-            code = _ik5_code(s.status)
+            code = ik5_code(s.status)
             accepted += code != "R"
             w.seg("AK5" if v4010 else "IK5", code, *([] if code == "A" else _set_codes(s, v4010)))
-        ak901 = ak9_code(group)
         received = len(group.sets)
         included = group.included if group.included is not None else received
-        if ak901 == "R" and any(f.rejects for f in group.findings):
-            accepted = 0
-        w.seg("AK9", ak901, str(included), str(received), str(accepted), *_group_codes(group))
+        codes = _group_codes(group)
+        if v4010:
+            codes = [c for c in codes if c in _AK905_4010]
+        w.seg("AK9", ak9_code(group), str(included), str(received), str(accepted), *codes)
         w.seg("SE", str(len(w.lines) - start + 1), st02)
     w.seg("GE", str(len(groups)), str(int(control)))
     w.seg("IEA", "1", control)

@@ -306,7 +306,7 @@ class Synth:
             gs06 = str(gs_base + i)
             yield [
                 f"ISA*00*{'':10}*00*{'':10}*ZZ*{o.sender_id:<15}*ZZ*{o.receiver_id:<15}"
-                f"*{yymmdd}*{hhmm}*{rep}*{icvn}*{isa13}*0*T*:",
+                f"*{yymmdd}*{hhmm}*{rep}*{icvn}*{isa13}*0*P*:",
                 f"GS*BE*{o.sender_id}*{o.receiver_id}*{ccyymmdd}*{hhmm}*{gs06}*X*{gs08}",
             ]
             for _ in range(o.sets):

@@ -605,3 +605,50 @@ def _element_finding(code: str, at: _Line, source: str, seg_id: str, ele: Any) -
         x12_code=code if known else None,
         validator=VALIDATOR,
     )
+
+
+# ------------------------------------------------------------------ checking our own acks
+
+
+def ack_problems(text: str) -> list[str]:
+    """What pyx12's own validator says about an acknowledgment we wrote (TA1, 999 or 997).
+
+    Runs `pyx12.x12n_document` on `text` exactly as written (no clean-up, no
+    recovery) and returns one line per error pyx12 records ('<where>: <code>
+    <text>'), or ['not X12: ...'] when pyx12 cannot read it at all. An empty
+    list means pyx12 accepts the acknowledgment. Acks hold only envelope ids
+    and codes, never member data, so pyx12's texts may be returned.
+    """
+    import json
+
+    import pyx12.x12n_document
+
+    _silence_pyx12()
+    out = io.StringIO()
+    try:
+        valid = pyx12.x12n_document.x12n_document(
+            pyx12.params.ParamsBase(), io.StringIO(text), None, None, fd_json=out
+        )
+    except Exception as exc:  # noqa: BLE001 - pyx12 failing on our ack is the finding
+        return [f"not X12: pyx12 failed ({type(exc).__name__})"]
+    problems: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "errors" and isinstance(value, list):
+                    problems.extend(f"{where or '/'}: {e.get('err_cde')} {e.get('err_str')}"
+                                    for e in value if isinstance(e, dict))
+                else:
+                    walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    try:
+        walk(json.loads(out.getvalue() or "{}"), "")
+    except ValueError:
+        problems.append("pyx12 wrote an unreadable error report")
+    if not valid and not problems:
+        problems.append("pyx12 says the acknowledgment is not valid")
+    return problems

@@ -23,9 +23,21 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from edi.acks import TA105, GroupAck, SetAck, ack_9xx_name, ack_999, ak9_code, ta1, ta1_ack_code
+from edi.acks import (
+    TA105,
+    GroupAck,
+    SetAck,
+    ack_9xx_name,
+    ack_999,
+    ak9_code,
+    group_nameable,
+    ik5_code,
+    set_nameable,
+    ta1,
+    ta1_ack_code,
+)
 from edi.control import ControlNumbers, MemoryControlNumbers
-from edi.findings import Finding
+from edi.findings import Finding, Level, Severity
 from edi.records import (
     Event,
     GroupEnd,
@@ -60,6 +72,23 @@ class SetReport(_Frozen):
     implementation_reference: str = ""
     transaction_set_id: str = "834"
     findings: tuple[Finding, ...] = ()
+    rejected_ordinals: tuple[int, ...] = ()
+    """Ordinals of the members rejected inside the set (what IK3/IK4 point at)."""
+    rejected_by: str = ""
+    """'' (its own verdict), 'group' (AK9 R) or 'interchange' (TA1 R): why `status` is
+    rejected when the set itself was not."""
+
+    @property
+    def ack_code(self) -> str:
+        """IK5 (AK5 for 4010): A accepted, E accepted with errors (some members may have been
+        rejected), R rejected."""
+        return ik5_code(self.status)
+
+    @property
+    def accepted(self) -> bool:
+        """True when the acknowledgment accepts the set (IK5 A or E: some members may be
+        rejected, the others are recorded)."""
+        return self.status is not SetStatus.REJECTED
 
 
 class GroupReport(_Frozen):
@@ -96,8 +125,23 @@ class InterchangeReport(_Frozen):
         return ack_9xx_name(self.header)
 
 
+ACK_WORDS = {"A": "accepted", "E": "accepted with errors", "P": "partially accepted",
+             "R": "rejected"}
+"""What a TA104 / IK501 / AK901 code says, in the words every report uses."""
+
+
+def ack_words(code: str) -> str:
+    """'E' -> 'accepted with errors': the vocabulary of the 999 for people."""
+    return ACK_WORDS.get(code, code)
+
+
 class FileReport(_Frozen):
-    """The validation report of one file: interchanges plus findings outside them."""
+    """The validation report of one file: interchanges plus findings outside them.
+
+    It is THE verdict: the acknowledgments are written from it and the ledger
+    records exactly the sets it accepts (`SetReport.accepted`) minus the
+    members it rejects (`rejected_ordinals`).
+    """
 
     file: str
     interchanges: tuple[InterchangeReport, ...] = ()
@@ -131,9 +175,10 @@ class FileReport(_Frozen):
     def summary_lines(self) -> list[str]:
         """Tab-separated lines: file, ISA13, GS06, ST02, verdict, members, rejected members.
 
-        Interchange rows (GS06/ST02 '-') give the TA1 verdict 'ta1 A 000';
-        group rows (ST02 '-') the AK901 code 'ak9 P'. A file with no
-        interchange gives one 'no interchange' row.
+        The verdict is what the acknowledgment says, in its codes: interchange
+        rows (GS06/ST02 '-') 'ta1 A 000'; group rows (ST02 '-') 'ak9 P'; set
+        rows 'ik5 E' ('ak9 R' / 'ta1 R' when the group or interchange rejected
+        it). A file with no interchange gives one 'no interchange' row.
         """
         if not self.interchanges:
             return [f"{self.file}\t-\t-\t-\tno interchange\t0\t0"]
@@ -149,8 +194,10 @@ class FileReport(_Frozen):
                 rows.append(f"{self.file}\t{ic.control_number}\t{g.control_number}\t-"
                             f"\tak9 {g.ack_code}\t{members}\t{bad}")
                 for s in g.transaction_sets:
+                    verdict = {"group": "ak9 R", "interchange": "ta1 R"}.get(
+                        s.rejected_by, f"ik5 {s.ack_code}")
                     rows.append(f"{self.file}\t{ic.control_number}\t{g.control_number}"
-                                f"\t{s.control_number}\t{s.status.value}\t{s.members}"
+                                f"\t{s.control_number}\t{verdict}\t{s.members}"
                                 f"\t{s.rejected_members}")
         return rows
 
@@ -167,10 +214,12 @@ class FileReport(_Frozen):
                     "groups": [
                         {
                             "control_number": g.control_number,
+                            "ack_code": g.ack_code,
                             "transaction_sets": [
                                 {
                                     "control_number": s.control_number,
                                     "status": s.status.value,
+                                    "ack_code": s.ack_code,
                                     "members": s.members,
                                     "rejected_members": s.rejected_members,
                                     "findings": [_finding_json(f) for f in s.findings],
@@ -211,9 +260,14 @@ def _group_ack(group: GroupReport) -> GroupAck:
 
 
 class ReportBuilder:
-    """Folds the event stream into a report, one open envelope at a time."""
+    """Folds the event stream into a report, one open envelope at a time.
 
-    def __init__(self, source: str, control: ControlNumbers, now: datetime) -> None:
+    Each interchange is judged when it closes (`judge`); with `control`, its
+    acknowledgments are written then too (`validate`), without it they are
+    left to `with_acks` (the ledger, which may overrule a verdict first).
+    """
+
+    def __init__(self, source: str, control: ControlNumbers | None, now: datetime) -> None:
         self.source = source
         self.control = control
         self.now = now
@@ -225,10 +279,13 @@ class ReportBuilder:
         self.sets: list[SetReport] = []
         self.set_start: SetStart | None = None
         self.member_findings: list[Finding] = []
+        self.rejected: list[int] = []
 
     def feed(self, event: Event) -> None:
         if isinstance(event, MemberTransaction):
             self.member_findings.extend(event.findings)
+            if event.rejected and event.lineage.member_ordinal is not None:
+                self.rejected.append(event.lineage.member_ordinal)
         elif isinstance(event, Finding):
             self.file_findings.append(event)
         elif isinstance(event, InterchangeStart):
@@ -236,7 +293,7 @@ class ReportBuilder:
         elif isinstance(event, GroupStart):
             self.group, self.sets = event.header, []
         elif isinstance(event, SetStart):
-            self.set_start, self.member_findings = event, []
+            self.set_start, self.member_findings, self.rejected = event, [], []
         elif isinstance(event, SetEnd):
             self._end_set(event)
         elif isinstance(event, GroupEnd):
@@ -258,8 +315,9 @@ class ReportBuilder:
             implementation_reference=start.implementation_reference if start else "",
             transaction_set_id=(start.transaction_set_id if start else "") or "834",
             findings=tuple(findings),
+            rejected_ordinals=tuple(self.rejected),
         ))
-        self.set_start, self.member_findings = None, []
+        self.set_start, self.member_findings, self.rejected = None, [], []
 
     def _end_group(self, end: GroupEnd) -> None:
         header = self.group or GroupHeader(
@@ -281,15 +339,7 @@ class ReportBuilder:
         note = end.ta1_note if end.ta1_note in TA105 else "024"
         if code == "R" and note == "000":
             note = "024"  # rejected for a finding without a TA105 code: invalid content
-        ta1_text = None
-        if header.ack_requested or note != "000" or code != "A":
-            ta1_text = ta1(header, note, ack_control=str(self.control.next("isa")),
-                           now=self.now, ack_code=code)
-        ack_text = None
-        if self.groups and code != "R":
-            ack_text = ack_999(header, [_group_ack(g) for g in self.groups],
-                               ack_control=str(self.control.next("isa")), now=self.now)
-        self.interchanges.append(InterchangeReport(
+        ic = judge(InterchangeReport(
             sender=_party(header.sender_qualifier, header.sender_id),
             receiver=_party(header.receiver_qualifier, header.receiver_id),
             control_number=header.control_number,
@@ -298,14 +348,89 @@ class ReportBuilder:
             ta1_code=code,
             groups=tuple(self.groups),
             findings=end.findings,
-            ta1_text=ta1_text,
-            ack_text=ack_text,
         ))
+        if self.control is not None:
+            ic = interchange_acks(ic, self.control, self.now)
+        self.interchanges.append(ic)
         self.header, self.groups = None, []
 
     def report(self) -> FileReport:
         return FileReport(file=self.source, interchanges=tuple(self.interchanges),
                           findings=tuple(self.file_findings))
+
+
+# ------------------------------------------------------------------ the verdict
+
+
+def judge(ic: InterchangeReport) -> InterchangeReport:
+    """The interchange with its verdict made consistent from the top down.
+
+    - A group a 999/997 cannot name (`edi.acks.group_nameable`: GS01 not a
+      functional id the 999 lists, GS06 not 1-9 digits, GS08 not 1-12
+      characters) is an invalid GS segment: TA1 R with note 024.
+    - TA1 R: every set is rejected ('interchange').
+    - A group-level rejecting finding (AK905): every set of it is rejected ('group').
+    - A set the 999 cannot name (ST01 not in its list, ST02 not 4-9 characters) is rejected.
+    """
+    code, note, findings = ic.ta1_code, ic.ta1_note, ic.findings
+    if code != "R" and not all(group_nameable(g.header) for g in ic.groups):
+        code, note = "R", "024"
+        findings = (*findings, Finding(
+            code="ack.group_not_nameable", severity=Severity.ERROR, level=Level.INTERCHANGE,
+            message="a functional group's GS01, GS06 or GS08 cannot be acknowledged in a "
+                    "999/997 (invalid GS segment); the interchange is rejected",
+            source=ic.header.source, segment_position=ic.header.position,
+            interchange_control=ic.control_number or None, x12_code="024", validator="ack",
+        ))
+    groups = []
+    for g in ic.groups:
+        by = "interchange" if code == "R" else (
+            "group" if any(f.rejects for f in g.findings) else "")
+        sets = []
+        for s in g.transaction_sets:
+            if by and s.status is not SetStatus.REJECTED:
+                s = s.model_copy(update={"status": SetStatus.REJECTED, "rejected_by": by})
+            elif not set_nameable(s.transaction_set_id, s.control_number):
+                s = s.model_copy(update={"status": SetStatus.REJECTED})
+            sets.append(s)
+        groups.append(g.model_copy(update={"transaction_sets": tuple(sets)}))
+    return ic.model_copy(update={"ta1_code": code, "ta1_note": note, "findings": findings,
+                                 "groups": tuple(groups), "ta1_text": None, "ack_text": None})
+
+
+def overrule(report: FileReport, index: int, note: str, finding: Finding | None = None) -> FileReport:
+    """`report` with interchange `index` rejected by a TA1 R `note` (e.g. '025' duplicate,
+    '006' unknown sender): every set of it rejected, its acknowledgments to be rebuilt."""
+    if note not in TA105:
+        raise ValueError("unknown TA105 note code")
+    ics = list(report.interchanges)
+    ic = ics[index]
+    extra = (finding,) if finding is not None else ()
+    ics[index] = judge(ic.model_copy(update={"ta1_code": "R", "ta1_note": note,
+                                             "findings": (*ic.findings, *extra)}))
+    return report.model_copy(update={"interchanges": tuple(ics)})
+
+
+def interchange_acks(ic: InterchangeReport, control: ControlNumbers,
+                     now: datetime) -> InterchangeReport:
+    """`ic` with its acknowledgment texts: a TA1 when ISA14 = 1 or the TA1 notes or rejects
+    something, and a 999/997 for its groups unless the TA1 rejects the interchange."""
+    header = ic.header
+    ta1_text = None
+    if header.ack_requested or ic.ta1_note != "000" or ic.ta1_code != "A":
+        ta1_text = ta1(header, ic.ta1_note, ack_control=str(control.next("isa")),
+                       now=now, ack_code=ic.ta1_code)
+    ack_text = None
+    if ic.groups and ic.ta1_code != "R":
+        ack_text = ack_999(header, [_group_ack(g) for g in ic.groups],
+                           ack_control=str(control.next("isa")), now=now)
+    return ic.model_copy(update={"ta1_text": ta1_text, "ack_text": ack_text})
+
+
+def with_acks(report: FileReport, control: ControlNumbers, now: datetime) -> FileReport:
+    """`report` with every interchange's acknowledgments written (`interchange_acks`)."""
+    return report.model_copy(update={"interchanges": tuple(
+        interchange_acks(ic, control, now) for ic in report.interchanges)})
 
 
 def _party(qualifier: str, ident: str) -> str:

@@ -85,7 +85,7 @@ class IngestSummary:
 
     files: int = 0
     transaction_sets: dict[str, int] = field(
-        default_factory=lambda: {"accepted": 0, "rejected": 0, "duplicate": 0}
+        default_factory=lambda: {"accepted": 0, "rejected": 0, "duplicate": 0, "not_applied": 0}
     )
     members: dict[str, int] = field(
         default_factory=lambda: {"applied": 0, "new": 0, "review": 0, "referred": 0, "rejected": 0}
@@ -100,11 +100,14 @@ class IngestSummary:
     'payer_rules' (matching rejected it) or 'validation' (the 999 rejected it)."""
     errors: list[str] = field(default_factory=list)
     """File-level errors (e.g. no X12 interchange found): '<file>: <fixed text>'."""
+    acks: list[tuple[str, str]] = field(default_factory=list)
+    """(file name, text) of the TA1/999/997 the verdict gave (`ingest_file`): what was
+    recorded is exactly what these accept."""
 
     def merge(self, other: IngestSummary) -> None:
         self.files += other.files
         for k, v in other.transaction_sets.items():
-            self.transaction_sets[k] += v
+            self.transaction_sets[k] = self.transaction_sets.get(k, 0) + v
         for k, v in other.members.items():
             self.members[k] += v
         self.notes.extend(other.notes)
@@ -112,11 +115,18 @@ class IngestSummary:
         self.ta1_acks.extend(other.ta1_acks)
         self.rejections.extend(other.rejections)
         self.errors.extend(other.errors)
+        self.acks.extend(other.acks)
 
     @property
     def rejected(self) -> bool:
         """True when anything was rejected: a file, a transaction set or a member (exit 1)."""
         return bool(self.errors or self.transaction_sets["rejected"] or self.members["rejected"])
+
+    def merge_test(self, other: IngestSummary) -> None:
+        """Add what was recorded in a partner's test ledger: counted under test_* keys."""
+        for k, v in other.transaction_sets.items():
+            self.transaction_sets[f"test_{k}"] = self.transaction_sets.get(f"test_{k}", 0) + v
+        self.notes.extend(f"test ledger: {n}" for n in other.notes)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,17 +164,29 @@ def ingest_file(
     outbox: str | Path | None = None,
     partners: tuple[PartnerSettings, ...] = (),
     through: Callable[[Iterable[Event]], Iterable[Event]] | None = None,
+    usage: str = "production",
+    test_ledger: Callable[[InterchangeHeader], str | None] | None = None,
 ) -> IngestSummary:
-    """Read `path` and record it in the ledger at `target` (a URL or an Engine).
+    """Read `path` and record in the ledger at `target` (a URL or an Engine) what its
+    acknowledgments accept (`ledger.verdicts`): the file is judged first, then read again
+    and cut to the verdict; `summary.acks` holds the TA1/999/997 texts of that verdict.
 
-    With `outbox`, a full file the guard holds is kept under `outbox/held/` and its
-    supervisor item points at the copy, so the desk can apply it later. `partners`
+    `usage` is the instance's ('production' records ISA15 P, 'test' records T);
+    other interchanges are acknowledged and not applied, except that on
+    production `test_ledger(header)` may name the database URL a partner's
+    test interchanges are recorded in. With `outbox`, a full file the guard
+    holds is kept under `outbox/held/` and its supervisor item points at the
+    copy, so the desk can apply it later.
+    `partners`
     (the configuration's [[partners]]) set each sender's windows and termination rule
-    (see `ledger.groups.partner_settings`). `through`, when given, sees every event
+    (see `ledger.store.groups.partner_settings`). `through`, when given, sees every event
     on its way from the reader to the ledger and may hold some back (the partner rules
-    of `ledger.drop_events.Tap`).
+    of `ledger.drops.events.Tap`).
     """
     from edi.reader import read
+    from edi.validate import ack_files, with_acks
+    from ledger.store import DbControlNumbers
+    from ledger.verdicts import judge_events, settle, usage_applies
 
     p = Path(path)
     sha = file_sha256(p)
@@ -174,16 +196,82 @@ def ingest_file(
 
         with eng.connect() as conn:
             watermark = last_run_id(conn)
-    # Streamed from the path: memory does not grow with the file.
-    events: Iterable[Event] = read(p, p.name, validator=validator, file_sha256=sha)
-    if through is not None:
-        events = through(events)
-    summary = ingest_events(
-        eng, events, source=p.name, file_sha256=sha, decide=decide,
+    # Streamed from the path, twice: memory does not grow with the file.
+    report = judge_events(read(p, p.name, validator=validator, file_sha256=sha), p.name)
+    report, refused, _kinds = settle(eng, report, sha, None, usage_applies(usage))
+    summary = record_verdict(
+        eng, p, report, refused, source=p.name, file_sha256=sha, usage=usage,
+        test_ledger=test_ledger, validator=validator, decide=decide,
         received_at=received_at, actor=actor, settings=settings, partners=partners,
+        wrap=through or _unchanged,
     )  # fmt: skip
     if outbox is not None:
         keep_held_since(eng, watermark, sha, outbox, p)
+    acked = with_acks(report, DbControlNumbers.for_engine(eng), utcnow())
+    summary.acks.extend(ack_files(acked))
+    return summary
+
+
+def _unchanged(events: Iterable[Event]) -> Iterable[Event]:
+    return events
+
+
+def record_verdict(
+    eng: Engine,
+    data: Path | bytes,
+    report: Any,
+    refused: frozenset[int],
+    *,
+    source: str,
+    file_sha256: str,
+    usage: str = "production",
+    test_ledger: Callable[[InterchangeHeader], str | None] | None = None,
+    validator: Any = None,
+    wrap: Callable[[Iterable[Event]], Iterable[Event]] = lambda events: events,
+    name: str | None = None,
+    **kw: Any,
+) -> IngestSummary:
+    """The second reading of a judged file, recorded as its verdict `report` says.
+
+    `edi.verdict.obey` cuts the events to what `report` accepts (interchanges
+    in `refused` pass whole, for the registry to count); interchanges whose
+    ISA15 is not the instance's `usage` are noted 'acknowledged, not applied'
+    (counted `not_applied`), or, on production, recorded in the ledger
+    `test_ledger(header)` names (counted under `test_*`). `wrap` sees the
+    events on their way to `ingest_events` (drops: log context, progress);
+    `name` is the file name the events carry (default `source`, the registry's
+    name for the file); `kw` goes to `ingest_events`.
+    """
+    from edi.reader import read
+    from edi.verdict import obey
+    from ledger.verdicts import not_applied, settle, usage_applies
+
+    applies = usage_applies(usage)
+    name = name or source
+    events = obey(read(data, name, validator=validator, file_sha256=file_sha256), report,
+                  applies=applies, passthrough=refused)
+    summary = ingest_events(eng, wrap(events), source=source, file_sha256=file_sha256, **kw)
+    skipped, notes = not_applied(report, applies, usage, test_ledger)
+    summary.transaction_sets["not_applied"] += skipped
+    summary.notes.extend(notes)
+    if not skipped or usage != "production" or test_ledger is None:
+        return summary
+    from ledger.store import upgrade
+
+    urls = {u for ic in report.interchanges if not applies(ic.header)
+            and ic.header.usage.strip() == "T" and (u := test_ledger(ic.header))}
+    for url in sorted(urls):
+        upgrade(url)
+        test_eng = _engine(url)
+        def routed(h: InterchangeHeader, url: str = url) -> bool:
+            return h.usage.strip() == "T" and test_ledger(h) == url
+
+        test_report, test_refused, _ = settle(test_eng, report, file_sha256, None, routed)
+
+        events = obey(read(data, name, validator=validator, file_sha256=file_sha256),
+                      test_report, applies=routed, passthrough=test_refused)
+        summary.merge_test(ingest_events(test_eng, wrap(events), source=source,
+                                         file_sha256=file_sha256, **kw))
     return summary
 
 
@@ -201,7 +289,7 @@ def ingest_events(
 ) -> IngestSummary:
     """Record a stream of edi events (what `edi.reader.read` yields) in the ledger.
 
-    `settings` is the base policy; each sender's is `ledger.groups.partner_settings`
+    `settings` is the base policy; each sender's is `ledger.store.groups.partner_settings`
     over it (the configured `partners`, then partners loaded into the database).
     """
     run = _Run(

@@ -11,6 +11,7 @@ names the file and the key but never the value. `redacted(settings)` is what
 `enroll834 config show` prints: database passwords and other secrets masked.
 
     database_url = "postgresql+psycopg://enroll@db/enroll834"
+    usage = "production"               # production: records ISA15 P | test: records ISA15 T
     log_format = "json"                # auto | json | console
 
     [drops]
@@ -34,6 +35,7 @@ names the file and the key but never the value. `redacted(settings)` is what
     retro_days = 90
     future_days = 60
     charset = "extended"               # basic | extended | utf-8 (by agreement)
+    test_database_url = "sqlite:///onboarding-test.db"  # its ISA15 T files are recorded here
 
     [web]
     idle_minutes = 15                  # automatic logoff after this long unused
@@ -79,6 +81,9 @@ class PartnerSettings(BaseModel):
     future_days: int | None = Field(default=None, ge=0)
     charset: Literal["basic", "extended", "utf-8"] = "extended"
     """The character set agreed with this sender: X12 basic, X12 extended, or UTF-8."""
+    test_database_url: str | None = None
+    """A production instance records this partner's test interchanges (ISA15 T) in this
+    separate ledger (onboarding rehearsals) instead of not applying them."""
 
 
 class DropSettings(BaseModel):
@@ -136,6 +141,9 @@ class Settings(BaseSettings):
     )  # fmt: skip
 
     database_url: str = DEFAULT_DATABASE_URL
+    usage: Literal["production", "test"] = "production"
+    """What this instance records: 'production' ISA15 P interchanges, 'test' ISA15 T ones;
+    the others are validated and acknowledged, and applied nowhere."""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     quiet: bool = False
@@ -158,6 +166,11 @@ class Settings(BaseSettings):
             if p.sender_id.strip() == s and p.sender_qualifier.strip() == q:
                 return p
         return None
+
+    def test_ledger(self, header: Any) -> str | None:
+        """The partner's test_database_url for an interchange header (ISA05/ISA06), or None."""
+        partner = self.partner(header.sender_qualifier, header.sender_id)
+        return partner.test_database_url if partner else None
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -248,6 +261,9 @@ def redacted(settings: Settings) -> dict[str, Any]:
     """The settings as plain JSON-able data, secrets masked (what `config show` prints)."""
     data = settings.model_dump(mode="json")
     data["database_url"] = redact_url(settings.database_url)
+    for partner in data.get("partners") or []:
+        if partner.get("test_database_url"):
+            partner["test_database_url"] = redact_url(partner["test_database_url"])
 
     def mask(node: Any) -> Any:
         if isinstance(node, dict):

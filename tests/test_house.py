@@ -33,10 +33,11 @@ FLOORS = {
     "ledger.store": 3,
     "ledger.fullfile": 4,
     "ledger.desk": 5,
-    "ledger.ingest": 6,
-    "ledger.drops": 7,
-    "web": 8,
-    "cli": 9,  # serve: the command line starts the web face
+    "ledger.verdicts": 6,  # one verdict for acknowledgments and the ledger
+    "ledger.ingest": 7,
+    "ledger.drops": 8,
+    "web": 9,
+    "cli": 10,  # serve: the command line starts the web face
 }
 
 

@@ -25,6 +25,14 @@ from ledger.desk.sessions import (
     sign_out,
 )
 from ledger.desk.sla import SlaReport, sla_report
+from ledger.desk.text import (
+    QUEUE_HEADER,
+    history_lines,
+    item_lines,
+    queue_line,
+    resolution_lines,
+    sla_lines,
+)
 from ledger.desk.users import (
     Actor,
     access_code_from_env,
@@ -48,6 +56,12 @@ from ledger.desk.worklist import (
 )
 
 __all__ = [
+    "QUEUE_HEADER",
+    "history_lines",
+    "item_lines",
+    "queue_line",
+    "resolution_lines",
+    "sla_lines",
     "refuse",
     "QUEUES",
     "SORTS",

@@ -286,7 +286,7 @@ class Resolution:
 def ledger_settings(conn: Connection, header: TransactionSetHeader,
                     partners: tuple[PartnerSettings, ...] = ()) -> LedgerSettings:
     """LedgerSettings for the sender of `header`, read as ingest reads them
-    (`ledger.groups.partner_settings`: configured `partners`, then the stored row)."""
+    (`ledger.store.groups.partner_settings`: configured `partners`, then the stored row)."""
     ln = header.lineage
     return partner_settings(conn, ln.sender_qualifier, ln.sender_id, configured=partners)
 
@@ -341,7 +341,7 @@ def resolve(
     """Resolve item `item_id` with exactly one of: `match` (a member id), `new_member`, or a
     rejection with `reject_reason`; apply it, release held family members, all atomically.
 
-    A `match` is scored like a candidate (`ledger.desk_match.check_match`,
+    A `match` is scored like a candidate (`ledger.desk.match.check_match`,
     listed among the item's candidates or not) and returned in
     `Resolution.match`. An SSN, birth-date or relationship conflict refuses it
     (LedgerError naming the member, score and conflicts; audited as

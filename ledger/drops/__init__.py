@@ -7,5 +7,12 @@ Built on ledger.ingest and the rooms below it.
 from ledger.drops.claims import set_lock_timeout
 from ledger.drops.folder import TemporaryFailure, run_drop
 from ledger.drops.ingest_partners import ingest_with_partners
+from ledger.drops.progress import MemberProgress
 
-__all__ = ["TemporaryFailure", "ingest_with_partners", "run_drop", "set_lock_timeout"]
+__all__ = [
+    "MemberProgress",
+    "TemporaryFailure",
+    "ingest_with_partners",
+    "run_drop",
+    "set_lock_timeout",
+]

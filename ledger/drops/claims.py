@@ -39,7 +39,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.store import engine, utcnow
-from ledger.store import schema as t
 
 metadata = sa.MetaData()
 TS = sa.DateTime(timezone=True)
@@ -251,33 +250,6 @@ class ClaimStore:
                 .where(drop_claims.c.inbox == self.inbox).group_by(drop_claims.c.state)
             ).all()  # fmt: skip
         return {str(s): int(n) for s, n in rows}
-
-
-class DbControlNumbers:
-    """`edi.control.ControlNumbers` backed by the ledger: unique across workers and hosts."""
-
-    def __init__(self, url: str) -> None:
-        self.eng = engine(url)
-
-    def next(self, kind: str) -> int:
-        acn = t.ack_control_numbers
-        for _ in range(3):
-            try:
-                with self.eng.begin() as conn:
-                    row = conn.execute(
-                        sa.select(acn.c.next_value).where(acn.c.kind == kind).with_for_update()
-                    ).first()
-                    if row is None:
-                        conn.execute(acn.insert().values(kind=kind, next_value=2))
-                        return 1
-                    value = int(row.next_value)
-                    following = value + 1 if value < 999_999_999 else 1
-                    conn.execute(acn.update().where(acn.c.kind == kind)
-                                 .values(next_value=following))  # fmt: skip
-                    return value
-            except sa.exc.IntegrityError:
-                continue  # two workers created the row at once; read it again
-        raise RuntimeError("cannot allocate an acknowledgment control number")
 
 
 _TIMEOUTS: dict[str, tuple[int, float]] = {}

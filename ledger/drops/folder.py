@@ -42,15 +42,13 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from edi.records import InterchangeHeader
-from ledger.drops.claims import Claim, ClaimStore, DbControlNumbers, set_lock_timeout
+from ledger.drops.claims import Claim, ClaimStore, set_lock_timeout
 from ledger.drops.events import Progress, Tap, chain, first_header
 from ledger.drops.reports import EXPLAIN, reason_text, sender_report
 from ledger.fullfile import last_run_id, write_reports_since
-from ledger.ingest import IngestSummary, ingest_events
+from ledger.ingest import IngestSummary
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
-from ledger.store import LedgerError, crash_point, engine, utcnow
-from ledger.store import schema as t
+from ledger.store import DbControlNumbers, LedgerError, crash_point, engine, utcnow
 
 log = structlog.get_logger("enroll834.drops")
 
@@ -407,22 +405,40 @@ class DropWorker:
         return self._decide(claim, sha, None, None, IngestSummary(), internal_error=True)
 
     def _ingest_once(self, claim: Claim, data: bytes, sha: str) -> dict[str, Any]:
+        """Judge the file (partner rules and the registry included), record what the verdict
+        accepts (`ledger.verdicts`), then write the acknowledgments of that same verdict."""
         from edi.reader import read
-        from edi.validate import ReportBuilder  # the report/ack fold of `validate_file`
+        from edi.validate import ReportBuilder, overrule, with_acks
+        from ledger.ingest import record_verdict
+        from ledger.verdicts import settle, usage_applies
 
-        builder = ReportBuilder(claim.name, self.control, dt.datetime.now(dt.UTC))
+        builder = ReportBuilder(claim.name, None, dt.datetime.now(dt.UTC))
         events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))
         head, first = first_header(events)
         partner = self.settings.partner(first.sender_qualifier, first.sender_id) if first else None
-        tap = Tap(self.settings, builder, self.progress)
+        tap = Tap(self.settings, builder, None)
+        for _ in tap.run(chain(head, events)):
+            pass  # the first reading only judges
+        report = builder.report()
+        for i, ic in enumerate(report.interchanges):
+            if ic.control_number in tap.unknown_senders:
+                report = overrule(report, i, "006")
+        report, refused, kinds = settle(engine(self.url), report, sha, claim.work_name,
+                                        usage_applies(self.settings.usage))
+        kinds = ["unknown_sender" if ic.control_number in tap.unknown_senders else k
+                 for ic, k in zip(report.interchanges, kinds, strict=True)]
         with engine(self.url).connect() as conn:
             watermark = last_run_id(conn)
-        summary = ingest_events(
-            self.url, tap.run(chain(head, events)),
-            source=claim.work_name, file_sha256=sha, actor=self.actor,
+        recording = Tap(self.settings, _NoAcks(), self.progress)
+        summary = record_verdict(
+            engine(self.url), data, report, refused, source=claim.work_name, file_sha256=sha,
+            usage=self.settings.usage, test_ledger=self.settings.test_ledger,
+            validator=self.validator, wrap=recording.run, name=claim.name, actor=self.actor,
             partners=self.settings.partners,
         )  # fmt: skip
-        outcome = self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
+        report = with_acks(report, self.control, dt.datetime.now(dt.UTC))
+        outcome = self._decide(claim, sha, report, recording, summary, partner=partner,
+                               kinds=kinds)  # fmt: skip
         outcome["acks"].extend(
             write_reports_since(self.url, watermark, sha, self.layout.outbox, claim.name,
                                 path=self.layout.work / claim.work_name)  # keeps held files
@@ -432,48 +448,33 @@ class DropWorker:
     def _decide(
         self, claim: Claim, sha: str, report: Any, tap: Tap | None, summary: IngestSummary,
         *, partner: PartnerSettings | None = None, internal_error: bool = False,
+        kinds: list[str] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         sets = dict(summary.transaction_sets)
         interchanges: list[dict[str, Any]] = []
         acks: list[tuple[str, str]] = []
         reason: str | None = "internal_error" if internal_error else None
-        kinds: list[str] = []
         if report is not None and tap is not None:
-            sets["rejected"] += tap.sponsor_rejected
-            for ic in report.interchanges:
-                kind = self._interchange_kind(ic.header, sha, claim, tap)
-                kinds.append(kind)
-                stem = f"{claim.name}.{''.join(c for c in ic.control_number if c.isalnum())}"
-                if kind in ("duplicate", "control_number_reused", "unknown_sender"):
-                    from edi.acks import ta1
+            from edi.validate import ack_files
 
-                    note = "006" if kind == "unknown_sender" else "025"
-                    acks.append(
-                        (
-                            f"{stem}.ta1",
-                            ta1(
-                                ic.header,
-                                note,
-                                ack_control=str(self.control.next("isa")),
-                                now=dt.datetime.now(dt.UTC),
-                                ack_code="R",
-                            ),
-                        )
-                    )
-                else:
-                    if ic.ta1_text is not None:
-                        acks.append((f"{stem}.ta1", ic.ta1_text))
-                    if ic.ack_text is not None:
-                        acks.append((f"{stem}.{ic.ack_kind}", ic.ack_text))
+            sets["rejected"] += tap.sponsor_rejected
+            acks = ack_files(report.model_copy(update={"file": claim.name}))
+            for ic, kind in zip(report.interchanges, kinds or [], strict=True):
+                # what the report says is what the TA1 sent says: both come from the verdict
+                shown = kind if kind in ("duplicate", "unknown_sender",
+                                         "control_number_reused") else "processed"
                 interchanges.append({"isa13": ic.control_number, "sender": ic.sender,
                                      "ta1_code": ic.ta1_code, "ta1_note": ic.ta1_note,
-                                     "kind": kind})  # fmt: skip
+                                     "kind": shown})  # fmt: skip
             if reason is None:
-                reason = self._reason(kinds, report, sets, partner)
+                reason = self._reason([i["kind"] for i in interchanges], report, sets, partner)
         disposition = "quarantine" if reason else "archive"
         when = utcnow()
         if disposition == "archive":
-            dest = self.layout.archive / f"{when:%Y}" / f"{when:%m}" / claim.name
+            test = bool(report is not None and report.interchanges) and all(
+                ic.header.usage.strip() == "T" for ic in report.interchanges)
+            base = self.layout.archive / "test" if test else self.layout.archive
+            dest = base / f"{when:%Y}" / f"{when:%m}" / claim.name
         else:
             dest = self.layout.quarantine / str(reason) / claim.name
         dest = _unique_path(dest, claim)
@@ -489,31 +490,12 @@ class DropWorker:
             "rejections": [dict(r) for r in summary.rejections],
             "interchanges": interchanges, "acks": written, "processed_at": when.isoformat(),
             "worker": self.claims.worker, "run_id": self.run_id,
+            "notes": [n for n in summary.notes if "acknowledged, " in n],
         }  # fmt: skip
         report_name = f"{claim.name}.report.txt"
         _write_atomic(self.layout.outbox / report_name, sender_report(outcome, report))
         outcome["acks"].append(report_name)
         return outcome
-
-    def _interchange_kind(
-        self, header: InterchangeHeader, sha: str, claim: Claim, tap: Tap
-    ) -> str:
-        if header.control_number in tap.unknown_senders:
-            return "unknown_sender"
-        ic = t.interchanges
-        with engine(self.url).connect() as conn:
-            row = conn.execute(sa.select(ic.c.file_sha256, ic.c.source).where(
-                ic.c.sender_qualifier == header.sender_qualifier.strip(),
-                ic.c.sender_id == header.sender_id.strip(),
-                ic.c.receiver_qualifier == header.receiver_qualifier.strip(),
-                ic.c.receiver_id == header.receiver_id.strip(),
-                ic.c.control_number == header.control_number.strip(),
-            )).first()  # fmt: skip
-        if row is None:
-            return "processed"
-        if row.file_sha256 != sha:
-            return "control_number_reused"
-        return "processed" if row.source == claim.work_name else "duplicate"
 
     def _reason(self, kinds: list[str], report: Any, sets: dict[str, int],
                 partner: PartnerSettings | None) -> str | None:  # fmt: skip
@@ -526,11 +508,18 @@ class DropWorker:
         if all(k == "duplicate" for k in kinds):
             policy = partner.duplicate_policy if partner else "skip"
             return "duplicate" if policy == "quarantine" else None
-        if sets["accepted"] == 0 and sets["duplicate"] == 0:
-            return "rejected"
+        if sets["accepted"] == 0 and sets["duplicate"] == 0 and not sets.get("not_applied"):
+            return "rejected"  # (a test file on production is acknowledged, not rejected)
         if any(ic.ta1_code == "R" for ic in report.interchanges):
             return "rejected"
         return None
+
+
+class _NoAcks:
+    """The acknowledgment builder of the recording reading: the verdict is already made."""
+
+    def feed(self, event: Any) -> None:
+        """Ignore `event`."""
 
 
 def run_drop(settings: Settings, inbox: Path, *, once: bool = True, actor: str = "system",

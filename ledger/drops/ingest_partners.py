@@ -3,17 +3,18 @@
 `ingest_with_partners` runs `ledger.ingest.ingest_file` with the events passing
 through the drop folders' `Tap`, so one configuration means one behaviour
 whichever command reads the file: each sender's date windows and termination
-rule (`ledger.groups.partner_settings`), the sponsors it may send for (another
+rule (`ledger.store.groups.partner_settings`), the sponsors it may send for (another
 sponsor's set is rejected, `partner.sponsor_not_allowed`) and, under
 `drops.strict_partners`, unknown senders kept out of the ledger.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edi.records import Event
+from edi.records import Event, InterchangeHeader
 from ledger.drops.events import Progress, Tap
 from ledger.ingest import IngestSummary, ingest_file
 from ledger.settings import Settings
@@ -28,7 +29,8 @@ class _NoAcks:
 
 def ingest_with_partners(
     url: str, path: Path, config: Settings, *, actor: str, validator: Any = None,
-    outbox: Path | None = None, progress: Progress | None = None,
+    outbox: Path | None = None, progress: Progress | None = None, usage: str = "production",
+    test_ledger: Callable[[InterchangeHeader], str | None] | None = None,
 ) -> IngestSummary:  # fmt: skip
     """Ingest `path` as `drops run` would (without acknowledgments or file moves).
 
@@ -38,7 +40,8 @@ def ingest_with_partners(
     """
     tap = Tap(config, _NoAcks(), progress)
     summary = ingest_file(url, path, actor=actor, validator=validator, outbox=outbox,
-                          partners=config.partners, through=tap.run)  # fmt: skip
+                          partners=config.partners, through=tap.run, usage=usage,
+                          test_ledger=test_ledger)  # fmt: skip
     if tap.sponsor_rejected:
         summary.transaction_sets["rejected"] += tap.sponsor_rejected
         summary.notes.append(

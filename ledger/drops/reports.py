@@ -37,6 +37,7 @@ def reason_text(outcome: dict[str, Any]) -> str:
     ]
     lines += [f"interchange: {i['isa13']} sender {i['sender']} TA1 {i['ta1_code']}/{i['ta1_note']}"
               f" ({i['kind']})" for i in outcome["interchanges"]]  # fmt: skip
+    lines += [f"note: {n}" for n in outcome.get("notes") or []]
     return "\n".join(lines) + "\n"
 
 
@@ -60,18 +61,31 @@ def sender_report(outcome: dict[str, Any], report: Any) -> str:
             for g in ic.groups:
                 for s in g.transaction_sets:
                     out.append(f"  group {g.control_number} set {s.control_number}: "
-                               f"{s.status.value}, {s.members} members, "
+                               f"{_set_verdict(s)}, {s.members} members, "
                                f"{s.rejected_members} rejected")  # fmt: skip
         findings = [f for f in report.all_findings() if f.severity is not Severity.INFO]
         if findings:
             out += ["", "Findings (position, rule, acknowledgment code):"]
             out += [f"  {f}" + (f" [X12 {f.x12_code}]" if f.x12_code else "") for f in findings]
+    out += [f"note: {n}" for n in outcome.get("notes") or []]
     out += rejection_lines(outcome.get("rejections") or [])
     sets = outcome["sets"]
     out += ["", "transaction sets: " + ", ".join(f"{v} {k}" for k, v in sets.items()),
             "Acknowledgments: " + (", ".join(outcome["acks"]) or "none")]  # fmt: skip
     return "\n".join(out) + "\n"
 
+
+
+def _set_verdict(s: Any) -> str:
+    """A set's verdict as its acknowledgment states it: 'IK5 E (accepted with errors)', or
+    'AK9 R (group rejected)' / 'TA1 R (interchange rejected)' when no IK5 was written for it."""
+    from edi.validate import ack_words
+
+    if s.rejected_by == "group":
+        return "AK9 R (group rejected)"
+    if s.rejected_by == "interchange":
+        return "TA1 R (interchange rejected)"
+    return f"IK5 {s.ack_code} ({ack_words(s.ack_code)})"
 
 
 def rejection_lines(rejections: list[dict[str, Any]]) -> list[str]:

@@ -9,6 +9,7 @@ from ledger.store import queries, reconcile_tables, schema, session_tables
 from ledger.store.apply import Applied, apply_decision, apply_in, store_review_item
 from ledger.store.apply_plan import LedgerSettings
 from ledger.store.audit_log import AUDIT_FIELDS, audit
+from ledger.store.control_numbers import DbControlNumbers
 from ledger.store.db import (
     LedgerError,
     crash_point,
@@ -32,6 +33,7 @@ from ledger.store.unit import (
 )
 
 __all__ = [
+    "DbControlNumbers",
     "tighten_file_mode",
     "AUDIT_FIELDS",
     "Applied",

@@ -107,7 +107,7 @@ def interchange(
     body.append(f"SE*{len(body) + 1}*{set_control}")
     isa = (
         f"ISA*00*{'':10}*00*{'':10}*ZZ*{sender:<15}*ZZ*{'SYNTHPAYER':<15}*"
-        f"{now:%y%m%d}*{now:%H%M}*^*00501*{control:09d}*0*T*:"
+        f"{now:%y%m%d}*{now:%H%M}*^*00501*{control:09d}*0*P*:"
     )
     segs = [
         isa,

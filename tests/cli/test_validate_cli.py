@@ -26,16 +26,21 @@ def test_accepted_exit_0_summary_on_stdout(tmp_path: Path) -> None:
     result = invoke(str(path))
     assert result.exit_code == 0, result.stderr
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    assert rows[-1][3:] == ["0001", "accepted", "2", "0"]
+    assert rows[-1][3:] == ["0001", "ik5 A", "2", "0"]
     assert result.stderr == ""
 
 
 def test_partially_accepted_exit_1_findings_on_stderr(tmp_path: Path) -> None:
     path = write(tmp_path, "partial.edi", interchange([member(1), member(2, ins05="Q")]))
-    result = invoke(str(path))
+    result = invoke(str(path), "--ack-dir", str(tmp_path / "acks"))
     assert result.exit_code == 1
-    assert "partially_accepted" in result.stdout
     assert "[ig.element.code]" in result.stderr and "Traceback" not in result.stderr
+    # one vocabulary: the summary says what the 999 says (IK5 E, AK9 E), not 'partially_accepted'
+    (ack,) = (tmp_path / "acks").glob("*.999")
+    text = ack.read_text()
+    assert "IK5*E*5~" in text and "AK9*E*1*1*1~" in text
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [r[4] for r in rows] == ["ta1 A 000", "ak9 E", "ik5 E"]
 
 
 def test_json_one_object_per_file(tmp_path: Path) -> None:

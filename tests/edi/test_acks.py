@@ -148,8 +148,8 @@ def test_ak9_codes_and_group_rejection() -> None:
     group = GroupAck(GS, (SetAck("0001", SetStatus.ACCEPTED),), findings=(bad_ge,), included=2)
     text = ack_999(header(), [group], ack_control="3", now=NOW)
     assert "AK9*R*2*1*0*5~" in text
-    assert ak9_code(GroupAck(GS, (SetAck("1", SetStatus.REJECTED),))) == "R"
-    assert ak9_code(GroupAck(GS, (SetAck("1", SetStatus.ACCEPTED_WITH_ERRORS),))) == "E"
+    assert ak9_code(GroupAck(GS, (SetAck("0001", SetStatus.REJECTED),))) == "R"
+    assert ak9_code(GroupAck(GS, (SetAck("0001", SetStatus.ACCEPTED_WITH_ERRORS),))) == "E"
 
 
 def test_999_counts_and_components() -> None:
@@ -183,7 +183,7 @@ def test_997_for_4010() -> None:
 
 def test_999_never_writes_ik404_or_values() -> None:
     f = element_finding(4, 2, "8")
-    text = ack_999(header(), [GroupAck(GS, (SetAck("1", SetStatus.REJECTED, findings=(f,)),))],
+    text = ack_999(header(), [GroupAck(GS, (SetAck("0001", SetStatus.REJECTED, findings=(f,)),))],
                    ack_control="1", now=NOW)
     ik4 = [line for line in text.splitlines() if line.startswith("IK4")]
     assert ik4 == ["IK4*2**8~"]  # three elements: position, data element, code
@@ -224,3 +224,109 @@ def test_file_control_numbers_unique_across_processes(tmp_path: Path) -> None:
     for p in procs:
         p.join(timeout=30)
     assert sorted(numbers) == list(range(1, 76))
+
+
+# ---------------------------------------------------------------- acks pyx12 accepts (issue 20)
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+
+def ak9_agrees(text: str) -> None:
+    """Each AK9's accepted count (AK904) equals the IK5/AK5s that are A or E before it,
+    and AK901 is R when none is."""
+    seg_end = "~" if "~" in text else "\n"
+    accepted = 0
+    for seg in (s.strip() for s in text.split(seg_end)):
+        parts = seg.split(seg[3] if len(seg) > 3 else "*")
+        if parts[0] in ("IK5", "AK5"):
+            accepted += parts[1] in ("A", "E")
+        elif parts[0] == "AK9":
+            assert int(parts[4]) == accepted, seg
+            assert (parts[1] == "R") == (accepted == 0), seg
+            accepted = 0
+
+
+def assert_valid_ack(text: str | None) -> None:
+    from edi.ig_pyx12 import ack_problems
+
+    assert text is not None
+    assert ack_problems(text) == [], text
+    first = text.split("\n")[0]
+    # 106 characters with the terminator: 105 + a newline terminator, or 106 ending in it
+    assert first.startswith("ISA") and len(first) in (105, 106), first
+    assert all(c == "\n" or " " <= c <= "~" for c in text), "control characters in an ack"
+    ak9_agrees(text)
+
+
+def test_ta1_from_a_broken_received_isa_is_106_clean_characters() -> None:
+    # an 80-column image breaks the ISA inside ISA06; ISA13 and ISA09 are unusable too
+    h = header(sender_id="ACME\r\nHR", receiver_id="BLUE\x00PAYER", control_number="12AB",
+               date="991340", element_separator="*", segment_terminator="~")
+    text = ta1(h, "018", ack_control="7", now=NOW, ack_code="R")
+    first = text.split("\n")[0]
+    assert len(first) == 106 and first.endswith("~")
+    isa = first.split("*")
+    assert (isa[6], isa[8]) == ("BLUEPAYER".ljust(15), "ACMEHR".ljust(15))
+    assert "TA1*000000000*240315*0930*R*018~" in text  # not echoable: zeros / the answer's date
+    assert_valid_ack(text)
+
+
+def test_ta1_unusable_inbound_delimiters_fall_back_to_standard_ones() -> None:
+    h = header(element_separator="A", component_separator="A", segment_terminator="\x01")
+    text = ta1(h, "000", ack_control="8", now=NOW)
+    assert text.startswith("ISA*00*") and "TA1*000004711*240315*0930*A*000~" in text
+    assert_valid_ack(text)
+
+
+def _with_gs(text: str, gs01: str = "BE", gs08: str = "005010X220A1") -> str:
+    return text.replace("GS*BE*", f"GS*{gs01}*").replace("*X*005010X220A1~", f"*X*{gs08}~", 1)
+
+
+@pytest.mark.parametrize("gs01", ["XX", "FA", "B"])
+def test_group_a_999_cannot_name_is_answered_by_ta1_024(gs01: str) -> None:
+    report = validate_file(_with_gs(interchange()).replace("GS*BE*", f"GS*{gs01}*").encode(),
+                           "gs01.edi", control=MemoryControlNumbers(), now=NOW)
+    (ic,) = report.interchanges
+    assert (ic.ta1_code, ic.ta1_note) == ("R", "024")
+    assert ic.ack_text is None  # the TA1 is the whole answer
+    assert_valid_ack(ic.ta1_text)
+    (s,) = ic.groups[0].transaction_sets
+    assert s.status is SetStatus.REJECTED and s.rejected_by == "interchange" and not s.accepted
+
+
+def test_group_rejected_by_its_ak905_has_no_accepted_set() -> None:
+    # GS01 HC: a group the 999 can name but this payer does not support (AK905 1)
+    report = validate_file(interchange().replace("GS*BE*", "GS*HC*").encode(), "hc.edi",
+                           control=MemoryControlNumbers(), now=NOW)
+    (ic,) = report.interchanges
+    assert ic.ack_text is not None and "AK1*HC*4711*005010X220A1~" in ic.ack_text
+    assert "AK9*R*1*1*0*1~" in ic.ack_text and "IK5*A" not in ic.ack_text
+    assert_valid_ack(ic.ack_text)
+    (s,) = ic.groups[0].transaction_sets
+    assert s.rejected_by == "group" and not s.accepted
+
+
+def test_unsupported_gs08_is_rejected_with_valid_codes() -> None:
+    report = validate_file(interchange().replace("*X*005010X220A1~", "*X*005010X999~").encode(),
+                           "gs08.edi", control=MemoryControlNumbers(), now=NOW)
+    (ic,) = report.interchanges
+    assert "AK1*BE*4711*005010X999~" in (ic.ack_text or "")
+    assert "AK9*R*1*1*0*2~" in (ic.ack_text or "")
+    assert_valid_ack(ic.ack_text)
+
+
+def test_every_corpus_ack_passes_pyx12() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    control = MemoryControlNumbers()
+    count = 0
+    for path in sorted(CORPUS.iterdir()):
+        if path.name == "SOURCES.md":
+            continue
+        report = validate_file(path, path.name, control=control, now=NOW)
+        for ic in report.interchanges:
+            for text in (ic.ta1_text, ic.ack_text):
+                if text is not None:
+                    count += 1
+                    assert_valid_ack(text)
+    assert count >= 50

@@ -79,10 +79,13 @@ def test_json_shape_is_exact() -> None:
     (ic,) = obj["interchanges"]
     assert set(ic) == {"sender", "receiver", "control_number", "ta1", "groups"}
     (group,) = ic["groups"]
-    assert set(group) == {"control_number", "transaction_sets"}
+    assert set(group) == {"control_number", "ack_code", "transaction_sets"}
+    assert group["ack_code"] == "E"
     (s,) = group["transaction_sets"]
-    assert set(s) == {"control_number", "status", "members", "rejected_members", "findings"}
+    assert set(s) == {"control_number", "status", "ack_code", "members", "rejected_members",
+                      "findings"}
     assert (s["status"], s["members"], s["rejected_members"]) == ("partially_accepted", 2, 1)
+    assert s["ack_code"] == "E"  # what the 999's IK5 says
     assert all(Finding.model_validate(f) for f in s["findings"])
 
 

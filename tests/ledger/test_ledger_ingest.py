@@ -29,7 +29,8 @@ def _ingest(url: str, path: Path, **kw: object):  # type: ignore[no-untyped-def]
 def test_new_family_is_recorded_with_lineage_and_summary(ledger_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "family.edi", interchange([transaction_set(FAMILY)]))
     summary = _ingest(ledger_url, path)
-    assert summary.to_json()["transaction_sets"] == {"accepted": 1, "rejected": 0, "duplicate": 0}
+    assert summary.to_json()["transaction_sets"] == {"accepted": 1, "rejected": 0, "duplicate": 0,
+                                                        "not_applied": 0}
     assert summary.members == {"applied": 0, "new": 2, "review": 0, "referred": 0, "rejected": 0}
     with engine(ledger_url).connect() as conn:
         rows = list(conn.execute(sa.select(t.entries).order_by(t.entries.c.seq)))
@@ -53,7 +54,8 @@ def test_duplicate_interchange_changes_nothing(ledger_url: str, tmp_path: Path) 
     _ingest(ledger_url, path)
     before = (_count(ledger_url, t.entries), _count(ledger_url, t.audit_log))
     again = _ingest(ledger_url, path)
-    assert again.transaction_sets == {"accepted": 0, "rejected": 0, "duplicate": 1}
+    assert again.transaction_sets == {"accepted": 0, "rejected": 0, "duplicate": 1,
+                                      "not_applied": 0}
     assert again.ta1_notes == [("000000101", "025")]
     assert len(again.ta1_acks) == 1 and "TA1*000000101*" in again.ta1_acks[0]
     assert again.ta1_acks[0].rstrip("~\n").split("TA1*")[1].split("~")[0].endswith("*025")
@@ -81,7 +83,8 @@ def test_rejected_set_is_rolled_back_others_commit(ledger_url: str, tmp_path: Pa
     bad[-1] = "SE*99*0002"  # wrong segment count: the reader rejects the set
     data = interchange([transaction_set(FAMILY), bad])
     summary = _ingest(ledger_url, write(tmp_path, "mixed.edi", data))
-    assert summary.transaction_sets == {"accepted": 1, "rejected": 1, "duplicate": 0}
+    assert summary.transaction_sets == {"accepted": 1, "rejected": 1, "duplicate": 0,
+                                                        "not_applied": 0}
     assert _count(ledger_url, t.members) == 2
     assert _count(ledger_url, t.transaction_sets) == 1
 
