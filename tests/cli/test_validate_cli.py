@@ -39,7 +39,8 @@ def test_partially_accepted_exit_1_findings_on_stderr(tmp_path: Path) -> None:
     (ack,) = (tmp_path / "acks").glob("*.999")
     text = ack.read_text()
     assert "IK5*E*5~" in text and "AK9*E*1*1*1~" in text
-    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    header, *rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert header[4] == "VERDICT"
     assert [r[4] for r in rows] == ["ta1 A 000", "ak9 E", "ik5 E"]
 
 
