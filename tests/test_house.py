@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPS = ("edi", "matching", "ledger", "web", "cli.py")
-ROOMS = ("store", "fullfile", "desk", "drops")
+ROOMS = ("store", "fullfile", "desk", "drops", "clients")
 
 # unit -> floor: a unit imports only its own unit or lower floors.
 FLOORS = {
@@ -35,6 +35,7 @@ FLOORS = {
     "ledger.desk": 4,
     "ledger.ingest": 5,
     "ledger.drops": 6,
+    "ledger.clients": 6,  # client accounts and online submissions (beside drops)
     "web": 7,
     "cli": 8,  # serve: the command line starts the web face
 }
