@@ -308,10 +308,10 @@ def _create_user(conn: Connection, user_id: str, client_id: str, by: str,
 def client_of(target: str | Engine, actor: Actor) -> Client:
     """The client `actor` is bound to; NotPermitted when the actor is not a client user."""
     with _engine(target).connect() as conn:
-        return _client_in(conn, actor)
+        return client_in(conn, actor)
 
 
-def _client_in(conn: Connection, actor: Actor) -> Client:
+def client_in(conn: Connection, actor: Actor) -> Client:
     cu = ct.client_users
     row = conn.execute(sa.select(cu, ct.clients.c.name)
                        .join(ct.clients, ct.clients.c.client_id == cu.c.client_id)
@@ -360,7 +360,7 @@ def set_password(target: str | Engine, actor: Actor, password: str, confirm: str
     if why:
         raise LedgerError(why)
     with _engine(target).begin() as conn:
-        client = _client_in(conn, actor)
+        client = client_in(conn, actor)
         conn.execute(t.users.update().where(t.users.c.user_id == actor.user_id)
                      .values(code_hash=_auth.hash_code(password)))  # fmt: skip
         conn.execute(ct.client_users.update().where(ct.client_users.c.user_id == actor.user_id)
@@ -373,7 +373,7 @@ def set_password(target: str | Engine, actor: Actor, password: str, confirm: str
 
 
 def _manager(conn: Connection, actor: Actor) -> Client:
-    client = _client_in(conn, actor)
+    client = client_in(conn, actor)
     if not client.may("manage_users"):
         raise NotPermitted("client.users: the user's privileges do not allow this")
     return client
