@@ -29,9 +29,24 @@ from ledger.clients.accounts import (
     set_password,
     set_privileges,
 )
+from ledger.clients.changes import KINDS, choices, known_member
 from ledger.clients.letters import Letter, render_pdf, write_letter
+from ledger.clients.roster import RosterRow, client_roster, roster_csv
+from ledger.clients.submit import STATUS_TEXT, Outcome, Refusal, submission, submissions, submit
 
 __all__ = [
+    "KINDS",
+    "STATUS_TEXT",
+    "Outcome",
+    "Refusal",
+    "RosterRow",
+    "choices",
+    "client_roster",
+    "known_member",
+    "roster_csv",
+    "submission",
+    "submissions",
+    "submit",
     "CLIENT_ROLE",
     "MIN_PASSWORD",
     "PRIVILEGES",

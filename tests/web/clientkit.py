@@ -6,6 +6,7 @@ Invented people and companies only.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -15,8 +16,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from webkit import NOW, Web  # noqa: I001 (webkit puts tests/cli on the path for desk834)
 from desk834 import ALICE, BOB, CARLA, Member, Person, interchange
+from webkit import NOW, Web  # noqa: I001 (webkit puts tests/cli on the path for desk834)
 
 from ledger.clients import Address, MailRoom, invite, set_group_contact
 from ledger.desk.users import Actor
@@ -57,6 +58,9 @@ class Clients:
     def __init__(self, web: Web) -> None:
         self.web = web
         self.mail = MailRoom(web.tmp / "mail-room", "https://enroll.example/signin")
+        web.config = dataclasses.replace(web.config, mail_room=str(self.mail.folder),
+                                         site_url=self.mail.site)  # fmt: skip
+        web.app.state.config = web.config
         with engine(web.url).begin() as conn:
             set_group(conn, ACME, user="root", name="Acme Tool and Die", cobra="bill_and_collect")
             set_group(conn, BETA, user="root", name="Beta Bakery", cobra="self")

@@ -11,8 +11,8 @@ import stat
 import pytest
 import sqlalchemy as sa
 from clientkit import ACME, BETA, OLGA, PASSWORD, Clients, letter_text, read_letter
-from webkit import Web
 from desk834 import ALICE, BOB, CARLA
+from webkit import Web
 
 from ledger.clients import (
     NotFound,
