@@ -19,7 +19,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from ledger.desk import NotPermitted, SessionPolicy
 from ledger.settings import Settings
 from ledger.store import LedgerError
-from web import client_pages, items, members, queues, signin
+from web import client_app, items, members, queues, signin
 from web.pages import HERE, SIGNIN_WHY, render
 from web.security import SECURITY_HEADERS, Refused, SignInNeeded, WebConfig
 
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, *, config: WebConfig | None = N
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (signin, queues, items, members):
         app.include_router(module.router)
-    client_pages.register(app)
+    client_app.register(app)
 
     @app.exception_handler(SignInNeeded)
     async def _signin(request: Request, exc: SignInNeeded) -> Response:

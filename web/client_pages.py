@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -36,7 +36,7 @@ from ledger.clients import (
     submissions,
 )
 from ledger.desk import Session
-from ledger.store import LedgerError, audit, engine
+from ledger.store import LedgerError, engine
 from web.pages import render
 from web.security import allow, config
 
@@ -241,28 +241,3 @@ async def access_reissue(request: Request, user_id: str,
     await run_in_threadpool(reissue_code, config(request).url, session.actor, user_id,
                             mail_room(request))  # fmt: skip
     return RedirectResponse(f"/client/access/users/{user_id}?done=mailed", status_code=303)
-
-
-def register(app: FastAPI) -> None:
-    """Add the client pages, their forms and their two error answers to `app`."""
-    from web import client_forms
-
-    app.include_router(router)
-    app.include_router(client_forms.router)
-
-    @app.exception_handler(PasswordFirst)
-    async def _password_first(request: Request, exc: PasswordFirst) -> Response:
-        return RedirectResponse("/client/password", status_code=303)
-
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> Response:
-        session = getattr(request.state, "session", None)
-        who = session.actor.user_id if session else "-"
-
-        def note() -> None:
-            with engine(config(request).url).begin() as conn:
-                audit(conn, who, "client.not_found", target=request.url.path[:200])
-
-        await run_in_threadpool(note)
-        return render(request, "error.html", {"title": "Not found",
-                                              "message": "There is no such page."}, status=404)
