@@ -11,19 +11,23 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from desk834 import ALICE, BOB, CARLA, Member, Person, interchange
-from webkit import NOW, Web  # noqa: I001 (webkit puts tests/cli on the path for desk834)
 
-from ledger.clients import Address, MailRoom, invite, set_group_contact
-from ledger.desk.users import Actor
-from ledger.ingest import ingest_file
-from ledger.store import engine, set_group
-from ledger.store import schema as t
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
+
+from desk834 import ALICE, BOB, CARLA, Member, Person, interchange  # noqa: E402
+from webkit import NOW, Web  # noqa: E402
+
+from ledger.clients import Address, MailRoom, invite, set_group_contact  # noqa: E402
+from ledger.desk.users import Actor  # noqa: E402
+from ledger.ingest import ingest_file  # noqa: E402
+from ledger.store import engine, set_group  # noqa: E402
+from ledger.store import schema as t  # noqa: E402
 
 ACME, BETA = "991234567", "887654321"
 ROOT = Actor("root", frozenset({"administrator"}))

@@ -227,3 +227,30 @@ def test_another_clients_member_is_not_found(cl: Clients, web: Web) -> None:
     with pytest.raises(NotFound):
         submit(web.url, beta, "change", {"member_id": cl.member_id(ALICE.ssn), "last": "X"}, _key())
     assert BOB and CARLA
+
+
+def test_letter_renders_to_an_image(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The PDF is a real, printable page: poppler renders it (ENROLL834_SCREENSHOTS=1 keeps
+    a sample in docs/screenshots/client-letter.png, with a made-up code)."""
+    import datetime as dt
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from ledger.clients import Letter, write_letter
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    letter = Letter("C991234567", "Acme Tool and Die",
+                    ["Accounts Payable", "100 Foundry Way", "Greywater, TX 83921"],
+                    "c991234567.admin", "SAMP-LECO-DE23-4567",
+                    dt.datetime(2026, 5, 1, 9, 30, tzinfo=dt.UTC), True,
+                    "https://enroll.example/signin")  # fmt: skip
+    pdf = write_letter(letter, tmp_path / "mail")
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf),
+                    str(tmp_path / "letter")], check=True)  # fmt: skip
+    png = tmp_path / "letter.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    if os.environ.get("ENROLL834_SCREENSHOTS"):
+        out = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "client-letter.png"
+        shutil.copy(png, out)
