@@ -47,7 +47,7 @@ CLIENT_ROLE = "client"
 PRIVILEGES: Mapping[str, str] = {
     "view_roster": "View the roster",
     "submit_changes": "Submit changes and terminations",
-    "submit_enrollments": "Submit enrollments",
+    "submit_enrollment": "Submit enrollments",
     "cobra": "Submit COBRA enrollments",
     "view_bills": "View bills",
     "manage_users": "Manage users (Account Access)",

@@ -26,8 +26,8 @@ from ledger.store import schema as t
 KINDS: Mapping[str, tuple[str, str]] = {
     "change": ("submit_changes", "Demographic change"),
     "termination": ("submit_changes", "Termination"),
-    "enrollment": ("submit_enrollments", "Enrollment of a new employee"),
-    "dependent": ("submit_enrollments", "Enrollment of a new dependent"),
+    "enrollment": ("submit_enrollment", "Enrollment of a new employee"),
+    "dependent": ("submit_enrollment", "Enrollment of a new dependent"),
     "cobra": ("cobra", "COBRA enrollment"),
 }
 """Form kind -> (the privilege it needs, its title)."""

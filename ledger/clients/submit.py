@@ -166,7 +166,7 @@ def submit(
     return _record(eng, actor, client, sid, decide)
 
 
-_ACTION = {"submit_changes": "changes", "submit_enrollments": "enroll", "cobra": "cobra",
+_ACTION = {"submit_changes": "changes", "submit_enrollment": "enroll", "cobra": "cobra",
            "view_roster": "roster", "view_bills": "bills", "manage_users": "users"}  # fmt: skip
 
 

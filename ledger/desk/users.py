@@ -90,7 +90,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "client.session": frozenset({"client"}),
     "client.roster": frozenset({"client.view_roster"}),
     "client.changes": frozenset({"client.submit_changes"}),
-    "client.enroll": frozenset({"client.submit_enrollments"}),
+    "client.enroll": frozenset({"client.submit_enrollment"}),
     "client.cobra": frozenset({"client.cobra"}),
     "client.bills": frozenset({"client.view_bills"}),
     "client.users": frozenset({"client.manage_users"}),
