@@ -773,6 +773,78 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
     click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
 
 
+@groups_group.command("invite")
+@click.argument("sponsor_id")
+@click.option("--client", "client_id", default=None, metavar="ID",
+              help="Client id (2-15 capitals/digits; default C + the sponsor id).")
+@click.option("--name", default=None, help="The client's name on the letter (default: the group's).")
+@click.option("--also", "also", multiple=True, metavar="SPONSOR",
+              help="Another group this client administers (repeatable).")
+@click.option("--address-line1", default=None, help="Address of record, first line.")
+@click.option("--address-line2", default="", help="Address of record, second line.")
+@click.option("--city", default=None)
+@click.option("--state", default=None)
+@click.option("--postal-code", default=None)
+@_as_option
+@click.pass_context
+def groups_invite_cmd(ctx: click.Context, sponsor_id: str, client_id: str | None,
+                      name: str | None, also: tuple[str, ...], address_line1: str | None,
+                      address_line2: str, city: str | None, state: str | None,
+                      postal_code: str | None, as_user: str | None) -> None:
+    """Invite a group's client to online account services (administrator or operator).
+
+    Creates the client and its administrator user ID (or re-issues the administrator's
+    code: the old one stops working) and writes the letter with the user ID and the
+    one-time access code as a PDF into the mail room ([web] mail_room, 0700). The code
+    is never printed or logged. A new client needs its address of record.
+
+    \b
+    Example:
+      enroll834 groups invite 991234567 --address-line1 "1 Main St" --city Austin \\
+          --state TX --postal-code 78701 --as olga
+    """
+    from ledger.clients import Address, MailRoom, invite
+
+    actor = _desk_call(_signin, ctx, as_user, "groups.invite")
+    address = None
+    if address_line1 or city or state or postal_code:
+        if not (address_line1 and city and state and postal_code):
+            raise click.UsageError("an address needs --address-line1, --city, --state and "
+                                   "--postal-code")
+        address = Address(name or "", address_line1, city, state, postal_code, address_line2)
+    web = settings_of(ctx).web
+    inv = _desk_call(invite, database_url(ctx), actor, sponsor_id,
+                     MailRoom(Path(web.mail_room), web.site_url), client_id=client_id,
+                     name=name, address=address, also=also)
+    what = "code re-issued" if inv.reissued else "invited"  # type: ignore[attr-defined]
+    click.echo(f"client {inv.client_id} {what}: user {inv.user_id}; letter "  # type: ignore[attr-defined]
+               f"{inv.letter} for the mail room", err=True)  # type: ignore[attr-defined]
+
+
+@groups_group.command("contact")
+@click.argument("sponsor_id")
+@click.option("--representative-name", required=True, help="Shown on Medicare referrals.")
+@click.option("--representative-phone", required=True)
+@_as_option
+@click.pass_context
+def groups_contact_cmd(ctx: click.Context, sponsor_id: str, representative_name: str,
+                       representative_phone: str, as_user: str | None) -> None:
+    """Set the group representative's name and phone (administrator only; audited).
+
+    \b
+    Example:
+      enroll834 groups contact 991234567 --representative-name "Dana Reyes" \\
+          --representative-phone "555-0100" --as alice
+    """
+    from ledger.clients import set_group_contact
+
+    actor = _desk_call(_signin, ctx, as_user, "groups.manage")
+    _desk_call(set_group_contact, database_url(ctx), actor, sponsor_id,
+               representative_name=representative_name,
+               representative_phone=representative_phone)
+    click.echo(f"group {sponsor_id}: representative contact updated", err=True)
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The append-only, hash-chained audit log (auditors, supervisors, administrators).

@@ -43,6 +43,8 @@ names the file and the key but never the value. `redacted(settings)` is what
     lockout_failures = 5               # refused sign-ins of one user id ...
     lockout_minutes = 15               # ... within this window lock it for the window
     secure_cookies = "auto"            # auto (Secure over TLS) | always | never
+    mail_room = "mail-room"            # client letters (PDF, 0600) for the mail room (0700)
+    site_url = ""                      # the sign-in address printed in client letters
 """
 
 from __future__ import annotations
@@ -119,6 +121,10 @@ class WebSettings(BaseModel):
     """Secure cookie flag: auto = when the request came over TLS (or X-Forwarded-Proto https
     from a trusted proxy)."""
     page_size: int = Field(default=50, ge=5, le=500)
+    mail_room: Path = Path("mail-room")
+    """Where client letters (user IDs and access codes, PDF) are written for mailing (0700)."""
+    site_url: str = ""
+    """The sign-in address printed in client letters ('' : a generic sentence)."""
 
 
 class PayerSettings(BaseModel):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPS = ("edi", "matching", "ledger", "web", "cli.py")
-ROOMS = ("store", "fullfile", "desk", "drops")
+ROOMS = ("store", "fullfile", "desk", "drops", "clients")
 
 # unit -> floor: a unit imports only its own unit or lower floors.
 FLOORS = {
@@ -36,6 +36,7 @@ FLOORS = {
     "ledger.verdicts": 6,  # one verdict for acknowledgments and the ledger
     "ledger.ingest": 7,
     "ledger.drops": 8,
+    "ledger.clients": 8,  # client accounts and online submissions (beside drops)
     "web": 9,
     "cli": 10,  # serve: the command line starts the web face
 }

@@ -19,7 +19,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from ledger.desk import NotPermitted, SessionPolicy
 from ledger.settings import Settings
 from ledger.store import LedgerError
-from web import items, members, queues, signin
+from web import client_app, items, members, queues, signin
 from web.pages import HERE, SIGNIN_WHY, render
 from web.security import SECURITY_HEADERS, Refused, SignInNeeded, WebConfig
 
@@ -48,7 +48,8 @@ def web_config(settings: Settings) -> WebConfig:
     outbox = settings.drops.outbox_dir
     return WebConfig(url=settings.database_url, policy=policy,
                      secure_cookies=w.secure_cookies, page_size=w.page_size,
-                     outbox=str(outbox) if outbox else None)  # fmt: skip
+                     outbox=str(outbox) if outbox else None, mail_room=str(w.mail_room),
+                     site_url=w.site_url)  # fmt: skip
 
 
 def create_app(settings: Settings | None = None, *, config: WebConfig | None = None) -> FastAPI:
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, config: WebConfig | None = N
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (signin, queues, items, members):
         app.include_router(module.router)
+    client_app.register(app)
 
     @app.exception_handler(SignInNeeded)
     async def _signin(request: Request, exc: SignInNeeded) -> Response:

@@ -73,6 +73,8 @@ class WebConfig:
     secure_cookies: str = "auto"
     page_size: int = 50
     outbox: str | None = None
+    mail_room: str = "mail-room"
+    site_url: str = ""
 
 
 def config(request: Request) -> WebConfig:

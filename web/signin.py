@@ -69,6 +69,8 @@ def home(session: Session = Depends(allow("web.session"))) -> Response:
     """Where a signed-in user starts: the review queue if they may read it, else search."""
     if session.actor.may("review.read"):
         return RedirectResponse("/queues/review", status_code=303)
+    if session.actor.may("client.session"):
+        return RedirectResponse("/client", status_code=303)
     return RedirectResponse("/account", status_code=303)
 
 

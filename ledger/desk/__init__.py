@@ -4,7 +4,7 @@ roles, and access-checked reads of the ledger (every read of member data audited
 Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here).
 """
 
-from ledger.desk import sessions, users
+from ledger.desk import auth, sessions, users
 from ledger.desk.access import (
     audit_records,
     export_members,
@@ -84,6 +84,7 @@ __all__ = [
     "NotPermitted",
     "SlaReport",
     "access_code_from_env",
+    "auth",
     "add_user",
     "assign",
     "audit_records",

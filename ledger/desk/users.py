@@ -80,10 +80,21 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "audit.read": frozenset({"auditor", "supervisor"}),
     # the browser face: a session (people only; the unattended service user has none),
     # notes on items, member search, the supervisors' dashboard
-    "web.session": frozenset({"administrator", "supervisor", "reviewer", "auditor", "operator"}),
+    "web.session": frozenset({"administrator", "supervisor", "reviewer", "auditor", "operator",
+                              "client"}),
     "review.note": frozenset({"reviewer", "supervisor"}),
     "members.search": frozenset({"reviewer", "supervisor", "auditor"}),
     "desk.dashboard": frozenset({"supervisor"}),
+    # employer-group clients (ledger.clients): staff invite them; their users hold the role
+    # `client` and privileges `client.<name>` (never a staff role)
+    "groups.invite": frozenset({"administrator", "operator"}),
+    "client.session": frozenset({"client"}),
+    "client.roster": frozenset({"client.view_roster"}),
+    "client.changes": frozenset({"client.submit_changes"}),
+    "client.enroll": frozenset({"client.submit_enrollment"}),
+    "client.cobra": frozenset({"client.cobra"}),
+    "client.bills": frozenset({"client.view_bills"}),
+    "client.users": frozenset({"client.manage_users"}),
 }
 """Action -> roles allowed to take it."""
 

@@ -5,7 +5,7 @@ Everything above (fullfile, desk, ingest, drops, the faces) reaches the database
 through the names below; nothing here imports a higher room.
 """
 
-from ledger.store import queries, reconcile_tables, schema, session_tables
+from ledger.store import client_tables, queries, reconcile_tables, schema, session_tables
 from ledger.store.apply import Applied, apply_decision, apply_in, store_review_item
 from ledger.store.apply_plan import LedgerSettings
 from ledger.store.audit_log import AUDIT_FIELDS, audit
@@ -48,6 +48,7 @@ __all__ = [
     "apply_in",
     "audit",
     "bulk_insert",
+    "client_tables",
     "canonical_json",
     "chain_hash",
     "crash_point",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
@@ -87,6 +88,12 @@ class Web:
         self.ingest([Member(FRED, "S300", ins06="C")])
         return self.held()
 
+    def unassign(self, item_id: int) -> None:
+        """Put an item back in the queue, unassigned (so the next walker may take it)."""
+        with engine(self.url).begin() as conn:
+            conn.execute(t.review_items.update().where(t.review_items.c.id == item_id)
+                         .values(assignee=None, status="open"))
+
     def audit(self, action: str, **where: str) -> list[Any]:
         a = t.audit_log
         q = sa.select(a).where(a.c.action == action)
@@ -134,3 +141,13 @@ class Browser:
         assert m
         return self.c.post("/signin", data={"csrf_token": m.group(1), "user_id": user,
                                             "access_code": code})
+
+
+def api_routes(app: object) -> list[APIRoute]:
+    """Every APIRoute of the app, also inside included routers (newer FastAPI keeps them
+    as `_IncludedRouter` entries of `app.routes`)."""
+    out: list[APIRoute] = []
+    for r in app.routes:  # type: ignore[attr-defined]
+        inner = getattr(r, "original_router", None)
+        out.extend(x for x in (inner.routes if inner is not None else [r]) if isinstance(x, APIRoute))
+    return out
