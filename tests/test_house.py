@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPS = ("edi", "matching", "ledger", "web", "cli.py")
-ROOMS = ("store", "fullfile", "desk", "drops")
+ROOMS = ("store", "fullfile", "billing", "desk", "drops")
 
 # unit -> floor: a unit imports only its own unit or lower floors.
 FLOORS = {
@@ -32,6 +32,7 @@ FLOORS = {
     "ledger.settings": 2,
     "ledger.store": 2,
     "ledger.fullfile": 3,
+    "ledger.billing": 3,  # on ledger.store only
     "ledger.desk": 4,
     "ledger.ingest": 5,
     "ledger.drops": 6,

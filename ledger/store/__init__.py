@@ -5,7 +5,7 @@ Everything above (fullfile, desk, ingest, drops, the faces) reaches the database
 through the names below; nothing here imports a higher room.
 """
 
-from ledger.store import reconcile_tables, schema
+from ledger.store import billing_tables, reconcile_tables, schema
 from ledger.store.apply import Applied, apply_decision, apply_in, store_review_item
 from ledger.store.apply_plan import LedgerSettings
 from ledger.store.audit_log import AUDIT_FIELDS, audit
@@ -36,6 +36,7 @@ __all__ = [
     "apply_decision",
     "apply_in",
     "audit",
+    "billing_tables",
     "bulk_insert",
     "canonical_json",
     "chain_hash",
