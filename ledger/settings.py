@@ -19,6 +19,13 @@ names the file and the key but never the value. `redacted(settings)` is what
     strict_partners = false            # true: unknown senders are rejected with a TA1
     validator = "compiled"             # compiled | pyx12 (slower reference) | none (envelope and model checks only)
 
+    [billing]
+    outbox_dir = "billing-outbox"      # bills, reminders, commission statements
+    mailroom_dir = "mailroom"          # paper groups' PDFs (default <outbox_dir>/mailroom)
+    payer_name = "Synthetic Health Plan"
+    payer_address = ["PO Box 1", "Springfield, IL 62701"]
+    reminder_days = [-10, 0, 5, 15]    # days from the due date
+
     [[partners]]
     sender_qualifier = "ZZ"
     sender_id = "991234567"
@@ -82,6 +89,25 @@ class DropSettings(BaseModel):
     outbox_dir: Path | None = None
 
 
+class BillingSettings(BaseModel):
+    """Where bills go and who sends them (`[billing]`; see ledger/billing/README.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outbox_dir: Path = Path("billing-outbox")
+    """Bills (PDF, CSV, JSON), reminders and commission statements, one folder per group."""
+    mailroom_dir: Path | None = None
+    """Paper groups' PDFs for printing and mailing (default: <outbox_dir>/mailroom)."""
+    payer_name: str = "Enrollment Services"
+    payer_address: tuple[str, ...] = ()
+    remit_to: tuple[str, ...] = ()
+    """The address on the remittance stub (default: the payer's)."""
+    reminder_days: tuple[int, ...] = (-10, 0, 5, 15)
+    """Days from the due date on which an unpaid bill gets a reminder."""
+    pdf_detail_limit: int = Field(default=2000, ge=0)
+    """Member lines printed in a PDF; the CSV always has them all."""
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process (frozen)."""
 
@@ -96,6 +122,7 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(default=30.0, gt=0)
     """How long to wait for a locked database before giving up with exit 75."""
     drops: DropSettings = DropSettings()
+    billing: BillingSettings = BillingSettings()
     partners: tuple[PartnerSettings, ...] = ()
 
     def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:

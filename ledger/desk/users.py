@@ -77,6 +77,12 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "groups.read": frozenset({"reviewer", "supervisor", "auditor", "operator", "service"}),
     "groups.manage": frozenset({"administrator"}),
     "audit.read": frozenset({"auditor", "supervisor"}),
+    # premium billing (ledger.billing): rates and cycles are configuration
+    "billing.manage": frozenset({"administrator"}),
+    "billing.run": frozenset({"operator", "service"}),
+    "billing.read": frozenset({"supervisor", "auditor", "operator"}),
+    "billing.pay": frozenset({"operator", "service"}),
+    "billing.commission": frozenset({"operator", "supervisor"}),
 }
 """Action -> roles allowed to take it."""
 
