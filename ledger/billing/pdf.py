@@ -23,8 +23,8 @@ from ledger.billing.documents import Header, Issuer
 from ledger.billing.money import dollars
 
 GREY = (235, 235, 235)
-COLS = (("Member ID", 24), ("Name", 44), ("Month", 15), ("Line", 11), ("Plan", 24),
-        ("Level", 12), ("Kind", 17), ("Qty", 9), ("Rate", 19), ("Amount", 20))  # fmt: skip
+COLS = (("Member ID", 24), ("Name", 40), ("Month", 15), ("Line", 11), ("Plan", 20),
+        ("Level", 12), ("Kind", 18), ("Qty", 9), ("Rate", 19), ("Amount", 20))  # fmt: skip
 
 
 def latin1(text: str) -> str:
@@ -189,7 +189,7 @@ def bill_pdf(head: Header, lines: Sequence[dict[str, Any]], issuer: Issuer) -> b
             doc.set_font("Helvetica", "", 7.5)
         kind = "charge" if x["kind"] == "charge" else f"adj. {x['reason'].replace('retro_', '')}"
         qty = f"{x['quantity']}{'d' if x['unit'] == 'days' else 'm'}"
-        cells = (x["member_id"], x["name"][:30], x["period"], x["line"], x["plan"][:16],
+        cells = (x["member_id"], x["name"][:26], x["period"], x["line"], x["plan"][:13],
                 x["level"], kind, qty, dollars(x["rate_cents"]), dollars(x["amount_cents"]))
         for (name, w), v in zip(COLS, cells, strict=True):
             doc.cell(w, 4.6, latin1(v), align="R" if name in ("Qty", "Rate", "Amount") else "L")
