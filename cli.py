@@ -1581,8 +1581,12 @@ def billing_run_cmd(ctx: click.Context, period: str, group: str | None, as_json:
     import json
 
     from ledger.billing import Period, run_bills
+    from ledger.store import LedgerError
 
-    _desk_call(Period.parse, period)
+    try:
+        Period.parse(period)
+    except LedgerError as exc:
+        raise click.UsageError(str(exc)) from None
     user = _signin_if_users(ctx, as_user, "billing.run")
     box, mailroom = _billing_outbox(ctx, outbox)
     results = _desk_call(run_bills, database_url(ctx), period, user=user, group=group,
