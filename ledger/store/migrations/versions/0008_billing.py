@@ -5,11 +5,12 @@ Revises: 0005_drop_subscriber_rel_keys
 
 Tables come from `ledger.store.billing_tables`; bill lines, cycle versions and
 commission lines are append-only. Adds `ix_members_sponsor` (a group's members in
-member-id order: the bill run pages through them).
+member-id order: the bill run pages through them). Idempotent.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 from ledger.store.billing_tables import APPEND_ONLY, EXTRA_INDEXES, metadata
@@ -23,6 +24,8 @@ depends_on = None
 
 def upgrade() -> None:
     bind = op.get_bind()
+    if sa.inspect(bind).has_table("billing_lines"):
+        return  # already there (a ledger whose revision was set back re-runs later revisions)
     metadata.create_all(bind=bind)
     for stmt in trigger_statements(bind.dialect.name, APPEND_ONLY):
         op.execute(stmt)
