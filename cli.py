@@ -1498,7 +1498,12 @@ def _billing_tx(ctx: click.Context, fn: Any, *args: Any, **kw: Any) -> Any:
 
 @billing_group.group("rates")
 def billing_rates_group() -> None:
-    """Premium rates per group x plan x coverage level, effective-dated."""
+    """Premium rates per group x plan x coverage level, effective-dated.
+
+    \b
+    Example:
+      enroll834 billing rates load rates-2027.csv --as alice
+    """
 
 
 @billing_rates_group.command("load")
