@@ -768,6 +768,9 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
             from ledger.store import load_policy_file
 
             load_policy_file(conn, file, user=user)
+            from ledger.billing import load_billing_config
+
+            load_billing_config(conn, file, user=user)
     except LedgerError as exc:
         raise _ledger_fail(exc) from None
     click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
@@ -1581,6 +1584,417 @@ def config_show_cmd(ctx: click.Context, as_json: bool) -> None:
         for ln in lines(data):
             click.echo(ln)
     click.echo(f"configuration file: {source or 'none'}", err=True)
+
+
+
+# ----------------------------------------------------------------- billing commands
+# (rates load, cycle set, run, show, list, pay, remit, remind, aging, commission)
+
+
+@main.group("billing")
+def billing_group() -> None:
+    """Premium billing from the ledger: rates, cycles, bills, payments, reminders, commission.
+
+    Bills read coverage as known at each bill's cut-off; later retroactive changes are
+    adjustment lines on the next bill. Amounts are dollars with two decimals. Files go
+    to the billing outbox (`[billing] outbox_dir`, default ./billing-outbox).
+
+    \b
+    Example:
+      enroll834 billing run --period 2027-01 --json --as op1
+    """
+
+
+def _billing_issuer(ctx: click.Context) -> Any:
+    from ledger.billing import Issuer
+
+    b = settings_of(ctx).billing
+    return Issuer(b.payer_name, tuple(b.payer_address), tuple(b.remit_to), b.pdf_detail_limit)
+
+
+def _billing_outbox(ctx: click.Context, outbox: Path | None) -> tuple[Path, Path]:
+    b = settings_of(ctx).billing
+    box = outbox or b.outbox_dir
+    return box, b.mailroom_dir or box / "mailroom"
+
+
+def _billing_tx(ctx: click.Context, fn: Any, *args: Any, **kw: Any) -> Any:
+    """`fn(conn, ...)` in one transaction; ledger errors exit 1 with their one line."""
+    from ledger.store import engine
+
+    def call() -> Any:
+        with engine(database_url(ctx)).begin() as conn:
+            return fn(conn, *args, **kw)
+
+    return _desk_call(call)
+
+
+@billing_group.group("rates")
+def billing_rates_group() -> None:
+    """Premium rates per group x plan x coverage level, effective-dated.
+
+    \b
+    Example:
+      enroll834 billing rates load rates-2027.csv --as alice
+    """
+
+
+@billing_rates_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_as_option
+@click.pass_context
+def billing_rates_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None:
+    """Load FILE.csv: sponsor,plan,level,from,to,monthly_rate (administrator; audited).
+
+    `plan` is the HD04 plan text (HD03 when HD04 is empty), `level` the HD05 code, `to`
+    the last day (may be empty), rates in dollars. A bad line exits 1 naming file:line
+    and nothing of the file is stored.
+
+    \b
+    Example:
+      enroll834 billing rates load rates-2027.csv --as alice
+    """
+    from ledger.billing import load_rates_csv
+
+    user = _signin_if_users(ctx, as_user, "billing.manage")
+    n = _billing_tx(ctx, load_rates_csv, file, user=user)
+    click.echo(f"{file.name}: {n} rates loaded", err=True)
+
+
+@billing_group.command("cycle")
+@click.argument("group")
+@click.option("--bill-day", type=click.IntRange(1, 28), default=None, help="Day the bill is made.")
+@click.option("--bill-in", type=click.Choice(["coverage", "previous"]), default=None,
+              help="The bill day is in the coverage month or the month before.")
+@click.option("--due-day", type=click.IntRange(1, 28), default=None,
+              help="Due on the first such day on or after the bill date.")
+@click.option("--paper/--no-paper", default=None, help="Also mail a paper bill.")
+@click.option("--proration", type=click.Choice(["whole_month", "by_day"]), default=None)
+@click.option("--proration-day", type=click.IntRange(1, 28), default=None,
+              help="whole_month: a member is billed when covered on this day.")
+@_as_option
+@click.pass_context
+def billing_cycle_cmd(ctx: click.Context, group: str, bill_day: int | None, bill_in: str | None,
+                      due_day: int | None, paper: bool | None, proration: str | None,
+                      proration_day: int | None, as_user: str | None) -> None:
+    """Change GROUP's billing cycle from its next unbilled period (administrator; audited).
+
+    \b
+    Example:
+      enroll834 billing cycle 991234567 --bill-day 15 --bill-in previous --due-day 5 --paper
+    """
+    from ledger.billing import set_cycle
+
+    user = _signin_if_users(ctx, as_user, "billing.manage")
+    spec = {"bill_day": bill_day, "bill_in": bill_in, "due_day": due_day, "paper": paper,
+            "proration": proration, "proration_day": proration_day}
+    start, cyc = _billing_tx(ctx, set_cycle, group, {k: v for k, v in spec.items()
+                                                    if v is not None}, user=user)
+    click.echo(f"group {group}: from {start}: bill day {cyc.bill_day} ({cyc.bill_in} month), "
+               f"due day {cyc.due_day}, paper {'yes' if cyc.paper else 'no'}, "
+               f"{cyc.proration}", err=True)
+
+
+@billing_group.command("run")
+@click.option("--period", required=True, metavar="YYYY-MM", help="Coverage month to bill.")
+@click.option("--group", default=None, metavar="ID", help="Only this group (sponsor id).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per group bill.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Billing outbox (default: [billing] outbox_dir).")
+@_as_option
+@click.pass_context
+def billing_run_cmd(ctx: click.Context, period: str, group: str | None, as_json: bool,
+                    outbox: Path | None, as_user: str | None) -> None:
+    """Issue each group's bill for PERIOD, exactly once (operator/service; audited).
+
+    A re-run changes nothing (status already_issued). JSON keys: group, period, status
+    (issued | already_issued | error), bill, premium, adjustments, total (decimal
+    strings), due_date, members, lines, pdf, csv, json, mailroom, error. Exit 1 when a
+    group could not be billed (e.g. a coverage without a rate; its error names it).
+
+    \b
+    Example:
+      enroll834 billing run --period 2027-01 --group 991234567 --json --as op1
+    """
+    import json
+
+    from ledger.billing import Period, run_bills
+    from ledger.store import LedgerError
+
+    try:
+        Period.parse(period)
+    except LedgerError as exc:
+        raise click.UsageError(str(exc)) from None
+    user = _signin_if_users(ctx, as_user, "billing.run")
+    box, mailroom = _billing_outbox(ctx, outbox)
+    results = _desk_call(run_bills, database_url(ctx), period, user=user, group=group,
+                         outbox=box, mailroom=mailroom, issuer=_billing_issuer(ctx))
+    failed = False
+    for r in results:  # type: ignore[attr-defined]
+        failed = failed or r.status == "error"
+        if as_json:
+            click.echo(json.dumps(r.to_json()))
+        elif r.status == "error":
+            click.echo(f"{r.group}\t{r.period}\terror\t{r.error}")
+        else:
+            j = r.to_json()
+            click.echo(f"{r.group}\t{r.period}\t{r.status}\t{j['bill']}\ttotal {j['total']}\t"
+                       f"due {j['due_date']}\t{j['pdf'] or '-'}")
+        if r.status == "error":
+            click.echo(r.error, err=True)
+    if failed:
+        ctx.exit(EXIT_REJECTED)
+
+
+@billing_group.command("show")
+@click.argument("bill")
+@click.option("--json", "as_json", is_flag=True, help="The bill as one JSON object.")
+@_as_option
+@click.pass_context
+def billing_show_cmd(ctx: click.Context, bill: str, as_json: bool, as_user: str | None) -> None:
+    """Show bill BILL (its number): summary, balance, totals and member lines (audited).
+
+    \b
+    Example:
+      enroll834 billing show 991234567-202701 --as auditor1
+    """
+    import json
+
+    from ledger.billing import show_bill
+
+    user = _signin_if_users(ctx, as_user, "billing.read")
+    b: Any = _desk_call(show_bill, database_url(ctx), bill, user=user)
+    if as_json:
+        click.echo(json.dumps(b))
+        return
+    click.echo(f"bill {b['bill']}  group {b['group']}  period {b['period']}  "
+               f"due {b['due_date']}  total {b['total']}  paid {b['paid']}  open {b['open']}")
+    for x in b["totals"]:
+        click.echo(f"  {x['plan']:<16}{x['level']:<6}members {x['members']:<6}"
+                   f"premium {x['premium']:>12}  adjustments {x['adjustments']:>10}")
+    for x in b["lines"]:
+        click.echo(f"  {x['member_id']}  {x['name'][:28]:<28} {x['period']} {x['line']:<4} "
+                   f"{x['plan']:<12} {x['level']:<4} {x['kind']:<10} {x['amount']:>10} "
+                   f"{x['reason']}")
+
+
+@billing_group.command("list")
+@click.option("--group", default=None, metavar="ID", help="Only this group's bills.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per bill.")
+@_as_option
+@click.pass_context
+def billing_list_cmd(ctx: click.Context, group: str | None, as_json: bool,
+                     as_user: str | None) -> None:
+    """List bills, newest period first, with paid and open amounts (audited).
+
+    \b
+    Example:
+      enroll834 billing list --group 991234567 --as auditor1
+    """
+    import json
+
+    from ledger.billing import list_bills
+
+    user = _signin_if_users(ctx, as_user, "billing.read")
+    rows: Any = _desk_call(list_bills, database_url(ctx), user=user, group=group)
+    if not as_json:
+        click.echo("BILL\tGROUP\tPERIOD\tDUE\tTOTAL\tPAID\tOPEN")
+    for b in rows:
+        click.echo(json.dumps(b) if as_json else
+                   f"{b['bill']}\t{b['group']}\t{b['period']}\t{b['due_date']}\t{b['total']}\t"
+                   f"{b['paid']}\t{b['open']}")
+
+
+@billing_group.command("pay")
+@click.option("--group", required=True, metavar="ID", help="The paying group.")
+@click.option("--amount", default=None, metavar="DOLLARS", help="Amount paid, e.g. 1691.50.")
+@click.option("--reference", required=True, help="Check number or transfer reference.")
+@click.option("--bill", "bills", multiple=True, metavar="NUMBER",
+              help="Apply to this bill (repeatable); default: open bills, oldest first.")
+@click.option("--reverse", is_flag=True, help="Reverse the payment REFERENCE (returned check).")
+@click.option("--json", "as_json", is_flag=True, help="What was applied, as JSON.")
+@_as_option
+@click.pass_context
+def billing_pay_cmd(ctx: click.Context, group: str, amount: str | None, reference: str,
+                    bills: tuple[str, ...], reverse: bool, as_json: bool,
+                    as_user: str | None) -> None:
+    """Record a payment (or --reverse one); the unapplied rest is the group's credit.
+
+    The same reference and amount again changes nothing (duplicate).
+
+    \b
+    Example:
+      enroll834 billing pay --group 991234567 --amount 1691.50 --reference CHK1001 --as op1
+    """
+    import json
+
+    from ledger.billing import parse_dollars, record_payment, reverse_payment
+
+    user = _signin_if_users(ctx, as_user, "billing.pay")
+    if reverse:
+        res: Any = _billing_tx(ctx, reverse_payment, group, reference, user=user)
+    else:
+        if amount is None:
+            raise click.UsageError("--amount is required (or --reverse)")
+        cents = _desk_call(parse_dollars, amount)
+        wanted = {b: cents for b in bills} if bills else None
+        res = _billing_tx(ctx, record_payment, group, cents, reference, user=user,
+                          bills=wanted)
+    j = res.to_json()
+    if as_json:
+        click.echo(json.dumps(j))
+    else:
+        applied = ", ".join(f"{a['bill']} {a['amount']}" for a in j["applied"]) or "-"
+        click.echo(f"{j['group']}\t{j['reference']}\t{j['status']}\t{j['amount']}\t"
+                   f"applied {applied}\tunapplied {j['unapplied']}")
+    for note in j["notes"]:
+        click.echo(note, err=True)
+
+
+@billing_group.command("remit")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per payment.")
+@_as_option
+@click.pass_context
+def billing_remit_cmd(ctx: click.Context, file: Path, as_json: bool, as_user: str | None) -> None:
+    """Apply an 820 premium payment (005010X218) file: validated, applied to its RMR bills.
+
+    Validated against pyx12's 820 map and structural rules (BPR, TRN, N1*PR, RMR amounts
+    adding up to BPR02); findings go to stderr and a rejected file changes nothing
+    (exit 1). A duplicate 820 (same TRN02 trace numbers) changes nothing.
+
+    \b
+    Example:
+      enroll834 billing remit acme-20270118.820 --json --as svc
+    """
+    import hashlib
+    import json
+
+    from edi.remit820 import read_820
+    from ledger.billing import apply_remittances
+
+    user = _signin_if_users(ctx, as_user, "billing.pay")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc.strerror or 'I/O error'})") from None
+    rems, findings = read_820(data, file.name)
+    for f in findings:
+        click.echo(str(f), err=True)
+    if any(f.rejects for f in findings):
+        raise _ExitCodeError(f"{file.name}: 820 rejected; nothing applied", EXIT_REJECTED)
+    results: Any = _billing_tx(ctx, apply_remittances, rems, hashlib.sha256(data).hexdigest(),
+                               user=user)
+    for r in results:
+        j = r.to_json()
+        click.echo(json.dumps(j) if as_json else
+                   f"{j['group']}\t{j['reference']}\t{j['status']}\t{j['amount']}\t"
+                   f"unapplied {j['unapplied']}")
+        for note in j["notes"]:
+            click.echo(note, err=True)
+
+
+@billing_group.command("remind")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Send as of this day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per reminder.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None)
+@_as_option
+@click.pass_context
+def billing_remind_cmd(ctx: click.Context, on: Any, as_json: bool, outbox: Path | None,
+                       as_user: str | None) -> None:
+    """Send the reminders due by DATE per [billing] reminder_days (each once per bill).
+
+    \b
+    Example:
+      enroll834 billing remind --as svc
+    """
+    import datetime as dt
+    import json
+
+    from ledger.billing import send_reminders
+
+    user = _signin_if_users(ctx, as_user, "billing.run")
+    box, _ = _billing_outbox(ctx, outbox)
+    today = on.date() if on else dt.date.today()
+    out: Any = _billing_tx(ctx, send_reminders, today, settings_of(ctx).billing.reminder_days,
+                           box, _billing_issuer(ctx), user=user)
+    for r in out:
+        j = r.to_json()
+        click.echo(json.dumps(j) if as_json else
+                   f"{j['bill']}\t{j['group']}\t{j['step']:+d}\t{j['status']}\t{j['balance']}\t"
+                   f"{j.get('pdf', '-')}")
+
+
+@billing_group.command("aging")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Age as of this day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per group.")
+@_as_option
+@click.pass_context
+def billing_aging_cmd(ctx: click.Context, on: Any, as_json: bool, as_user: str | None) -> None:
+    """Open balances by group: 0-30 / 31-60 / 61-90 / 90+ days past due, and credits.
+
+    \b
+    Example:
+      enroll834 billing aging --json --as auditor1
+    """
+    import datetime as dt
+    import json
+
+    from ledger.billing import aging
+    from ledger.store import audit
+
+    user = _signin_if_users(ctx, as_user, "billing.read")
+    today = on.date() if on else dt.date.today()
+
+    def report(conn: Any) -> Any:
+        rows = aging(conn, today)
+        audit(conn, user, "billing.aging", details={"groups": len(rows)})
+        return rows
+
+    rows: Any = _billing_tx(ctx, report)
+    if not as_json:
+        click.echo("GROUP\t0-30\t31-60\t61-90\t90+\tOPEN\tCREDIT")
+    for r in rows:
+        click.echo(json.dumps(r) if as_json else
+                   f"{r['group']}\t{r['0-30']}\t{r['31-60']}\t{r['61-90']}\t{r['90+']}\t"
+                   f"{r['open']}\t{r['credit']}")
+
+
+@billing_group.command("commission")
+@click.option("--period", required=True, metavar="YYYY-MM", help="Month of premium paid.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per statement.")
+@_as_option
+@click.pass_context
+def billing_commission_cmd(ctx: click.Context, period: str, as_json: bool,
+                           as_user: str | None) -> None:
+    """Each broker's commission statement for PERIOD, exactly once (with its lines).
+
+    \b
+    Example:
+      enroll834 billing commission --period 2027-01 --json --as op1
+    """
+    import json
+
+    from ledger.billing import run_commission, statement_lines
+
+    user = _signin_if_users(ctx, as_user, "billing.commission")
+
+    def run(conn: Any) -> Any:
+        return [(s, statement_lines(conn, s.statement_id))
+                for s in run_commission(conn, period, user=user)]
+
+    out: Any = _billing_tx(ctx, run)
+    for s, lines in out:
+        j = {**s.to_json(), "detail": lines}
+        if as_json:
+            click.echo(json.dumps(j))
+            continue
+        click.echo(f"{s.broker}\t{s.period}\t{s.status}\ttotal {j['total']}\tlines {s.lines}")
+        for x in lines:
+            click.echo(f"  {x['group']}\t{x['bill']}\t{x['product']}\t{x['kind']}\t"
+                       f"paid {x['premium_paid']}\t{x['rate']}\t{x['commission']}\t{x['reason']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

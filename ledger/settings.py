@@ -25,6 +25,12 @@ names the file and the key but never the value. `redacted(settings)` is what
     sender_id = "ENROLL834"            # ISA06 / GS02
     name = "ENROLL834 PAYER"           # N1*IN N102
     id = "ENROLL834"                   # N1*IN N104
+    [billing]
+    outbox_dir = "billing-outbox"      # bills, reminders, commission statements
+    mailroom_dir = "mailroom"          # paper groups' PDFs (default <outbox_dir>/mailroom)
+    payer_name = "Synthetic Health Plan"
+    payer_address = ["PO Box 1", "Springfield, IL 62701"]
+    reminder_days = [-10, 0, 5, 15]    # days from the due date
 
     [[partners]]
     sender_qualifier = "ZZ"
@@ -139,6 +145,25 @@ class PayerSettings(BaseModel):
     """N1*IN N104 (the payer's identification code)."""
 
 
+class BillingSettings(BaseModel):
+    """Where bills go and who sends them (`[billing]`; see ledger/billing/README.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outbox_dir: Path = Path("billing-outbox")
+    """Bills (PDF, CSV, JSON), reminders and commission statements, one folder per group."""
+    mailroom_dir: Path | None = None
+    """Paper groups' PDFs for printing and mailing (default: <outbox_dir>/mailroom)."""
+    payer_name: str = "Enrollment Services"
+    payer_address: tuple[str, ...] = ()
+    remit_to: tuple[str, ...] = ()
+    """The address on the remittance stub (default: the payer's)."""
+    reminder_days: tuple[int, ...] = (-10, 0, 5, 15)
+    """Days from the due date on which an unpaid bill gets a reminder."""
+    pdf_detail_limit: int = Field(default=2000, ge=0)
+    """Member lines printed in a PDF; the CSV always has them all."""
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process (frozen)."""
 
@@ -158,6 +183,7 @@ class Settings(BaseSettings):
     drops: DropSettings = DropSettings()
     web: WebSettings = WebSettings()
     payer: PayerSettings = PayerSettings()
+    billing: BillingSettings = BillingSettings()
     partners: tuple[PartnerSettings, ...] = ()
 
     def charsets(self) -> dict[tuple[str, str], str]:

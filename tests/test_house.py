@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPS = ("edi", "matching", "ledger", "web", "cli.py")
-ROOMS = ("store", "fullfile", "desk", "drops", "clients")
+ROOMS = ("store", "fullfile", "billing", "desk", "drops", "clients")
 
 # unit -> floor: a unit imports only its own unit or lower floors.
 FLOORS = {
@@ -32,6 +32,7 @@ FLOORS = {
     "ledger.settings": 2,  # configuration: imports nothing of the ledger
     "ledger.store": 3,
     "ledger.fullfile": 4,
+    "ledger.billing": 4,  # on ledger.store only
     "ledger.desk": 5,
     "ledger.verdicts": 6,  # one verdict for acknowledgments and the ledger
     "ledger.ingest": 7,

@@ -95,6 +95,12 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "client.cobra": frozenset({"client.cobra"}),
     "client.bills": frozenset({"client.view_bills"}),
     "client.users": frozenset({"client.manage_users"}),
+    # premium billing (ledger.billing): rates and cycles are configuration
+    "billing.manage": frozenset({"administrator"}),
+    "billing.run": frozenset({"operator", "service"}),
+    "billing.read": frozenset({"supervisor", "auditor", "operator"}),
+    "billing.pay": frozenset({"operator", "service"}),
+    "billing.commission": frozenset({"operator", "supervisor"}),
 }
 """Action -> roles allowed to take it."""
 

@@ -5,7 +5,14 @@ Everything above (fullfile, desk, ingest, drops, the faces) reaches the database
 through the names below; nothing here imports a higher room.
 """
 
-from ledger.store import client_tables, queries, reconcile_tables, schema, session_tables
+from ledger.store import (
+    billing_tables,
+    client_tables,
+    queries,
+    reconcile_tables,
+    schema,
+    session_tables,
+)
 from ledger.store.apply import Applied, apply_decision, apply_in, store_review_item
 from ledger.store.apply_plan import LedgerSettings
 from ledger.store.audit_log import AUDIT_FIELDS, audit
@@ -47,6 +54,7 @@ __all__ = [
     "apply_decision",
     "apply_in",
     "audit",
+    "billing_tables",
     "bulk_insert",
     "client_tables",
     "canonical_json",

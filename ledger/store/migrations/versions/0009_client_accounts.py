@@ -1,7 +1,7 @@
 """Employer-group clients, their users, group contacts and online submissions.
 
 Revision ID: 0009_client_accounts
-Revises: 0007_web_sessions
+Revises: 0008_billing
 
 Tables come from `ledger.store.client_tables`.
 """
@@ -13,7 +13,7 @@ from alembic import op
 from ledger.store.client_tables import metadata
 
 revision = "0009_client_accounts"
-down_revision = "0007_web_sessions"
+down_revision = "0008_billing"
 branch_labels = None
 depends_on = None
 
