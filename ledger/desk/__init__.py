@@ -13,6 +13,7 @@ from ledger.desk.access import (
     verify_chains,
 )
 from ledger.desk.auth import NotPermitted, initialise
+from ledger.desk.match import MatchRefused
 from ledger.desk.member_view import member_page
 from ledger.desk.notices import report_rejection
 from ledger.desk.review import assign, list_items, resolve, show_item
@@ -58,6 +59,7 @@ __all__ = [
     "page_items",
     "report_rejection",
     "search_members",
+    "MatchRefused",
     "NotPermitted",
     "SlaReport",
     "access_code_from_env",

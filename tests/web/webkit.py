@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
-from desk834 import ALICE, FRED, Member, Person, interchange  # noqa: E402
+from desk834 import ALICE, BOB, CARLA, FRED, Member, Person, interchange  # noqa: E402, F401
 
 from ledger.desk import add_user  # noqa: E402
 from ledger.desk.auth import initialise  # noqa: E402
