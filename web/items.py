@@ -3,6 +3,7 @@ and history; and the actions on it, each through the same ledger.desk call as th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -16,7 +17,9 @@ from ledger.desk import (
     Session,
     add_note,
     assign,
+    decide_item,
     item_context,
+    reconciliation_context,
     report_rejection,
     resolve,
     show_item,
@@ -55,10 +58,14 @@ async def _page(request: Request, session: Session, item_id: int, *, reveal: boo
         error = error or str(exc)
         item = await run_in_threadpool(show_item, url, session.actor, item_id, show_phi=reveal)
     extra = await run_in_threadpool(item_context, url, session.actor, item_id)
+    recon = None
+    if item["queue"] == "reconciliation":
+        recon = await run_in_threadpool(lambda: reconciliation_context(
+            url, session.actor, item_id, show_phi=reveal))  # fmt: skip
     return render(request, "item.html", {
         "title": f"Item {item_id}", "item": item, "extra": extra, "reveal": reveal,
         "fields": FIELD_ROWS, "message": message, "error": error, "refused": refused,
-        "score": score,
+        "score": score, "recon": recon,
     }, status=status)  # fmt: skip
 
 
@@ -156,4 +163,28 @@ async def resolve_item(
         return await _page(request, session, item_id, error=str(exc), status=409)
     if done.resolution == "rejected":
         await run_in_threadpool(report_rejection, cfg.url, item_id, reason, cfg.outbox)
+    return _back(item_id, done.resolution)
+
+
+@router.post("/items/{item_id}/decide")
+async def decide(request: Request, item_id: int, decision: str = Form(...),
+                 as_of: str = Form(""),
+                 session: Session = Depends(allow("review.resolve"))) -> Response:  # fmt: skip
+    """Decide a reconciliation item (terminate as of a date / keep, enrol / ignore, apply
+    the file's value / keep the ledger's) through `ledger.desk.decide_item`, as the CLI's
+    `review decide`; the run's reports in the outbox are written again. A refusal is said
+    on the item page (409)."""
+    cfg = config(request)
+    try:
+        day = dt.date.fromisoformat(as_of.strip()) if as_of.strip() else None
+    except ValueError:
+        return await _page(request, session, item_id, error="The date: use YYYY-MM-DD.",
+                           status=422)  # fmt: skip
+    try:
+        done = await run_in_threadpool(lambda: decide_item(
+            cfg.url, session.actor, item_id, decision, as_of=day, outbox=cfg.outbox))  # fmt: skip
+    except NotPermitted:
+        raise
+    except LedgerError as exc:
+        return await _page(request, session, item_id, error=str(exc), status=409)
     return _back(item_id, done.resolution)

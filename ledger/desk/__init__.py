@@ -16,6 +16,7 @@ from ledger.desk.auth import NotPermitted, initialise
 from ledger.desk.match import MatchRefused
 from ledger.desk.member_view import member_page
 from ledger.desk.notices import report_rejection
+from ledger.desk.reconciliation import decide_item, reconciliation_context
 from ledger.desk.review import assign, list_items, resolve, show_item
 from ledger.desk.sessions import (
     Session,
@@ -48,6 +49,8 @@ __all__ = [
     "SignInRefused",
     "UNASSIGNED",
     "current_session",
+    "decide_item",
+    "reconciliation_context",
     "sign_in",
     "sign_out",
     "Actor",

@@ -71,6 +71,15 @@ class Web:
         path.write_bytes(interchange(members, control=self.n))
         return ingest_file(self.url, path, actor="ops", received_at=received_at).to_json()
 
+    def full_file(self, members: list[Member], received_at: dt.datetime = NOW) -> dict[str, Any]:
+        """Ingest `members` as a verify full file (BGN08 4, INS03 and HD01 030)."""
+        self.n += 1
+        text = interchange(members, control=self.n).decode()
+        text = text.replace("****2~", "****4~").replace("*021*28*", "*030*28*")
+        path = self.tmp / f"f{self.n}.edi"
+        path.write_bytes(text.replace("HD*021*", "HD*030*").encode())
+        return ingest_file(self.url, path, actor="ops", received_at=received_at).to_json()
+
     def held(self) -> list[int]:
         """Ids of open review items, by id."""
         with engine(self.url).connect() as conn:
