@@ -1559,9 +1559,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
 
     from ledger.desk import users_exist
     from web import create_app
+    from web.app import UVICORN_OPTIONS
 
     settings = settings_of(ctx)
     users_exist(settings.database_url)  # no schema: exit 78 before listening
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips, server_header=False,
-                log_level="info" if not settings.quiet else "warning")
+                forwarded_allow_ips=forwarded_allow_ips,
+                log_level="info" if not settings.quiet else "warning", **UVICORN_OPTIONS)

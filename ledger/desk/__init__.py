@@ -13,6 +13,7 @@ from ledger.desk.access import (
     verify_chains,
 )
 from ledger.desk.auth import NotPermitted, initialise
+from ledger.desk.dashboard import SLA_HOURS, TABLES, Dashboard, dashboard
 from ledger.desk.match import MatchRefused
 from ledger.desk.member_view import member_page
 from ledger.desk.notices import report_rejection
@@ -62,7 +63,11 @@ __all__ = [
     "page_items",
     "report_rejection",
     "search_members",
+    "Dashboard",
     "MatchRefused",
+    "SLA_HOURS",
+    "TABLES",
+    "dashboard",
     "NotPermitted",
     "SlaReport",
     "access_code_from_env",

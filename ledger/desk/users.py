@@ -78,7 +78,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "groups.manage": frozenset({"administrator"}),
     "audit.read": frozenset({"auditor", "supervisor"}),
     # the browser face: a session (people only; the unattended service user has none),
-    # notes on items, member search, the supervisors' dashboard
+    # notes on items, member search, the supervisors' dashboard (web/dashboard.py)
     "web.session": frozenset({"administrator", "supervisor", "reviewer", "auditor", "operator"}),
     "review.note": frozenset({"reviewer", "supervisor"}),
     "members.search": frozenset({"reviewer", "supervisor", "auditor"}),
