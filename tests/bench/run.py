@@ -41,6 +41,7 @@ SECTIONS: list[str] = [
     "reconcile_bench",  # ledger: full file vs ledger, 100k (quick) / 1M members
     "floor_bench",  # parse floors: split only, one untyped model, the typed records unchecked
     "ledger_bench",  # ledger: ingest / apply 100k into an empty ledger; change-file scaling
+    "web_bench",  # web: 20 representatives against `enroll834 serve` on a 50k-item queue (PG)
 ]
 
 
