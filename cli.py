@@ -1254,8 +1254,9 @@ def review_group() -> None:
 
 @review_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per item.")
-@click.option("--queue", type=click.Choice(["review", "medicare", "supervisor"]), default=None,
-              help="Only this queue ('supervisor': full files held by the guard).")
+@click.option("--queue", type=click.Choice(["review", "medicare", "supervisor", "reconciliation"]),
+              default=None, help="Only this queue ('supervisor': full files held by the guard; "
+              "'reconciliation': a verify full file's differences, one item per member).")
 @click.option("--overdue", is_flag=True, help="Only items past their due time.")
 @click.option("--show-phi", is_flag=True,
               help="Show SSNs unmasked (needs the show_phi privilege; audited).")
@@ -1404,6 +1405,50 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
         from ledger.desk import resolution_lines
 
         _echo_lines(resolution_lines(item_id, out))
+
+
+@review_group.command("decide")
+@click.argument("item_id", type=int)
+@click.argument("decision", type=click.Choice(["terminate", "keep", "enrol", "ignore",
+                                               "apply-file", "keep-ledger"]))
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="terminate: the day coverage ends (default: the file's effective date).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@_as_user
+@click.pass_context
+def review_decide_cmd(ctx: click.Context, item_id: int, decision: str,
+                      as_of: Any, as_json: bool, as_user: str | None) -> None:
+    """Decide a reconciliation item (a verify full file's difference for one member).
+
+    missing_in_file: terminate (as of --as-of) or keep; missing_in_ledger: enrol or
+    ignore; field_mismatch: apply-file (the file's values) or keep-ledger. Applied
+    through the ledger like any decision, audited; the run's reports in drops.outbox_dir
+    are written again to show it.
+
+    \b
+    Examples:
+      enroll834 review list --queue reconciliation --as carol
+      enroll834 review decide 31 terminate --as-of 2026-03-01 --as carol
+      enroll834 review decide 32 apply-file --as carol
+    """
+    import json
+
+    from ledger.desk import decide_item
+
+    if as_of is not None and decision != "terminate":
+        raise click.UsageError("--as-of goes with terminate")
+    actor = _desk_call(_signin, ctx, as_user, "review.resolve")
+    res = _desk_call(decide_item, _desk_url(ctx), actor, item_id, decision.replace("-", "_"),
+                     as_of=as_of.date() if as_of else None,
+                     outbox=settings_of(ctx).drops.outbox_dir)
+    out = res.to_json()  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo(f"item {item_id}: {out['resolution']} ({out['status']}"
+                   f"{', member ' + out['member_id'] if out['member_id'] else ''})")
+        for note in out["notes"]:
+            click.echo(f"  {note}")
 
 
 @review_group.command("sla")
@@ -2029,9 +2074,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
 
     from ledger.desk import users_exist
     from web import create_app
+    from web.app import UVICORN_OPTIONS
 
     settings = settings_of(ctx)
     users_exist(settings.database_url)  # no schema: exit 78 before listening
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips, server_header=False,
-                log_level="info" if not settings.quiet else "warning")
+                forwarded_allow_ips=forwarded_allow_ips,
+                log_level="info" if not settings.quiet else "warning", **UVICORN_OPTIONS)

@@ -69,6 +69,10 @@ ALLOWED_KEYS: frozenset[str] = frozenset(
         "error_type",
         "attempt",
         "quarantine_reason",
+        # the web face: a request by its route template (never the URL as sent)
+        "method",
+        "route",
+        "ms",
     }
 )
 _SCALARS = (int, float, bool, type(None))

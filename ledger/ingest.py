@@ -572,6 +572,11 @@ class _Run:
         try:
             if ev.status is SetStatus.REJECTED:
                 self.close()
+                ln = ev.lineage  # nothing of the set is kept but this record (the dashboard)
+                with self.eng.begin() as conn:
+                    audit(conn, self.actor, "ingest.set_rejected", details={"members": ev.members},
+                          target=f"{ln.sender_id}/{ln.interchange_control}/{ln.group_control}/"
+                          f"{ln.set_control}")  # fmt: skip
                 self.summary.transaction_sets["rejected"] += 1
                 self.summary.notes.append(
                     f"transaction set {ev.lineage.set_control}: rejected; nothing recorded"

@@ -9,7 +9,10 @@ headers; pages are never cached. Errors render a page that names no PHI.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -19,14 +22,41 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from ledger.desk import NotPermitted, SessionPolicy
 from ledger.settings import Settings
 from ledger.store import LedgerError
-from web import client_app, items, members, queues, signin
+from web import client_app, dashboard, items, members, queues, signin
 from web.pages import HERE, SIGNIN_WHY, render
 from web.security import SECURITY_HEADERS, Refused, SignInNeeded, WebConfig
 
+log = structlog.get_logger("enroll834.web")
+
+UVICORN_OPTIONS: dict[str, Any] = {"access_log": False, "server_header": False}
+"""How `enroll834 serve` runs uvicorn: no access log of its own (its request line holds
+the URL as typed, query included); `_Headers` logs each request by its route template."""
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "")) or ("/static" if request.url.path.startswith(
+        "/static/") else "-")  # fmt: skip
+
 
 class _Headers(BaseHTTPMiddleware):
+    """Security headers and caching on every response; one log line per request naming the
+    route template (never the URL as sent); an unexpected failure becomes the error page and
+    a log line with its type only (its message may quote PHI)."""
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
+        start = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - the 500 page; the type is all that is logged
+            log.error("web_request_failed", method=request.method, route=_route(request),
+                      error_type=type(exc).__name__)  # fmt: skip
+            response = render(request, "error.html", {"title": "Something went wrong",
+                              "message": "The request failed; nothing was changed by its "
+                              "failure. Operators can find it in the server log."},
+                              status=500)  # fmt: skip
+        log.info("web_request", method=request.method, route=_route(request),
+                 status=response.status_code, ms=round(1000 * (time.perf_counter() - start), 1))
         response.headers.update(SECURITY_HEADERS)
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "public, max-age=3600"
@@ -65,7 +95,7 @@ def create_app(settings: Settings | None = None, *, config: WebConfig | None = N
     app.state.config = config
     app.add_middleware(_Headers)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (signin, queues, items, members):
+    for module in (signin, queues, items, members, dashboard):
         app.include_router(module.router)
     client_app.register(app)
 

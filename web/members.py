@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledger.desk import Session, member_page, search_members, verify_chains
 from ledger.store import LedgerError
+from web.items import MEMBER_ID
 from web.pages import render
 from web.security import allow, config
 
@@ -53,6 +54,8 @@ async def search(
 async def member(request: Request, member_id: str, as_of: str = "", known_at: str = "",
                  session: Session = Depends(allow("ledger.history"))) -> HTMLResponse:  # fmt: skip
     """The member: coverages as of a date and as known at a time, identifiers, history."""
+    if not MEMBER_ID.fullmatch(member_id):  # never echo (nor audit) what is not a member id
+        raise HTTPException(404)
     day = _date(as_of, "as of")
     known = None
     if known_at.strip():

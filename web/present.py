@@ -26,8 +26,8 @@ _ENUMS: dict[str, type[Enum]] = {
 
 def code_name(kind: str, value: Any) -> str:
     """'18 Self', '021 Addition', 'HLT Health' — the code and its name ('' for none)."""
-    if value in (None, ""):
-        return ""
+    if value is None or value == "" or not isinstance(value, (str, int, Enum)):
+        return ""  # none, or a template's undefined value
     text = str(value)
     if kind == "date_qualifier":
         name = codes.DATE_QUALIFIERS.get(text, "")

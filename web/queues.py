@@ -15,7 +15,8 @@ from web.security import allow, config
 router = APIRouter()
 
 QUEUE_TITLES = {"review": "Review", "medicare": "Medicare referrals",
-                "supervisor": "Supervisor (held full files)"}  # fmt: skip
+                "supervisor": "Supervisor (held full files)",
+                "reconciliation": "Reconciliation (full-file differences)"}  # fmt: skip
 
 
 @router.get("/queues/{queue}", response_class=HTMLResponse)

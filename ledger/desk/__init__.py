@@ -13,8 +13,11 @@ from ledger.desk.access import (
     verify_chains,
 )
 from ledger.desk.auth import NotPermitted, initialise
+from ledger.desk.dashboard import SLA_HOURS, TABLES, Dashboard, dashboard
+from ledger.desk.match import MatchRefused
 from ledger.desk.member_view import member_page
 from ledger.desk.notices import report_rejection
+from ledger.desk.reconciliation import decide_item, reconciliation_context
 from ledger.desk.review import assign, list_items, resolve, show_item
 from ledger.desk.sessions import (
     Session,
@@ -70,6 +73,8 @@ __all__ = [
     "SignInRefused",
     "UNASSIGNED",
     "current_session",
+    "decide_item",
+    "reconciliation_context",
     "sign_in",
     "sign_out",
     "Actor",
@@ -81,6 +86,11 @@ __all__ = [
     "page_items",
     "report_rejection",
     "search_members",
+    "Dashboard",
+    "MatchRefused",
+    "SLA_HOURS",
+    "TABLES",
+    "dashboard",
     "NotPermitted",
     "SlaReport",
     "access_code_from_env",

@@ -70,6 +70,19 @@ class MatchCheck:
         return text + (f"; conflicts: {', '.join(self.conflicts)}" if self.conflicts else "")
 
 
+class MatchRefused(LedgerError):
+    """A match refused for its conflicts (no supervisor override given); `check` names them."""
+
+    def __init__(self, check: MatchCheck, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+def check_person(tx: MemberTransaction, person: KnownPerson, listed: set[str]) -> MatchCheck:
+    """`person` scored against `tx` like a candidate, with the conflicts that refuse a match."""
+    return _check(tx, person, listed)
+
+
 def check_match(
     conn: Connection, tx: MemberTransaction, member_id: str, listed: set[str]
 ) -> MatchCheck | None:

@@ -36,9 +36,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from edi.records import MemberTransaction, TransactionSetHeader
 from ledger.desk import auth
+from ledger.desk.candidates import enrich_candidates
 from ledger.desk.match import (
     MAX_OVERRIDE_REASON,
     MatchCheck,
+    MatchRefused,
     check_match,
     scored_members,
     with_subscriber,
@@ -156,8 +158,10 @@ def show_item(
     members: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One item with its candidates' current values beside their comparisons; `members`
-    adds those ledger members, scored like candidates (`listed` false, with conflicts), and
-    `reject_reason` is the reviewer's words when it was rejected, else None.
+    adds those ledger members, scored like candidates (`listed` false). Every candidate
+    carries the `conflicts` that refuse a match to it, its `coverages` today and its
+    `family` (`ledger.desk.candidates`); `reject_reason` is the reviewer's words when it
+    was rejected, else None.
 
     Audited as 'review.show'; with `show_phi` also as 'review.show_phi'.
     """
@@ -180,6 +184,9 @@ def show_item(
             for c in view.candidates
         ]  # fmt: skip
         out["candidates"] += scored_members(conn, row, members, view.candidates, show_phi)
+        extra = [c["member_id"] for c in out["candidates"] if c["member_id"] not in people]
+        people |= {p.member_id: p for p in load_people(conn, extra)}
+        out["candidates"] = enrich_candidates(conn, row, out["candidates"], people)
         audit(conn, actor.user_id, "review.show", target=str(item_id),
                    details={"show_phi": show_phi})  # fmt: skip
         if show_phi:
@@ -400,8 +407,8 @@ def resolve(
         with eng.begin() as conn:
             audit(conn, actor.user_id, "review.match_refused", target=str(item_id),
                   details=exc.check.audit())  # fmt: skip
-        raise LedgerError(f"review item {item_id}: refused: {exc.check.summary()}; a supervisor "
-                          "may override with a reason") from None  # fmt: skip
+        raise MatchRefused(exc.check, f"review item {item_id}: refused: {exc.check.summary()}; "
+                           "a supervisor may override with a reason") from None  # fmt: skip
 
 
 class _Conflicts(Exception):

@@ -19,6 +19,14 @@ _GUARD_KEYS = ("run_id", "sponsor_id", "sender_id", "source", "interchange_contr
                "change_share", "max_change_share")  # fmt: skip
 
 
+_RECONCILIATION_KEYS = ("run_id", "discrepancy", "member_id", "subscriber_number",
+                        "relationship", "lines", "fields", "severity", "effective_date",
+                        "source", "set_control")  # fmt: skip
+_DECISIONS = {"missing_in_file": "terminate [--as-of DATE] | keep",
+              "missing_in_ledger": "enrol | ignore",
+              "field_mismatch": "apply-file | keep-ledger"}  # fmt: skip
+
+
 def time_left(seconds: int | None) -> str:
     """'5h03m', 'OVERDUE 2h10m' or '-' (no due time)."""
     if seconds is None:
@@ -52,6 +60,11 @@ def item_lines(item: Mapping[str, Any]) -> Iterator[str]:
     yield f"why: {item['explanation']}"
     if tx.get("unreadable"):
         yield "member: (stored transaction unreadable)"
+        return
+    if tx.get("kind") == "reconciliation":  # ids, codes and field names only
+        yield from (f"{k:<24}{tx.get(k)}" for k in _RECONCILIATION_KEYS)
+        choices = _DECISIONS.get(tx.get("discrepancy") or "", "?")
+        yield f"decide with: review decide {item['id']} DECISION  ({choices})"
         return
     if tx.get("kind") == "full_file":
         yield from (f"{k:<24}{tx.get(k)}" for k in _GUARD_KEYS)

@@ -16,7 +16,7 @@ from typing import Any
 from edi.records import MemberTransaction
 from matching.decisions import KnownPerson
 
-QUEUES = ("review", "medicare", "supervisor")
+QUEUES = ("review", "medicare", "supervisor", "reconciliation")
 OPEN_STATUSES = ("open", "assigned")
 FULL_FILE_GUARD = "full_file_guard"
 """Reason of a supervisor item holding a whole full file (its transaction is a count summary)."""
@@ -198,7 +198,8 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
     """The view of one review_items row at time `now` (an unreadable stored transaction
     shows as {"unreadable": true} rather than hiding the rest of the queue)."""
     try:
-        if row.reason == FULL_FILE_GUARD:  # the stored guard summary: counts and keys, no PHI
+        if row.reason == FULL_FILE_GUARD or row.queue == "reconciliation":
+            # a stored summary (the guard's counts; a discrepancy's ids and field names): no PHI
             tx_view = dict(json.loads(row.transaction))
         else:
             tx_view = transaction_view(

@@ -13,12 +13,31 @@ from ledger.fullfile.files import (
 )
 from ledger.fullfile.held import close_held, held_runs, override_held
 from ledger.fullfile.reconcile import Reconciliation, reconcile_set
-from ledger.fullfile.report import report_guard_resolution
+from ledger.fullfile.report import report_guard_resolution, write_reports
 from ledger.fullfile.runs import last_run_id, load_run
+from ledger.fullfile.work import (
+    DECISIONS,
+    RECONCILIATION_QUEUE,
+    Decided,
+    decide,
+    file_member,
+    is_reconciliation,
+    queue_discrepancies,
+    summary_of,
+)
 
 __all__ = [
+    "DECISIONS",
+    "RECONCILIATION_QUEUE",
+    "Decided",
     "ExportOptions",
     "Reconciliation",
+    "decide",
+    "file_member",
+    "is_reconciliation",
+    "queue_discrepancies",
+    "summary_of",
+    "write_reports",
     "close_held",
     "divert_full_sets",
     "held_runs",

@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection
 from edi.codes import ActionCode, MaintenanceType
 from edi.records import MemberTransaction, TransactionSetHeader
 from ledger.fullfile.bgn_time import bgn_instant
+from ledger.fullfile.changes import lines_only_in_ledger, terminate_member
 from ledger.fullfile.state import (
     Held,
     active_members,
@@ -54,7 +55,6 @@ from ledger.fullfile.state import (
     compare_coverages,
     compare_member,
     family_people,
-    is_active,
     last_recorded,
     ledger_state,
     pending_reviews,
@@ -63,16 +63,16 @@ from ledger.fullfile.state import (
     severity,
     temp_tables,
 )
+from ledger.fullfile.work import queue_discrepancies
 from ledger.store import (
     FullFilePolicy,
     LedgerError,
     LedgerSettings,
-    Refused,
     UnitOfWork,
     apply_in,
     bulk_insert,
     canonical_json,
-    terminate,
+    partner_settings,
 )
 from ledger.store import reconcile_tables as rt
 from ledger.store import schema as t
@@ -106,6 +106,8 @@ class Discrepancy:
     action: str = "review"
     member_ordinal: int | None = None
     position: int | None = None
+    status: str = "open"
+    """open, or what a person decided (`ledger.fullfile.work.DECISIONS`)."""
 
 
 @dataclass
@@ -223,6 +225,9 @@ class _Run:
             "relationship": d.relationship, "insurance_line": d.insurance_line,
             "fields": canonical_json(list(d.fields)), "action": d.action,
             "member_ordinal": d.member_ordinal, "position": d.position, "status": "open",
+            # what a person deciding it needs of the file (verify policy): the member loop
+            "member_tx": tx.model_dump_json() if tx is not None and action == "review"
+            and not self.replace else None,
         })  # fmt: skip
         if len(self.disc_rows) >= BATCH:
             self.flush()
@@ -442,35 +447,14 @@ class _Run:
         return "applied" if res.status in ("new", "applied", "noop") else "refused"
 
     def _lines_only_in_ledger(self, uow: UnitOfWork, mid: str, tx: MemberTransaction) -> list[str]:
-        uow.flush()
-        held = ledger_state(self.conn, [mid])[mid]
-        listed = {c.insurance_line.value for c in tx.coverages if c.insurance_line}
-        return sorted(line for line, vs in held.spans.items()
-                      if line not in listed and any(is_active(v, self.eff) for v in vs))  # fmt: skip
+        return lines_only_in_ledger(uow, mid, tx, self.eff)
 
     def _terminate(self, uow: UnitOfWork, mid: str, only_line: str | None = None) -> str:
         assert self.eff is not None
-        uow.flush()
-        held = ledger_state(self.conn, [mid])[mid]
-        lines = [ln for ln, vs in sorted(held.spans.items()) if any(v.valid_to is None for v in vs)]
-        if only_line is not None:
-            lines = [ln for ln in lines if ln == only_line]
-        ln_ = self.header.lineage
-        done: list[str] = []
-        for line in lines:
-            try:
-                res = terminate(uow, mid, line, self.eff, lambda: uow.seq + 1)
-            except Refused:
-                continue
-            if res is not None:
-                uow.entry(member_id=mid, kind="coverage_terminated", before={"spans": res[0]},
-                          after={"spans": res[1]}, valid_to=self.eff, lineage=ln_,
-                          decided_by=DECIDED_BY, notes=(f"absent from full file (run {self.run_id})",))  # fmt: skip
-                done.append(line)
+        done = terminate_member(uow, mid, self.eff, self.header.lineage, decided_by=DECIDED_BY,
+                                note=f"absent from full file (run {self.run_id})",
+                                only_line=only_line)  # fmt: skip
         if only_line is None and done:
-            uow.entry(member_id=mid, kind="member_terminated", after={"lines": done},
-                      valid_to=self.eff, lineage=ln_, decided_by=DECIDED_BY,
-                      notes=(f"absent from full file (run {self.run_id})",))  # fmt: skip
             self.result.counts["terminated"] += 1
         return "applied" if done or only_line else "refused"
 
@@ -561,6 +545,11 @@ def reconcile_set(
     run.result.counts["rejected_members"] = rejected
     run.absent(rejected)
     run.result.guard = run.guard()
+    if not dry_run and not run.replace:  # verify: a person decides each member's differences
+        sla = (settings or partner_settings(conn, ln.sender_qualifier, ln.sender_id))
+        run.result.counts["work_items"] = queue_discrepancies(
+            conn, run.run_id, header, received_at=run.received_at,
+            sla_hours=sla.review_sla_hours, source=source, eff=run.eff)  # fmt: skip
     c = run.result.counts
     staged = c["would_terminate"] + c["would_change"] + c["would_enrol"]
     if dry_run:
@@ -595,4 +584,4 @@ def iter_discrepancies(conn: Connection, run_id: int) -> Iterator[Discrepancy]:
         for r in rows:
             yield Discrepancy(r.ordinal, r.kind, r.severity, r.member_id, r.subscriber_number,
                               r.relationship, r.insurance_line, tuple(json.loads(r.fields)),
-                              r.action, r.member_ordinal, r.position)  # fmt: skip
+                              r.action, r.member_ordinal, r.position, r.status)  # fmt: skip

@@ -3,8 +3,9 @@
 Both list the counts, then one line per discrepancy with the member id,
 subscriber number, kind, insurance line and the NAMES of the fields that
 differ — never a value, so no SSN, birth date, name or address ever appears.
-The operations report adds severity, the action taken and the member loop's
-position in the file. Files are written like the 999 (`<file>.<ISA13>.<ST02>`
+The operations report adds severity, the action taken, the member loop's
+position in the file and, once a person decided a verify file's difference at the
+desk, the decision (`decided terminate`, ...; written again after each decision). Files are written like the 999 (`<file>.<ISA13>.<ST02>`
 stem, written to a temporary name and renamed), streaming the discrepancies
 from the database so a million-line report never sits in memory.
 """
@@ -33,6 +34,8 @@ def _line(d: Discrepancy, *, ops: bool) -> str:
         text += f"  severity {d.severity}  action {d.action}"
         if d.position is not None:
             text += f"  loop {d.member_ordinal} at segment {d.position}"
+        if d.status != "open":  # a person decided it (`ledger.fullfile.work`)
+            text += f"  decided {d.status}"
     return text
 
 
@@ -44,7 +47,7 @@ def _item(d: Discrepancy, *, ops: bool) -> dict[str, Any]:
     }  # fmt: skip
     if ops:
         item |= {"ordinal": d.ordinal, "severity": d.severity, "action": d.action,
-                 "position": d.position}  # fmt: skip
+                 "position": d.position, "decided": None if d.status == "open" else d.status}  # fmt: skip
     return item
 
 

@@ -7,7 +7,10 @@
 - `confirmations`: append-only; a member (insurance_line '') or one of its
   coverages agreed with a full file whose BGN date/time is `confirmed_at`.
 - `discrepancies`: one row per difference found by a run; the review list
-  for the operations team (`status` open until someone works it).
+  for the operations team (`status` open until someone decides it: then the
+  decision, e.g. 'terminate', 'keep'). Under the verify policy each member's
+  discrepancies are a reconciliation work item (`ledger.fullfile.work`), and
+  `member_tx` keeps the file's member loop it needs (revision 0010).
 
 They live in their own MetaData so the initial migration stays as it was.
 """
@@ -84,6 +87,9 @@ discrepancies = sa.Table(
     sa.Column("member_ordinal", sa.Integer, nullable=True),
     sa.Column("position", sa.Integer, nullable=True),
     sa.Column("status", sa.String(16), nullable=False, default="open"),
+    # revision 0010: the file's member loop (MemberTransaction JSON; PHI, like a review
+    # item's transaction) of a discrepancy a person decides, and the decision taken
+    sa.Column("member_tx", sa.Text, nullable=True),
 )
 
 APPEND_ONLY = ("confirmations",)

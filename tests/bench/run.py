@@ -42,6 +42,7 @@ SECTIONS: list[str] = [
     "floor_bench",  # parse floors: split only, one untyped model, the typed records unchecked
     "ledger_bench",  # ledger: ingest / apply 100k into an empty ledger; change-file scaling
     "billing_bench",  # billing: bill runs, 1 group x 100k and 1,000 groups x 100 members
+    "web_bench",  # web: 20 representatives against `enroll834 serve` on a 50k-item queue (PG)
 ]
 
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from browserkit import chromium, served, sign_in, wait_for
-from webkit import Web
+from webkit import ALICE, Member, Person, Web
 
 from ledger.desk.sessions import SessionPolicy
+
+ALYSSA = Person("TESTPERSON", "ALYSSA", ALICE.dob, "F")
 
 
 @pytest.fixture
@@ -36,14 +38,18 @@ def _all(driver: Any, css: str) -> list[Any]:
 
 
 def test_work_the_queue_by_keyboard_and_resolve_each_way(desk: Web) -> None:
+    """A reviewer is refused a match with an SSN conflict (said on the page, audited), a
+    supervisor overrides it with a reason (audited), an ordinary candidate applies, and an
+    item is enrolled as a new member."""
     from selenium.webdriver.common.keys import Keys
 
+    desk.ingest([Member(ALYSSA, "S700")])  # held like ALICIA: the one enrolled as new
     with served(desk.app) as base, chromium() as d:
         sign_in(d, base, "rita", desk.codes["rita"])
         assert d.current_url.endswith("/queues/review")
         assert "Review" in d.title and "TESTPERSON" not in d.title
         rows = _all(d, "tr[data-row]")
-        assert len(rows) == 2
+        assert len(rows) == 3
         assert "overdue" in rows[0].get_attribute("class")  # the 72-hour-old item leads
         # keyboard only: j moves to the first row's link, Enter opens it
         _by(d, "body").send_keys("j")
@@ -51,24 +57,51 @@ def test_work_the_queue_by_keyboard_and_resolve_each_way(desk: Web) -> None:
         first = d.switch_to.active_element.text
         d.switch_to.active_element.send_keys(Keys.ENTER)
         wait_for(d, lambda drv: "/items/" in drv.current_url)
-        assert first.lstrip("#") in d.current_url
-        # the comparison table colours every field
+        twin_url = d.current_url
+        assert first.lstrip("#") in twin_url
+        # the comparison table colours every field; the candidate names its conflict and
+        # shows its coverages and family beside the incoming transaction
         classes = {r.get_attribute("class") for r in _all(d, "table.compare tbody tr")}
         assert classes & {"agree", "near", "disagree", "missing"}
+        card = _by(d, "section.candidate")
+        assert "ssn conflict" in card.find_element("css selector", "p.conflicts").text
+        assert "Health" in card.find_element("css selector", "table.coverages").text
         _by(d, "form[action$='/assign-to-me'] button").click()
         wait_for(d, lambda drv: "done=assigned" in drv.current_url)
-        # apply to the candidate
-        _by(d, "section.candidate form button.primary").click()
+        # a reviewer applying the TWIN to Alice is refused, on the item page
+        _by(d, "section.candidate form.apply button.primary").click()
+        wait_for(d, lambda drv: _all(drv, "#refusal"))
+        refusal = _by(d, "#refusal").text
+        assert "ssn_conflict" in refusal and "supervisor may override" in refusal
+        assert "Item" in d.title and "Not permitted" not in d.title
+        assert not _all(d, "form.override")  # reviewers are not offered the override
+        assert "open" in _by(d, "dl.facts").text or "assigned" in _by(d, "dl.facts").text
+        # the other items: an ordinary candidate applies; the last is enrolled as new
+        d.get(f"{base}/queues/review")
+        _all(d, "tr[data-row] a[data-open]")[1].click()
+        wait_for(d, lambda drv: "/items/" in drv.current_url)
+        assert not _all(d, "section.candidate p.conflicts")
+        _by(d, "section.candidate form.apply button.primary").click()
         wait_for(d, lambda drv: "done=matched" in drv.current_url)
         assert "resolved" in _by(d, "dl.facts").text
-        # the other item: enrol as a new member
         d.get(f"{base}/queues/review")
-        _by(d, "tr[data-row] a[data-open]").click()
+        _all(d, "tr[data-row] a[data-open]")[1].click()
         wait_for(d, lambda drv: "/items/" in drv.current_url)
-        _by(d, "form input[value='new'] + button, form:has(input[value='new']) button").click()
+        _by(d, "form:has(input[value='new']) button").click()
         wait_for(d, lambda drv: "done=new_member" in drv.current_url)
+    assert len(desk.audit("review.match_refused", user_id="rita")) == 1
+    # a supervisor overrides the conflict with a reason
+    with served(desk.app) as base, chromium() as d:
+        sign_in(d, base, "sam", desk.codes["sam"])
+        d.get(twin_url.replace(twin_url.split("/items/")[0], base))
+        _by(d, "section.candidate input[name='override_reason']").send_keys(
+            "same person: the group corrected the SSN by letter")
+        _by(d, "section.candidate form.apply button.primary").click()
+        wait_for(d, lambda drv: "done=matched" in drv.current_url)
         d.get(f"{base}/queues/review")
         assert "Nothing waiting" in _by(d, "#queue-table").text
+    (rec,) = [r for r in desk.audit("review.resolve", user_id="sam")]
+    assert "group corrected the SSN" in rec.details and "ssn_conflict" in rec.details
 
 
 def test_reject_with_a_reason_reaches_the_sender(desk: Web) -> None:

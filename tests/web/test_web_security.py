@@ -46,6 +46,8 @@ FORMS = {
     "/items/{item_id}/reassign": {"assignee": "ray"},
     "/items/{item_id}/note": {"text": "checked with the group"},
     "/items/{item_id}/resolve": {"decision": "reject", "reason": "duplicate"},
+    "/items/{item_id}/decide": {"decision": "keep"},
+    "/items/{item_id}/score": {"member_id": "M000000001"},
     "/search": {"subscriber_number": "S100"},
 }
 

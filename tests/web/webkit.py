@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 
-from desk834 import ALICE, FRED, Member, Person, interchange  # noqa: E402
+from desk834 import ALICE, BOB, CARLA, FRED, Member, Person, interchange  # noqa: E402, F401
 
 from ledger.desk import add_user  # noqa: E402
 from ledger.desk.auth import initialise  # noqa: E402
@@ -70,6 +70,15 @@ class Web:
         self.n += 1
         path = self.tmp / f"f{self.n}.edi"
         path.write_bytes(interchange(members, control=self.n))
+        return ingest_file(self.url, path, actor="ops", received_at=received_at).to_json()
+
+    def full_file(self, members: list[Member], received_at: dt.datetime = NOW) -> dict[str, Any]:
+        """Ingest `members` as a verify full file (BGN08 4, INS03 and HD01 030)."""
+        self.n += 1
+        text = interchange(members, control=self.n).decode()
+        text = text.replace("****2~", "****4~").replace("*021*28*", "*030*28*")
+        path = self.tmp / f"f{self.n}.edi"
+        path.write_bytes(text.replace("HD*021*", "HD*030*").encode())
         return ingest_file(self.url, path, actor="ops", received_at=received_at).to_json()
 
     def held(self) -> list[int]:
