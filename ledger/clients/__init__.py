@@ -33,8 +33,14 @@ from ledger.clients.changes import KINDS, choices, known_member
 from ledger.clients.letters import Letter, render_pdf, write_letter
 from ledger.clients.roster import RosterRow, client_roster, roster_csv
 from ledger.clients.submit import STATUS_TEXT, Outcome, Refusal, submission, submissions, submit
+from ledger.clients.uploads import Upload, receive, upload, upload_report, uploads
 
 __all__ = [
+    "Upload",
+    "receive",
+    "upload",
+    "upload_report",
+    "uploads",
     "KINDS",
     "STATUS_TEXT",
     "Outcome",
