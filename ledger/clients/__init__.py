@@ -35,9 +35,12 @@ from ledger.clients.changes import KINDS, choices, known_member
 from ledger.clients.letters import Letter, render_pdf, write_letter
 from ledger.clients.roster import RosterRow, client_roster, roster_csv
 from ledger.clients.submit import STATUS_TEXT, Outcome, Refusal, submission, submissions, submit
+from ledger.clients.tour import Tour, build_tour
 from ledger.clients.uploads import Upload, receive, upload, upload_report, uploads
 
 __all__ = [
+    "Tour",
+    "build_tour",
     "BILL_FILES",
     "ClientBills",
     "bill_file",
