@@ -2057,19 +2057,26 @@ if __name__ == "__main__":  # pragma: no cover
               help="Trust X-Forwarded-Proto/-For from --forwarded-allow-ips (TLS proxy in front).")
 @click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, metavar="IPS",
               help="Proxies whose X-Forwarded-* headers are trusted (with --proxy-headers).")
+@click.option("--tour", is_flag=True,
+              help="A read-only preview of the client pages on invented people, in a "
+                   "temporary ledger (the configured database is not touched).")
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
-              forwarded_allow_ips: str) -> None:
+              forwarded_allow_ips: str, tour: bool) -> None:
     """Serve the review desk in the browser (sign in with your user ID and access code).
 
     Sessions, lockout and cookies follow the [web] settings (`enroll834 config show`).
     Run `enroll834 init` first. Behind a TLS reverse proxy, pass --proxy-headers so
-    cookies are marked Secure.
+    cookies are marked Secure. With --tour: the client's online services on generated
+    data, signed in as a view-only tour user at /tour; every change is refused.
 
     \b
-    Example:
+    Examples:
       enroll834 serve --host 127.0.0.1 --port 8834
+      enroll834 serve --tour --port 8835
     """
+    import tempfile
+
     import uvicorn
 
     from ledger.desk import users_exist
@@ -2077,7 +2084,16 @@ def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
     from web.app import UVICORN_OPTIONS
 
     settings = settings_of(ctx)
+    def run(app: Any) -> None:
+        uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers,
+                    forwarded_allow_ips=forwarded_allow_ips,
+                    log_level="info" if not settings.quiet else "warning", **UVICORN_OPTIONS)
+
+    if tour:
+        from web.tour import tour_app
+
+        with tempfile.TemporaryDirectory(prefix="enroll834-tour-") as tmp:
+            run(tour_app(Path(tmp)))
+        return
     users_exist(settings.database_url)  # no schema: exit 78 before listening
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips,
-                log_level="info" if not settings.quiet else "warning", **UVICORN_OPTIONS)
+    run(create_app(settings))

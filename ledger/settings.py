@@ -109,6 +109,9 @@ class DropSettings(BaseModel):
     archive_dir: Path | None = None
     quarantine_dir: Path | None = None
     outbox_dir: Path | None = None
+    bound_sponsors: tuple[str, ...] = ()
+    """An inbox bound to one client (the web's uploads): sets for any other sponsor (N1*P5)
+    are rejected, whoever the sender; empty binds nothing."""
 
 
 class WebSettings(BaseModel):
@@ -131,6 +134,10 @@ class WebSettings(BaseModel):
     """Where client letters (user IDs and access codes, PDF) are written for mailing (0700)."""
     site_url: str = ""
     """The sign-in address printed in client letters ('' : a generic sentence)."""
+    uploads_root: Path = Path("uploads")
+    """Client uploads: one drop inbox per client under here (`<root>/<client>/inbox`, 0700)."""
+    upload_max_mb: float = Field(default=20.0, gt=0)
+    """The largest file a client may upload from the browser."""
 
 
 class PayerSettings(BaseModel):

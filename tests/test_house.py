@@ -37,9 +37,9 @@ FLOORS = {
     "ledger.verdicts": 6,  # one verdict for acknowledgments and the ledger
     "ledger.ingest": 7,
     "ledger.drops": 8,
-    "ledger.clients": 8,  # client accounts and online submissions (beside drops)
-    "web": 9,
-    "cli": 10,  # serve: the command line starts the web face
+    "ledger.clients": 9,  # client accounts, online submissions, uploads (through drops)
+    "web": 10,
+    "cli": 11,  # serve: the command line starts the web face
 }
 
 

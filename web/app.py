@@ -79,7 +79,9 @@ def web_config(settings: Settings) -> WebConfig:
     return WebConfig(url=settings.database_url, policy=policy,
                      secure_cookies=w.secure_cookies, page_size=w.page_size,
                      outbox=str(outbox) if outbox else None, mail_room=str(w.mail_room),
-                     site_url=w.site_url)  # fmt: skip
+                     site_url=w.site_url, uploads=str(w.uploads_root),
+                     upload_max_bytes=int(w.upload_max_mb * 1_000_000),
+                     settings=settings)  # fmt: skip
 
 
 def create_app(settings: Settings | None = None, *, config: WebConfig | None = None) -> FastAPI:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ledger.clients import NotFound
 from ledger.store import audit, engine
-from web import client_forms, client_pages
+from web import client_bills, client_forms, client_pages, client_uploads
 from web.client_pages import PasswordFirst
 from web.pages import render
 from web.security import config
@@ -19,6 +19,8 @@ def register(app: FastAPI) -> None:
     """Add the client pages, their forms and their two error answers to `app`."""
     app.include_router(client_pages.router)
     app.include_router(client_forms.router)
+    app.include_router(client_uploads.router)
+    app.include_router(client_bills.router)
 
     @app.exception_handler(PasswordFirst)
     async def _password_first(request: Request, exc: PasswordFirst) -> Response:

@@ -28,6 +28,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         "actor": session.actor if session else None,
         "csrf": session.csrf_token if session else "",
         "idle_seconds": int(cfg.policy.idle.total_seconds()),
+        "tour": cfg.tour,
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status,
                                       headers=headers)  # fmt: skip

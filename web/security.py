@@ -75,6 +75,13 @@ class WebConfig:
     outbox: str | None = None
     mail_room: str = "mail-room"
     site_url: str = ""
+    uploads: str = "uploads"
+    """Client uploads: one drop inbox per client under here."""
+    upload_max_bytes: int = 20_000_000
+    settings: Any = None
+    """The process Settings (the drop pipeline of uploads); None: defaults over `url`."""
+    tour: bool = False
+    """The read-only preview (`serve --tour`): every POST is refused, a banner says so."""
 
 
 def config(request: Request) -> WebConfig:
@@ -109,6 +116,12 @@ async def _refuse(request: Request, user: str | None, action: str, why: str,
     await run_in_threadpool(refuse, config(request).url, user, action, why,
                             request.url.path[:200])  # fmt: skip
     return Refused(status, f"not permitted: {why}")
+
+
+async def refusal(request: Request, user: str | None, action: str, why: str,
+                  status: int = 403) -> Refused:  # fmt: skip
+    """An audited refusal of this request (raise it): for checks made before `allow`."""
+    return await _refuse(request, user, action, why, status)
 
 
 def allow(action: str) -> Callable[[Request], Awaitable[Session]]:

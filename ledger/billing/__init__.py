@@ -4,7 +4,7 @@ with adjustments, their documents, payments (CLI and 820), reminders, aging, com
 Built on ledger.store only (the floor of ledger.fullfile). Faces call the names below.
 """
 
-from ledger.billing.bills import balance, list_bills, run_bills, show_bill
+from ledger.billing.bills import balance, files_of, list_bills, run_bills, show_bill
 from ledger.billing.commission import load_commission, run_commission, statement_lines
 from ledger.billing.config import load_billing_config, load_billing_doc
 from ledger.billing.cycles import Cycle, cycle_for, set_cycle
@@ -35,6 +35,7 @@ __all__ = [
     "credit",
     "cycle_for",
     "dollars",
+    "files_of",
     "list_bills",
     "load_billing_config",
     "load_billing_doc",

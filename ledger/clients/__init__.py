@@ -29,12 +29,28 @@ from ledger.clients.accounts import (
     set_password,
     set_privileges,
 )
+from ledger.clients.bills import KINDS as BILL_FILES
+from ledger.clients.bills import ClientBills, bill_file, client_bill, client_bills
 from ledger.clients.changes import KINDS, choices, known_member
 from ledger.clients.letters import Letter, render_pdf, write_letter
 from ledger.clients.roster import RosterRow, client_roster, roster_csv
 from ledger.clients.submit import STATUS_TEXT, Outcome, Refusal, submission, submissions, submit
+from ledger.clients.tour import Tour, build_tour
+from ledger.clients.uploads import Upload, receive, upload, upload_report, uploads
 
 __all__ = [
+    "Tour",
+    "build_tour",
+    "BILL_FILES",
+    "ClientBills",
+    "bill_file",
+    "client_bill",
+    "client_bills",
+    "Upload",
+    "receive",
+    "upload",
+    "upload_report",
+    "uploads",
     "KINDS",
     "STATUS_TEXT",
     "Outcome",

@@ -4,7 +4,8 @@
 once the ingest has handled each one, to the acknowledgment builder. On the
 way it applies the trading-partner rules from the configuration — an unknown
 sender under `strict_partners` is kept from the ledger entirely, a set for a
-sponsor the sender may not send for becomes a rejected set — and binds the
+sponsor the sender may not send for (or, in an inbox bound to a client by
+`drops.bound_sponsors`, for a sponsor not the client's) becomes a rejected set — and binds the
 log context (interchange, ISA13, GS06, ST02, member ordinal). No values pass
 into logs: only control numbers, sender ids, ordinals and counts.
 """
@@ -35,10 +36,18 @@ Progress = Callable[[str, int], None]
 the file being read) or 'file' (one more file finished)."""
 
 
-def _sponsor_rejection(end: SetEnd) -> SetEnd:
+_NOT_ALLOWED = {
+    "partner.sponsor_not_allowed": "this sender may not send for this sponsor (trading partner "
+                                   "settings)",
+    "client.sponsor_not_allowed": "this account may not send for this sponsor (not one of the "
+                                  "client's groups)",
+}
+
+
+def _sponsor_rejection(end: SetEnd, code: str = "partner.sponsor_not_allowed") -> SetEnd:
     finding = Finding(
-        code="partner.sponsor_not_allowed", severity=Severity.ERROR, level=Level.TRANSACTION_SET,
-        message="this sender may not send for this sponsor (trading partner settings)",
+        code=code, severity=Severity.ERROR, level=Level.TRANSACTION_SET,
+        message=_NOT_ALLOWED[code],
         interchange_control=end.lineage.interchange_control,
         group_control=end.lineage.group_control, set_control=end.lineage.set_control,
         validator="partner",
@@ -58,6 +67,7 @@ class Tap:
         self.sponsor_rejected = 0
         self._skip_interchange = False
         self._skip_set = False
+        self._skip_code = "partner.sponsor_not_allowed"
         self._partner: PartnerSettings | None = None
 
     def run(self, events: Iterable[Event]) -> Iterator[Event]:
@@ -77,7 +87,7 @@ class Tap:
                 if isinstance(ev, SetEnd) and self._skip_set:
                     self._skip_set = False
                     self.sponsor_rejected += 1
-                    ev = _sponsor_rejection(ev)
+                    ev = _sponsor_rejection(ev, self._skip_code)
                 if isinstance(ev, InterchangeEnd):
                     self._skip_interchange = False
                 self.builder.feed(ev)
@@ -110,8 +120,12 @@ class Tap:
         structlog.contextvars.bind_contextvars(gs06=ln.group_control, st02=ln.set_control)
         allowed = self._partner.allowed_sponsors if self._partner else ()
         sponsor = ev.header.sponsor.id if ev.header.sponsor else ""
-        if allowed and sponsor not in allowed:
-            self._skip_set = True
+        bound = self.settings.drops.bound_sponsors
+        if bound and sponsor not in bound:
+            self._skip_set, self._skip_code = True, "client.sponsor_not_allowed"
+            log.warning("sponsor_not_bound", st02=ln.set_control)
+        elif allowed and sponsor not in allowed:
+            self._skip_set, self._skip_code = True, "partner.sponsor_not_allowed"
             log.warning("sponsor_not_allowed", st02=ln.set_control)
 
 

@@ -44,7 +44,7 @@ import structlog
 
 from ledger.drops.claims import Claim, ClaimStore, set_lock_timeout
 from ledger.drops.events import Progress, Tap, chain, first_header
-from ledger.drops.reports import EXPLAIN, reason_text, sender_report
+from ledger.drops.reports import EXPLAIN, reason_text, sender_report, verdict_rows
 from ledger.fullfile import last_run_id, write_reports_since
 from ledger.ingest import IngestSummary
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
@@ -488,7 +488,7 @@ class DropWorker:
             "explanation": EXPLAIN.get(reason or "", "processed"),
             "destination": str(dest), "sets": sets, "members": dict(summary.members),
             "rejections": [dict(r) for r in summary.rejections],
-            "interchanges": interchanges, "acks": written, "processed_at": when.isoformat(),
+            "interchanges": interchanges, "verdicts": verdict_rows(report), "acks": written, "processed_at": when.isoformat(),
             "worker": self.claims.worker, "run_id": self.run_id,
             "notes": [n for n in summary.notes if "acknowledged, " in n],
         }  # fmt: skip

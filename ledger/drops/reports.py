@@ -76,6 +76,37 @@ def sender_report(outcome: dict[str, Any], report: Any) -> str:
 
 
 
+def verdict_rows(report: Any) -> list[dict[str, Any]]:
+    """What the acknowledgments say, one row per interchange, group and set (no values):
+    `{"level", "isa13", "gs06", "st02", "ack", "code", "words", "members", "rejected"}`,
+    `ack` being 'TA1', 'AK9' or 'IK5' and `words` ACK_WORDS' (e.g. 'partially accepted')."""
+    from edi.validate import ack_words
+
+    if report is None:
+        return []
+    rows: list[dict[str, Any]] = []
+    for ic in report.interchanges:
+        sets = [s for g in ic.groups for s in g.transaction_sets]
+        rows.append({"level": "interchange", "isa13": ic.control_number, "gs06": "", "st02": "",
+                     "ack": "TA1", "code": ic.ta1_code, "note": ic.ta1_note,
+                     "words": ack_words(ic.ta1_code), "members": sum(s.members for s in sets),
+                     "rejected": sum(s.rejected_members for s in sets)})  # fmt: skip
+        for g in ic.groups:
+            rows.append({"level": "group", "isa13": ic.control_number, "gs06": g.control_number,
+                         "st02": "", "ack": "AK9", "code": g.ack_code, "note": "",
+                         "words": ack_words(g.ack_code),
+                         "members": sum(s.members for s in g.transaction_sets),
+                         "rejected": sum(s.rejected_members for s in g.transaction_sets)})  # fmt: skip
+            for s in g.transaction_sets:
+                ack, code = {"group": ("AK9", "R"), "interchange": ("TA1", "R")}.get(
+                    s.rejected_by, ("IK5", s.ack_code))
+                rows.append({"level": "set", "isa13": ic.control_number,
+                             "gs06": g.control_number, "st02": s.control_number, "ack": ack,
+                             "code": code, "note": "", "words": ack_words(code),
+                             "members": s.members, "rejected": s.rejected_members})  # fmt: skip
+    return rows
+
+
 def _set_verdict(s: Any) -> str:
     """A set's verdict as its acknowledgment states it: 'IK5 E (accepted with errors)', or
     'AK9 R (group rejected)' / 'TA1 R (interchange rejected)' when no IK5 was written for it."""

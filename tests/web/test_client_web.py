@@ -3,6 +3,7 @@ forms through the same pipeline, tenant isolation, the PHI canary, audit records
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -10,7 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from clientkit import ACME, BETA, PASSWORD, Clients, read_letter
-from desk834 import ALICE
+from desk834 import ALICE, BOB, Member, interchange
 from webkit import Browser, Web, api_routes
 
 from ledger.store import engine
@@ -140,8 +141,20 @@ def test_tenant_isolation_every_client_url_with_another_clients_ids(web: Web, cl
     key = _form(acme, "change", mid)
     r = acme.post("/client/forms/change", {"key": key, "member_id": mid, "phone": "5550001111"})
     sid = r.headers["location"].rsplit("/", 1)[1]
+    # An upload and a bill of Acme's (test_client_uploads, test_client_bills).
+    from test_client_bills import bill_month
+    from test_client_uploads import send
+
+    web.config = dataclasses.replace(web.config, uploads=str(web.tmp / "uploads"))
+    web.app.state.config = web.config
+    upload = send(acme, interchange([Member(BOB, "S100")], control=90, sponsor=ACME))
+    name = upload.headers["location"].rsplit("/", 1)[1]  # type: ignore[attr-defined]
+    bill = f"{ACME}-{bill_month(web, web.tmp).replace('-', '')}"
+    assert acme.get(f"/client/bills/{bill}/pdf").status_code == 200
+    assert acme.get(f"/client/uploads/{name}/report").status_code == 200
     beta = _admin(web, cl, BETA)
-    ids = {"member_id": mid, "user_id": "c991234567.pat", "submission_id": sid}
+    ids = {"member_id": mid, "user_id": "c991234567.pat", "submission_id": sid, "name": name,
+           "bill": bill, "kind": "pdf"}
     walked = 0
     for method, path in _walk(web.app):
         names = re.findall(r"{(\w+)}", path)
