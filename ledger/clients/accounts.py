@@ -39,7 +39,15 @@ from sqlalchemy.engine import Connection, Engine
 from ledger.clients.letters import Letter, write_letter
 from ledger.desk import Actor, NotPermitted, users
 from ledger.desk import auth as _auth
-from ledger.store import LedgerError, audit, client_tables, engine, session_tables, utcnow
+from ledger.store import (
+    LedgerError,
+    audit,
+    client_tables,
+    engine,
+    require_group,
+    session_tables,
+    utcnow,
+)
 from ledger.store import schema as t
 
 ct = client_tables
@@ -224,8 +232,7 @@ def _invite_in(conn: Connection, actor: Actor, sponsor_id: str, mail_room: MailR
                also: tuple[str, ...]) -> tuple[Path, Invitation]:  # fmt: skip
     sponsors = [sponsor_id, *[s for s in also if s != sponsor_id]]
     for s in sponsors:
-        if conn.execute(sa.select(t.groups.c.name).where(t.groups.c.sponsor_id == s)).first() is None:
-            raise LedgerError(f"group {s}: not found (configure it with 'groups set' first)")
+        require_group(conn, s)
     cs = ct.client_sponsors
     bound = conn.execute(sa.select(cs.c.client_id).where(cs.c.sponsor_id == sponsor_id)).first()
     cid = bound.client_id if bound else (client_id or default_client_id(sponsor_id)).upper()
@@ -523,8 +530,7 @@ def set_group_contact(target: str | Engine, actor: Actor, sponsor_id: str, *,
     users.require(eng, actor, "groups.manage", sponsor_id)
     gc = ct.group_contacts
     with eng.begin() as conn:
-        if conn.execute(sa.select(t.groups.c.name).where(t.groups.c.sponsor_id == sponsor_id)).first() is None:
-            raise LedgerError(f"group {sponsor_id}: not found")
+        require_group(conn, sponsor_id)
         values = {"representative_name": representative_name.strip()[:200],
                   "representative_phone": representative_phone.strip()[:40],
                   "updated_at": utcnow(), "updated_by": actor.user_id}  # fmt: skip

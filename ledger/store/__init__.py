@@ -26,7 +26,14 @@ from ledger.store.db import (
     upgrade,
     utcnow,
 )
-from ledger.store.groups import group_policy, load_config, partner_settings, set_group, show_groups
+from ledger.store.groups import (
+    group_policy,
+    load_config,
+    partner_settings,
+    require_group,
+    set_group,
+    show_groups,
+)
 from ledger.store.policies import FullFilePolicy, get_policy, load_policy_file
 from ledger.store.queries import Span, VerifyReport, roster, spans, verify_chain
 from ledger.store.spans import Refused, terminate
@@ -69,6 +76,7 @@ __all__ = [
     "load_policy_file",
     "next_control_number",
     "partner_settings",
+    "require_group",
     "queries",
     "reconcile_tables",
     "roster",

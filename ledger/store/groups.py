@@ -60,6 +60,14 @@ def show_groups(conn: Connection, sponsor_id: str | None = None) -> list[dict[st
     return out
 
 
+def require_group(conn: Connection, sponsor_id: str) -> None:
+    """LedgerError unless `sponsor_id` is a configured group (`groups set` / `groups load`)."""
+    row = conn.execute(sa.select(t.groups.c.sponsor_id).where(t.groups.c.sponsor_id == sponsor_id)
+                       ).first()  # fmt: skip
+    if row is None:
+        raise LedgerError(f"group {sponsor_id[:20]}: not found (configure it with 'groups set' first)")
+
+
 def group_policy(conn: Connection, sponsor_id: str) -> GroupPolicy:
     """The sponsor's COBRA administration and representative (unknown when not configured
     or when the stored value is not a known one)."""

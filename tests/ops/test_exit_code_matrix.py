@@ -38,6 +38,13 @@ CODES_FOR = {
     "users list": {0, 2, 75, 77, 78},
     # serve runs until stopped (its pages are tested in tests/web): usage and configuration.
     "serve": {2, 78},
+    # Reads and runs with nothing to reject in this world.
+    "billing list": {0, 2, 75, 77, 78}, "billing aging": {0, 2, 75, 77, 78},
+    "billing remind": {0, 2, 75, 77, 78},
+    # Need a bill, an 820 or a reconciliation item to succeed (their tests: tests/ledger,
+    # tests/cli): here the refusals only.
+    "billing show": {1, 2, 75, 77, 78}, "billing remit": {1, 2, 75, 77, 78},
+    "review decide": {1, 2, 75, 77, 78},
 }
 """The classes each command can meet; every other command meets all six."""
 
@@ -94,6 +101,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (base / "nogroups.toml").write_text('[[groups]]\nname = "no sponsor id"\n')
     (base / "bad.toml").write_text("[drops]\npoll_seconds = -1\n")
     (base / "inbox").mkdir()
+    (base / "rates.csv").write_text("sponsor,plan,level,from,to,monthly_rate\n" + "".join(
+        f"991234567,{plan},{level},2026-01-01,,450.00\n"
+        for plan in ("HLT", "PPO1") for level in ("EMP", "ESP", "ECH", "FAM", "E1D", "IND")))
+    code, _, err = _invoke(["groups", "set", "991234567", "--cobra", "self"],
+                           clean | w.env("root"), base)
+    assert code == 0, err
     for name in ("first.edi", "good.edi"):
         code, _, err = _invoke(["ingest", str(base / name)], clean | w.env("ops"), base)
         assert code == 0, err
@@ -168,6 +181,23 @@ OK: dict[str, tuple[str | None, list[str]]] = {
     "review resolve": ("rita", ["review", "resolve", "{item}", "--reject", "--reason", "test"]),
     "review sla": ("rita", ["review", "sla"]),
     "serve": (None, ["serve", "--port", "0"]),  # only driven into 2 and 78: it never returns
+    "billing rates load": ("root", ["billing", "rates", "load", "{dir}/rates.csv"]),
+    "billing cycle": ("root", ["billing", "cycle", "991234567", "--bill-day", "1",
+                               "--due-day", "20"]),
+    "billing run": ("ops", ["billing", "run", "--period", "2027-01", "--group", "991234567"]),
+    "billing show": ("aud", ["billing", "show", "991234567-202701"]),
+    "billing list": ("aud", ["billing", "list"]),
+    "billing aging": ("aud", ["billing", "aging"]),
+    "billing pay": ("ops", ["billing", "pay", "--group", "991234567", "--amount", "10.00",
+                            "--reference", "R{n}"]),
+    "billing remit": ("ops", ["billing", "remit", "{dir}/junk.edi"]),
+    "billing remind": ("ops", ["billing", "remind"]),
+    "billing commission": ("ops", ["billing", "commission", "--period", "2027-01"]),
+    "groups contact": ("root", ["groups", "contact", "991234567", "--representative-name",
+                                "Dana Reyes", "--representative-phone", "555-0100"]),
+    "groups invite": ("root", ["groups", "invite", "991234567", "--address-line1", "1 Main St",
+                               "--city", "Austin", "--state", "TX", "--postal-code", "78701"]),
+    "review decide": ("rita", ["review", "decide", "999", "keep"]),
 }
 
 REJECTED: dict[str, tuple[str | None, list[str]]] = {
@@ -191,6 +221,19 @@ REJECTED: dict[str, tuple[str | None, list[str]]] = {
     "review show": ("rita", ["review", "show", "999"]),
     "review assign": ("rita", ["review", "assign", "999", "rita"]),
     "review resolve": ("rita", ["review", "resolve", "{resolved}", "--new-member"]),
+    "billing rates load": ("root", ["billing", "rates", "load", "{dir}/groups.toml"]),
+    "billing cycle": ("root", ["billing", "cycle", "000000000", "--bill-day", "1"]),
+    "billing run": ("ops", ["billing", "run", "--period", "2027-01", "--group", "000000000"]),
+    "billing show": ("aud", ["billing", "show", "000000000-202701"]),
+    "billing pay": ("ops", ["billing", "pay", "--group", "000000000", "--amount", "10.00",
+                            "--reference", "R{n}"]),
+    "billing remit": ("ops", ["billing", "remit", "{dir}/junk.edi"]),
+    "billing commission": ("ops", ["billing", "commission", "--period", "2027-13"]),
+    "groups contact": ("root", ["groups", "contact", "000000000", "--representative-name",
+                                "Dana Reyes", "--representative-phone", "555-0100"]),
+    "groups invite": ("root", ["groups", "invite", "000000000", "--address-line1", "1 Main St",
+                               "--city", "Austin", "--state", "TX", "--postal-code", "78701"]),
+    "review decide": ("rita", ["review", "decide", "999", "keep"]),
 }
 
 
