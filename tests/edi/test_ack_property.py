@@ -10,7 +10,6 @@ tests/ledger/test_acknowledged.py.
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,28 +23,9 @@ from edi.validate import ack_files, validate_file
 from edi.verdict import obey
 from tests.edi.test_acks import assert_valid_ack
 from tests.edi.test_ig_differential import BASE_5010, VALUES, mutate, render, steps_strategy
+from tests.ledger.test_acknowledged import acked_sets
 
 CASES = 400 if os.environ.get("ENROLL834_SOAK") else 40
-
-
-def acked(report_files: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
-    """(ISA13, GS06, ST02) of every set a 999/997 accepts."""
-    out = set()
-    for name, text in report_files:
-        if not name.endswith((".999", ".997")):
-            continue
-        isa13 = name.rsplit(".", 2)[-2]
-        gs06 = ""
-        st02 = ""
-        for seg in re.split(r"~\n?|\n", text):
-            parts = seg.split(seg[3]) if len(seg) > 3 else [seg]
-            if parts[0] == "AK1":
-                gs06 = parts[2]
-            elif parts[0] == "AK2":
-                st02 = parts[2]
-            elif parts[0] in ("IK5", "AK5") and parts[1] in ("A", "E"):
-                out.add((isa13, gs06, st02))
-    return out
 
 
 def check(data: bytes) -> None:
@@ -71,7 +51,7 @@ def check(data: bytes) -> None:
     keys = [(ic.control_number, g.control_number, s.control_number)
             for ic in report.interchanges for g in ic.groups for s in g.transaction_sets]
     if len(keys) == len(set(keys)):
-        assert passed == acked(files)
+        assert passed == acked_sets(files)
 
 
 @pytest.mark.parametrize("version", ["5010", "4010"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -330,3 +331,22 @@ def test_every_corpus_ack_passes_pyx12() -> None:
                     count += 1
                     assert_valid_ack(text)
     assert count >= 50
+
+
+def acked_sets(acks: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
+    """(ISA13, GS06, ST02) of every set a 999/997 accepts (IK5/AK5 A or E), from the texts."""
+    out: set[tuple[str, str, str]] = set()
+    for name, text in acks:
+        if not name.endswith((".999", ".997")):
+            continue
+        isa13 = name.rsplit(".", 2)[-2]
+        gs06 = st02 = ""
+        for seg in re.split(r"~\n?|\n", text):
+            parts = seg.split(seg[3]) if len(seg) > 3 else [seg]
+            if parts[0] == "AK1":
+                gs06 = parts[2]
+            elif parts[0] == "AK2":
+                st02 = parts[2]
+            elif parts[0] in ("IK5", "AK5") and parts[1] in ("A", "E"):
+                out.add((isa13, gs06, st02))
+    return out

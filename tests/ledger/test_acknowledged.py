@@ -7,7 +7,6 @@ and the ledger against them.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_
 from ledger.ingest import IngestSummary, ingest_file
 from ledger.store import schema as t
 from ledger.store.db import engine, upgrade
+from tests.edi.test_acks import acked_sets
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -47,25 +47,6 @@ def member_records(url: str) -> set[tuple[str, str, str, int]]:
 def count(url: str, table: sa.Table) -> int:
     with engine(url).connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-
-
-def acked_sets(acks: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
-    """(ISA13, GS06, ST02) of every set a 999/997 accepts (IK5/AK5 A or E), from the texts."""
-    out: set[tuple[str, str, str]] = set()
-    for name, text in acks:
-        if not name.endswith((".999", ".997")):
-            continue
-        isa13 = name.rsplit(".", 2)[-2]
-        gs06 = st02 = ""
-        for seg in re.split(r"~\n?|\n", text):
-            parts = seg.split(seg[3]) if len(seg) > 3 else [seg]
-            if parts[0] == "AK1":
-                gs06 = parts[2]
-            elif parts[0] == "AK2":
-                st02 = parts[2]
-            elif parts[0] in ("IK5", "AK5") and parts[1] in ("A", "E"):
-                out.add((isa13, gs06, st02))
-    return out
 
 
 def check(url: str, summary: IngestSummary, before: set[tuple[str, str, str]] | None = None,
