@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ledger.clients import receive, upload, upload_report, uploads
-from ledger.desk import Session
+from ledger.desk import NotPermitted, Session
 from ledger.settings import Settings
 from ledger.store import LedgerError
 from web.client_pages import client, page
@@ -75,6 +75,9 @@ async def upload_post(request: Request,
         up = await run_in_threadpool(lambda: receive(
             _settings(request), session.actor, data, _root(request),
             max_bytes=config(request).upload_max_bytes))  # fmt: skip
+    except NotPermitted:  # a file may carry any change: every submitting privilege is needed
+        raise await refusal(request, session.actor.user_id, "client.changes",
+                            "upload needs every submitting privilege") from None
     except LedgerError as exc:
         rows = await run_in_threadpool(uploads, config(request).url, session.actor,
                                        _root(request))  # fmt: skip

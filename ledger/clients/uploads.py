@@ -5,7 +5,7 @@ enters the same drop pipeline as a trading partner's folder, bound to the client
         ──ledger.drops.run_drop (settle 0, bound_sponsors = the client's groups)──▶
     <root>/<client>/archive | quarantine, outbox/<name>.<ISA13>.ta1 · .999 · <name>.report.txt
 
-- `receive` (privilege submit_changes) writes the bytes 0600 under a name made of the
+- `receive` (privileges submit_changes, submit_enrollment and cobra) writes the bytes 0600 under a name made of the
   client id, the time and a random part (never the browser's file name, which may name a
   person), then runs the client's inbox once: acknowledgments, reports, archive and
   quarantine are the drop folder's. A set whose sponsor (N1*P5) is not one of the
@@ -118,19 +118,25 @@ def _bound(settings: Settings, client: Client) -> Settings:
     return settings.model_copy(update={"drops": drops})
 
 
+UPLOAD_PRIVILEGES = ("submit_changes", "submit_enrollment", "cobra")
+"""A file may hold changes, terminations, enrollments and COBRA enrollments alike."""
+
+
 def receive(settings: Settings, actor: Actor, data: bytes, root: Path, *,
             max_bytes: int) -> Upload:  # fmt: skip
     """Take one uploaded file for `actor`'s client and run it through the client's inbox.
 
-    NotPermitted without the submit_changes privilege; LedgerError for an empty file or
+    NotPermitted without every `UPLOAD_PRIVILEGES` (a file may carry any kind of
+    change, so uploading never exceeds what the forms allow); LedgerError for an empty file or
     one larger than `max_bytes` (nothing written). Returns the file's Upload (normally
     'done'; 'waiting' when the database was busy - the file stays in the inbox).
     """
     eng = engine(settings.database_url)
     with eng.connect() as conn:
         client = client_in(conn, actor)
-    if not client.may("submit_changes"):
-        raise NotPermitted("client.changes: the user's privileges do not allow this")
+    if not all(client.may(p) for p in UPLOAD_PRIVILEGES):
+        raise NotPermitted("client.changes: uploading a file needs the submit-changes, "
+                           "submit-enrollments and COBRA privileges")
     if not data:
         raise LedgerError("the file is empty")
     if len(data) > max_bytes:

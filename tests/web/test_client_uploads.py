@@ -140,6 +140,13 @@ def test_size_limit_empty_file_csrf_and_privilege(web: Web, cl: Clients, tmp_pat
     assert viewer.get("/client/upload").status_code == 403
     assert send(viewer, b"ISA").status_code == 403  # type: ignore[attr-defined]
     assert "/client/upload" not in viewer.get("/client").text
+    # Submitting changes alone is not enough: a file may carry enrollments and COBRA too.
+    admin.post("/client/access/users", {"login": "changer", "p_submit_changes": "1"})
+    user, code = read_letter(sorted(cl.mail.folder.glob("*changer*.pdf"))[0])
+    changer = _first_time(web, user, code)
+    r = send(changer, b"ISA")
+    assert r.status_code == 403  # type: ignore[attr-defined]
+    assert not [p for p in (tmp_path / "uploads").rglob("*.x12")]
 
 
 def test_uploads_of_another_client_are_not_found(web: Web, cl: Clients) -> None:
