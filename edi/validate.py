@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 from edi.acks import TA105, GroupAck, SetAck, ack_9xx_name, ack_999, ak9_code, ta1, ta1_ack_code
 from edi.control import ControlNumbers, MemoryControlNumbers
@@ -46,11 +46,11 @@ if TYPE_CHECKING:
 ACCEPTING = frozenset({SetStatus.ACCEPTED, SetStatus.ACCEPTED_WITH_ERRORS})
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of the report records: frozen msgspec Structs, like edi.records."""
 
 
-class SetReport(_Frozen):
+class SetReport(_Frozen, frozen=True, kw_only=True):
     """One transaction set: its verdict, member counts and every finding inside it."""
 
     control_number: str
@@ -62,7 +62,7 @@ class SetReport(_Frozen):
     findings: tuple[Finding, ...] = ()
 
 
-class GroupReport(_Frozen):
+class GroupReport(_Frozen, frozen=True, kw_only=True):
     """One functional group: its sets and its own (GS/GE level) findings."""
 
     control_number: str
@@ -76,7 +76,7 @@ class GroupReport(_Frozen):
         return ak9_code(_group_ack(self))
 
 
-class InterchangeReport(_Frozen):
+class InterchangeReport(_Frozen, frozen=True, kw_only=True):
     """One interchange: who sent it, its TA1 verdict, groups, findings and ack texts."""
 
     sender: str
@@ -96,7 +96,7 @@ class InterchangeReport(_Frozen):
         return ack_9xx_name(self.header)
 
 
-class FileReport(_Frozen):
+class FileReport(_Frozen, frozen=True, kw_only=True):
     """The validation report of one file: interchanges plus findings outside them."""
 
     file: str
@@ -187,7 +187,7 @@ class FileReport(_Frozen):
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
-    return f.model_dump(mode="json", exclude_none=True)
+    return f.as_json()
 
 
 def _group_ack(group: GroupReport) -> GroupAck:
