@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 data rejected, 2 usage, 75 temporary failure (retry),
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +158,16 @@ def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
 # (parse, validate, generate)
 
 
+def _print_schema(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        import json
+
+        from edi.records import json_schema
+
+        click.echo(json.dumps(json_schema(), indent=1, sort_keys=True))
+        ctx.exit(0)
+
+
 @main.command("parse")
 @click.argument(
     "files", nargs=-1, required=True,
@@ -164,6 +175,8 @@ def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
 )
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per member transaction (ISO dates; codes as {code, name}).")
+@click.option("--schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
+              help="Print the JSON Schema of the stored records (edi/records.schema.json), exit.")
 def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     """Read 834 FILES and print their member transactions (no database).
 
@@ -176,18 +189,22 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     Example:
       enroll834 parse samples/family-enrollment.edi --json > members.jsonl
     """
-    from edi.jsonout import SUMMARY_HEADER, dumps, summary_line
+    from edi.jsonout import SUMMARY_HEADER, dumps_line, summary_line
     from edi.reader import findings_of, read
     from edi.records import MemberTransaction
 
     rejected = False
     if not as_json:
         click.echo(SUMMARY_HEADER)
+    out = sys.stdout.buffer
     for path in files:
         try:
             for event in read(path, str(path)):
                 if isinstance(event, MemberTransaction):
-                    click.echo(dumps(event) if as_json else summary_line(event))
+                    if as_json:
+                        out.write(dumps_line(event))
+                    else:
+                        click.echo(summary_line(event))
                 for finding in findings_of(event):
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)
