@@ -64,6 +64,7 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
 
     from ledger.desk import NotPermitted
     from ledger.drops import TemporaryFailure
+    from ledger.pipeline import ReaderStopped
     from ledger.settings import ConfigError
     from ledger.store import LedgerError
 
@@ -71,6 +72,9 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
         return _ExitCodeError(str(exc), EXIT_CONFIG)
     if isinstance(exc, TemporaryFailure):
         return _ExitCodeError(f"{exc} (temporary; safe to retry)", EXIT_TEMPFAIL)
+    if isinstance(exc, ReaderStopped):
+        return _ExitCodeError(f"{exc.strerror}; nothing of the open transaction set was "
+                              "recorded (temporary; safe to retry)", EXIT_TEMPFAIL)
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and not isinstance(
         exc, sqlalchemy.exc.IntegrityError
     ):

@@ -139,7 +139,7 @@ def ingest_file(
     With `outbox`, a full file the guard holds is kept under `outbox/held/` and its
     supervisor item points at the copy, so the desk can apply it later.
     """
-    from edi.reader import read
+    from ledger.pipeline import read_events
 
     p = Path(path)
     sha = file_sha256(p)
@@ -149,8 +149,9 @@ def ingest_file(
 
         with eng.connect() as conn:
             watermark = last_run_id(conn)
-    # Streamed from the path: memory does not grow with the file.
-    events = read(p, p.name, validator=validator, file_sha256=sha)
+    # Streamed from the path: memory does not grow with the file. A large file is read
+    # and validated in a second process (ledger.pipeline); matching and writes stay here.
+    events = read_events(p, p.name, validator=validator, file_sha256=sha)
     summary = ingest_events(
         eng, events, source=p.name, file_sha256=sha, decide=decide,
         received_at=received_at, actor=actor, settings=settings,

@@ -48,6 +48,7 @@ from ledger.drops.events import Progress, Tap, chain, first_header, ledger_setti
 from ledger.drops.reports import EXPLAIN, reason_text, sender_report
 from ledger.fullfile import last_run_id, write_reports_since
 from ledger.ingest import IngestSummary, ingest_events
+from ledger.pipeline import ReaderStopped
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
 from ledger.store import LedgerError, crash_point, engine, utcnow
 from ledger.store import schema as t
@@ -365,6 +366,9 @@ class DropWorker:
             raise TemporaryFailure(
                 f"database unavailable or busy ({type(exc.orig).__name__}); the file waits in work/"
             ) from None
+        except ReaderStopped as exc:
+            self.claims.let_go(claim)
+            raise TemporaryFailure(f"{exc.strerror}; the file waits in work/") from None
         except OSError as exc:
             self.claims.let_go(claim)
             what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or "I/O error")
@@ -407,11 +411,12 @@ class DropWorker:
         return self._decide(claim, sha, None, None, IngestSummary(), internal_error=True)
 
     def _ingest_once(self, claim: Claim, data: bytes, sha: str) -> dict[str, Any]:
-        from edi.reader import read
         from edi.validate import ReportBuilder  # the report/ack fold of `validate_file`
+        from ledger.pipeline import read_events
 
         builder = ReportBuilder(claim.name, self.control, dt.datetime.now(dt.UTC))
-        events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))
+        work = self.layout.work / claim.work_name  # large files: read in a second process
+        events = iter(read_events(work, claim.name, validator=self.validator, file_sha256=sha))
         head, first = first_header(events)
         partner = self.settings.partner(first.sender_qualifier, first.sender_id) if first else None
         tap = Tap(self.settings, builder, self.progress)
@@ -425,7 +430,7 @@ class DropWorker:
         outcome = self._decide(claim, sha, builder.report(), tap, summary, partner=partner)
         outcome["acks"].extend(
             write_reports_since(self.url, watermark, sha, self.layout.outbox, claim.name,
-                                path=self.layout.work / claim.work_name)  # keeps held files
+                                path=work)  # keeps held files
         )
         return outcome
 
