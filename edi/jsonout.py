@@ -11,8 +11,8 @@ Shape, for any record:
 * fields that are empty (None, "", empty tuple) are omitted; booleans and numbers are kept.
 
 The records are msgspec Structs; each record type gets a plan once (its fields with
-how each is rendered, read from the field types), and lines are encoded by one reused
-`msgspec.json.Encoder`. `tests/edi/test_parse_json_format.py` holds this shape equal,
+how each is rendered, read from the field types), compiled into one straight-line
+function, and lines are encoded by one reused `msgspec.json.Encoder`. `tests/edi/test_parse_json_format.py` holds this shape equal,
 key by key, to what the pydantic records printed before.
 
 Member objects hold identifiers and names (PHI): this is data output for
@@ -42,7 +42,6 @@ _QUALIFIER_NAMES: dict[type[msgspec.Struct], dict[str, str]] = {
     DatePeriod: DATE_QUALIFIERS, Reference: IDENTIFIER_QUALIFIERS,
 }
 _Plan = tuple[tuple[str, int, Any], ...]
-_PLANS: dict[type[msgspec.Struct], _Plan] = {}
 
 
 def _plan(cls: type[msgspec.Struct]) -> _Plan:
@@ -78,41 +77,43 @@ def _plan(cls: type[msgspec.Struct]) -> _Plan:
     return tuple(out)
 
 
+_Render = Callable[[Any], dict[str, JsonValue]]
+_RENDERERS: dict[type[msgspec.Struct], _Render] = {}
+
+
+def _compile(cls: type[msgspec.Struct]) -> _Render:
+    """The renderer of `cls`: one straight-line function generated from its plan (a test
+    compares its output with the rule stated plainly, tests/edi/test_parse_json_format.py)."""
+    if cls is Finding:
+        return Finding.as_json
+    lines = ["def render(r):", "    o = {}"]
+    env: dict[str, Any] = {"to_json": to_json}
+    tests = {_TEXT: 'v != ""', _SET: "v is not None", _ENUM: "v is not None",
+             _RECORD: "v is not None", _RECORDS: "v", _ARRAY: "v", _CODE: 'v != ""'}
+    for i, (name, kind, detail) in enumerate(_plan(cls)):
+        env[f"d{i}"] = detail
+        value = {_TEXT: "v", _SET: "v", _ARRAY: "v", _ALWAYS: "v", _ENUM: f"d{i}[v]",
+                 _RECORD: "to_json(v)", _RECORDS: "[to_json(x) for x in v]",
+                 _CODE: f'{{"code": v, "name": d{i}.get(v)}}'}[kind]
+        lines.append(f"    v = r.{name}")
+        if kind == _ALWAYS:
+            lines.append(f"    o[{name!r}] = {value}")
+        else:
+            lines.append(f"    if {tests[kind]}:")
+            lines.append(f"        o[{name!r}] = {value}")
+    lines.append("    return o")
+    exec("\n".join(lines), env)  # noqa: S102 - source built above from field names only
+    render: _Render = env["render"]
+    return render
+
+
 def to_json(record: msgspec.Struct) -> dict[str, JsonValue]:
     """The JSON object of a record (see module doc); dates stay dates (the encoder writes
     them as ISO strings)."""
-    cls = type(record)
-    if cls is Finding:
-        return record.as_json()  # type: ignore[attr-defined,no-any-return]
-    plan = _PLANS.get(cls)
-    if plan is None:
-        plan = _PLANS[cls] = _plan(cls)
-    out: dict[str, JsonValue] = {}
-    for name, kind, detail in plan:
-        value = getattr(record, name)
-        if kind == _TEXT:
-            if value != "":
-                out[name] = value
-        elif kind == _SET:
-            if value is not None:
-                out[name] = value
-        elif kind == _RECORDS:
-            if value:
-                out[name] = [to_json(v) for v in value]
-        elif kind == _ENUM:
-            if value is not None:
-                out[name] = detail[value]
-        elif kind == _RECORD:
-            if value is not None:
-                out[name] = to_json(value)
-        elif kind == _ALWAYS:
-            out[name] = value
-        elif kind == _ARRAY:
-            if value:
-                out[name] = value
-        elif value != "":  # _CODE
-            out[name] = {"code": value, "name": detail.get(value)}
-    return out
+    render = _RENDERERS.get(type(record))
+    if render is None:
+        render = _RENDERERS[type(record)] = _compile(type(record))
+    return render(record)
 
 
 _ENCODER = msgspec.json.Encoder()
