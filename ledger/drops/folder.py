@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fnmatch
-import hashlib
 import os
 import random
 import time
@@ -390,12 +389,13 @@ class DropWorker:
     # -------------------------------------------------------------- ingest and decide
 
     def _ingest(self, claim: Claim, work: Path) -> dict[str, Any]:
-        data = work.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        from edi.reader import file_sha256
+
+        sha = file_sha256(work)  # streamed: the file is read from work/, never held whole
         last: BaseException | None = None
         for attempt in range(1, 4):
             try:
-                return self._ingest_once(claim, data, sha)
+                return self._ingest_once(claim, sha)
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 if not _retryable(exc):
                     raise
@@ -410,7 +410,7 @@ class DropWorker:
         log.error("ingest_failed", error_type=type(last).__name__)
         return self._decide(claim, sha, None, None, IngestSummary(), internal_error=True)
 
-    def _ingest_once(self, claim: Claim, data: bytes, sha: str) -> dict[str, Any]:
+    def _ingest_once(self, claim: Claim, sha: str) -> dict[str, Any]:
         from edi.validate import ReportBuilder  # the report/ack fold of `validate_file`
         from ledger.pipeline import read_events
 

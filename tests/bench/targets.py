@@ -8,8 +8,8 @@ The machine's speed varies about 2x from day to day and other jobs share its two
 so every figure is a ratio to a reference run on the same file in the same run, right
 before or after it: each pair is measured `--repeat` times and the range of the ratios is
 printed, with both figures and the machine. Every command runs in its own process as a
-user runs it (the CLI, pyx12's `x12valid`); wall seconds, CPU seconds and peak RSS come
-from wait4 (CPU and RSS include a reading process the command spawned).
+user runs it (the CLI, pyx12's `x12valid`); wall and CPU seconds come from wait4, peak RSS
+from sampling /proc (both include a reading process the command spawned).
 
 | target | enroll834 | reference |
 |---|---|---|
@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,33 +55,66 @@ class Run:
     code: int
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """VmRSS of `pid` and its descendants now, in KiB (0 when gone)."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("VmRSS:")), 0)
+        todo.extend(int(k) for k in kids)
+    return total
+
+
 def measure(cmd: list[str], *, stdout: Path | None = None, env: dict[str, str] | None = None,
             ok: tuple[int, ...] = (0, 1)) -> Run:
-    """Run `cmd`; wall and CPU seconds and peak RSS of it and its children (wait4)."""
+    """Run `cmd`; wall and CPU seconds (wait4: it and its children) and peak RSS: the
+    largest sum of the resident sets of it and its children, sampled every 0.2 s (wait4's
+    ru_maxrss would include this runner's own size, inherited at fork)."""
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
+    peak = [0]
     try:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT,
                                 env=env or dict(os.environ))
+
+        def sample() -> None:
+            while proc.returncode is None:
+                peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        watcher.join()
     finally:
         if stdout:
             out.close()  # type: ignore[union-attr]
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
+    code = proc.returncode
     if code not in ok:
         raise SystemExit(f"{' '.join(cmd[:3])} ... exited {code}")
-    run = Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code)
+    run = Run(seconds, usage.ru_utime + usage.ru_stime, peak[0] / 1024, code)
     print(f"  {Path(cmd[0]).name} {' '.join(cmd[1:4])[:60]}: {run.seconds:.1f} s, "
           f"CPU {run.cpu:.1f} s, {run.rss_mb:.0f} MB", file=sys.stderr, flush=True)
     return run
 
 
 def new_members_file(members: int) -> Path:
-    from ledger_bench import _new_members_file
-
-    return _new_members_file(members)
+    """The runner's `members`-enrolment file, generated in a child process (so this
+    process stays small)."""
+    code = ("import sys; sys.path[:0] = sys.argv[1:3]; from ledger_bench import "
+            "_new_members_file; print(_new_members_file(int(sys.argv[3])))")
+    out = subprocess.run([sys.executable, "-c", code, str(HERE), str(ROOT), str(members)],
+                         check=True, capture_output=True, text=True, cwd=ROOT)
+    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def floor_split(path: Path) -> Run:
