@@ -21,9 +21,8 @@ from edi.reader import read
 from edi.records import MemberTransaction, SetEnd, SetStart, SetStatus
 from edi.validate import ack_files, validate_file
 from edi.verdict import obey
-from tests.edi.test_acks import assert_valid_ack
+from tests.edi.test_acks import acked_sets, assert_valid_ack
 from tests.edi.test_ig_differential import BASE_5010, VALUES, mutate, render, steps_strategy
-from tests.ledger.test_acknowledged import acked_sets
 
 CASES = 400 if os.environ.get("ENROLL834_SOAK") else 40
 
