@@ -7,26 +7,16 @@ ends of each envelope with their verdicts. Every record carries its `Lineage`.
 
 Code-list fields hold the enum from `edi.codes` when the code is known and
 None when absent or unknown (an unknown code is reported as a finding).
-
-Records are `msgspec.Struct`s: frozen (nothing mutates them after they are
-built), keyword-only, compiled, and not tracked by the cycle collector (a record
-only holds strings, numbers, dates, enums, tuples and other records, so it can
-never be part of a cycle). The builders construct them without validation from
-values they have already checked (codes looked up in `edi.codes`, dates parsed
-by `edi.loops.parse_d8`); `decode_json` validates every field (types, enums,
-dates, unknown fields refused), as pydantic did when records were read back.
-`encode_json` / `decode_json` are the stored form (the ledger's review items and
-reconciliation rows): every field, enums as their codes, ISO dates.
-`json_schema()` publishes the records' JSON Schema (edi/records.schema.json).
+Records are built with `model_construct` on the hot path, so they are plain
+frozen values: nothing mutates them after they are built.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, TypeVar
 
-import msgspec
+from pydantic import BaseModel, ConfigDict
 
 from edi.codes import (
     ActionCode,
@@ -50,14 +40,16 @@ from edi.findings import Finding
 from edi.segments import Delimiters
 
 
-class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
-    """Base of every edi record: frozen, keyword-only, no unknown fields when decoded."""
+class Record(BaseModel):
+    """Base of every edi record: frozen, no extra fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # ---------------------------------------------------------------- lineage
 
 
-class Lineage(Record, frozen=True, kw_only=True):
+class Lineage(Record):
     """Where a record came from: file, envelope keys and the segments it spans."""
 
     source: str
@@ -85,7 +77,7 @@ class Lineage(Record, frozen=True, kw_only=True):
 # ---------------------------------------------------------------- building blocks
 
 
-class DatePeriod(Record, frozen=True, kw_only=True):
+class DatePeriod(Record):
     """A DTP: qualifier (e.g. '348') with a date (D8) or a range (RD8: begin..end)."""
 
     qualifier: str
@@ -95,7 +87,7 @@ class DatePeriod(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Reference(Record, frozen=True, kw_only=True):
+class Reference(Record):
     """A REF: qualifier and value (value may be an identifier: PHI)."""
 
     qualifier: str
@@ -104,7 +96,7 @@ class Reference(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Amount(Record, frozen=True, kw_only=True):
+class Amount(Record):
     """An AMT: qualifier and amount."""
 
     qualifier: str
@@ -112,7 +104,7 @@ class Amount(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Contact(Record, frozen=True, kw_only=True):
+class Contact(Record):
     """A PER: function code, name, and (qualifier, number) pairs."""
 
     function: str
@@ -121,7 +113,7 @@ class Contact(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Address(Record, frozen=True, kw_only=True):
+class Address(Record):
     """N3 + N4."""
 
     line1: str = ""
@@ -136,7 +128,7 @@ class Address(Record, frozen=True, kw_only=True):
     country_subdivision: str = ""
 
 
-class PersonName(Record, frozen=True, kw_only=True):
+class PersonName(Record):
     """An NM1: entity code and type, name parts, id qualifier and id."""
 
     entity_code: str
@@ -154,7 +146,7 @@ class PersonName(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Demographics(Record, frozen=True, kw_only=True):
+class Demographics(Record):
     """A DMG."""
 
     birth_date: dt.date | None = None
@@ -168,7 +160,7 @@ class Demographics(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Income(Record, frozen=True, kw_only=True):
+class Income(Record):
     """An ICM."""
 
     frequency: str = ""
@@ -178,7 +170,7 @@ class Income(Record, frozen=True, kw_only=True):
     salary_grade: str = ""
 
 
-class HealthInfo(Record, frozen=True, kw_only=True):
+class HealthInfo(Record):
     """An HLH."""
 
     health_code: str = ""
@@ -186,7 +178,7 @@ class HealthInfo(Record, frozen=True, kw_only=True):
     weight: str = ""
 
 
-class Language(Record, frozen=True, kw_only=True):
+class Language(Record):
     """A LUI."""
 
     qualifier: str = ""
@@ -195,7 +187,7 @@ class Language(Record, frozen=True, kw_only=True):
     use: str = ""
 
 
-class Party(Record, frozen=True, kw_only=True):
+class Party(Record):
     """A 1000-loop N1 (sponsor P5, payer IN, TPA TV, broker BO) with its ACT account."""
 
     entity_code: str
@@ -210,7 +202,7 @@ class Party(Record, frozen=True, kw_only=True):
 # ---------------------------------------------------------------- 2100 loops
 
 
-class MemberName(Record, frozen=True, kw_only=True):
+class MemberName(Record):
     """2100A: the member's (new) name and person data."""
 
     name: PersonName
@@ -224,14 +216,14 @@ class MemberName(Record, frozen=True, kw_only=True):
     languages: tuple[Language, ...] = ()
 
 
-class IncorrectMember(Record, frozen=True, kw_only=True):
+class IncorrectMember(Record):
     """2100B: the OLD values a demographic correction replaces."""
 
     name: PersonName
     demographics: Demographics | None = None
 
 
-class RelatedEntity(Record, frozen=True, kw_only=True):
+class RelatedEntity(Record):
     """2100C–H and 2330: an NM1 with its address and contact."""
 
     loop_id: str
@@ -242,7 +234,7 @@ class RelatedEntity(Record, frozen=True, kw_only=True):
     contact: Contact | None = None
 
 
-class Disability(Record, frozen=True, kw_only=True):
+class Disability(Record):
     """2200: DSB with its DTP 360/361."""
 
     disability_type: str = ""
@@ -255,7 +247,7 @@ class Disability(Record, frozen=True, kw_only=True):
 # ---------------------------------------------------------------- 2300 and below
 
 
-class IdCard(Record, frozen=True, kw_only=True):
+class IdCard(Record):
     """An IDC."""
 
     plan_coverage_description: str = ""
@@ -264,7 +256,7 @@ class IdCard(Record, frozen=True, kw_only=True):
     action: str = ""
 
 
-class Provider(Record, frozen=True, kw_only=True):
+class Provider(Record):
     """2310: LX + NM1 provider with address, contacts and PLA change reason."""
 
     sequence: str = ""
@@ -275,7 +267,7 @@ class Provider(Record, frozen=True, kw_only=True):
     change_date: dt.date | None = None
 
 
-class CoordinationOfBenefits(Record, frozen=True, kw_only=True):
+class CoordinationOfBenefits(Record):
     """2320: COB with REFs, DTP 344/345, and its 2330 entities."""
 
     payer_responsibility: str = ""
@@ -290,7 +282,7 @@ class CoordinationOfBenefits(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class Coverage(Record, frozen=True, kw_only=True):
+class Coverage(Record):
     """2300: one HD with its dates, amounts, references, id cards, providers and COB."""
 
     maintenance_type: MaintenanceType | None = None
@@ -315,7 +307,7 @@ class Coverage(Record, frozen=True, kw_only=True):
         return next((d for d in self.dates if d.qualifier == qualifier), None)
 
 
-class ReportingCategory(Record, frozen=True, kw_only=True):
+class ReportingCategory(Record):
     """2700/2750: LX + N1*75 name + REF value + DTP*007 date, as a name → value pair."""
 
     name: str
@@ -328,7 +320,7 @@ class ReportingCategory(Record, frozen=True, kw_only=True):
 # ---------------------------------------------------------------- member transaction
 
 
-class MemberTransaction(Record, frozen=True, kw_only=True):
+class MemberTransaction(Record):
     """One 2000 member loop: who, what change, which coverages, and where it came from.
 
     `findings` are the findings located inside this member loop; `rejected` is
@@ -395,7 +387,7 @@ class MemberTransaction(Record, frozen=True, kw_only=True):
 # ---------------------------------------------------------------- envelope headers
 
 
-class InterchangeHeader(Record, frozen=True, kw_only=True):
+class InterchangeHeader(Record):
     """ISA."""
 
     source: str
@@ -429,7 +421,7 @@ class InterchangeHeader(Record, frozen=True, kw_only=True):
         )
 
 
-class GroupHeader(Record, frozen=True, kw_only=True):
+class GroupHeader(Record):
     """GS."""
 
     functional_id: str
@@ -444,7 +436,7 @@ class GroupHeader(Record, frozen=True, kw_only=True):
     position: int = 0
 
 
-class TransactionSetHeader(Record, frozen=True, kw_only=True):
+class TransactionSetHeader(Record):
     """ST + BGN + header REF/DTP/QTY + 1000A/B/C parties."""
 
     lineage: Lineage
@@ -481,20 +473,20 @@ class SetStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class InterchangeStart(Record, frozen=True, kw_only=True):
+class InterchangeStart(Record):
     header: InterchangeHeader
 
 
-class GroupStart(Record, frozen=True, kw_only=True):
+class GroupStart(Record):
     header: GroupHeader
     interchange_control: str
 
 
-class SetStart(Record, frozen=True, kw_only=True):
+class SetStart(Record):
     header: TransactionSetHeader
 
 
-class SetEnd(Record, frozen=True, kw_only=True):
+class SetEnd(Record):
     """The end of a transaction set: its verdict and the findings not inside a member."""
 
     lineage: Lineage
@@ -504,13 +496,13 @@ class SetEnd(Record, frozen=True, kw_only=True):
     findings: tuple[Finding, ...] = ()
 
 
-class GroupEnd(Record, frozen=True, kw_only=True):
+class GroupEnd(Record):
     control_number: str
     interchange_control: str
     findings: tuple[Finding, ...] = ()
 
 
-class InterchangeEnd(Record, frozen=True, kw_only=True):
+class InterchangeEnd(Record):
     control_number: str
     findings: tuple[Finding, ...] = ()
     ta1_note: str = "000"
@@ -528,52 +520,3 @@ Event = (
     | Finding
 )
 """What `edi.read()` yields, in file order. A bare `Finding` is a file-level finding."""
-
-
-# ---------------------------------------------------------------- stored form and schema
-
-R = TypeVar("R", bound=msgspec.Struct)
-_ENCODER = msgspec.json.Encoder()
-_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
-
-
-def encode_json(record: msgspec.Struct) -> str:
-    """A record (or Finding) as one JSON object: every field, enums as codes, ISO dates."""
-    return _ENCODER.encode(record).decode("utf-8")
-
-
-def decode_json(cls: type[R], data: str | bytes) -> R:
-    """A `cls` record from `encode_json`'s output, every field checked (types, enum codes,
-    dates, no unknown fields). Raises ValueError on anything else; the message names the
-    field path (`$.member.demographics.birth_date`), never its value.
-    """
-    decoder = _DECODERS.get(cls)
-    if decoder is None:
-        decoder = _DECODERS[cls] = msgspec.json.Decoder(cls)
-    try:
-        return decoder.decode(data)  # type: ignore[no-any-return]
-    except msgspec.ValidationError as exc:  # its text may quote the value: keep the path only
-        where = str(exc).rpartition(" - at ")[2] if " - at " in str(exc) else "$"
-        raise ValueError(f"{cls.__name__}: invalid field at {where}") from None
-    except msgspec.DecodeError:
-        raise ValueError(f"{cls.__name__}: not a JSON record") from None
-
-
-SCHEMA_TYPES: tuple[type[msgspec.Struct], ...] = (
-    MemberTransaction, TransactionSetHeader, InterchangeHeader, GroupHeader, SetEnd,
-)
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (2020-12) of the stored records: `MemberTransaction`,
-    `TransactionSetHeader`, `InterchangeHeader`, `GroupHeader`, `SetEnd` and every record
-    and enum they hold, under `$defs`. edi/records.schema.json is this, written by
-    `enroll834 parse --schema` (a test keeps the file equal to it)."""
-    _, components = msgspec.json.schema_components(SCHEMA_TYPES,
-                                                  ref_template="#/$defs/{name}")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "enroll834 edi records",
-        "anyOf": [{"$ref": f"#/$defs/{t.__name__}"} for t in SCHEMA_TYPES],
-        "$defs": components,
-    }

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-import msgspec
-
 from edi.records import (
     Event,
     GroupEnd,
@@ -108,13 +106,13 @@ def obey(
             if verdict is None or not verdict.accepted:
                 continue
             if not ev.rejected and ev.lineage.member_ordinal in verdict.rejected_ordinals:
-                ev = msgspec.structs.replace(ev, **{"rejected": True})
+                ev = ev.model_copy(update={"rejected": True})
             yield ev
         else:  # SetEnd
             if verdict is None or not verdict.accepted or mode == "sets_only":
-                yield msgspec.structs.replace(ev, **{"status": SetStatus.REJECTED})
+                yield ev.model_copy(update={"status": SetStatus.REJECTED})
             else:
-                yield msgspec.structs.replace(ev, **{"status": verdict.status})
+                yield ev.model_copy(update={"status": verdict.status})
             verdict = None
 
 

@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import msgspec
+from pydantic import BaseModel
 
 from edi.generate import write_file
 from edi.reader import read
@@ -22,9 +22,9 @@ import floor_bench  # noqa: E402
 
 
 def _records(value: object, into: Counter[str]) -> Counter[str]:
-    if isinstance(value, msgspec.Struct):
+    if isinstance(value, BaseModel):
         into[type(value).__name__] += 1
-        for name in value.__struct_fields__:
+        for name in type(value).model_fields:
             _records(getattr(value, name), into)
     elif isinstance(value, tuple):
         for item in value:
