@@ -439,6 +439,14 @@ class _Run:
             crash_point()
         self.mode = "none"
 
+    def _audit_rejected(self, ev: SetEnd) -> None:
+        """Nothing of a rejected set is kept but this record (the dashboard counts it)."""
+        ln = ev.lineage
+        with self.eng.begin() as conn:
+            audit(conn, self.actor, "ingest.set_rejected", details={"members": ev.members},
+                  target=f"{ln.sender_id}/{ln.interchange_control}/{ln.group_control}/"
+                  f"{ln.set_control}")  # fmt: skip
+
     # ---------------------------------------------------------------- transaction set
 
     def _set_start(self, header: TransactionSetHeader) -> None:
@@ -449,6 +457,7 @@ class _Run:
             return
         if self.mode != "process" or self.interchange_id is None:
             self.summary.transaction_sets["rejected"] += 1
+            self.unopened_rejected = True  # its SetEnd leaves the dashboard's record
             return
         conn = self.eng.connect()
         trans = conn.begin()
@@ -568,15 +577,14 @@ class _Run:
     def _set_end(self, ev: SetEnd) -> None:
         st = self.open
         if st is None:
+            if getattr(self, "unopened_rejected", False):
+                self.unopened_rejected = False
+                self._audit_rejected(ev)
             return
         try:
             if ev.status is SetStatus.REJECTED:
                 self.close()
-                ln = ev.lineage  # nothing of the set is kept but this record (the dashboard)
-                with self.eng.begin() as conn:
-                    audit(conn, self.actor, "ingest.set_rejected", details={"members": ev.members},
-                          target=f"{ln.sender_id}/{ln.interchange_control}/{ln.group_control}/"
-                          f"{ln.set_control}")  # fmt: skip
+                self._audit_rejected(ev)
                 self.summary.transaction_sets["rejected"] += 1
                 self.summary.notes.append(
                     f"transaction set {ev.lineage.set_control}: rejected; nothing recorded"

@@ -24,7 +24,7 @@ from ledger.billing.documents import Issuer, bill_header, bill_lines
 from ledger.billing.files import write_bill_files
 from ledger.billing.money import Period, dollars
 from ledger.billing.run import BillResult, billed_sponsors, result_of, run_group
-from ledger.store import LedgerError, audit, billing_tables, engine, require_group
+from ledger.store import LedgerError, audit, billing_tables, engine
 
 _b = billing_tables.billing_bills
 _a = billing_tables.billing_applications
@@ -43,8 +43,6 @@ def run_bills(
     p = Period.parse(period)
     eng = _engine(target)
     with eng.connect() as conn:
-        if group:
-            require_group(conn, group)
         sponsors = [group] if group else billed_sponsors(conn)
     out: list[BillResult] = []
     for sponsor in sponsors:

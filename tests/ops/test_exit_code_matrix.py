@@ -41,6 +41,8 @@ CODES_FOR = {
     # Reads and runs with nothing to reject in this world.
     "billing list": {0, 2, 75, 77, 78}, "billing aging": {0, 2, 75, 77, 78},
     "billing remind": {0, 2, 75, 77, 78},
+    # Billing takes any sponsor id as a group (its own tests bill groups before members).
+    "billing cycle": {0, 2, 75, 77, 78}, "billing run": {0, 2, 75, 77, 78},
     # Need a bill, an 820 or a reconciliation item to succeed (their tests: tests/ledger,
     # tests/cli): here the refusals only.
     "billing show": {1, 2, 75, 77, 78}, "billing remit": {1, 2, 75, 77, 78},
@@ -222,10 +224,8 @@ REJECTED: dict[str, tuple[str | None, list[str]]] = {
     "review assign": ("rita", ["review", "assign", "999", "rita"]),
     "review resolve": ("rita", ["review", "resolve", "{resolved}", "--new-member"]),
     "billing rates load": ("root", ["billing", "rates", "load", "{dir}/groups.toml"]),
-    "billing cycle": ("root", ["billing", "cycle", "000000000", "--bill-day", "1"]),
-    "billing run": ("ops", ["billing", "run", "--period", "2027-01", "--group", "000000000"]),
     "billing show": ("aud", ["billing", "show", "000000000-202701"]),
-    "billing pay": ("ops", ["billing", "pay", "--group", "000000000", "--amount", "10.00",
+    "billing pay": ("ops", ["billing", "pay", "--group", "991234567", "--amount", "-1",
                             "--reference", "R{n}"]),
     "billing remit": ("ops", ["billing", "remit", "{dir}/junk.edi"]),
     "billing commission": ("ops", ["billing", "commission", "--period", "2027-13"]),
