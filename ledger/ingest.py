@@ -352,6 +352,8 @@ class _Run:
         self.interchange_id: int | None = None
         self.isa13 = ""
         self.open: _Set | None = None
+        self.unopened_rejected = False
+        """A set rejected before it opened (its interchange unregistered) awaits its SetEnd."""
         self.partners: tuple[PartnerSettings, ...] = ()
 
     # ---------------------------------------------------------------- events
@@ -577,7 +579,7 @@ class _Run:
     def _set_end(self, ev: SetEnd) -> None:
         st = self.open
         if st is None:
-            if getattr(self, "unopened_rejected", False):
+            if self.unopened_rejected:
                 self.unopened_rejected = False
                 self._audit_rejected(ev)
             return
