@@ -939,12 +939,13 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
     from ledger.fullfile import reconcile_file
     from ledger.store import LedgerError, upgrade
 
-    url = database_url(ctx)
+    url, config = database_url(ctx), settings_of(ctx)
     try:
         upgrade(url)
         actor = _signin_if_users(ctx, as_user, "review.override" if override_guard else "ingest")
         result = reconcile_file(url, file, dry_run=dry_run, outbox=outbox, actor=actor,
-                                override_guard=override_guard)
+                                override_guard=override_guard, usage=config.usage,
+                                test_ledger=config.test_ledger, validator=config.validator())
     except (LedgerError, sqlalchemy.exc.OperationalError) as exc:
         raise _desk_fail(exc) from None
     for note in result.notes:
@@ -960,7 +961,7 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
                        f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
                        f" field_mismatch {c.get('field_mismatch', 0)}  discrepancies "
                        f"{run.to_json()['discrepancies']}")
-    if any(r.status == "held" for r in result.runs) or any("rejected" in n for n in result.notes):
+    if result.held or result.rejected:
         ctx.exit(EXIT_REJECTED)
 
 
