@@ -337,3 +337,31 @@ def test_cli_reconcile_says_acknowledged_not_applied(ledger_url: str, tmp_path: 
 def _rows(url: str, table: sa.Table) -> list[dict[str, object]]:
     with engine(url).connect() as conn:
         return [dict(r._mapping) for r in conn.execute(sa.select(table))]
+
+
+def test_cli_reconcile_reads_with_the_configured_validator(ledger_url: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import json
+    import os
+
+    from click.testing import CliRunner
+    from test_reconcile import family
+
+    from cli import main
+
+    people = _seeded(ledger_url, tmp_path)
+    long_name = dataclasses.replace(family(3)[2], last="X" * 70)  # NM103 over 60: IG only
+    path = write(tmp_path, "f.edi", _full_file([*people, long_name], "000000309"))
+    for key in [k for k in os.environ if k.startswith("ENROLL834_")]:
+        monkeypatch.delenv(key)
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(path), "--json",
+                                    "--dry-run"])  # fmt: skip
+    assert res.exit_code == 1, res.output  # the compiled validator rejects that member
+    (run,) = json.loads(res.stdout)["runs"]
+    assert run["counts"]["rejected_members"] == 1 and run["counts"]["file_members"] == 2
+    monkeypatch.setenv("ENROLL834_DROPS__VALIDATOR", "none")
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(path), "--json",
+                                    "--dry-run"])  # fmt: skip
+    (run,) = json.loads(res.stdout)["runs"]
+    assert run["counts"]["rejected_members"] == 0 and res.exit_code == 0, res.output
