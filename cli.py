@@ -913,7 +913,8 @@ def _signin_if_users(ctx: click.Context, as_user: str | None, action: str) -> st
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.option("--dry-run", is_flag=True, help="Report what the file would do; change nothing.")
 @click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the operations and sender reports (text and JSON) into this folder.")
+              help="Write the operations and sender reports (text and JSON) and the "
+                   "TA1/999 into this folder (the acknowledgments not for --dry-run).")
 @click.option("--override-guard", is_flag=True,
               help="Apply a replace file the mass-termination guard holds (supervisor only).")
 @_as_option
@@ -926,7 +927,10 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
     (missing_in_ledger, missing_in_file, field_mismatch). Only a partner with
     full_file_policy = "replace" gets changes and terminations from an RX
     file, and the guard holds such a file when it would terminate or change
-    too many active members. Exit 1 when a set was held or rejected.
+    too many active members. Only what the file's TA1/999 accept is
+    reconciled, and only interchanges of this instance's usage (ISA15); the
+    others are acknowledged, not applied. Exit 1 when a set was held or
+    rejected.
 
     \b
     Example:
@@ -939,12 +943,13 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
     from ledger.fullfile import reconcile_file
     from ledger.store import LedgerError, upgrade
 
-    url = database_url(ctx)
+    url, config = database_url(ctx), settings_of(ctx)
     try:
         upgrade(url)
         actor = _signin_if_users(ctx, as_user, "review.override" if override_guard else "ingest")
         result = reconcile_file(url, file, dry_run=dry_run, outbox=outbox, actor=actor,
-                                override_guard=override_guard)
+                                override_guard=override_guard, usage=config.usage,
+                                test_ledger=config.test_ledger, validator=config.validator())
     except (LedgerError, sqlalchemy.exc.OperationalError) as exc:
         raise _desk_fail(exc) from None
     for note in result.notes:
@@ -960,7 +965,7 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
                        f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
                        f" field_mismatch {c.get('field_mismatch', 0)}  discrepancies "
                        f"{run.to_json()['discrepancies']}")
-    if any(r.status == "held" for r in result.runs) or any("rejected" in n for n in result.notes):
+    if result.held or result.rejected:
         ctx.exit(EXIT_REJECTED)
 
 

@@ -21,10 +21,18 @@ disagree:
 The reader is deterministic, so the n-th interchange / group / set of the
 second reading is the n-th of the report; anything beyond the report is
 treated as rejected.
+
+`judge_events` is the first reading's fold (every command that records a file
+judges it with this one function: `ingest`, `drops run`, `reconcile`), and
+`usage_applies` / `not_applied` are the environments rule: an instance of
+usage `production` records ISA15 P interchanges, one of usage `test` records
+T; the other kind is acknowledged as usual and applied nowhere (or, on
+production, in a partner's test ledger).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
 from edi.records import (
@@ -39,7 +47,72 @@ from edi.records import (
     SetStart,
     SetStatus,
 )
-from edi.validate import FileReport, InterchangeReport, SetReport
+from edi.validate import FileReport, InterchangeReport, ReportBuilder, SetReport
+
+USAGES = ("production", "test")
+"""An instance's usage setting; each records the interchanges of one ISA15."""
+_ISA15 = {"production": "P", "test": "T"}
+
+
+def judge_events(events: Iterable[Event], source: str, now: dt.datetime | None = None,
+                 ) -> FileReport:
+    """The verdict of one reading of a file: `edi.validate`'s report, judged from the top
+    down, without acknowledgment texts yet (`edi.validate.with_acks` writes them once the
+    ledger has had its say, e.g. `overrule` for a duplicate)."""
+    builder = ReportBuilder(source, None, now or dt.datetime.now(dt.UTC))
+    for ev in events:
+        builder.feed(ev)
+    return builder.report()
+
+
+def usage_applies(usage: str) -> Callable[[InterchangeHeader], bool]:
+    """Whether an instance of `usage` records an interchange (ISA15 P on production, T on test).
+
+    An ISA15 that is neither P nor T is rejected by its TA1 anyway (020).
+    ValueError for a usage not in `USAGES`.
+    """
+    if usage not in _ISA15:
+        raise ValueError(f"usage must be one of {', '.join(USAGES)}")
+    wanted = _ISA15[usage]
+    return lambda h: h.usage.strip() not in ("P", "T") or h.usage.strip() == wanted
+
+
+def not_applied(report: FileReport, applies: Callable[[InterchangeHeader], bool], usage: str,
+                test_ledger: Callable[[InterchangeHeader], str | None] | None = None,
+                ) -> tuple[int, list[str]]:
+    """(sets, notes) for the interchanges `applies` refuses: 'test interchange: acknowledged,
+    not applied' (or, a test interchange on production with a `test_ledger`, 'recorded in
+    the partner's test ledger')."""
+    sets = 0
+    notes: list[str] = []
+    word = "test" if usage == "production" else "production"
+    for ic in report.interchanges:
+        if applies(ic.header):
+            continue
+        sets += sum(len(g.transaction_sets) for g in ic.groups)
+        routed = (usage == "production" and test_ledger is not None
+                  and ic.header.usage.strip() == "T" and test_ledger(ic.header))
+        what = "recorded in the partner's test ledger" if routed else "not applied"
+        notes.append(f"interchange {ic.control_number} from sender {ic.header.sender_id.strip()}: "
+                     f"{word} interchange: acknowledged, {what}")
+    return sets, notes
+
+
+def test_ledger_routes(report: FileReport, applies: Callable[[InterchangeHeader], bool], usage: str,
+                 test_ledger: Callable[[InterchangeHeader], str | None] | None,
+                 ) -> dict[str, Callable[[InterchangeHeader], bool]]:
+    """The partners' test ledgers (database URLs) this file's test interchanges go to on a
+    production instance, each with the `applies` that picks its interchanges."""
+    if usage != "production" or test_ledger is None:
+        return {}
+    pick = test_ledger
+    urls = sorted({u for ic in report.interchanges if not applies(ic.header)
+                   and ic.header.usage.strip() == "T" and (u := pick(ic.header))})
+
+    def routed(url: str) -> Callable[[InterchangeHeader], bool]:
+        return lambda h: h.usage.strip() == "T" and pick(h) == url
+
+    return {url: routed(url) for url in urls}
 
 
 def accepted_sets(ic: InterchangeReport) -> int:

@@ -52,6 +52,7 @@ from ledger.store import (
     engine,
     next_control_number,
     partner_settings,
+    upgrade,
     utcnow,
 )
 from ledger.store import schema as t
@@ -185,8 +186,9 @@ def ingest_file(
     """
     from edi.reader import read
     from edi.validate import ack_files, with_acks
+    from edi.verdict import judge_events, usage_applies
     from ledger.store import DbControlNumbers
-    from ledger.verdicts import judge_events, settle, usage_applies
+    from ledger.verdicts import settle
 
     p = Path(path)
     sha = file_sha256(p)
@@ -243,8 +245,8 @@ def record_verdict(
     name for the file); `kw` goes to `ingest_events`.
     """
     from edi.reader import read
-    from edi.verdict import obey
-    from ledger.verdicts import not_applied, settle, usage_applies
+    from edi.verdict import not_applied, obey, test_ledger_routes, usage_applies
+    from ledger.verdicts import settle
 
     applies = usage_applies(usage)
     name = name or source
@@ -254,20 +256,10 @@ def record_verdict(
     skipped, notes = not_applied(report, applies, usage, test_ledger)
     summary.transaction_sets["not_applied"] += skipped
     summary.notes.extend(notes)
-    if not skipped or usage != "production" or test_ledger is None:
-        return summary
-    from ledger.store import upgrade
-
-    urls = {u for ic in report.interchanges if not applies(ic.header)
-            and ic.header.usage.strip() == "T" and (u := test_ledger(ic.header))}
-    for url in sorted(urls):
+    for url, routed in test_ledger_routes(report, applies, usage, test_ledger).items():
         upgrade(url)
         test_eng = _engine(url)
-        def routed(h: InterchangeHeader, url: str = url) -> bool:
-            return h.usage.strip() == "T" and test_ledger(h) == url
-
         test_report, test_refused, _ = settle(test_eng, report, file_sha256, None, routed)
-
         events = obey(read(data, name, validator=validator, file_sha256=file_sha256),
                       test_report, applies=routed, passthrough=test_refused)
         summary.merge_test(ingest_events(test_eng, wrap(events), source=source,

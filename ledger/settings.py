@@ -198,6 +198,16 @@ class Settings(BaseSettings):
         return {(p.sender_qualifier.strip(), p.sender_id.strip()): p.charset
                 for p in self.partners if p.charset != "extended"}
 
+    def validator(self) -> Any:
+        """The implementation-guide validator `drops.validator` names, with the partners'
+        character sets (`edi.validate.make_validator`); None for 'none'. What every command
+        that records a file without a --validator option of its own reads it with."""
+        if self.drops.validator == "none":
+            return None
+        from edi.validate import make_validator
+
+        return make_validator(self.drops.validator, self.charsets())
+
     def partner(self, qualifier: str, sender_id: str) -> PartnerSettings | None:
         """The configured partner for an ISA05/ISA06 pair (blank-padding ignored), or None."""
         q, s = qualifier.strip(), sender_id.strip()

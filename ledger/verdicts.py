@@ -1,45 +1,32 @@
-"""One verdict for acknowledgments and ledger: judge a file first, then record what it accepts.
+"""The registry's say over a verdict: a duplicate or a reused ISA13 is rejected (TA1 R 025).
 
 `ingest_file` and `drops run` read a file twice. The first reading is
-judged (`judge_events`: `edi.validate`'s report, the verdict the TA1/999/997
-are written from); the ledger's registry may then overrule an interchange
-(`settle`: a duplicate or a reused ISA13 gets TA1 R 025); the second reading
-passes through `edi.verdict.obey`, so the ledger records exactly the sets and
-members the acknowledgments accept. Reading twice costs a second parse and
-validation (a few percent of an ingest) and keeps memory flat: nothing of the
-file is held between the readings but the verdict.
+judged (`edi.verdict.judge_events`: `edi.validate`'s report, the verdict the
+TA1/999/997 are written from); the ledger's registry may then overrule an
+interchange (`settle`); the second reading passes through `edi.verdict.obey`,
+so the ledger records exactly the sets and members the acknowledgments accept.
+Reading twice costs a second parse and validation (a few percent of an
+ingest) and keeps memory flat: nothing of the file is held between the
+readings but the verdict. (`reconcile FILE` judges with the same function and
+never registers a file, so the registry has no say there.)
 
-Environments: an instance has a usage (`production`, the default, or
-`test`). An interchange whose ISA15 does not match (T on production, P on
-test) is validated and acknowledged as usual and applied nowhere, unless the
-partner has a `test_database_url` (production instances only), where its test
-interchanges are recorded instead.
+Environments (`edi.verdict.usage_applies`): an interchange whose ISA15 is not
+the instance's usage is validated and acknowledged as usual and applied
+nowhere, unless the partner has a `test_database_url` (production instances
+only), where its test interchanges are recorded instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from edi.records import Event, InterchangeHeader
-from edi.validate import FileReport, ReportBuilder, overrule
+from edi.records import InterchangeHeader
+from edi.validate import FileReport, overrule
 from edi.verdict import accepted_sets
 from ledger.store import schema as t
-from ledger.store import utcnow
-
-USAGES = ("production", "test")
-"""The instance's usage setting; the ISA15 each one applies."""
-_ISA15 = {"production": "P", "test": "T"}
-
-
-def judge_events(events: Iterable[Event], source: str) -> FileReport:
-    """The verdict of one reading of a file (no acknowledgment texts yet: `edi.validate.with_acks`)."""
-    builder = ReportBuilder(source, None, utcnow())
-    for ev in events:
-        builder.feed(ev)
-    return builder.report()
 
 
 def registry_kind(eng: Engine, header: InterchangeHeader, sha: str, source: str | None) -> str:
@@ -96,34 +83,3 @@ def settle(
             refused.add(i)
             report = overrule(report, i, "025")
     return report, frozenset(refused), kinds
-
-
-def usage_applies(usage: str) -> Callable[[InterchangeHeader], bool]:
-    """Whether an instance of `usage` records an interchange (ISA15 P on production, T on test).
-
-    An ISA15 that is neither P nor T is rejected by its TA1 anyway (020).
-    """
-    if usage not in _ISA15:
-        raise ValueError(f"usage must be one of {', '.join(USAGES)}")
-    wanted = _ISA15[usage]
-    return lambda h: h.usage.strip() not in ("P", "T") or h.usage.strip() == wanted
-
-
-def not_applied(report: FileReport, applies: Callable[[InterchangeHeader], bool], usage: str,
-                test_ledger: Callable[[InterchangeHeader], str | None] | None = None,
-                ) -> tuple[int, list[str]]:
-    """(sets, notes) for the interchanges `applies` refuses: acknowledged, not applied (or, a
-    test interchange on production with a `test_ledger`, recorded in the partner's test ledger)."""
-    sets = 0
-    notes: list[str] = []
-    word = "test" if usage == "production" else "production"
-    for ic in report.interchanges:
-        if applies(ic.header):
-            continue
-        sets += sum(len(g.transaction_sets) for g in ic.groups)
-        routed = (usage == "production" and test_ledger is not None
-                  and ic.header.usage.strip() == "T" and test_ledger(ic.header))
-        what = "recorded in the partner's test ledger" if routed else "not applied"
-        notes.append(f"interchange {ic.control_number} from sender {ic.header.sender_id.strip()}: "
-                     f"{word} interchange: acknowledged, {what}")
-    return sets, notes

@@ -215,11 +215,7 @@ class DropWorker:
         self.on_outcome = on_outcome
         self.claims = ClaimStore(self.url, self.layout.inbox, self.layout.work / ".locks", worker)
         self.control = DbControlNumbers(self.url)
-        self.validator: Any = None
-        if settings.drops.validator != "none":
-            from edi.validate import make_validator
-
-            self.validator = make_validator(settings.drops.validator, settings.charsets())
+        self.validator: Any = settings.validator()
         self.run_id = uuid.uuid4().hex[:12]
         self.summary = RunSummary(self.run_id)
         self.rng = random.Random()
@@ -409,8 +405,9 @@ class DropWorker:
         accepts (`ledger.verdicts`), then write the acknowledgments of that same verdict."""
         from edi.reader import read
         from edi.validate import ReportBuilder, overrule, with_acks
+        from edi.verdict import usage_applies
         from ledger.ingest import record_verdict
-        from ledger.verdicts import settle, usage_applies
+        from ledger.verdicts import settle
 
         builder = ReportBuilder(claim.name, None, dt.datetime.now(dt.UTC))
         events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -37,30 +37,78 @@ from ledger.store import reconcile_tables as rt
 
 @dataclass
 class FileReconciliation:
-    """What `reconcile_file` did: one Reconciliation per full-file set, notes, report paths."""
+    """What `reconcile_file` did: one Reconciliation per full-file set, notes, report paths,
+    and the acknowledgments of the verdict it obeyed.
+
+    `transaction_sets` counts the file's sets: `reconciled`, `skipped` (not a full file),
+    `rejected` (the 999 or TA1 rejects it: nothing recorded) and `not_applied` (an
+    interchange of the other usage: acknowledged, not applied); a partner's test ledger's
+    are counted under `test_*` and its runs are `test_runs`.
+    """
 
     source: str
     runs: list[Reconciliation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
+    transaction_sets: dict[str, int] = field(default_factory=lambda: {
+        "reconciled": 0, "skipped": 0, "rejected": 0, "not_applied": 0})  # fmt: skip
+    errors: list[str] = field(default_factory=list)
+    """File-level errors (e.g. no X12 interchange found): fixed texts, no values."""
+    acks: list[tuple[str, str]] = field(default_factory=list)
+    """(file name, text) of the TA1/999/997 of the verdict: what was reconciled is exactly
+    what these accept (written into the outbox unless it is a dry run)."""
+    test_runs: list[Reconciliation] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        """True when anything was rejected: the file, a set or a member (exit 1)."""
+        return bool(self.errors or self.transaction_sets["rejected"]
+                    or any(r.counts.get("rejected_members") for r in self.runs))
+
+    @property
+    def held(self) -> bool:
+        """True when the guard held a set (exit 1: a supervisor decides)."""
+        return any(r.status == "held" for r in self.runs)
+
+    def merge_test(self, other: FileReconciliation) -> None:
+        """Add what was reconciled in a partner's test ledger, under test_* counts."""
+        for k, v in other.transaction_sets.items():
+            self.transaction_sets[f"test_{k}"] = self.transaction_sets.get(f"test_{k}", 0) + v
+        self.test_runs.extend(other.runs)
+        self.notes.extend(f"test ledger: {n}" for n in other.notes)
+        self.reports.extend(other.reports)
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "runs": [r.to_json() for r in self.runs],
-                "notes": list(self.notes), "reports": list(self.reports)}  # fmt: skip
+                "transaction_sets": dict(self.transaction_sets), "errors": list(self.errors),
+                "notes": list(self.notes), "reports": list(self.reports),
+                "acknowledgments": [name for name, _ in self.acks],
+                "test_runs": [r.to_json() for r in self.test_runs]}  # fmt: skip
 
 
 _END = object()
 
 
-def _opens_full_set(header: Any, events: Iterator[Any]) -> tuple[bool, Iterator[Any]]:
-    """Whether the set `header` opens is a full file (BGN08 4/RX, or a first member with
-    INS03=030), and `events` unchanged (the member looked at is put back)."""
+def _peek(events: Iterator[Any]) -> tuple[Any, Iterator[Any]]:
+    """The next event of `events` (None at the end) and `events` unchanged (it is put back)."""
     first = next(events, None)
-    rest = chain([first], events) if first is not None else events
-    full = is_full_file(header) or (
+    return first, (chain([first], events) if first is not None else events)
+
+
+def _is_full(header: Any, first: Any) -> bool:
+    """Whether the set `header` opens is a full file: BGN08 4/RX, or its first member
+    (`first`, the event after the SetStart) carries INS03=030."""
+    return is_full_file(header) or (
         isinstance(first, MemberTransaction) and first.maintenance_type is MaintenanceType.AUDIT
     )
-    return full, rest
+
+
+def _rejected_set(first: Any) -> bool:
+    """Whether the event after a SetStart is the SetEnd of a set the verdict rejected (what
+    `edi.verdict.obey` leaves of one: no members)."""
+    from edi.records import SetEnd, SetStatus
+
+    return isinstance(first, SetEnd) and first.status is SetStatus.REJECTED
 
 
 def reconcile_file(
@@ -74,76 +122,148 @@ def reconcile_file(
     override_guard: bool = False,
     recorded_at: dt.datetime | None = None,
     validator: Any = None,
+    usage: str = "production",
+    test_ledger: Callable[[Any], str | None] | None = None,
 ) -> FileReconciliation:
-    """Reconcile every full-file transaction set of the 834 at `path` against `target`.
+    """Reconcile every full-file transaction set of the 834 at `path` that its
+    acknowledgments accept against `target`.
 
-    A set is a full file when BGN08 is 4/RX or its first member has INS03=030;
-    other sets are noted and skipped. Each set is one database transaction
-    (rolled back for `dry_run`, or when the reader rejects the set). With
-    `outbox`, the operations and sender reports (text and JSON) are written
-    there for each set, and a set the guard holds is kept as a copy under
-    `outbox/held/` that its review item points at (`keep_held_copy`).
+    The file is judged first (`edi.verdict.judge_events`, the one verdict its
+    TA1/999/997 are written from, `validator` the implementation-guide
+    validator) and read again cut to that verdict (`edi.verdict.obey`):
+    nothing of a rejected interchange, group or set is reconciled, members the
+    999 rejects are counted and never compared, and an interchange whose ISA15
+    is not the instance's `usage` is acknowledged and not applied (on
+    production, a partner's test interchanges go to the ledger
+    `test_ledger(header)` names, if any). A set is a full file when BGN08 is
+    4/RX or its first member has INS03=030; other accepted sets are noted and
+    skipped. Each set is one database transaction (rolled back for
+    `dry_run`). With `outbox`, the operations and sender reports (text and
+    JSON) are written there for each set, the acknowledgments too (not for a
+    dry run: their control numbers come from the ledger), and a set the guard
+    holds is kept as a copy under `outbox/held/` that its review item points
+    at (`keep_held_copy`).
     """
     from pathlib import Path
 
-    from edi.findings import Finding
+    from edi.control import MemoryControlNumbers
     from edi.reader import file_sha256, read
-    from edi.records import SetStart, SetStatus
-    from ledger.fullfile.report import write_reports
-    from ledger.store import engine
+    from edi.validate import ack_files, with_acks, write_acks
+    from edi.verdict import judge_events, not_applied, obey, test_ledger_routes, usage_applies
+    from ledger.store import DbControlNumbers, engine, upgrade, utcnow
 
     eng = target if isinstance(target, Engine) else engine(str(target))
     p = Path(path)
-    # Streamed from the path: memory does not grow with the file.
+    # Streamed from the path, twice: memory does not grow with the file.
     sha = file_sha256(p)
-    events = iter(read(p, p.name, validator=validator, file_sha256=sha))
+    report = judge_events(read(p, p.name, validator=validator, file_sha256=sha), p.name)
+    applies = usage_applies(usage)
+    job = _FileJob(p, sha, dry_run=dry_run, outbox=outbox, actor=actor, policy=policy,
+                   override_guard=override_guard, recorded_at=recorded_at)  # fmt: skip
     out = FileReconciliation(p.name)
-    while (ev := next(events, _END)) is not _END:
-        if isinstance(ev, Finding) and ev.rejects and ev.interchange_control is None:
-            out.notes.append(f"{ev.message}; rejected")  # e.g. no X12 interchange at all
-            continue
-        if not isinstance(ev, SetStart):
-            continue
-        header = ev.header
-        full, events = _opens_full_set(header, events)
-        st = header.lineage.set_control
-        if not full:
-            out.notes.append(
-                f"transaction set {st}: not a full file (BGN08 2, no INS03 030); skipped"
-            )
-            continue
-        end: list[Any] = []
+    job.run(eng, obey(read(p, p.name, validator=validator, file_sha256=sha), report,
+                      applies=applies), out)  # fmt: skip
+    skipped, notes = not_applied(report, applies, usage, test_ledger)
+    out.transaction_sets["not_applied"] += skipped
+    out.notes.extend(notes)
+    for url, routed in test_ledger_routes(report, applies, usage, test_ledger).items():
+        upgrade(url)
+        test = FileReconciliation(p.name)
+        job.run(engine(url), obey(read(p, p.name, validator=validator, file_sha256=sha), report,
+                                  applies=routed), test)  # fmt: skip
+        out.merge_test(test)
+    control = MemoryControlNumbers() if dry_run else DbControlNumbers.for_engine(eng)
+    acked = with_acks(report, control, utcnow())
+    out.acks = ack_files(acked)
+    if outbox is not None and not dry_run:
+        try:
+            write_acks(acked, Path(outbox))
+        except OSError as exc:
+            raise LedgerError(f"{p.name}: cannot write the acknowledgments "
+                              f"({type(exc).__name__})") from None
+    return out
+
+
+@dataclass(frozen=True)
+class _FileJob:
+    """One `reconcile_file` call's options, run over a ledger's share of the file's events."""
+
+    path: Any
+    sha: str
+    dry_run: bool
+    outbox: Any
+    actor: str
+    policy: FullFilePolicy | None
+    override_guard: bool
+    recorded_at: dt.datetime | None
+
+    def run(self, eng: Engine, events: Iterable[Any], out: FileReconciliation) -> None:
+        """Reconcile the full-file sets of `events` (a reading cut to the verdict) into `out`."""
+        from edi.findings import Finding
+        from edi.records import SetStart
+
+        events = iter(events)
+        while (ev := next(events, _END)) is not _END:
+            if isinstance(ev, Finding) and ev.rejects and ev.interchange_control is None:
+                out.errors.append(f"{self.path.name}: {ev.message}")
+                out.notes.append(f"{ev.message}; rejected")  # e.g. no X12 interchange at all
+                continue
+            if not isinstance(ev, SetStart):
+                continue
+            header = ev.header
+            st = header.lineage.set_control
+            first, events = _peek(events)
+            if _rejected_set(first):
+                out.transaction_sets["rejected"] += 1
+                out.notes.append(f"transaction set {st}: rejected by its acknowledgment; "
+                                 "nothing recorded")  # fmt: skip
+                continue
+            if not _is_full(header, first):
+                out.transaction_sets["skipped"] += 1
+                out.notes.append(
+                    f"transaction set {st}: not a full file (BGN08 2, no INS03 030); skipped"
+                )
+                continue
+            rec = self._set(eng, header, events, out.reports)
+            out.transaction_sets["reconciled"] += 1
+            out.runs.append(rec)
+            if rec.guard:
+                out.notes.append(f"transaction set {st}: guard: {rec.guard}")
+
+    def _set(self, eng: Engine, header: Any, events: Iterator[Any],
+             reports: list[str]) -> Reconciliation:
+        """One full-file set in one database transaction (rolled back for a dry run); the
+        paths of its reports are added to `reports`."""
+        from pathlib import Path
+
+        from ledger.fullfile.report import write_reports
+
+        p = self.path
         with eng.connect() as conn:
             trans = conn.begin()
             try:
                 rec = reconcile_set(
-                    conn, header, set_members(events, end), policy=policy, dry_run=dry_run,
-                    recorded_at=recorded_at, actor=actor, source=p.name,
-                    override_guard=override_guard,
+                    conn, header, set_members(events, []), policy=self.policy,
+                    dry_run=self.dry_run, recorded_at=self.recorded_at, actor=self.actor,
+                    source=p.name, override_guard=self.override_guard,
                 )  # fmt: skip
-                if end and end[0].status is SetStatus.REJECTED:
-                    trans.rollback()
-                    out.notes.append(
-                        f"transaction set {st}: rejected by validation; not reconciled"
-                    )
-                    continue
                 if rec.status == "held":
                     copy = None
-                    if outbox is not None and not dry_run:
+                    if self.outbox is not None and not self.dry_run:
                         try:
-                            copy = keep_held_copy(p, Path(outbox), sha)
+                            copy = keep_held_copy(p, Path(self.outbox), self.sha)
                         except OSError as exc:
                             raise _cannot_keep(p, exc) from None
-                    hold_for_supervisor(conn, rec, header, source=p.name, policy=policy,
-                                        received_at=recorded_at, held_file=copy,
-                                        outbox=outbox)  # fmt: skip
-                elif override_guard and not dry_run:
-                    settle_held(conn, header, actor=actor)
-                if outbox is not None:
-                    out.reports.extend(
-                        str(x) for x in write_reports(conn, rec, Path(outbox), p.name)
+                    hold_for_supervisor(conn, rec, header, source=p.name, policy=self.policy,
+                                        received_at=self.recorded_at, held_file=copy,
+                                        outbox=self.outbox)  # fmt: skip
+                elif self.override_guard and not self.dry_run:
+                    settle_held(conn, header, actor=self.actor)
+                if self.outbox is not None:
+                    reports.extend(
+                        str(x) for x in write_reports(conn, rec, Path(self.outbox), p.name)
                     )
-                if dry_run:
+                if self.dry_run:
                     trans.rollback()
                 else:
                     trans.commit()
@@ -151,10 +271,7 @@ def reconcile_file(
                 if trans.is_active:
                     trans.rollback()
                 raise
-        out.runs.append(rec)
-        if rec.guard:
-            out.notes.append(f"transaction set {st}: guard: {rec.guard}")
-    return out
+        return rec
 
 
 # ------------------------------------------------------------------ ingest routing
@@ -173,20 +290,22 @@ def divert_full_sets(
 
     `summary` is ingest's `IngestSummary` (sets counted accepted / rejected,
     applied changes as members applied / new, one note per set). A full-file
-    set already in `transaction_sets`, or from an interchange ingest treats
-    as duplicate or refused, is passed on so ingest reports it as usual.
+    set already in `transaction_sets`, from an interchange ingest treats as
+    duplicate or refused, or rejected by its acknowledgment (a SetEnd with no
+    members: `edi.verdict.obey`) is passed on so ingest reports it as usual.
     """
-    from edi.records import InterchangeStart, SetStart
+    from edi.records import InterchangeEnd, InterchangeStart, SetStart
 
     events = iter(events)
     isa: Any = None
     while (ev := next(events, _END)) is not _END:
-        if isinstance(ev, InterchangeStart):
-            isa = ev.header
+        if isinstance(ev, InterchangeStart | InterchangeEnd):
+            isa = ev.header if isinstance(ev, InterchangeStart) else None
         if not isinstance(ev, SetStart) or isa is None:
             yield ev
             continue
-        full, rest = _opens_full_set(ev.header, events)
+        first, rest = _peek(events)
+        full = _is_full(ev.header, first) and not _rejected_set(first)
         set_id = _register(eng, isa, ev.header) if full else None
         if set_id is None:
             events = rest

@@ -85,6 +85,8 @@ def hold_for_supervisor(
     ln = header.lineage
     policy = policy or get_policy(conn, ln.sender_qualifier, ln.sender_id)
     summary = guard_summary(rec, policy, source) | {"file_sha256": ln.file_sha256}
+    if rec.rejected_ordinals:  # what the 999 rejected stays out when the run is applied
+        summary["rejected_ordinals"] = list(rec.rejected_ordinals)
     if held_file is not None:
         summary["held_file"] = str(held_file)
     if outbox is not None:
@@ -162,15 +164,20 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
 
     The file must be the one held (same SHA-256) and still hold the set; its set
     is reconciled again on `conn` with the guard overridden, and the held run is
-    marked 'overridden'. The caller checks the permission and commits.
+    marked 'overridden'. The members the set's acknowledgment rejected when it
+    was held (`rejected_ordinals` of its supervisor item) are left out again,
+    whatever validator reads the file now. The caller checks the permission and
+    commits.
     """
+    import json
     from pathlib import Path
 
     from edi.reader import file_sha256, read
     from edi.records import SetStart, SetStatus
     from ledger.fullfile.runs import set_members
+    from ledger.store import schema as t
 
-    rr = rt.reconciliation_runs
+    rr, ri = rt.reconciliation_runs, t.review_items
     run = conn.execute(sa.select(rr).where(rr.c.id == run_id)).first()
     if run is None or run.status != "held":
         raise LedgerError(f"reconciliation run {run_id}: not held")
@@ -197,7 +204,13 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
         end: list[Any] = []
         # the semantics the run was held under, even when they came from a by-hand policy
         policy = FullFilePolicy(run.semantics) if run.semantics in ("verify", "replace") else None
-        rec = reconcile_set(conn, ev.header, set_members(events, end), actor=actor,
+        item = conn.execute(sa.select(ri.c.transaction).where(
+            ri.c.id == run.review_item_id)).scalar() if run.review_item_id else None  # fmt: skip
+        rejected = frozenset(json.loads(item).get("rejected_ordinals", ())) if item else frozenset()
+        members = (tx.model_copy(update={"rejected": True})
+                   if tx.lineage.member_ordinal in rejected and not tx.rejected else tx
+                   for tx in set_members(events, end))  # fmt: skip
+        rec = reconcile_set(conn, ev.header, members, actor=actor,
                             source=run.source, override_guard=True, policy=policy)  # fmt: skip
         if end and end[0].status is SetStatus.REJECTED:
             raise LedgerError(f"transaction set {ln.set_control}: rejected by validation")

@@ -127,6 +127,9 @@ class Reconciliation:
     """verified | applied | held (guard) | dry_run."""
     guard: str = ""
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rejected_ordinals: tuple[int, ...] = ()
+    """Member loops of the set its acknowledgment rejected: counted, never compared (a
+    supervisor's override of a held run leaves the same ones out)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -528,11 +531,11 @@ def reconcile_set(
     run = _Run(conn, header, policy, dry_run=dry_run, recorded_at=recorded_at or utcnow(),
                actor=actor, source=source)  # fmt: skip
     run.received_at = received_at or run.recorded_at
-    rejected = 0
+    rejected: list[int] = []
     batch: list[MemberTransaction] = []
     for tx in members:
         if tx.rejected:
-            rejected += 1
+            rejected.append(tx.lineage.member_ordinal or 0)
             continue
         if tx.maintenance_type not in (None, MaintenanceType.AUDIT):
             run.result.counts["not_audit_members"] += 1
@@ -542,8 +545,9 @@ def reconcile_set(
             batch = []
     if batch:
         run.batch(batch)
-    run.result.counts["rejected_members"] = rejected
-    run.absent(rejected)
+    run.result.counts["rejected_members"] = len(rejected)
+    run.result.rejected_ordinals = tuple(rejected)
+    run.absent(len(rejected))
     run.result.guard = run.guard()
     if not dry_run and not run.replace:  # verify: a person decides each member's differences
         sla = (settings or partner_settings(conn, ln.sender_qualifier, ln.sender_id))

@@ -350,3 +350,26 @@ def acked_sets(acks: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
             elif parts[0] in ("IK5", "AK5") and parts[1] in ("A", "E"):
                 out.add((isa13, gs06, st02))
     return out
+
+
+def noted_positions(acks: list[tuple[str, str]]) -> dict[tuple[str, str, str], set[int]]:
+    """(ISA13, GS06, ST02) of every set a 999/997 accepts -> the segment positions (inside the
+    set, ST = 1) its IK3/AK3 segments note: where a member it rejects may be."""
+    out: dict[tuple[str, str, str], set[int]] = {}
+    for name, text in acks:
+        if not name.endswith((".999", ".997")):
+            continue
+        isa13 = name.rsplit(".", 2)[-2]
+        gs06 = st02 = ""
+        noted: set[int] = set()
+        for seg in re.split(r"~\n?|\n", text):
+            parts = seg.split(seg[3]) if len(seg) > 3 else [seg]
+            if parts[0] == "AK1":
+                gs06 = parts[2]
+            elif parts[0] == "AK2":
+                st02, noted = parts[2], set()
+            elif parts[0] in ("IK3", "AK3") and parts[2].isdigit():
+                noted.add(int(parts[2]))
+            elif parts[0] in ("IK5", "AK5") and parts[1] in ("A", "E"):
+                out[(isa13, gs06, st02)] = noted
+    return out

@@ -1,8 +1,10 @@
 """What is recorded is what is acknowledged (issue 20, issue 14 item 4).
 
-Every file is ingested with `ingest_file`, which judges it first and records
-only what its TA1/999 accept; each test checks the acknowledgments with pyx12
-and the ledger against them.
+Every file is ingested with `ingest_file` (or reconciled with `reconcile_file`),
+which judges it first and records only what its TA1/999 accept; each test
+checks the acknowledgments with pyx12 and the ledger against them. The
+property over the corpus, every generated form and mutations is
+tests/ledger/test_acknowledged_property.py.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import pytest
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
+from ledger.fullfile import reconcile_file
 from ledger.ingest import IngestSummary, ingest_file
+from ledger.store import reconcile_tables as rt
 from ledger.store import schema as t
 from ledger.store.db import engine, upgrade
 from tests.edi.test_acks import acked_sets
@@ -204,3 +208,160 @@ def test_corpus_acks_validate_and_agree_with_the_ledger(ledger_url: str, tmp_pat
             applied = {k for k in acked_sets(summary.acks) if usages.get(k[0]) == usage[0].upper()}
             assert new[-1] == applied, (path.name, usage)
         assert not new[0] & new[1], path.name
+
+
+# ---------------------------------------------------------------- reconcile obeys the verdict
+
+
+def _full_file(people: list[M], isa13: str, *sets: str) -> bytes:
+    """A verify full file of `people`, one set per ST02 in `sets` (default one, 0001)."""
+    from test_reconcile import full, full_set
+
+    return interchange([full_set([full(m) for m in people], st02=st02)
+                        for st02 in sets or ("0001",)], isa13=isa13)
+
+
+def _seeded(url: str, tmp_path: Path) -> list[M]:
+    from test_reconcile import family, seed
+
+    people = family(2)
+    seed(url, tmp_path, people)
+    return people
+
+
+def _ack_999(acks: list[tuple[str, str]]) -> str:
+    from edi.ig_pyx12 import ack_problems
+
+    for name, text in acks:
+        assert ack_problems(text) == [], (name, text)
+    (ack,) = [text for name, text in acks if name.endswith(".999")]
+    return ack
+
+
+def test_reconcile_acknowledges_a_test_interchange_and_applies_nothing(ledger_url: str,
+                                                                     tmp_path: Path) -> None:
+    people = _seeded(ledger_url, tmp_path)
+    test_file = write(tmp_path, "t.edi", _usage(_full_file(people[:1], "000000300"), "T"))
+    out = reconcile_file(ledger_url, test_file)
+    assert out.runs == [] and count(ledger_url, rt.reconciliation_runs) == 0
+    assert count(ledger_url, rt.discrepancies) == 0 and count(ledger_url, t.review_items) == 0
+    assert out.transaction_sets["not_applied"] == 1 and out.transaction_sets["reconciled"] == 0
+    assert any("test interchange: acknowledged, not applied" in n for n in out.notes)
+    assert "IK5*A~" in _ack_999(out.acks) and not out.rejected
+    # a test instance reconciles it, and refuses production data the same way
+    assert len(reconcile_file(ledger_url, test_file, usage="test").runs) == 1
+    prod = write(tmp_path, "p.edi", _full_file(people[:1], "000000301"))
+    out = reconcile_file(ledger_url, prod, usage="test")
+    assert out.runs == [] and count(ledger_url, rt.reconciliation_runs) == 1
+    assert any("production interchange: acknowledged, not applied" in n for n in out.notes)
+
+
+def test_reconcile_sends_partner_test_interchanges_to_its_test_ledger(ledger_url: str,
+                                                                      tmp_path: Path) -> None:
+    people = _seeded(ledger_url, tmp_path)
+    test_url = f"sqlite:///{tmp_path / 'onboarding.db'}"
+    path = write(tmp_path, "t.edi", _usage(_full_file(people[:1], "000000302"), "T"))
+    out = reconcile_file(ledger_url, path, test_ledger=lambda h: test_url)
+    assert out.runs == [] and count(ledger_url, rt.reconciliation_runs) == 0
+    assert len(out.test_runs) == 1 and count(test_url, rt.reconciliation_runs) == 1
+    assert out.transaction_sets["test_reconciled"] == 1
+    assert any("recorded in the partner's test ledger" in n for n in out.notes)
+
+
+def test_reconcile_records_nothing_of_a_rejected_group(ledger_url: str, tmp_path: Path) -> None:
+    people = _seeded(ledger_url, tmp_path)
+    data = _full_file(people[:1], "000000303").replace(b"GS*BE*", b"GS*HC*")
+    out = reconcile_file(ledger_url, write(tmp_path, "hc.edi", data))
+    assert out.runs == [] and count(ledger_url, rt.reconciliation_runs) == 0
+    assert out.transaction_sets["rejected"] == 1 and out.rejected
+    assert "AK9*R*1*1*0*1~" in _ack_999(out.acks)
+
+
+def test_reconcile_records_only_the_accepted_sets_of_a_partial_group(ledger_url: str,
+                                                                     tmp_path: Path) -> None:
+    people = _seeded(ledger_url, tmp_path)
+    data = _full_file(people, "000000304", "0001", "0002")
+    head, tail = data.split(b"SE*", 2)[0:2], data.split(b"SE*", 2)[2]
+    data = b"SE*".join(head) + b"SE*99" + tail[tail.index(b"*"):]  # the second SE01 wrong
+    out = reconcile_file(ledger_url, write(tmp_path, "p.edi", data))
+    assert [r.set_control for r in out.runs] == ["0001"] and out.rejected
+    sets = {(r["interchange_control"], r["set_control"])
+            for r in _rows(ledger_url, rt.reconciliation_runs)}
+    assert sets == {("000000304", "0001")}
+    assert acked_sets(out.acks) == {("000000304", "1", "0001")}
+    # ingest hands the rejected full set to its own counting: nothing reconciled, audited
+    before = recorded_sets(ledger_url)
+    summary = _ingest(ledger_url, write(tmp_path, "p2.edi", data.replace(b"000000304",
+                                                                         b"000000305")))
+    assert summary.transaction_sets == {"accepted": 1, "rejected": 1, "duplicate": 0,
+                                        "not_applied": 0}
+    assert count(ledger_url, rt.reconciliation_runs) == 2
+    assert any(r["action"] == "ingest.set_rejected" and r["target"].endswith("000000305/1/0002")
+               for r in _rows(ledger_url, t.audit_log))
+    check(ledger_url, summary, before)
+
+
+def test_reconcile_writes_the_acknowledgments_unless_dry_run(ledger_url: str,
+                                                             tmp_path: Path) -> None:
+    people = _seeded(ledger_url, tmp_path)
+    path = write(tmp_path, "f.edi", _full_file(people, "000000306"))
+    dry = reconcile_file(ledger_url, path, outbox=tmp_path / "dry", dry_run=True)
+    assert not any(p.name.endswith((".999", ".ta1")) for p in (tmp_path / "dry").iterdir())
+    assert [name for name, _ in dry.acks] == ["f.edi.000000306.999"]
+    out = reconcile_file(ledger_url, path, outbox=tmp_path / "out")
+    assert (tmp_path / "out" / "f.edi.000000306.999").read_text() == out.acks[0][1]
+    assert out.to_json()["acknowledgments"] == ["f.edi.000000306.999"]
+
+
+def test_cli_reconcile_says_acknowledged_not_applied(ledger_url: str, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    people = _seeded(ledger_url, tmp_path)
+    test_file = write(tmp_path, "t.edi", _usage(_full_file(people, "000000307"), "T"))
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(test_file), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["runs"] == [] and doc["transaction_sets"]["not_applied"] == 1
+    assert any("test interchange: acknowledged, not applied" in n for n in doc["notes"])
+    assert "test interchange: acknowledged, not applied" in res.stderr
+    bad = write(tmp_path, "hc.edi", _full_file(people, "000000308").replace(b"GS*BE*", b"GS*HC*"))
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(bad)])
+    assert res.exit_code == 1 and "rejected by its acknowledgment" in res.stderr
+    assert count(ledger_url, rt.reconciliation_runs) == 0
+
+
+def _rows(url: str, table: sa.Table) -> list[dict[str, object]]:
+    with engine(url).connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(table))]
+
+
+def test_cli_reconcile_reads_with_the_configured_validator(ledger_url: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import json
+    import os
+
+    from click.testing import CliRunner
+    from test_reconcile import family
+
+    from cli import main
+
+    people = _seeded(ledger_url, tmp_path)
+    long_name = dataclasses.replace(family(3)[2], last="X" * 70)  # NM103 over 60: IG only
+    path = write(tmp_path, "f.edi", _full_file([*people, long_name], "000000309"))
+    for key in [k for k in os.environ if k.startswith("ENROLL834_")]:
+        monkeypatch.delenv(key)
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(path), "--json",
+                                    "--dry-run"])  # fmt: skip
+    assert res.exit_code == 1, res.output  # the compiled validator rejects that member
+    (run,) = json.loads(res.stdout)["runs"]
+    assert run["counts"]["rejected_members"] == 1 and run["counts"]["file_members"] == 2
+    monkeypatch.setenv("ENROLL834_DROPS__VALIDATOR", "none")
+    res = CliRunner().invoke(main, ["--db", ledger_url, "reconcile", str(path), "--json",
+                                    "--dry-run"])  # fmt: skip
+    (run,) = json.loads(res.stdout)["runs"]
+    assert run["counts"]["rejected_members"] == 0 and res.exit_code == 0, res.output

@@ -274,3 +274,31 @@ def test_ingest_that_cannot_keep_the_copy_says_so(ledger_url: str, tmp_path: Pat
         ingest_file(ledger_url, f, decide=simple_decide, received_at=RECEIVED, outbox=outbox)
     [item] = desk.list_items(ledger_url, SAM, queue="supervisor")
     assert "held_file" not in item.transaction and len(open_lines(ledger_url)) == 10
+
+
+def test_applying_a_held_file_leaves_out_the_members_its_999_rejected(ledger_url: str,
+                                                                      tmp_path: Path) -> None:
+    """The run was held under a verdict that rejected one member (a name over 60 characters,
+    an implementation-guide error only): the supervisor's override, which reads the kept file
+    again, leaves that member out too."""
+    from edi.validate import make_validator
+
+    people = family(10)
+    seed(ledger_url, tmp_path, people)
+    listed = [full(m, street=f"{i} NEW ST") if i < 4 else full(m) for i, m in enumerate(people)]
+    listed[5] = full(people[5], last="X" * 70)  # the 999 rejects this member
+    data = interchange([full_set(listed, bgn08="RX", st02="0007")], isa13="000000301")
+    f = write(tmp_path, "rx.edi", data)
+    out = reconcile_file(ledger_url, f, policy=FullFilePolicy("replace", 0.1, 0.25),
+                         outbox=tmp_path / "outbox", validator=make_validator())  # fmt: skip
+    (run,) = out.runs
+    assert run.status == "held" and run.counts["rejected_members"] == 1, run.counts
+    assert "IK5*E*5~" in next(text for name, text in out.acks if name.endswith(".999"))
+    [row] = _rows(ledger_url, t.review_items)
+    assert json.loads(row.transaction)["rejected_ordinals"] == [6]
+    res = desk.resolve(ledger_url, SAM, row.id, apply_held=True)
+    assert res.status == "applied"
+    [applied] = _rows(ledger_url, rt.reconciliation_runs, rt.reconciliation_runs.c.status == "applied")
+    assert json.loads(applied.counts)["rejected_members"] == 1
+    names = {r.last for r in _rows(ledger_url, t.demographics_versions)}
+    assert "X" * 70 not in names
