@@ -72,12 +72,21 @@ def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
 
 
+def is_open() -> sa.ColumnElement[bool]:
+    """status IN ('open', 'assigned'), its values written into the SQL as the predicate of
+    the partial index `ix_review_items_open` is (a bound parameter would keep a prepared
+    statement's generic plan from using that index)."""
+    statuses: sa.BindParameter[Any] = sa.bindparam(
+        "open_statuses", OPEN_STATUSES, expanding=True, literal_execute=True)
+    return t.review_items.c.status.in_(statuses)
+
+
 def queue_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]]:
-    """Open and overdue items per queue (every known queue present)."""
+    """Open and overdue items per queue (every known queue present): one grouped read of
+    the open-items index."""
     ri = t.review_items
     overdue = sa.func.sum(sa.case((ri.c.due_at < now, 1), else_=0))
-    q = (sa.select(ri.c.queue, sa.func.count(), overdue)
-         .where(ri.c.status.in_(OPEN_STATUSES)).group_by(ri.c.queue))  # fmt: skip
+    q = sa.select(ri.c.queue, sa.func.count(), overdue).where(is_open()).group_by(ri.c.queue)
     out = {name: {"open": 0, "overdue": 0} for name in QUEUES}
     for queue, n, late in conn.execute(q):
         out[queue] = {"open": int(n), "overdue": int(late or 0)}
@@ -86,8 +95,9 @@ def queue_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]
 
 def _filtered(f: QueueFilter, now: dt.datetime) -> sa.Select[Any]:
     ri = t.review_items
-    q = sa.select(ri).where(ri.c.queue == f.queue)
-    q = q.where(ri.c.status == f.status) if f.status else q.where(ri.c.status.in_(OPEN_STATUSES))
+    q = sa.select(ri).where(ri.c.queue == f.queue, is_open())
+    if f.status:
+        q = q.where(ri.c.status == f.status)
     if f.sponsor:
         q = q.where(ri.c.sponsor_id == f.sponsor)
     if f.reason:
@@ -113,10 +123,9 @@ def _order(sort: str, descending: bool) -> list[Any]:
         raise LedgerError(f"unknown sort '{sort}' (sorts: {', '.join(SORTS)})")
     col = {"due": ri.c.due_at, "received": ri.c.received_at, "id": ri.c.id,
            "reason": ri.c.reason, "group": ri.c.sponsor_id}[sort]  # fmt: skip
-    keys: list[Any] = []
-    if sort == "due":  # undated items last either way
-        keys.append(ri.c.due_at.is_(None))
-    keys.append(col.desc() if descending else col.asc())
+    key = col.desc() if descending else col.asc()
+    # undated items last either way; ascending by due date is the open-items index's order
+    keys: list[Any] = [key.nulls_last() if sort == "due" else key]
     keys.append(ri.c.id.desc() if descending else ri.c.id.asc())
     return keys
 
@@ -134,7 +143,8 @@ def page_items(
 ) -> QueuePage:
     """One page of queue `f.queue` (earliest due first by default, so overdue items lead).
 
-    SSNs are masked on every page. Audited as 'review.list'.
+    Each item is a queue row (`item_view(..., summary=True)`): a held member
+    transaction's codes, no names, numbers or candidates. Audited as 'review.list'.
     """
     eng = _engine(target)
     require(eng, actor, "review.read")
@@ -145,15 +155,18 @@ def page_items(
     q = _filtered(f, now)
     ri = t.review_items
     with eng.begin() as conn:
-        total = int(conn.execute(q.with_only_columns(sa.func.count())).scalar() or 0)
+        counts = queue_counts(conn, now)
+        # a whole queue's total is its open count; only a narrower filter counts again
+        total = (counts[f.queue]["open"] if f == QueueFilter(queue=f.queue) else
+                 int(conn.execute(q.with_only_columns(sa.func.count())).scalar() or 0))
         # the page's ids first (a narrow sort), then only their rows: the held transactions
         # of a 50,000-item queue are never read to sort it
         ids = [int(i) for (i,) in conn.execute(
             q.with_only_columns(ri.c.id).order_by(*_order(sort, descending))
             .limit(size).offset((page - 1) * size))]  # fmt: skip
-        rows = {int(r.id): r for r in conn.execute(sa.select(ri).where(ri.c.id.in_(ids)))}
-        items = tuple(item_view(rows[i], now, False) for i in ids)
-        counts = queue_counts(conn, now)
+        shown = [c for c in ri.c if c.name not in ("header", "candidates")]
+        rows = {int(r.id): r for r in conn.execute(sa.select(*shown).where(ri.c.id.in_(ids)))}
+        items = tuple(item_view(rows[i], now, False, summary=True) for i in ids)
         audit(conn, actor.user_id, "review.list", details={
             "queue": f.queue, "overdue_only": f.overdue, "count": len(items), "total": total,
             "page": page, "sort": sort, "show_phi": False,
