@@ -226,37 +226,44 @@ def item_history(conn: Connection, item_id: int) -> list[dict[str, Any]]:
 
 
 def item_context(target: str | Engine, actor: Actor, item_id: int) -> dict[str, Any]:
-    """What an item page shows beside the item itself: the file it came from (sender,
-    ISA13, GS06, ST02, file name, received time), the family's other items (ids, queues,
-    reasons, status, relationship codes; no names) and the item's history."""
+    """What an item page shows beside the item itself (`context_of`); `show_item` with
+    `context=True` reads it in the same transaction as the item."""
     eng = _engine(target)
     require(eng, actor, "review.read", str(item_id))
     ri = t.review_items
     with eng.connect() as conn:
-        row = conn.execute(sa.select(ri.c.header, ri.c.family_key, ri.c.received_at,
-                                     ri.c.transaction_set_id)
+        row = conn.execute(sa.select(ri.c.id, ri.c.header, ri.c.family_key, ri.c.received_at)
                            .where(ri.c.id == item_id)).first()  # fmt: skip
         if row is None:
             raise LedgerError(f"review item {item_id} not found")
-        try:
-            lineage = dict(json.loads(row.header or "{}").get("lineage") or {})
-        except (ValueError, AttributeError):
-            lineage = {}
-        family = []
-        if row.family_key:
-            for r in conn.execute(sa.select(ri.c.id, ri.c.queue, ri.c.reason, ri.c.status,
-                                            ri.c.resolution, ri.c.transaction)
-                                  .where(ri.c.family_key == row.family_key, ri.c.id != item_id)
-                                  .order_by(ri.c.id).limit(50)):  # fmt: skip
-                try:
-                    tx = json.loads(r.transaction)
-                except ValueError:
-                    tx = {}
-                family.append({"id": int(r.id), "queue": r.queue, "reason": r.reason,
-                               "status": r.status, "resolution": r.resolution,
-                               "relationship": tx.get("relationship"),
-                               "maintenance_type": tx.get("maintenance_type")})  # fmt: skip
-        history = item_history(conn, item_id)
+        return context_of(conn, row)
+
+
+def context_of(conn: Connection, row: Any) -> dict[str, Any]:
+    """For a review_items `row` (id, header, family_key, received_at): the file it came from
+    (sender, ISA13, GS06, ST02, file name, received time), the family's other items (ids,
+    queues, reasons, status, relationship codes; no names) and the item's history."""
+    ri = t.review_items
+    item_id = int(row.id)
+    try:
+        lineage = dict(json.loads(row.header or "{}").get("lineage") or {})
+    except (ValueError, AttributeError):
+        lineage = {}
+    family = []
+    if row.family_key:
+        for r in conn.execute(sa.select(ri.c.id, ri.c.queue, ri.c.reason, ri.c.status,
+                                        ri.c.resolution, ri.c.transaction)
+                              .where(ri.c.family_key == row.family_key, ri.c.id != item_id)
+                              .order_by(ri.c.id).limit(50)):  # fmt: skip
+            try:
+                tx = json.loads(r.transaction)
+            except ValueError:
+                tx = {}
+            family.append({"id": int(r.id), "queue": r.queue, "reason": r.reason,
+                           "status": r.status, "resolution": r.resolution,
+                           "relationship": tx.get("relationship"),
+                           "maintenance_type": tx.get("maintenance_type")})  # fmt: skip
+    history = item_history(conn, item_id)
     source = {k: lineage.get(k) for k in ("source", "sender_qualifier", "sender_id",
                                           "interchange_control", "group_control",
                                           "set_control", "file_sha256")}  # fmt: skip
@@ -340,6 +347,7 @@ __all__ = [
     "SORTS",
     "UNASSIGNED",
     "add_note",
+    "context_of",
     "item_context",
     "item_history",
     "page_items",
