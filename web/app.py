@@ -9,6 +9,7 @@ headers; pages are never cached. Errors render a page that names no PHI.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any
 
@@ -86,6 +87,22 @@ class _Headers:
             await response(scope, receive, send_with_headers)
         log.info("web_request", method=request.method, route=_route(request), status=status,
                  ms=round(1000 * (time.perf_counter() - start), 1))
+
+
+SETTINGS_ENV = "ENROLL834_SERVE_SETTINGS"
+"""`enroll834 serve --workers N` puts its effective settings here (JSON) for its workers."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `enroll834 serve --workers N`: the parent's effective
+    settings (SETTINGS_ENV), logging configured as the parent configured its own."""
+    from edi.logs import configure
+
+    settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
+    fmt = settings.log_format
+    configure(json=None if fmt == "auto" else fmt == "json", level=settings.log_level,
+              quiet=settings.quiet)  # fmt: skip
+    return create_app(settings)
 
 
 def web_config(settings: Settings) -> WebConfig:
