@@ -82,14 +82,19 @@ def is_open() -> sa.ColumnElement[bool]:
 
 
 def queue_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]]:
-    """Open and overdue items per queue (every known queue present): one grouped read of
-    the open-items index."""
-    ri = t.review_items
-    overdue = sa.func.sum(sa.case((ri.c.due_at < now, 1), else_=0))
-    q = sa.select(ri.c.queue, sa.func.count(), overdue).where(is_open()).group_by(ri.c.queue)
+    """Open and overdue items per queue (every known queue present): the open counts the
+    triggers keep (`review_queue_counts`), the overdue ones one range of the open-items
+    index per queue."""
+    ri, qc = t.review_items, t.review_queue_counts
     out = {name: {"open": 0, "overdue": 0} for name in QUEUES}
-    for queue, n, late in conn.execute(q):
-        out[queue] = {"open": int(n), "overdue": int(late or 0)}
+    for queue, n in conn.execute(sa.select(qc.c.queue, qc.c.open_items)):
+        out[queue] = {"open": int(n), "overdue": 0}
+    late = [sa.select(sa.func.count()).where(ri.c.queue == q, is_open(), ri.c.due_at < now)
+            .scalar_subquery() for q in QUEUES if out[q]["open"]]  # fmt: skip
+    if late:
+        busy = [q for q in QUEUES if out[q]["open"]]
+        for q, n in zip(busy, conn.execute(sa.select(*late)).one(), strict=True):
+            out[q]["overdue"] = int(n or 0)
     return out
 
 

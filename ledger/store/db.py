@@ -194,6 +194,57 @@ def trigger_statements(dialect: str, tables: tuple[str, ...]) -> list[str]:
     return out
 
 
+OPEN_ITEM = "status IN ('open', 'assigned')"
+"""An open review item (open or assigned), as SQL: the predicate of `ix_review_items_open`
+and of the queue-count triggers."""
+
+
+def queue_count_statements(dialect: str) -> list[str]:
+    """DDL of the triggers that keep `review_queue_counts` equal to the open review items
+    per queue: an item inserted or deleted open, or updated into or out of the open statuses
+    or into another queue, moves its queue's count (an assignment moves nothing, and so
+    takes no lock on the count). Safe to run again (each trigger is dropped first)."""
+    was, now = OPEN_ITEM.replace("status", "OLD.status"), OPEN_ITEM.replace("status", "NEW.status")
+    moved = f"OLD.queue IS NOT NEW.queue OR ({was}) IS NOT ({now})"
+    names = ("review_queue_count_insert", "review_queue_count_delete", "review_queue_count_update")
+    if dialect == "sqlite":
+        out = [f"DROP TRIGGER IF EXISTS {n}" for n in names]
+        dec = "UPDATE review_queue_counts SET open_items = open_items - 1 WHERE queue = OLD.queue;"
+        inc = ("INSERT OR IGNORE INTO review_queue_counts (queue, open_items) VALUES (NEW.queue, 0);"
+               " UPDATE review_queue_counts SET open_items = open_items + 1 WHERE queue = NEW.queue;")
+        out.append(f"CREATE TRIGGER {names[0]} AFTER INSERT ON review_items WHEN {now} "
+                   f"BEGIN {inc} END")
+        out.append(f"CREATE TRIGGER {names[1]} AFTER DELETE ON review_items WHEN {was} "
+                   f"BEGIN {dec} END")
+        out.append(f"CREATE TRIGGER {names[2]} AFTER UPDATE OF status, queue ON review_items "
+                   f"WHEN {moved} BEGIN "
+                   f"UPDATE review_queue_counts SET open_items = open_items - 1 "
+                   f"WHERE queue = OLD.queue AND {was}; "
+                   f"INSERT OR IGNORE INTO review_queue_counts (queue, open_items) "
+                   f"SELECT NEW.queue, 0 WHERE {now}; "
+                   f"UPDATE review_queue_counts SET open_items = open_items + 1 "
+                   f"WHERE queue = NEW.queue AND {now}; END")
+        return out
+    out = [f"DROP TRIGGER IF EXISTS {n} ON review_items" for n in names]
+    out.append(
+        "CREATE OR REPLACE FUNCTION enroll834_review_queue_count() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP <> 'INSERT' THEN IF {was} THEN "
+        "UPDATE review_queue_counts SET open_items = open_items - 1 WHERE queue = OLD.queue; "
+        "END IF; END IF; "
+        f"IF TG_OP <> 'DELETE' THEN IF {now} THEN "
+        "INSERT INTO review_queue_counts AS c (queue, open_items) VALUES (NEW.queue, 1) "
+        "ON CONFLICT (queue) DO UPDATE SET open_items = c.open_items + 1; "
+        "END IF; END IF; RETURN NULL; END $$"
+    )
+    moved_pg = moved.replace(" IS NOT ", " IS DISTINCT FROM ")
+    for name, when, op in ((names[0], now, "INSERT"), (names[1], was, "DELETE"),
+                           (names[2], moved_pg, "UPDATE OF status, queue")):
+        out.append(f"CREATE TRIGGER {name} AFTER {op} ON review_items FOR EACH ROW "
+                   f"WHEN ({when}) EXECUTE FUNCTION enroll834_review_queue_count()")
+    return out
+
+
 _crash_count = 0
 _CRASH_AT = int(os.environ.get("ENROLL834_CRASH_AT") or 0)
 

@@ -254,6 +254,16 @@ review_items = sa.Table(
     sa.Index("ix_review_items_family", "family_key"),
 )
 
+review_queue_counts = sa.Table(
+    "review_queue_counts",
+    metadata,
+    sa.Column("queue", sa.String(16), primary_key=True),
+    sa.Column("open_items", sa.BigInteger, nullable=False, default=0),
+)
+"""Open and assigned review items per queue, kept by triggers on review_items (revision
+0011, `db.queue_count_statements`): a queue page reads its counts here instead of
+counting every open item."""
+
 users = sa.Table(
     "users",
     metadata,

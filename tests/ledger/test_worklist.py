@@ -120,3 +120,45 @@ def test_open_items_are_read_through_their_partial_index(ledger_url: str) -> Non
             sql = conn.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = "
                                        "'ix_review_items_open'").scalar()  # fmt: skip
     assert "open" in str(sql) and "assigned" in str(sql) and "WHERE" in str(sql).upper()
+
+
+def _true_counts(url: str) -> dict[str, int]:
+    ri = t.review_items
+    with engine(url).connect() as conn:
+        return {q: int(n) for q, n in conn.execute(
+            sa.select(ri.c.queue, sa.func.count())
+            .where(ri.c.status.in_(("open", "assigned"))).group_by(ri.c.queue))}
+
+
+def _kept_counts(url: str) -> dict[str, int]:
+    qc = t.review_queue_counts
+    with engine(url).connect() as conn:
+        return {q: int(n) for q, n in conn.execute(sa.select(qc.c.queue, qc.c.open_items))
+                if n}
+
+
+def test_the_kept_counts_follow_every_change_of_an_item(ledger_url: str, tmp_path: Path) -> None:
+    ids = _queue(ledger_url, tmp_path, [NOW, NOW, NOW, None])
+    ri = t.review_items
+    assert _kept_counts(ledger_url) == _true_counts(ledger_url) == {"review": 4}
+    changes = [
+        {"status": "assigned", "assignee": "rita"},  # still open: nothing moves
+        {"status": "resolved", "resolution": "rejected"},
+        {"status": "open"},  # reopened (a test's hand, not the desk)
+        {"queue": "medicare"},
+        {"queue": "supervisor", "status": "resolved"},
+        {"queue": "review", "status": "assigned"},
+    ]
+    for k, change in enumerate(changes):
+        with engine(ledger_url).begin() as conn:
+            conn.execute(ri.update().where(ri.c.id == ids[k % 2]).values(**change))
+        assert _kept_counts(ledger_url) == _true_counts(ledger_url), change
+    with engine(ledger_url).begin() as conn:
+        conn.execute(ri.update().where(ri.c.id.in_(ids[2:])).values(queue="medicare"))
+        conn.execute(ri.delete().where(ri.c.id == ids[3]))
+    assert _kept_counts(ledger_url) == _true_counts(ledger_url) == {"review": 1, "medicare": 1}
+    with engine(ledger_url).connect() as conn:
+        counts = queue_counts(conn, NOW + dt.timedelta(minutes=1))
+    assert counts["review"] == {"open": 1, "overdue": 1}
+    assert counts["medicare"] == {"open": 1, "overdue": 1}
+    assert counts["supervisor"] == {"open": 0, "overdue": 0}

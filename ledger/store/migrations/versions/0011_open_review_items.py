@@ -1,4 +1,4 @@
-"""An index of the open review items only, in the order a queue page shows them.
+"""Open review items: an index in the order a queue page shows them, and counts per queue.
 
 Revision ID: 0011_open_review_items
 Revises: 0010_reconciliation_items
@@ -6,8 +6,13 @@ Revises: 0010_reconciliation_items
 `ix_review_items_open` is (queue, due_at, id) over the items whose status is 'open' or
 'assigned' (a partial index, on SQLite and PostgreSQL). A queue page's ids, earliest due
 first, are then the first rows of one index range instead of a sort of every open item,
-and counting a queue reads the index alone; resolved items, the bulk of an old ledger,
-are not in it. Safe to run again over its own result.
+and the overdue items of a queue are one range of it; resolved items, the bulk of an old
+ledger, are not in it.
+
+`review_queue_counts` holds the open items per queue, kept by triggers on review_items
+(`ledger.store.db.queue_count_statements`) and filled here from the items already there,
+so a page's counts are a read of four rows, not a count of every open item. Safe to run
+again over its own result.
 """
 
 from __future__ import annotations
@@ -15,21 +20,42 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from ledger.store.db import OPEN_ITEM, queue_count_statements
+
 revision = "0011_open_review_items"
 down_revision = "0010_reconciliation_items"
 branch_labels = None
 depends_on = None
 
-NAME = "ix_review_items_open"
-OPEN = sa.text("status IN ('open', 'assigned')")
+INDEX = "ix_review_items_open"
 
 
 def upgrade() -> None:
-    indexes = {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("review_items")}
-    if NAME not in indexes:
-        op.create_index(NAME, "review_items", ["queue", "due_at", "id"],
-                        postgresql_where=OPEN, sqlite_where=OPEN)  # fmt: skip
+    bind = op.get_bind()
+    inspector = sa.inspect(bind)
+    if INDEX not in {ix["name"] for ix in inspector.get_indexes("review_items")}:
+        op.create_index(INDEX, "review_items", ["queue", "due_at", "id"],
+                        postgresql_where=sa.text(OPEN_ITEM),
+                        sqlite_where=sa.text(OPEN_ITEM))  # fmt: skip
+    if "review_queue_counts" not in inspector.get_table_names():
+        # the table as this revision made it (schema.review_queue_counts)
+        op.create_table(
+            "review_queue_counts",
+            sa.Column("queue", sa.String(16), primary_key=True),
+            sa.Column("open_items", sa.BigInteger, nullable=False),
+        )
+    for stmt in queue_count_statements(bind.dialect.name):
+        op.execute(stmt)
+    op.execute("DELETE FROM review_queue_counts")
+    op.execute("INSERT INTO review_queue_counts (queue, open_items) SELECT queue, count(*) "
+               f"FROM review_items WHERE {OPEN_ITEM} GROUP BY queue")  # fmt: skip
 
 
 def downgrade() -> None:
-    op.drop_index(NAME, table_name="review_items")
+    bind = op.get_bind()
+    for name in ("review_queue_count_insert", "review_queue_count_delete",
+                 "review_queue_count_update"):  # fmt: skip
+        on = " ON review_items" if bind.dialect.name == "postgresql" else ""
+        op.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+    op.drop_table("review_queue_counts")
+    op.drop_index(INDEX, table_name="review_items")
