@@ -83,12 +83,13 @@ def is_open() -> sa.ColumnElement[bool]:
 
 def queue_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]]:
     """Open and overdue items per queue (every known queue present): the open counts the
-    triggers keep (`review_queue_counts`), the overdue ones one range of the open-items
-    index per queue."""
+    triggers keep (`review_queue_counts`, summed over its slots), the overdue ones one
+    range of the open-items index per queue."""
     ri, qc = t.review_items, t.review_queue_counts
     out = {name: {"open": 0, "overdue": 0} for name in QUEUES}
-    for queue, n in conn.execute(sa.select(qc.c.queue, qc.c.open_items)):
-        out[queue] = {"open": int(n), "overdue": 0}
+    for queue, n in conn.execute(sa.select(qc.c.queue, sa.func.sum(qc.c.open_items))
+                                 .group_by(qc.c.queue)):  # fmt: skip
+        out[queue] = {"open": int(n or 0), "overdue": 0}
     late = [sa.select(sa.func.count()).where(ri.c.queue == q, is_open(), ri.c.due_at < now)
             .scalar_subquery() for q in QUEUES if out[q]["open"]]  # fmt: skip
     if late:

@@ -199,43 +199,54 @@ OPEN_ITEM = "status IN ('open', 'assigned')"
 and of the queue-count triggers."""
 
 
+QUEUE_COUNT_SLOTS = 256
+"""Rows per queue in `review_queue_counts`: an item counts in slot id % 256, so a transaction
+that opens thousands of items (a large file's ingest) updates each row a few dozen times
+rather than one row thousands of times (PostgreSQL keeps every version of a row a running
+transaction updated, and each update walks them)."""
+
+
 def queue_count_statements(dialect: str) -> list[str]:
-    """DDL of the triggers that keep `review_queue_counts` equal to the open review items
-    per queue: an item inserted or deleted open, or updated into or out of the open statuses
-    or into another queue, moves its queue's count (an assignment moves nothing, and so
-    takes no lock on the count). Safe to run again (each trigger is dropped first)."""
+    """DDL of the triggers that keep `review_queue_counts` (queue, slot) summing to the open
+    review items per queue: an item inserted or deleted open, or updated into or out of the
+    open statuses or into another queue, moves its slot's count (an assignment moves
+    nothing, and so takes no lock on a count). Safe to run again (each trigger is dropped
+    first)."""
     was, now = OPEN_ITEM.replace("status", "OLD.status"), OPEN_ITEM.replace("status", "NEW.status")
     moved = f"OLD.queue IS NOT NEW.queue OR ({was}) IS NOT ({now})"
     names = ("review_queue_count_insert", "review_queue_count_delete", "review_queue_count_update")
+    n = QUEUE_COUNT_SLOTS
     if dialect == "sqlite":
-        out = [f"DROP TRIGGER IF EXISTS {n}" for n in names]
-        dec = "UPDATE review_queue_counts SET open_items = open_items - 1 WHERE queue = OLD.queue;"
-        inc = ("INSERT OR IGNORE INTO review_queue_counts (queue, open_items) VALUES (NEW.queue, 0);"
-               " UPDATE review_queue_counts SET open_items = open_items + 1 WHERE queue = NEW.queue;")
+        dec = ("UPDATE review_queue_counts SET open_items = open_items - 1 "
+               f"WHERE queue = OLD.queue AND slot = OLD.id % {n}")  # fmt: skip
+        inc = ("INSERT OR IGNORE INTO review_queue_counts (queue, slot, open_items) "
+               f"SELECT NEW.queue, NEW.id % {n}, 0 WHERE {now}; "
+               "UPDATE review_queue_counts SET open_items = open_items + 1 "
+               f"WHERE queue = NEW.queue AND slot = NEW.id % {n} AND {now}")  # fmt: skip
+        out = [f"DROP TRIGGER IF EXISTS {name}" for name in names]
         out.append(f"CREATE TRIGGER {names[0]} AFTER INSERT ON review_items WHEN {now} "
-                   f"BEGIN {inc} END")
+                   f"BEGIN {inc}; END")  # fmt: skip
         out.append(f"CREATE TRIGGER {names[1]} AFTER DELETE ON review_items WHEN {was} "
-                   f"BEGIN {dec} END")
+                   f"BEGIN {dec}; END")  # fmt: skip
         out.append(f"CREATE TRIGGER {names[2]} AFTER UPDATE OF status, queue ON review_items "
-                   f"WHEN {moved} BEGIN "
-                   f"UPDATE review_queue_counts SET open_items = open_items - 1 "
-                   f"WHERE queue = OLD.queue AND {was}; "
-                   f"INSERT OR IGNORE INTO review_queue_counts (queue, open_items) "
-                   f"SELECT NEW.queue, 0 WHERE {now}; "
-                   f"UPDATE review_queue_counts SET open_items = open_items + 1 "
-                   f"WHERE queue = NEW.queue AND {now}; END")
+                   f"WHEN {moved} BEGIN {dec} AND {was}; {inc}; END")  # fmt: skip
         return out
-    out = [f"DROP TRIGGER IF EXISTS {n} ON review_items" for n in names]
+    out = [f"DROP TRIGGER IF EXISTS {name} ON review_items" for name in names]
     out.append(
         "CREATE OR REPLACE FUNCTION enroll834_review_queue_count() RETURNS trigger "
         "LANGUAGE plpgsql AS $$ BEGIN "
         f"IF TG_OP <> 'INSERT' THEN IF {was} THEN "
-        "UPDATE review_queue_counts SET open_items = open_items - 1 WHERE queue = OLD.queue; "
+        "UPDATE review_queue_counts SET open_items = open_items - 1 "
+        f"WHERE queue = OLD.queue AND slot = OLD.id % {n}; "
         "END IF; END IF; "
         f"IF TG_OP <> 'DELETE' THEN IF {now} THEN "
-        "INSERT INTO review_queue_counts AS c (queue, open_items) VALUES (NEW.queue, 1) "
-        "ON CONFLICT (queue) DO UPDATE SET open_items = c.open_items + 1; "
-        "END IF; END IF; RETURN NULL; END $$"
+        "UPDATE review_queue_counts SET open_items = open_items + 1 "
+        f"WHERE queue = NEW.queue AND slot = NEW.id % {n}; "
+        "IF NOT FOUND THEN "
+        "INSERT INTO review_queue_counts AS c (queue, slot, open_items) "
+        f"VALUES (NEW.queue, NEW.id % {n}, 1) "
+        "ON CONFLICT (queue, slot) DO UPDATE SET open_items = c.open_items + 1; "
+        "END IF; END IF; END IF; RETURN NULL; END $$"
     )
     moved_pg = moved.replace(" IS NOT ", " IS DISTINCT FROM ")
     for name, when, op in ((names[0], now, "INSERT"), (names[1], was, "DELETE"),

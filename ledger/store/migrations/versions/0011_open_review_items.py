@@ -9,10 +9,10 @@ first, are then the first rows of one index range instead of a sort of every ope
 and the overdue items of a queue are one range of it; resolved items, the bulk of an old
 ledger, are not in it.
 
-`review_queue_counts` holds the open items per queue, kept by triggers on review_items
-(`ledger.store.db.queue_count_statements`) and filled here from the items already there,
-so a page's counts are a read of four rows, not a count of every open item. Safe to run
-again over its own result.
+`review_queue_counts` holds the open items per queue in slots (an item counts in slot
+id % 256), kept by triggers on review_items (`ledger.store.db.queue_count_statements`) and
+filled here from the items already there, so a page's counts are a read of a few rows,
+not a count of every open item. Safe to run again over its own result.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.store.db import OPEN_ITEM, queue_count_statements
+from ledger.store.db import OPEN_ITEM, QUEUE_COUNT_SLOTS, queue_count_statements
 
 revision = "0011_open_review_items"
 down_revision = "0010_reconciliation_items"
@@ -42,13 +42,15 @@ def upgrade() -> None:
         op.create_table(
             "review_queue_counts",
             sa.Column("queue", sa.String(16), primary_key=True),
+            sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
             sa.Column("open_items", sa.BigInteger, nullable=False),
         )
     for stmt in queue_count_statements(bind.dialect.name):
         op.execute(stmt)
     op.execute("DELETE FROM review_queue_counts")
-    op.execute("INSERT INTO review_queue_counts (queue, open_items) SELECT queue, count(*) "
-               f"FROM review_items WHERE {OPEN_ITEM} GROUP BY queue")  # fmt: skip
+    op.execute(f"INSERT INTO review_queue_counts (queue, slot, open_items) "
+               f"SELECT queue, id % {QUEUE_COUNT_SLOTS}, count(*) FROM review_items "
+               f"WHERE {OPEN_ITEM} GROUP BY queue, id % {QUEUE_COUNT_SLOTS}")  # fmt: skip
 
 
 def downgrade() -> None:
