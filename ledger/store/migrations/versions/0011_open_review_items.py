@@ -59,5 +59,7 @@ def downgrade() -> None:
                  "review_queue_count_update"):  # fmt: skip
         on = " ON review_items" if bind.dialect.name == "postgresql" else ""
         op.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+    if bind.dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS enroll834_review_queue_count()")
     op.drop_table("review_queue_counts")
     op.drop_index(INDEX, table_name="review_items")
