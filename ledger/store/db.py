@@ -35,6 +35,8 @@ def utcnow() -> dt.datetime:
 
 
 SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DB"
+POOL_SIZE = 15
+"""PostgreSQL connections one process keeps at most (SQLAlchemy's default 5 + 10 overflow)."""
 PHI_FILE_MODE = 0o600
 """The mode of the SQLite database file; SQLite gives its -wal and -shm files the same."""
 
@@ -141,7 +143,11 @@ def engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
-        eng = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        # Up to 15 connections, all kept once opened: a server's threads (the browser face
+        # runs many requests at once) reuse warm connections, with their prepared
+        # statements, instead of opening and closing overflow ones under load.
+        eng = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
+                               pool_size=POOL_SIZE, max_overflow=0)  # fmt: skip
     _ENGINES[url] = eng
     return eng
 
