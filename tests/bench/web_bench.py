@@ -175,7 +175,9 @@ class _Cpu(threading.Thread):
     def run(self) -> None:
         import sqlalchemy as sa
 
-        eng = sa.create_engine(PG, poolclass=sa.pool.NullPool)
+        # autocommit: pg_stat_activity is read once per transaction, and backends opened
+        # later (another worker's) must be seen
+        eng = sa.create_engine(PG, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
         with eng.connect() as conn:
             self.sample(conn)  # the baseline
             self.started.set()
