@@ -20,7 +20,7 @@ with the database on this host) and this process (the representatives' HTTP clie
 and the machine's load average, since all three share its cores.
 
 ENROLL834_BENCH_REPS (20) and ENROLL834_BENCH_ROUNDS (25) set the representatives and
-their resolves; ENROLL834_BENCH_WORKERS (1) the server's `--workers`.
+their resolves; ENROLL834_BENCH_WORKERS (2: one per core here) the server's `--workers`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any
 from run import ROOT, Case
 
 REPS = int(os.environ.get("ENROLL834_BENCH_REPS", "20"))
-WORKERS = int(os.environ.get("ENROLL834_BENCH_WORKERS", "1"))
+WORKERS = int(os.environ.get("ENROLL834_BENCH_WORKERS", "2"))
 APP_NAME = "enroll834_bench_web"
 """The application_name of the server's database connections (their backends' CPU)."""
 ROUNDS = int(os.environ.get("ENROLL834_BENCH_ROUNDS", "25"))
