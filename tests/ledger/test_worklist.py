@@ -162,3 +162,23 @@ def test_the_kept_counts_follow_every_change_of_an_item(ledger_url: str, tmp_pat
     assert counts["review"] == {"open": 1, "overdue": 1}
     assert counts["medicare"] == {"open": 1, "overdue": 1}
     assert counts["supervisor"] == {"open": 0, "overdue": 0}
+
+
+def test_a_transaction_opening_many_items_counts_each_once(ledger_url: str, tmp_path: Path) -> None:
+    """More open items in one transaction than the counts have slots (a large file's ingest):
+    every slot moves as often as its items, none is lost or counted twice."""
+    from ledger.store import bulk_insert
+    from ledger.store.db import QUEUE_COUNT_SLOTS
+
+    _queue(ledger_url, tmp_path, [NOW])
+    ri = t.review_items
+    with engine(ledger_url).begin() as conn:
+        (proto,) = [dict(r._mapping) for r in conn.execute(sa.select(ri))]
+        del proto["id"]
+        n = QUEUE_COUNT_SLOTS + 45
+        bulk_insert(conn, ri, [{**proto, "family_key": f"bulk|{k}",
+                                "queue": "medicare" if k % 3 else "review"} for k in range(n)])
+        conn.execute(ri.update().where(ri.c.family_key.like("bulk|%"), ri.c.id % 2 == 0)
+                     .values(status="resolved", resolution="rejected"))  # fmt: skip
+    assert _kept_counts(ledger_url) == _true_counts(ledger_url)
+    assert sum(_true_counts(ledger_url).values()) > QUEUE_COUNT_SLOTS // 2
