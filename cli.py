@@ -2065,19 +2065,24 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option("--tour", is_flag=True,
               help="A read-only preview of the client pages on invented people, in a "
                    "temporary ledger (the configured database is not touched).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (sessions live in the database, so "
+                   "any process serves any request); PostgreSQL: up to one per CPU core.")
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
-              forwarded_allow_ips: str, tour: bool) -> None:
+              forwarded_allow_ips: str, tour: bool, workers: int) -> None:
     """Serve the review desk in the browser (sign in with your user ID and access code).
 
     Sessions, lockout and cookies follow the [web] settings (`enroll834 config show`).
     Run `enroll834 init` first. Behind a TLS reverse proxy, pass --proxy-headers so
     cookies are marked Secure. With --tour: the client's online services on generated
     data, signed in as a view-only tour user at /tour; every change is refused.
+    With --workers N, N processes serve the same port, each with these settings.
 
     \b
     Examples:
       enroll834 serve --host 127.0.0.1 --port 8834
+      enroll834 --db postgresql://enroll@db/enroll834 serve --workers 4
       enroll834 serve --tour --port 8835
     """
     import tempfile
@@ -2086,19 +2091,28 @@ def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
 
     from ledger.desk import users_exist
     from web import create_app
-    from web.app import UVICORN_OPTIONS
+    from web.app import SETTINGS_ENV, UVICORN_OPTIONS
 
     settings = settings_of(ctx)
-    def run(app: Any) -> None:
-        uvicorn.run(app, host=host, port=port, proxy_headers=proxy_headers,
-                    forwarded_allow_ips=forwarded_allow_ips,
-                    log_level="info" if not settings.quiet else "warning", **UVICORN_OPTIONS)
+    options: dict[str, Any] = {
+        "host": host, "port": port, "proxy_headers": proxy_headers,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "log_level": "info" if not settings.quiet else "warning", **UVICORN_OPTIONS,
+    }  # fmt: skip
 
     if tour:
         from web.tour import tour_app
 
+        if workers > 1:
+            raise click.UsageError("--tour serves its temporary ledger from one process")
         with tempfile.TemporaryDirectory(prefix="enroll834-tour-") as tmp:
-            run(tour_app(Path(tmp)))
+            uvicorn.run(tour_app(Path(tmp)), **options)
         return
     users_exist(settings.database_url)  # no schema: exit 78 before listening
-    run(create_app(settings))
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each worker process builds its app from these effective settings (the command line
+    # included), handed down in its environment.
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    uvicorn.run("web.app:app_from_environment", factory=True, workers=workers, **options)

@@ -9,6 +9,7 @@ headers; pages are never cached. Errors render a page that names no PHI.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Any
 
@@ -17,7 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.desk import NotPermitted, SessionPolicy
 from ledger.settings import Settings
@@ -39,31 +41,68 @@ def _route(request: Request) -> str:
         "/static/") else "-")  # fmt: skip
 
 
-class _Headers(BaseHTTPMiddleware):
+class _Headers:
     """Security headers and caching on every response; one log line per request naming the
     route template (never the URL as sent); an unexpected failure becomes the error page and
-    a log line with its type only (its message may quote PHI)."""
+    a log line with its type only (its message may quote PHI). A plain ASGI middleware: the
+    response streams through untouched but for its headers."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
+        static = str(scope.get("path", "")).startswith("/static/")
+        status = 500
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started, status = True, int(message["status"])
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if static:
+                    headers["Cache-Control"] = "public, max-age=3600"
+                else:
+                    headers["Cache-Control"] = "no-store"
+                    headers["Pragma"] = "no-cache"
+            await send(message)
+
+        request = Request(scope)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         except Exception as exc:  # noqa: BLE001 - the 500 page; the type is all that is logged
             log.error("web_request_failed", method=request.method, route=_route(request),
                       error_type=type(exc).__name__)  # fmt: skip
+            if started:
+                raise
             response = render(request, "error.html", {"title": "Something went wrong",
                               "message": "The request failed; nothing was changed by its "
                               "failure. Operators can find it in the server log."},
                               status=500)  # fmt: skip
-        log.info("web_request", method=request.method, route=_route(request),
-                 status=response.status_code, ms=round(1000 * (time.perf_counter() - start), 1))
-        response.headers.update(SECURITY_HEADERS)
-        if request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "public, max-age=3600"
-        else:
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Pragma"] = "no-cache"
-        return response
+            await response(scope, receive, send_with_headers)
+        log.info("web_request", method=request.method, route=_route(request), status=status,
+                 ms=round(1000 * (time.perf_counter() - start), 1))
+
+
+SETTINGS_ENV = "ENROLL834_SERVE_SETTINGS"
+"""`enroll834 serve --workers N` puts its effective settings here (JSON) for its workers."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `enroll834 serve --workers N`: the parent's effective
+    settings (SETTINGS_ENV), logging configured as the parent configured its own."""
+    from edi.logs import configure
+
+    settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
+    fmt = settings.log_format
+    configure(json=None if fmt == "auto" else fmt == "json", level=settings.log_level,
+              quiet=settings.quiet)  # fmt: skip
+    return create_app(settings)
 
 
 def web_config(settings: Settings) -> WebConfig:

@@ -18,7 +18,6 @@ from ledger.desk import (
     add_note,
     assign,
     decide_item,
-    item_context,
     reconciliation_context,
     report_rejection,
     resolve,
@@ -50,14 +49,15 @@ async def _page(request: Request, session: Session, item_id: int, *, reveal: boo
     url = config(request).url
     members = (score,) if score else ()
     try:
-        item = await run_in_threadpool(lambda: show_item(url, session.actor, item_id,
-                                                         show_phi=reveal, members=members))
+        item = await run_in_threadpool(lambda: show_item(
+            url, session.actor, item_id, show_phi=reveal, members=members, context=True))
     except LedgerError as exc:
         if not members:
             raise
         error = error or str(exc)
-        item = await run_in_threadpool(show_item, url, session.actor, item_id, show_phi=reveal)
-    extra = await run_in_threadpool(item_context, url, session.actor, item_id)
+        item = await run_in_threadpool(lambda: show_item(url, session.actor, item_id,
+                                                         show_phi=reveal, context=True))
+    extra = item.pop("context")
     recon = None
     if item["queue"] == "reconciliation":
         recon = await run_in_threadpool(lambda: reconciliation_context(

@@ -7,6 +7,7 @@ member names say what each code means.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from enum import Enum
 from typing import Any
 
@@ -28,7 +29,12 @@ def code_name(kind: str, value: Any) -> str:
     """'18 Self', '021 Addition', 'HLT Health' — the code and its name ('' for none)."""
     if value is None or value == "" or not isinstance(value, (str, int, Enum)):
         return ""  # none, or a template's undefined value
-    text = str(value)
+    return _named(kind, str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _named(kind: str, text: str) -> str:
+    """code_name of a code's text (a queue page names the same few codes fifty times)."""
     if kind == "date_qualifier":
         name = codes.DATE_QUALIFIERS.get(text, "")
         return f"{text} {name}".strip()

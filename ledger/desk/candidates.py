@@ -40,8 +40,9 @@ def _families(conn: Connection, people: list[KnownPerson]) -> dict[str, list[dic
     for r in conn.execute(sa.select(mi.c.member_id, mi.c.value)
                           .where(mi.c.type == "subscriber_number", mi.c.value.in_(numbers))):  # fmt: skip
         holders.setdefault(r.value, set()).add(r.member_id)
-    wanted = {m for ms in holders.values() for m in ms}
-    relatives = {k.member_id: k for k in load_people(conn, sorted(wanted))}
+    relatives = {p.member_id: p for p in people}  # the candidates themselves are read already
+    wanted = {m for ms in holders.values() for m in ms} - set(relatives)
+    relatives |= {k.member_id: k for k in load_people(conn, sorted(wanted))}
     out: dict[str, list[dict[str, Any]]] = {}
     for p in people:
         ids = sorted({m for n in p.subscriber_numbers for m in holders.get(n, ())} - {p.member_id})

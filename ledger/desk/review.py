@@ -61,6 +61,7 @@ from ledger.desk.views import (
     transaction_view,
     utc,
 )
+from ledger.desk.worklist import context_of
 from ledger.store import (
     Applied,
     LedgerError,
@@ -156,12 +157,15 @@ def show_item(
     show_phi: bool = False,
     now: dt.datetime | None = None,
     members: tuple[str, ...] = (),
+    context: bool = False,
 ) -> dict[str, Any]:
     """One item with its candidates' current values beside their comparisons; `members`
     adds those ledger members, scored like candidates (`listed` false). Every candidate
     carries the `conflicts` that refuse a match to it, its `coverages` today and its
     `family` (`ledger.desk.candidates`); `reject_reason` is the reviewer's words when it
-    was rejected, else None.
+    was rejected, else None. With `context`, `context` holds what the item page shows
+    beside it (`ledger.desk.worklist.context_of`: source file, family items, history),
+    read in the same transaction.
 
     Audited as 'review.show'; with `show_phi` also as 'review.show_phi'.
     """
@@ -187,6 +191,8 @@ def show_item(
         extra = [c["member_id"] for c in out["candidates"] if c["member_id"] not in people]
         people |= {p.member_id: p for p in load_people(conn, extra)}
         out["candidates"] = enrich_candidates(conn, row, out["candidates"], people)
+        if context:
+            out["context"] = context_of(conn, row)
         audit(conn, actor.user_id, "review.show", target=str(item_id),
                    details={"show_phi": show_phi})  # fmt: skip
         if show_phi:

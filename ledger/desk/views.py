@@ -194,13 +194,37 @@ def candidates_of(text: str) -> list[dict[str, Any]]:
     return sorted(items, key=lambda c: -float(c.get("score") or 0.0))
 
 
-def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
+SUMMARY_CODES = ("maintenance_type", "maintenance_reason", "relationship", "benefit_status")
+"""What a queue row shows of a held member transaction: its codes (never a name or number)."""
+
+
+def transaction_summary(text: str) -> dict[str, Any]:
+    """A queue row's view of a stored member transaction: SUMMARY_CODES and `subscriber`,
+    read from its JSON without building the record ({"unreadable": true} if it is not a
+    JSON object)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"unreadable": True}
+    if not isinstance(data, dict):
+        return {"unreadable": True}
+    out = {k: _code(data.get(k)) for k in SUMMARY_CODES}
+    out["subscriber"] = data.get("subscriber")
+    return out
+
+
+def item_view(row: Any, now: dt.datetime, show_phi: bool, *, summary: bool = False) -> ItemView:
     """The view of one review_items row at time `now` (an unreadable stored transaction
-    shows as {"unreadable": true} rather than hiding the rest of the queue)."""
+    shows as {"unreadable": true} rather than hiding the rest of the queue).
+
+    `summary` is a queue row's view: a member transaction's codes only
+    (`transaction_summary`) and no candidates, so `row` need not carry the candidates."""
     try:
         if row.reason == FULL_FILE_GUARD or row.queue == "reconciliation":
             # a stored summary (the guard's counts; a discrepancy's ids and field names): no PHI
             tx_view = dict(json.loads(row.transaction))
+        elif summary:
+            tx_view = transaction_summary(row.transaction)
         else:
             tx_view = transaction_view(
                 MemberTransaction.model_validate_json(row.transaction), show_phi=show_phi
@@ -227,7 +251,7 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool) -> ItemView:
         resolved_at=utc(row.resolved_at),
         suggested_member_id=row.suggested_member_id,
         transaction=tx_view,
-        candidates=tuple(candidates_of(row.candidates)),
+        candidates=() if summary else tuple(candidates_of(row.candidates)),
     )
 
 

@@ -72,22 +72,38 @@ def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
 
 
+def is_open() -> sa.ColumnElement[bool]:
+    """status IN ('open', 'assigned'), its values written into the SQL as the predicate of
+    the partial index `ix_review_items_open` is (a bound parameter would keep a prepared
+    statement's generic plan from using that index)."""
+    statuses: sa.BindParameter[Any] = sa.bindparam(
+        "open_statuses", OPEN_STATUSES, expanding=True, literal_execute=True)
+    return t.review_items.c.status.in_(statuses)
+
+
 def queue_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]]:
-    """Open and overdue items per queue (every known queue present)."""
-    ri = t.review_items
-    overdue = sa.func.sum(sa.case((ri.c.due_at < now, 1), else_=0))
-    q = (sa.select(ri.c.queue, sa.func.count(), overdue)
-         .where(ri.c.status.in_(OPEN_STATUSES)).group_by(ri.c.queue))  # fmt: skip
+    """Open and overdue items per queue (every known queue present): the open counts the
+    triggers keep (`review_queue_counts`, summed over its slots), the overdue ones one
+    range of the open-items index per queue."""
+    ri, qc = t.review_items, t.review_queue_counts
     out = {name: {"open": 0, "overdue": 0} for name in QUEUES}
-    for queue, n, late in conn.execute(q):
-        out[queue] = {"open": int(n), "overdue": int(late or 0)}
+    for queue, n in conn.execute(sa.select(qc.c.queue, sa.func.sum(qc.c.open_items))
+                                 .group_by(qc.c.queue)):  # fmt: skip
+        out[queue] = {"open": int(n or 0), "overdue": 0}
+    late = [sa.select(sa.func.count()).where(ri.c.queue == q, is_open(), ri.c.due_at < now)
+            .scalar_subquery() for q in QUEUES if out[q]["open"]]  # fmt: skip
+    if late:
+        busy = [q for q in QUEUES if out[q]["open"]]
+        for q, n in zip(busy, conn.execute(sa.select(*late)).one(), strict=True):
+            out[q]["overdue"] = int(n or 0)
     return out
 
 
 def _filtered(f: QueueFilter, now: dt.datetime) -> sa.Select[Any]:
     ri = t.review_items
-    q = sa.select(ri).where(ri.c.queue == f.queue)
-    q = q.where(ri.c.status == f.status) if f.status else q.where(ri.c.status.in_(OPEN_STATUSES))
+    q = sa.select(ri).where(ri.c.queue == f.queue, is_open())
+    if f.status:
+        q = q.where(ri.c.status == f.status)
     if f.sponsor:
         q = q.where(ri.c.sponsor_id == f.sponsor)
     if f.reason:
@@ -113,10 +129,9 @@ def _order(sort: str, descending: bool) -> list[Any]:
         raise LedgerError(f"unknown sort '{sort}' (sorts: {', '.join(SORTS)})")
     col = {"due": ri.c.due_at, "received": ri.c.received_at, "id": ri.c.id,
            "reason": ri.c.reason, "group": ri.c.sponsor_id}[sort]  # fmt: skip
-    keys: list[Any] = []
-    if sort == "due":  # undated items last either way
-        keys.append(ri.c.due_at.is_(None))
-    keys.append(col.desc() if descending else col.asc())
+    key = col.desc() if descending else col.asc()
+    # undated items last either way; ascending by due date is the open-items index's order
+    keys: list[Any] = [key.nulls_last() if sort == "due" else key]
     keys.append(ri.c.id.desc() if descending else ri.c.id.asc())
     return keys
 
@@ -134,7 +149,8 @@ def page_items(
 ) -> QueuePage:
     """One page of queue `f.queue` (earliest due first by default, so overdue items lead).
 
-    SSNs are masked on every page. Audited as 'review.list'.
+    Each item is a queue row (`item_view(..., summary=True)`): a held member
+    transaction's codes, no names, numbers or candidates. Audited as 'review.list'.
     """
     eng = _engine(target)
     require(eng, actor, "review.read")
@@ -145,15 +161,18 @@ def page_items(
     q = _filtered(f, now)
     ri = t.review_items
     with eng.begin() as conn:
-        total = int(conn.execute(q.with_only_columns(sa.func.count())).scalar() or 0)
+        counts = queue_counts(conn, now)
+        # a whole queue's total is its open count; only a narrower filter counts again
+        total = (counts[f.queue]["open"] if f == QueueFilter(queue=f.queue) else
+                 int(conn.execute(q.with_only_columns(sa.func.count())).scalar() or 0))
         # the page's ids first (a narrow sort), then only their rows: the held transactions
         # of a 50,000-item queue are never read to sort it
         ids = [int(i) for (i,) in conn.execute(
             q.with_only_columns(ri.c.id).order_by(*_order(sort, descending))
             .limit(size).offset((page - 1) * size))]  # fmt: skip
-        rows = {int(r.id): r for r in conn.execute(sa.select(ri).where(ri.c.id.in_(ids)))}
-        items = tuple(item_view(rows[i], now, False) for i in ids)
-        counts = queue_counts(conn, now)
+        shown = [c for c in ri.c if c.name not in ("header", "candidates")]
+        rows = {int(r.id): r for r in conn.execute(sa.select(*shown).where(ri.c.id.in_(ids)))}
+        items = tuple(item_view(rows[i], now, False, summary=True) for i in ids)
         audit(conn, actor.user_id, "review.list", details={
             "queue": f.queue, "overdue_only": f.overdue, "count": len(items), "total": total,
             "page": page, "sort": sort, "show_phi": False,
@@ -213,37 +232,44 @@ def item_history(conn: Connection, item_id: int) -> list[dict[str, Any]]:
 
 
 def item_context(target: str | Engine, actor: Actor, item_id: int) -> dict[str, Any]:
-    """What an item page shows beside the item itself: the file it came from (sender,
-    ISA13, GS06, ST02, file name, received time), the family's other items (ids, queues,
-    reasons, status, relationship codes; no names) and the item's history."""
+    """What an item page shows beside the item itself (`context_of`); `show_item` with
+    `context=True` reads it in the same transaction as the item."""
     eng = _engine(target)
     require(eng, actor, "review.read", str(item_id))
     ri = t.review_items
     with eng.connect() as conn:
-        row = conn.execute(sa.select(ri.c.header, ri.c.family_key, ri.c.received_at,
-                                     ri.c.transaction_set_id)
+        row = conn.execute(sa.select(ri.c.id, ri.c.header, ri.c.family_key, ri.c.received_at)
                            .where(ri.c.id == item_id)).first()  # fmt: skip
         if row is None:
             raise LedgerError(f"review item {item_id} not found")
-        try:
-            lineage = dict(json.loads(row.header or "{}").get("lineage") or {})
-        except (ValueError, AttributeError):
-            lineage = {}
-        family = []
-        if row.family_key:
-            for r in conn.execute(sa.select(ri.c.id, ri.c.queue, ri.c.reason, ri.c.status,
-                                            ri.c.resolution, ri.c.transaction)
-                                  .where(ri.c.family_key == row.family_key, ri.c.id != item_id)
-                                  .order_by(ri.c.id).limit(50)):  # fmt: skip
-                try:
-                    tx = json.loads(r.transaction)
-                except ValueError:
-                    tx = {}
-                family.append({"id": int(r.id), "queue": r.queue, "reason": r.reason,
-                               "status": r.status, "resolution": r.resolution,
-                               "relationship": tx.get("relationship"),
-                               "maintenance_type": tx.get("maintenance_type")})  # fmt: skip
-        history = item_history(conn, item_id)
+        return context_of(conn, row)
+
+
+def context_of(conn: Connection, row: Any) -> dict[str, Any]:
+    """For a review_items `row` (id, header, family_key, received_at): the file it came from
+    (sender, ISA13, GS06, ST02, file name, received time), the family's other items (ids,
+    queues, reasons, status, relationship codes; no names) and the item's history."""
+    ri = t.review_items
+    item_id = int(row.id)
+    try:
+        lineage = dict(json.loads(row.header or "{}").get("lineage") or {})
+    except (ValueError, AttributeError):
+        lineage = {}
+    family = []
+    if row.family_key:
+        for r in conn.execute(sa.select(ri.c.id, ri.c.queue, ri.c.reason, ri.c.status,
+                                        ri.c.resolution, ri.c.transaction)
+                              .where(ri.c.family_key == row.family_key, ri.c.id != item_id)
+                              .order_by(ri.c.id).limit(50)):  # fmt: skip
+            try:
+                tx = json.loads(r.transaction)
+            except ValueError:
+                tx = {}
+            family.append({"id": int(r.id), "queue": r.queue, "reason": r.reason,
+                           "status": r.status, "resolution": r.resolution,
+                           "relationship": tx.get("relationship"),
+                           "maintenance_type": tx.get("maintenance_type")})  # fmt: skip
+    history = item_history(conn, item_id)
     source = {k: lineage.get(k) for k in ("source", "sender_qualifier", "sender_id",
                                           "interchange_control", "group_control",
                                           "set_control", "file_sha256")}  # fmt: skip
@@ -327,6 +353,7 @@ __all__ = [
     "SORTS",
     "UNASSIGNED",
     "add_note",
+    "context_of",
     "item_context",
     "item_history",
     "page_items",

@@ -35,6 +35,8 @@ def utcnow() -> dt.datetime:
 
 
 SUPPORTED = "sqlite:///PATH or postgresql://USER@HOST/DB"
+POOL_SIZE = 15
+"""PostgreSQL connections one process keeps at most (SQLAlchemy's default 5 + 10 overflow)."""
 PHI_FILE_MODE = 0o600
 """The mode of the SQLite database file; SQLite gives its -wal and -shm files the same."""
 
@@ -141,7 +143,11 @@ def engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
-        eng = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        # Up to 15 connections, all kept once opened: a server's threads (the browser face
+        # runs many requests at once) reuse warm connections, with their prepared
+        # statements, instead of opening and closing overflow ones under load.
+        eng = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True,
+                               pool_size=POOL_SIZE, max_overflow=0)  # fmt: skip
     _ENGINES[url] = eng
     return eng
 
@@ -191,6 +197,68 @@ def trigger_statements(dialect: str, tables: tuple[str, ...]) -> list[str]:
             f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
             "FOR EACH STATEMENT EXECUTE FUNCTION enroll834_append_only()"
         )
+    return out
+
+
+OPEN_ITEM = "status IN ('open', 'assigned')"
+"""An open review item (open or assigned), as SQL: the predicate of `ix_review_items_open`
+and of the queue-count triggers."""
+
+
+QUEUE_COUNT_SLOTS = 256
+"""Rows per queue in `review_queue_counts`: an item counts in slot id % 256, so a transaction
+that opens thousands of items (a large file's ingest) updates each row a few dozen times
+rather than one row thousands of times (PostgreSQL keeps every version of a row a running
+transaction updated, and each update walks them)."""
+
+
+def queue_count_statements(dialect: str) -> list[str]:
+    """DDL of the triggers that keep `review_queue_counts` (queue, slot) summing to the open
+    review items per queue: an item inserted or deleted open, or updated into or out of the
+    open statuses or into another queue, moves its slot's count (an assignment moves
+    nothing, and so takes no lock on a count). Safe to run again (each trigger is dropped
+    first)."""
+    was, now = OPEN_ITEM.replace("status", "OLD.status"), OPEN_ITEM.replace("status", "NEW.status")
+    moved = f"OLD.queue IS NOT NEW.queue OR ({was}) IS NOT ({now})"
+    names = ("review_queue_count_insert", "review_queue_count_delete", "review_queue_count_update")
+    n = QUEUE_COUNT_SLOTS
+    if dialect == "sqlite":
+        dec = ("UPDATE review_queue_counts SET open_items = open_items - 1 "
+               f"WHERE queue = OLD.queue AND slot = OLD.id % {n}")  # fmt: skip
+        inc = ("INSERT OR IGNORE INTO review_queue_counts (queue, slot, open_items) "
+               f"SELECT NEW.queue, NEW.id % {n}, 0 WHERE {now}; "
+               "UPDATE review_queue_counts SET open_items = open_items + 1 "
+               f"WHERE queue = NEW.queue AND slot = NEW.id % {n} AND {now}")  # fmt: skip
+        out = [f"DROP TRIGGER IF EXISTS {name}" for name in names]
+        out.append(f"CREATE TRIGGER {names[0]} AFTER INSERT ON review_items WHEN {now} "
+                   f"BEGIN {inc}; END")  # fmt: skip
+        out.append(f"CREATE TRIGGER {names[1]} AFTER DELETE ON review_items WHEN {was} "
+                   f"BEGIN {dec}; END")  # fmt: skip
+        out.append(f"CREATE TRIGGER {names[2]} AFTER UPDATE OF status, queue ON review_items "
+                   f"WHEN {moved} BEGIN {dec} AND {was}; {inc}; END")  # fmt: skip
+        return out
+    out = [f"DROP TRIGGER IF EXISTS {name} ON review_items" for name in names]
+    out.append(
+        "CREATE OR REPLACE FUNCTION enroll834_review_queue_count() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP <> 'INSERT' THEN IF {was} THEN "
+        "UPDATE review_queue_counts SET open_items = open_items - 1 "
+        f"WHERE queue = OLD.queue AND slot = OLD.id % {n}; "
+        "END IF; END IF; "
+        f"IF TG_OP <> 'DELETE' THEN IF {now} THEN "
+        "UPDATE review_queue_counts SET open_items = open_items + 1 "
+        f"WHERE queue = NEW.queue AND slot = NEW.id % {n}; "
+        "IF NOT FOUND THEN "
+        "INSERT INTO review_queue_counts AS c (queue, slot, open_items) "
+        f"VALUES (NEW.queue, NEW.id % {n}, 1) "
+        "ON CONFLICT (queue, slot) DO UPDATE SET open_items = c.open_items + 1; "
+        "END IF; END IF; END IF; RETURN NULL; END $$"
+    )
+    moved_pg = moved.replace(" IS NOT ", " IS DISTINCT FROM ")
+    for name, when, op in ((names[0], now, "INSERT"), (names[1], was, "DELETE"),
+                           (names[2], moved_pg, "UPDATE OF status, queue")):
+        out.append(f"CREATE TRIGGER {name} AFTER {op} ON review_items FOR EACH ROW "
+                   f"WHEN ({when}) EXECUTE FUNCTION enroll834_review_queue_count()")
     return out
 
 

@@ -254,6 +254,17 @@ review_items = sa.Table(
     sa.Index("ix_review_items_family", "family_key"),
 )
 
+review_queue_counts = sa.Table(
+    "review_queue_counts",
+    metadata,
+    sa.Column("queue", sa.String(16), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("open_items", sa.BigInteger, nullable=False, default=0),
+)
+"""Open and assigned review items per queue, in slots (an item counts in slot id % 256), kept
+by triggers on review_items (revision 0011, `db.queue_count_statements`): a queue's count
+is the sum of its slots, read instead of counting every open item."""
+
 users = sa.Table(
     "users",
     metadata,

@@ -13,7 +13,14 @@ on it, resolve it (half enrolled as new members, half rejected with a reason).
 Reported (a JSON line on stderr): p50/p95/max of the list and item pages, resolves,
 resolves lost to another representative (the desk refuses an item already resolved:
 a 409 said on the page), and the checks: no item resolved twice, every resolved item
-audited 'review.resolve' exactly once, every 303 answered by one resolved item.
+audited 'review.resolve' exactly once, every 303 answered by one resolved item. Where
+the CPU went while the representatives worked, per request: the server's processes,
+its PostgreSQL backends (found by their application_name; read from /proc, so only
+with the database on this host) and this process (the representatives' HTTP clients);
+and the machine's load average, since all three share its cores.
+
+ENROLL834_BENCH_REPS (20) and ENROLL834_BENCH_ROUNDS (25) set the representatives and
+their resolves; ENROLL834_BENCH_WORKERS (2: one per core here) the server's `--workers`.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ from typing import Any
 from run import ROOT, Case
 
 REPS = int(os.environ.get("ENROLL834_BENCH_REPS", "20"))
+WORKERS = int(os.environ.get("ENROLL834_BENCH_WORKERS", "2"))
+APP_NAME = "enroll834_bench_web"
+"""The application_name of the server's database connections (their backends' CPU)."""
 ROUNDS = int(os.environ.get("ENROLL834_BENCH_ROUNDS", "25"))
 """Resolves attempted per representative (the loop's bound)."""
 PG = os.environ.get("ENROLL834_BENCH_POSTGRES_URL",
@@ -117,13 +127,77 @@ def _seed(url: str, tmp: Path, items: int) -> dict[str, str]:
     return codes
 
 
+class _Cpu(threading.Thread):
+    """Samples the CPU seconds of the server's processes and of its PostgreSQL backends
+    (pg_stat_activity by application_name, then /proc) until stopped; a backend that ends
+    keeps its last reading."""
+
+    def __init__(self, server_pid: int, url: str) -> None:
+        super().__init__(daemon=True)
+        self.server_pid, self.url = server_pid, url
+        self.seen: dict[tuple[str, int], float] = {}
+        self.base: dict[tuple[str, int], float] = {}
+        self.started = threading.Event()
+        self.done = threading.Event()
+
+    @staticmethod
+    def _cpu(pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _pids(self, conn: Any) -> set[tuple[str, int]]:
+        import sqlalchemy as sa
+
+        out = {("server", self.server_pid)}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if ppid == self.server_pid:
+                    out.add(("server", int(d.name)))
+        out |= {("postgres", int(pid)) for (pid,) in conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = :a"), {"a": APP_NAME})}
+        return out
+
+    def sample(self, conn: Any) -> None:
+        for key in self._pids(conn):
+            value = self._cpu(key[1])
+            if value is not None:
+                self.seen[key] = value
+                # a backend first seen after the start did all its work within the measure
+                self.base.setdefault(key, 0.0 if self.started.is_set() else value)
+
+    def run(self) -> None:
+        import sqlalchemy as sa
+
+        # autocommit: pg_stat_activity is read once per transaction, and backends opened
+        # later (another worker's) must be seen
+        eng = sa.create_engine(PG, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            self.sample(conn)  # the baseline
+            self.started.set()
+            while not self.done.wait(0.5):
+                self.sample(conn)
+            self.sample(conn)
+        eng.dispose()
+
+    def seconds(self, kind: str) -> float:
+        return sum(v - self.base[k] for k, v in self.seen.items() if k[0] == kind)
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _rep(base: str, user: str, code: str, seed: int, out: dict[str, list[Any]]) -> None:
+def _rep(base: str, user: str, code: str, seed: int, out: dict[str, list[Any]],
+         signed_in: threading.Barrier, go: threading.Barrier) -> None:  # fmt: skip
     import httpx
 
     rng = random.Random(seed)
@@ -131,6 +205,8 @@ def _rep(base: str, user: str, code: str, seed: int, out: dict[str, list[Any]]) 
         token = CSRF.search(c.get("/signin").text).group(1)  # type: ignore[union-attr]
         r = c.post("/signin", data={"csrf_token": token, "user_id": user, "access_code": code})
         assert r.status_code == 303, (user, r.status_code)
+        signed_in.wait()
+        go.wait()  # every representative signed in: the work (and its measure) starts
         for k in range(ROUNDS):
             t0 = time.perf_counter()
             page = c.get(f"/queues/review?page={rng.randint(1, 3)}")
@@ -164,6 +240,7 @@ def run_load(_path: Path | None, items: int) -> int:
 
     schema = f"bench_{os.getpid()}_web"
     url = _schema_url(schema)
+    served = f"{url}&application_name={APP_NAME}"
     server = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -173,8 +250,9 @@ def run_load(_path: Path | None, items: int) -> int:
             port = _port()
             env = {**os.environ, "ENROLL834_CONFIG": "", "ENROLL834_USER": ""}
             server = subprocess.Popen(
-                [str(Path(sys.executable).with_name("enroll834")), "--quiet", "--db", url,
-                 "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [str(Path(sys.executable).with_name("enroll834")), "--quiet", "--db", served,
+                 "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(WORKERS)],
                 cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -187,14 +265,22 @@ def run_load(_path: Path | None, items: int) -> int:
                         raise RuntimeError("the server did not start") from None
                     time.sleep(0.2)
             out: dict[str, list[Any]] = {"list": [], "item": [], "resolve": [], "status": []}
-            threads = [threading.Thread(target=_rep, args=(base, u, c, n, out))
+            signed_in, go = threading.Barrier(len(codes) + 1), threading.Barrier(len(codes) + 1)
+            threads = [threading.Thread(target=_rep, args=(base, u, c, n, out, signed_in, go))
                        for n, (u, c) in enumerate(codes.items())]  # fmt: skip
-            t0 = time.perf_counter()
             for th in threads:
                 th.start()
+            cpu = _Cpu(server.pid, url)
+            signed_in.wait()  # sign-ins (scrypt, once per representative) are not measured
+            cpu.start()
+            cpu.started.wait(30)
+            t0, mine = time.perf_counter(), time.process_time()
+            go.wait()
             for th in threads:
                 th.join()
-            worked = time.perf_counter() - t0
+            worked, mine = time.perf_counter() - t0, time.process_time() - mine
+            cpu.done.set()
+            cpu.join(timeout=30)
         ri, a = t.review_items, t.audit_log
         with engine(url).connect() as conn:
             resolved = {int(r.id): r.resolved_by for r in conn.execute(
@@ -205,9 +291,16 @@ def run_load(_path: Path | None, items: int) -> int:
                 audits[int(target)] = audits.get(int(target), 0) + 1
         done = [i for i, s in out["status"] if s == 303]
         lost = [i for i, s in out["status"] if s == 409]
+        requests = 3 * len(out["status"])
+        per = 1000 / max(1, requests)
         figures = {
-            "items": items, "representatives": REPS, "rounds": ROUNDS, "seed_s": round(seeded, 1),
-            "work_s": round(worked, 1), "requests": 3 * len(out["status"]),
+            "items": items, "representatives": REPS, "rounds": ROUNDS, "workers": WORKERS,
+            "seed_s": round(seeded, 1), "work_s": round(worked, 1), "requests": requests,
+            "requests_per_s": round(requests / worked, 1),
+            "cpu_ms_per_request": {"server": round(per * cpu.seconds("server"), 1),
+                                   "postgres": round(per * cpu.seconds("postgres"), 1),
+                                   "clients": round(per * mine, 1)},
+            "load_average_1m": round(os.getloadavg()[0], 1),
             "list_p50_ms": _pct(out["list"], 50), "list_p95_ms": _pct(out["list"], 95),
             "list_max_ms": round(1000 * max(out["list"]), 1),
             "item_p50_ms": _pct(out["item"], 50), "item_p95_ms": _pct(out["item"], 95),

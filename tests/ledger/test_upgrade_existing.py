@@ -41,6 +41,14 @@ def test_a_0005_ledger_upgrades_and_verifies(tmp_path: Path) -> None:
     assert before["members"] > 0 and before["entries"] > 0
     upgrade(url)
     assert _counts(url) == before
+    with engine(url).connect() as conn:  # revision 0011 counted the open items already there
+        kept = dict(conn.exec_driver_sql(
+            "SELECT queue, sum(open_items) FROM review_queue_counts GROUP BY queue "
+            "HAVING sum(open_items) > 0").all())
+        held = dict(conn.exec_driver_sql(
+            "SELECT queue, count(*) FROM review_items WHERE status IN ('open', 'assigned') "
+            "GROUP BY queue").all())
+    assert kept == held
     env = {
         "ENROLL834_USER": "admin",
         "ENROLL834_ACCESS_CODE": (FIXTURES / "ledger-0005.admin-code").read_text().strip(),

@@ -259,7 +259,7 @@ def test_canaries_through_every_web_page_and_error_path(tmp_path, capfd, monkeyp
         def broken(*_a, **_kw):
             raise ValueError(f"cannot show {c.CANARY_LAST} {c.CANARY_SSN}")
 
-        monkeypatch.setattr(web.items, "item_context", broken)
+        monkeypatch.setattr(web.items, "show_item", broken)
         assert phil.get(f"/items/{item}").status_code == 500
         # the same values a reviewer legitimately sees are on the pages (the test is real)
         assert any(c.CANARY_LAST in r.text for r in seen if r.status_code == 200)
