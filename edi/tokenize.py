@@ -109,7 +109,7 @@ class _Tokenizer:
         return self.stream.to_original(offset)
 
     def finding(
-        self, code: str, severity: Severity, level: Level, message: str, **where: object
+        self, code: str, severity: Severity, level: Level, message: str, **where: Any
     ) -> Finding:
         return Finding(
             code=code,

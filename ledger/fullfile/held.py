@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from edi.records import encode_json
 from ledger.fullfile.reconcile import Reconciliation, reconcile_set
 from ledger.store import FullFilePolicy, LedgerError
 from ledger.store import reconcile_tables as rt
@@ -92,7 +93,7 @@ def hold_for_supervisor(
     item_id = int(conn.execute(t.review_items.insert().values(
         queue=GUARD_QUEUE, reason=GUARD_REASON, explanation=f"full file held: {rec.guard}",
         sponsor_id=rec.sponsor_id, transaction=json.dumps(summary, sort_keys=True),
-        header=header.model_dump_json(), candidates="[]", family_key="",
+        header=encode_json(header), candidates="[]", family_key="",
         received_at=received_at or utcnow(), status="open",
     )).inserted_primary_key[0])  # type: ignore[index]  # fmt: skip
     rr = rt.reconciliation_runs

@@ -33,7 +33,7 @@ from matching.decisions import BlockingKey, KnownPerson
 FLUSH_ROWS = 20000
 """Buffered rows that trigger a batch write."""
 MAX_CANDIDATES = 200
-SQLITE_CACHE_KIB = 256 * 1024
+SQLITE_CACHE_KIB = 128 * 1024
 """SQLite page cache per writing connection (KiB); 0 leaves SQLite's default."""
 
 _INSERT_ORDER = (
