@@ -14,7 +14,8 @@ on generated inputs only (tests/edi/parse_json_inputs.py; no real people):
 
 The corpus is also compared key by key against `reference_json`, the old rendering
 rule re-stated over the new records, so a difference is named by its key path.
-If the generator changes, regenerate the golden files with the code before the change.
+If the inputs or the format change, regenerate the golden files with the code before the
+change (tests/edi/make_parse_json_golden.py, run on a checkout of that code).
 """
 
 from __future__ import annotations
