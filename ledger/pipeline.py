@@ -3,8 +3,9 @@
 `read_events(path, source, validator=..., file_sha256=...)` yields the same events, in
 the same order, as `edi.reader.read` on that path: it is what `ingest_file` and
 `drops run` hand to `ledger.ingest.ingest_events`. For a file of at least
-`min_bytes()` bytes it starts a reading process (spawned: it shares no database
-connection, lock or thread with this one) that runs `edi.reader.read` with the same
+`min_bytes()` bytes it starts a reading process (a new interpreter, not a fork: it
+shares no database connection, lock or thread with this one; started with `subprocess`,
+so no multiprocessing helper process stays beside it) that runs `edi.reader.read` with the same
 validator and sends the events in batches of `BATCH` through a pipe that holds at
 most `QUEUE_BYTES` (a bounded queue: the reader waits when it is full, so memory does
 not grow with the file), each batch one msgspec msgpack message.
@@ -36,11 +37,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import multiprocessing as mp
 import os
 import pickle
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -130,13 +133,19 @@ def validator_name(validator: Any) -> str | None:
 def _two_processes(
     path: Path, source: str, validator: str | None, sha: str | None
 ) -> Iterator[Event]:
-    ctx = mp.get_context("spawn")
-    receive, send = ctx.Pipe(duplex=False)
-    _widen(send)
-    child = ctx.Process(target=reader_main, args=(str(path), source, validator, sha, send),
-                        name="enroll834-reader", daemon=True)
-    child.start()
-    send.close()  # the reader holds the only writing end: its death is an end of file here
+    read_end, write_end = os.pipe()
+    _widen(write_end)
+    receive = Connection(read_end, writable=False)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, _ROOT, str(path), source, validator or "",
+             sha or "", str(write_end)],
+            pass_fds=(write_end,), stdin=subprocess.DEVNULL)
+    except BaseException:
+        receive.close()
+        raise
+    finally:
+        os.close(write_end)  # the reader holds the only writing end: its death is an end of file here
     finished = False
     try:
         while True:
@@ -155,17 +164,27 @@ def _two_processes(
                 raise _exception(payload)
     finally:
         receive.close()  # a reader still writing gets a broken pipe and stops
-        if not finished and child.is_alive():
+        if not finished and child.poll() is None:
             child.terminate()
-        child.join(timeout=10)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
-def _widen(conn: Any) -> None:
+_ROOT = str(Path(__file__).resolve().parents[1])
+_CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); "
+          "from ledger.pipeline import reader_entry; reader_entry(sys.argv[2:])")
+"""The reading process's program: argv is the root of the packages, then `reader_entry`'s."""
+
+
+def _widen(fd: int) -> None:
     """Let the pipe hold about QUEUE_BYTES (Linux; elsewhere the default 64 KiB)."""
     with contextlib.suppress(OSError, AttributeError, ValueError):
         import fcntl
 
-        fcntl.fcntl(conn.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), QUEUE_BYTES)
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), QUEUE_BYTES)
 
 
 def decode_batch(payload: bytes) -> list[Event]:
@@ -184,6 +203,14 @@ def _exception(payload: bytes) -> BaseException:
 # ---------------------------------------------------------------- the reading side
 
 _ENCODER = msgspec.msgpack.Encoder()
+
+
+def reader_entry(argv: list[str]) -> None:
+    """The reading process's main: `path source validator sha fd` ('' for no validator or
+    no SHA-256), the pipe's writing end inherited as file descriptor `fd`."""
+    path, source, validator, sha, fd = argv
+    reader_main(path, source, validator or None, sha or None,
+                Connection(int(fd), readable=False))
 
 
 def encode_batch(events: list[Event]) -> bytes:
