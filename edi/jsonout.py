@@ -58,7 +58,7 @@ def _plan(cls: type[msgspec.Struct]) -> _Plan:
             out.append((name, _CODE, _QUALIFIER_NAMES[cls]))
         elif isinstance(base, type) and issubclass(base, Enum):
             # per enum class: StrEnum members of two classes may be equal ('M')
-            out.append((name, _ENUM, {m: {"code": m.value, "name": m.name.lower()}
+            out.append((name, _ENUM, {m: _raw({"code": m.value, "name": m.name.lower()})
                                       for m in base}))
         elif isinstance(base, type) and issubclass(base, msgspec.Struct):
             out.append((name, _RECORD, base))
@@ -77,24 +77,55 @@ def _plan(cls: type[msgspec.Struct]) -> _Plan:
     return tuple(out)
 
 
+def _raw(value: JsonValue) -> msgspec.Raw:
+    """`value` encoded once: the encoder copies it into every line that holds it."""
+    return msgspec.Raw(msgspec.json.encode(value))
+
+
+class _Codes(dict[str, msgspec.Raw]):
+    """{"code": c, "name": name or null} per qualifier code, encoded once each."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, code: str) -> msgspec.Raw:
+        raw = _raw({"code": code, "name": self.names.get(code)})
+        if len(self) < 4096:  # codes a file invents stay bounded
+            self[code] = raw
+        return raw
+
+
 _Render = Callable[[Any], dict[str, JsonValue]]
 _RENDERERS: dict[type[msgspec.Struct], _Render] = {}
 
 
+def _renderer(cls: type[msgspec.Struct]) -> _Render:
+    render = _RENDERERS.get(cls)
+    if render is None:
+        render = _RENDERERS[cls] = _compile(cls)
+    return render
+
+
 def _compile(cls: type[msgspec.Struct]) -> _Render:
-    """The renderer of `cls`: one straight-line function generated from its plan (a test
-    compares its output with the rule stated plainly, tests/edi/test_parse_json_format.py)."""
+    """The renderer of `cls`: one straight-line function generated from its plan, nested
+    records through their own renderers (a test compares its output with the rule stated
+    plainly, tests/edi/test_parse_json_format.py)."""
     if cls is Finding:
         return Finding.as_json
     lines = ["def render(r):", "    o = {}"]
-    env: dict[str, Any] = {"to_json": to_json}
+    env: dict[str, Any] = {}
     tests = {_TEXT: 'v != ""', _SET: "v is not None", _ENUM: "v is not None",
              _RECORD: "v is not None", _RECORDS: "v", _ARRAY: "v", _CODE: 'v != ""'}
     for i, (name, kind, detail) in enumerate(_plan(cls)):
+        if kind in (_RECORD, _RECORDS):
+            detail = _renderer(detail)
+        elif kind == _CODE:
+            detail = _Codes(detail)
         env[f"d{i}"] = detail
         value = {_TEXT: "v", _SET: "v", _ARRAY: "v", _ALWAYS: "v", _ENUM: f"d{i}[v]",
-                 _RECORD: "to_json(v)", _RECORDS: "[to_json(x) for x in v]",
-                 _CODE: f'{{"code": v, "name": d{i}.get(v)}}'}[kind]
+                 _RECORD: f"d{i}(v)", _RECORDS: f"[d{i}(x) for x in v]",
+                 _CODE: f"d{i}[v]"}[kind]
         lines.append(f"    v = r.{name}")
         if kind == _ALWAYS:
             lines.append(f"    o[{name!r}] = {value}")
@@ -108,12 +139,9 @@ def _compile(cls: type[msgspec.Struct]) -> _Render:
 
 
 def to_json(record: msgspec.Struct) -> dict[str, JsonValue]:
-    """The JSON object of a record (see module doc); dates stay dates (the encoder writes
-    them as ISO strings)."""
-    render = _RENDERERS.get(type(record))
-    if render is None:
-        render = _RENDERERS[type(record)] = _compile(type(record))
-    return render(record)
+    """The JSON object of a record (see module doc), ready for `msgspec.json`: dates stay
+    dates (written as ISO strings), code objects are pre-encoded `msgspec.Raw`."""
+    return _renderer(type(record))(record)
 
 
 _ENCODER = msgspec.json.Encoder()
