@@ -31,8 +31,10 @@ check: lint typecheck test
 demo: $(STAMP)
 	sh samples/demo.sh $(BIN)/enroll834
 
-## Benchmarks (a script, not timed tests): members/s and peak RSS.
+## Benchmarks (scripts, not timed tests): the targets as ratios to references measured
+## in the same run (tests/bench/targets.py), then members/s and peak RSS per benchmark.
 bench: $(STAMP)
+	$(BIN)/python tests/bench/targets.py --rss
 	$(BIN)/python tests/bench/run.py
 
 ## The review desk in the browser on 127.0.0.1:8834 (after `enroll834 init`).

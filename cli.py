@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,7 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
 
     from ledger.desk import NotPermitted
     from ledger.drops import TemporaryFailure
+    from ledger.pipeline import ReaderStopped
     from ledger.settings import ConfigError
     from ledger.store import LedgerError
 
@@ -87,6 +89,9 @@ def map_exception(exc: BaseException) -> click.ClickException | None:
         return _ExitCodeError(str(exc), EXIT_CONFIG)
     if isinstance(exc, TemporaryFailure):
         return _ExitCodeError(f"{exc} (temporary; safe to retry)", EXIT_TEMPFAIL)
+    if isinstance(exc, ReaderStopped):
+        return _ExitCodeError(f"{exc.strerror}; nothing of the open transaction set was "
+                              "recorded (temporary; safe to retry)", EXIT_TEMPFAIL)
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and not isinstance(
         exc, sqlalchemy.exc.IntegrityError
     ):
@@ -194,6 +199,16 @@ def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
 # (parse, validate, generate)
 
 
+def _print_schema(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        import json
+
+        from edi.records import json_schema
+
+        click.echo(json.dumps(json_schema(), indent=1, sort_keys=True))
+        ctx.exit(0)
+
+
 @main.command("parse")
 @click.argument(
     "files", nargs=-1, required=True,
@@ -201,6 +216,8 @@ def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
 )
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per member transaction (ISO dates; codes as {code, name}).")
+@click.option("--schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
+              help="Print the JSON Schema of the stored records (edi/records.schema.json), exit.")
 def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     """Read 834 FILES and print their member transactions (no database).
 
@@ -213,18 +230,22 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     Example:
       enroll834 parse samples/family-enrollment.edi --json > members.jsonl
     """
-    from edi.jsonout import SUMMARY_HEADER, dumps, summary_line
+    from edi.jsonout import SUMMARY_HEADER, dumps_line, summary_line
     from edi.reader import findings_of, read
     from edi.records import MemberTransaction
 
     rejected = False
     if not as_json:
         click.echo(SUMMARY_HEADER)
+    out = sys.stdout.buffer
     for path in files:
         try:
             for event in read(path, str(path)):
                 if isinstance(event, MemberTransaction):
-                    click.echo(dumps(event) if as_json else summary_line(event))
+                    if as_json:
+                        out.write(dumps_line(event))
+                    else:
+                        click.echo(summary_line(event))
                 for finding in findings_of(event):
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)

@@ -10,9 +10,9 @@ a finding ('model.unmapped_segment', or a finding that says why it could not
 be mapped). `stats` counts both; `mapped + reported == fed` always holds and
 each reported segment has a finding at its position.
 
-Records are built with `edi.loops.record`/`construct` (no pydantic
-validation) for speed; the builder guarantees the field types itself (dates
-parsed, enums looked up in precomputed tables, unknown codes → None + finding).
+Records (msgspec Structs) are built by keyword without validation, for speed;
+the builder guarantees the field types itself (dates parsed, enums looked up in
+precomputed tables, unknown codes → None + finding).
 The header half and the shared helpers live in `edi.build_header`.
 """
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+
+from msgspec.structs import replace
 
 from edi import codes as c
 from edi.build_header import BLANK, BuilderBase
@@ -58,7 +60,6 @@ from edi.loops import (
     MemberLoop,
     assemble_member,
     parse_d8,
-    record,
 )
 from edi.records import (
     Amount,
@@ -279,8 +280,8 @@ class SetBuilder(BuilderBase):
 
     @staticmethod
     def _reference(seg: Segment, el: tuple[str, ...]) -> Reference:
-        return record(Reference, {"qualifier": el[0], "value": el[1], "description": el[2],
-                                  "position": seg.position})
+        return Reference(qualifier=el[0], value=el[1], description=el[2],
+                         position=seg.position)
 
     def _dtp(self, seg: Segment) -> bool:
         loop = self._loop
@@ -313,8 +314,8 @@ class SetBuilder(BuilderBase):
         el = seg.elements
         begin = _DATES.get(el[2]) if len(el) > 2 and el[1] == "D8" else None
         if begin is not None:  # a D8 date seen before: the common case, inline
-            target.append(record(DatePeriod, {"qualifier": el[0], "begin": begin, "end": None,
-                                              "position": seg.position}))
+            target.append(DatePeriod(qualifier=el[0], begin=begin, end=None,
+                                     position=seg.position))
             return True
         value = self._dtp_value(seg)
         if value is None:
@@ -354,11 +355,11 @@ class SetBuilder(BuilderBase):
     @staticmethod
     def _person(seg: Segment) -> PersonName:
         el = seg.elements + BLANK
-        return record(PersonName, {
-            "entity_code": el[0], "entity_type": el[1], "last": el[2], "first": el[3],
-            "middle": el[4], "prefix": el[5], "suffix": el[6], "id_qualifier": el[7],
-            "id": el[8], "relationship_code": el[9], "position": seg.position,
-        })
+        return PersonName(
+            entity_code=el[0], entity_type=el[1], last=el[2], first=el[3],
+            middle=el[4], prefix=el[5], suffix=el[6], id_qualifier=el[7],
+            id=el[8], relationship_code=el[9], position=seg.position,
+        )
 
     def _per(self, seg: Segment) -> bool:
         e = self._entity
@@ -367,8 +368,8 @@ class SetBuilder(BuilderBase):
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
         numbers = tuple([(el[i], el[i + 1]) for i in (3, 5, 7) if el[i] or el[i + 1]])
-        e.contacts += (record(Contact, {"function": el[1], "name": el[2], "numbers": numbers,
-                                        "position": seg.position}),)
+        e.contacts += (Contact(function=el[1], name=el[2], numbers=numbers,
+                               position=seg.position),)
         return True
 
     def _n3(self, seg: Segment) -> bool:
@@ -408,11 +409,11 @@ class SetBuilder(BuilderBase):
         marital = MARITAL_STATUS.get(el[4])
         if marital is None and el[4]:
             marital = self._code(seg, 4, MARITAL_STATUS, el[4])
-        e.dmg = record(Demographics, {
-            "birth_date": birth, "gender": gender,
-            "marital_status": marital, "race_ethnicity": races, "citizenship": el[6],
-            "race_collection_code": el[11], "position": seg.position,
-        })
+        e.dmg = Demographics(
+            birth_date=birth, gender=gender,
+            marital_status=marital, race_ethnicity=races, citizenship=el[6],
+            race_collection_code=el[11], position=seg.position,
+        )
         return True
 
     def _in_2100a(self) -> Entity | None:
@@ -432,13 +433,13 @@ class SetBuilder(BuilderBase):
         if e is None or e.icm is not None:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        e.icm = record(Income, {"frequency": el[1], "wage": el[2], "hours": el[3],
-                                "location": el[4], "salary_grade": el[5]})
+        e.icm = Income(frequency=el[1], wage=el[2], hours=el[3],
+                       location=el[4], salary_grade=el[5])
         return True
 
     def _amt(self, seg: Segment) -> bool:
         el = ("",) + seg.elements + BLANK
-        amount = record(Amount, {"qualifier": el[1], "amount": el[2], "position": seg.position})
+        amount = Amount(qualifier=el[1], amount=el[2], position=seg.position)
         e = self._in_2100a()
         if e is not None and len(e.amts) < 7:
             e.amts += (amount,)
@@ -453,7 +454,7 @@ class SetBuilder(BuilderBase):
         e = self._in_2100a()
         if e is None or e.hlh is not None:
             return self._unmapped(seg)
-        e.hlh = record(HealthInfo, {"health_code": el[1], "height": el[2], "weight": el[3]})
+        e.hlh = HealthInfo(health_code=el[1], height=el[2], weight=el[3])
         return True
 
     def _lui(self, seg: Segment) -> bool:
@@ -461,8 +462,8 @@ class SetBuilder(BuilderBase):
         if e is None:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        e.luis += (record(Language, {"qualifier": el[1], "code": el[2], "description": el[3],
-                                     "use": el[4]}),)
+        e.luis += (Language(qualifier=el[1], code=el[2], description=el[3],
+                            use=el[4]),)
         return True
 
     # ------------------------------------------------------------ 2200 / 2300 and below
@@ -520,8 +521,8 @@ class SetBuilder(BuilderBase):
         if self._loop != "2300" or cov is None or len(cov.idcs) >= 3:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        cov.idcs += (record(IdCard, {"plan_coverage_description": el[1], "card_type": el[2],
-                                     "quantity": el[3], "action": el[4]}),)
+        cov.idcs += (IdCard(plan_coverage_description=el[1], card_type=el[2],
+                            quantity=el[3], action=el[4]),)
         return True
 
     def _lx(self, seg: Segment) -> bool:
@@ -586,10 +587,8 @@ class SetBuilder(BuilderBase):
             self._report(m.ins, "model.missing_subscriber_number", self.strictness, Level.SEGMENT,
                          "member loop has no REF*0F subscriber number", "3", member=m,
                          loop="2000")
-        data = self._lineage_base.copy()
-        data["first_position"] = m.ins.position
-        data["last_position"] = last.position
-        data["first_offset"] = m.ins.offset
-        data["member_ordinal"] = m.ordinal
         m.last = last
-        return assemble_member(m, record(Lineage, data))
+        lineage = replace(self.lineage, first_position=m.ins.position,
+                          last_position=last.position, first_offset=m.ins.offset,
+                          member_ordinal=m.ordinal)
+        return assemble_member(m, lineage)

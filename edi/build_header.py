@@ -12,6 +12,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from msgspec.structs import replace
+
 from edi.envelope import Context, safe_id
 from edi.findings import Finding, Level, Severity
 from edi.loops import (
@@ -24,9 +26,7 @@ from edi.loops import (
     CoverageLoop,
     Entity,
     MemberLoop,
-    construct,
     parse_d8,
-    record,
 )
 from edi.records import DatePeriod, Lineage, Party, TransactionSetHeader
 from edi.segments import Segment
@@ -49,8 +49,7 @@ class BuilderBase:
         self.st = st
         self.strictness = Severity.WARNING if lenient else Severity.ERROR
         self.lineage = lineage
-        self._lineage_base = dict(lineage.__dict__)
-        """A member's lineage is a copy with the positions replaced (same keys: no resize)."""
+        """A member's lineage is this one with its positions and ordinal replaced."""
         self.ctx = ctx
         self.version4010 = version4010
         self._mapped = 0
@@ -117,8 +116,8 @@ class BuilderBase:
         if len(el) > 2 and el[1] == "D8":
             begin = parse_d8(el[2])
             if begin is not None:
-                return record(DatePeriod, {"qualifier": el[0], "begin": begin, "end": None,
-                                           "position": seg.position})
+                return DatePeriod(qualifier=el[0], begin=begin, end=None,
+                                  position=seg.position)
         return self._dtp_slow(seg)
 
     def _dtp_slow(self, seg: Segment) -> DatePeriod | None:
@@ -142,8 +141,8 @@ class BuilderBase:
             self._report(seg, "model.invalid_date", Severity.ERROR, Level.ELEMENT,
                          "DTP03 is not a valid date for its format", "8", 3)
             return None
-        return record(DatePeriod, {"qualifier": el[1], "begin": begin, "end": end,
-                                   "position": seg.position})
+        return DatePeriod(qualifier=el[1], begin=begin, end=end,
+                          position=seg.position)
 
     def _date_element(self, seg: Segment, element: int) -> dt.date | None:
         raw = seg.get(element)
@@ -193,9 +192,8 @@ class BuilderBase:
         if self._header is None or code not in PARTY_CODES:
             return self._unmapped(seg)
         self._loop = _PARTY_LOOP.get(code, "1000C")
-        self._parties.append(construct(
-            Party, entity_code=code, name=el[2], id_qualifier=el[3], id=el[4],
-            account_number="", position=seg.position))
+        self._parties.append(Party(entity_code=code, name=el[2], id_qualifier=el[3], id=el[4],
+                                   account_number="", position=seg.position))
         return True
 
     def _act(self, seg: Segment) -> bool:
@@ -203,7 +201,7 @@ class BuilderBase:
         if self._loop != "1000C" or not self._parties or self._parties[-1].account_number:
             return self._unmapped(seg)
         last = self._parties[-1]
-        self._parties[-1] = last.model_copy(update={"account_number": el[1]})
+        self._parties[-1] = replace(last, account_number=el[1])
         self._loop = "1100C"
         return True
 
@@ -223,11 +221,10 @@ class BuilderBase:
         parties = self._parties
         sponsor = next((p for p in parties if p.entity_code == "P5"), None)
         payer = next((p for p in parties if p.entity_code == "IN"), None)
-        lineage = self.lineage.model_copy(update={
-            "first_position": self.st.position, "last_position": last.position,
-            "first_offset": self.st.offset})
-        return construct(
-            TransactionSetHeader, lineage=lineage, transaction_set_id=self.st.get(1),
+        lineage = replace(self.lineage, first_position=self.st.position,
+                          last_position=last.position, first_offset=self.st.offset)
+        return TransactionSetHeader(
+            lineage=lineage, transaction_set_id=self.st.get(1),
             implementation_reference=self.st.get(3), **h, dates=tuple(self._header_dates),
             control_totals=tuple((q, n) for q, n, _ in self.control_totals),
             sponsor=sponsor, payer=payer,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 
 class Severity(StrEnum):
@@ -33,10 +33,12 @@ class Level(StrEnum):
     ELEMENT = "element"
 
 
-class Finding(BaseModel):
-    """One located problem. Frozen; safe to log (no element values)."""
+class Finding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """One located problem. Frozen; safe to log (no element values).
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A msgspec Struct like the records of `edi.records` (`as_json` is its JSON
+    object without the empty fields).
+    """
 
     code: str
     """Project rule id, dotted: 'transport.prose_before_isa', 'envelope.se_count', 'ig.element.code' ..."""
@@ -67,6 +69,11 @@ class Finding(BaseModel):
     """1-based ordinal of the 2000 member loop inside its transaction set, when inside one."""
     validator: str | None = None
     """Who found it: 'envelope', 'transport', 'model', 'compiled', 'pyx12', 'situational'."""
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON object of this finding: enums as their values, None fields left out."""
+        return {name: value for name in self.__struct_fields__
+                if (value := getattr(self, name)) is not None}
 
     @property
     def rejects(self) -> bool:

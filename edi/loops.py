@@ -3,10 +3,9 @@
 `edi.build.SetBuilder` collects one 2000 loop into a `MemberLoop` (mutable,
 private to the builder) and turns it into a frozen `MemberTransaction` with
 `assemble_member` once the loop is closed. Also the code tables (raw code →
-enum member, precomputed so the hot path never re-creates enums), `parse_d8`,
-and the two ways records are made without pydantic validation: `construct`
-(keyword arguments, defaults filled in) and `record` (a complete field dict,
-the hot path; about a third of `model_construct`'s cost).
+enum member, precomputed so the hot path never re-creates enums) and `parse_d8`.
+Records are msgspec Structs built by keyword (no validation: every value is
+already typed here).
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
-
-from pydantic import BaseModel
 
 from edi import codes as c
 from edi.findings import Finding, Severity
@@ -103,69 +100,6 @@ class BuildStats:
     """Positions of the segments reported instead of mapped (each has a finding there)."""
 
 
-M = TypeVar("M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
-# BaseModel's slot descriptors: setting through them skips the frozen __setattr__.
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-def construct(cls: type[M], **values: Any) -> M:
-    """`cls.model_construct(**values)` without its per-field bookkeeping.
-
-    Same result as pydantic's `model_construct` for our records (frozen, no
-    extras, no private attributes, immutable defaults): defaults filled in,
-    `model_fields_set` = the names given. No validation: callers pass typed values.
-    """
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = {
-            name: f.get_default(call_default_factory=True)
-            for name, f in cls.model_fields.items() if not f.is_required()
-        }
-        _DEFAULTS[cls] = defaults
-    data = defaults.copy()
-    data.update(values)
-    return _make(cls, data, set(values))
-
-
-_new = object.__new__
-_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
-
-
-def record(cls: type[M], data: dict[str, Any]) -> M:
-    """A record from `data`, which must hold every field of `cls`, typed (the hot path).
-
-    `data` becomes the record's `__dict__` as is (not copied or validated).
-    `model_fields_set` is every field, one set shared by all records of `cls`
-    built here: pydantic copies a fields set before it changes one
-    (`model_copy`), and nothing else does.
-    """
-    try:
-        given = _ALL_FIELDS[cls]
-    except KeyError:
-        given = _ALL_FIELDS[cls] = set(cls.model_fields)
-    obj = _new(cls)
-    _SET_DICT(obj, data)
-    _SET_FIELDS(obj, given)
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
-def _make(cls: type[M], data: dict[str, Any], given: set[str]) -> M:
-    """`record` with its own `model_fields_set` (what `construct` needs); kept separate so
-    the hot path makes one call per record."""
-    obj = _new(cls)
-    _SET_DICT(obj, data)
-    _SET_FIELDS(obj, given)
-    _SET_EXTRA(obj, None)
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
 _from_iso = dt.date.fromisoformat
 _DATES: dict[str, dt.date] = {}
 """Valid D8 strings seen so far: files repeat a handful of dates many times."""
@@ -220,16 +154,16 @@ class Entity:
             return None
         a = n3.elements + _BLANK if n3 is not None else _BLANK
         b = n4.elements + _BLANK if n4 is not None else _BLANK
-        return record(Address, {
-            "line1": a[0], "line2": a[1], "city": b[0], "state": b[1], "postal_code": b[2],
-            "country": b[3], "location_qualifier": b[4], "location_id": b[5],
-            "country_subdivision": b[6]})
+        return Address(
+            line1=a[0], line2=a[1], city=b[0], state=b[1], postal_code=b[2],
+            country=b[3], location_qualifier=b[4], location_id=b[5],
+            country_subdivision=b[6])
 
     def related(self) -> RelatedEntity:
         assert self.name is not None
-        return record(RelatedEntity, {
-            "loop_id": self.loop_id, "name": self.name, "address": self.address(),
-            "contact": self.contacts[0] if self.contacts else None})
+        return RelatedEntity(
+            loop_id=self.loop_id, name=self.name, address=self.address(),
+            contact=self.contacts[0] if self.contacts else None)
 
 
 _BLANK = ("",) * 8
@@ -252,37 +186,32 @@ class CoverageLoop:
         self.cobs: tuple[CobLoop, ...] = ()
 
     def build(self) -> Coverage:
-        # one dict display with constant keys is built presized: several times
-        # cheaper than merging `fields` into it with ** (the dict grows twice)
         maintenance_type, reason, line, plan, level, late = self.fields
-        data = {
-            "maintenance_type": maintenance_type,
-            "maintenance_reason": reason,
-            "insurance_line": line,
-            "plan_description": plan,
-            "coverage_level": level,
-            "late_enrollment": late,
-            "dates": tuple(self.dates),
-            "amounts": self.amts,
-            "references": self.refs,
-            "prior_coverage_months": self.qq,
-            "id_cards": self.idcs,
-            "providers": tuple([_provider(p) for p in self.providers]) if self.providers else (),
-            "coordination": tuple([b.build() for b in self.cobs]) if self.cobs else (),
-            "position": self.hd.position,
-        }
-        return record(Coverage, data)
+        return Coverage(
+            maintenance_type=maintenance_type,
+            maintenance_reason=reason,
+            insurance_line=line,
+            plan_description=plan,
+            coverage_level=level,
+            late_enrollment=late,
+            dates=tuple(self.dates),
+            amounts=self.amts,
+            references=self.refs,
+            prior_coverage_months=self.qq,
+            id_cards=self.idcs,
+            providers=tuple([_provider(p) for p in self.providers]) if self.providers else (),
+            coordination=tuple([b.build() for b in self.cobs]) if self.cobs else (),
+            position=self.hd.position,
+        )
 
 
 def _provider(p: Entity) -> Provider:
-    name = p.name or construct(PersonName, entity_code="", position=0)
+    name = p.name or PersonName(entity_code="", position=0)
     pla = p.pla
-    return construct(
-        Provider, sequence=p.sequence, name=name, address=p.address(),
-        contacts=p.contacts,
-        change_reason=pla.get(5) if pla is not None else "",
-        change_date=parse_d8(pla.get(3)) if pla is not None else None,
-    )
+    return Provider(sequence=p.sequence, name=name, address=p.address(),
+                    contacts=p.contacts,
+                    change_reason=pla.get(5) if pla is not None else "",
+                    change_date=parse_d8(pla.get(3)) if pla is not None else None)
 
 
 class CobLoop:
@@ -296,13 +225,12 @@ class CobLoop:
 
     def build(self) -> CoordinationOfBenefits:
         s = self.seg
-        return construct(
-            CoordinationOfBenefits, payer_responsibility=s.get(1), policy_number=s.get(2),
-            coordination=s.get(3),
-            service_types=tuple(x for x in s.repeats(4) if x), references=tuple(self.refs),
-            dates=tuple(self.dates), entities=tuple(e.related() for e in self.entities),
-            position=s.position,
-        )
+        return CoordinationOfBenefits(payer_responsibility=s.get(1), policy_number=s.get(2),
+                                      coordination=s.get(3),
+                                      service_types=tuple(x for x in s.repeats(4) if x), references=tuple(self.refs),
+                                      dates=tuple(self.dates), entities=tuple(e.related() for e in self.entities),
+                                      position=s.position,
+                                      )
 
 
 class CategoryLoop:
@@ -354,13 +282,13 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
         loop = e.loop_id
         assert e.name is not None
         if loop == "2100A":
-            member_name = record(MemberName, {
-                "name": e.name, "contact": e.contacts[0] if e.contacts else None,
-                "address": e.address(), "demographics": e.dmg,
-                "employment_classes": e.ecs, "income": e.icm, "amounts": e.amts,
-                "health": e.hlh, "languages": e.luis})
+            member_name = MemberName(
+                name=e.name, contact=e.contacts[0] if e.contacts else None,
+                address=e.address(), demographics=e.dmg,
+                employment_classes=e.ecs, income=e.icm, amounts=e.amts,
+                health=e.hlh, languages=e.luis)
         elif loop == "2100B":
-            incorrect = construct(IncorrectMember, name=e.name, demographics=e.dmg)
+            incorrect = IncorrectMember(name=e.name, demographics=e.dmg)
         elif loop == "2100C":
             mailing = e.related()
         elif loop == "2100D":
@@ -374,54 +302,52 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
         else:
             drop_off = e.related()
     if member_name is None:
-        member_name = construct(MemberName, name=EMPTY_NAME)
+        member_name = MemberName(name=EMPTY_NAME)
     findings = m.findings
     (subscriber, relationship, maintenance_type, maintenance_reason, benefit_status,
      medicare_plan, medicare_reason, cobra_event, employment_status, student_status, handicap,
      death_date, confidentiality, birth_sequence) = m.fields
-    data: dict[str, Any] = {  # constant keys only: built presized (see `CoverageLoop.build`)
-        "lineage": lineage,
-        "subscriber": subscriber,
-        "relationship": relationship,
-        "maintenance_type": maintenance_type,
-        "maintenance_reason": maintenance_reason,
-        "benefit_status": benefit_status,
-        "medicare_plan": medicare_plan,
-        "medicare_reason": medicare_reason,
-        "cobra_event": cobra_event,
-        "employment_status": employment_status,
-        "student_status": student_status,
-        "handicap": handicap,
-        "death_date": death_date,
-        "confidentiality": confidentiality,
-        "birth_sequence": birth_sequence,
-        "subscriber_number": m.subscriber_number,
-        "group_policy_number": m.group_policy,
-        "identifiers": m.refs,
-        "dates": tuple(m.dates),
-        "member": member_name,
-        "incorrect": incorrect,
-        "mailing_address": mailing,
-        "employers": tuple(employers) if employers else (),
-        "schools": tuple(schools) if schools else (),
-        "custodial_parent": custodial,
-        "responsible_persons": tuple(responsible) if responsible else (),
-        "drop_off_location": drop_off,
-        "disabilities": tuple([
-            construct(
-                Disability, disability_type=s.get(1), diagnosis_qualifier=s.get(7),
-                diagnosis=s.get(8), dates=tuple(d), position=s.position)
+    return MemberTransaction(
+        lineage=lineage,
+        subscriber=subscriber,
+        relationship=relationship,
+        maintenance_type=maintenance_type,
+        maintenance_reason=maintenance_reason,
+        benefit_status=benefit_status,
+        medicare_plan=medicare_plan,
+        medicare_reason=medicare_reason,
+        cobra_event=cobra_event,
+        employment_status=employment_status,
+        student_status=student_status,
+        handicap=handicap,
+        death_date=death_date,
+        confidentiality=confidentiality,
+        birth_sequence=birth_sequence,
+        subscriber_number=m.subscriber_number,
+        group_policy_number=m.group_policy,
+        identifiers=m.refs,
+        dates=tuple(m.dates),
+        member=member_name,
+        incorrect=incorrect,
+        mailing_address=mailing,
+        employers=tuple(employers) if employers else (),
+        schools=tuple(schools) if schools else (),
+        custodial_parent=custodial,
+        responsible_persons=tuple(responsible) if responsible else (),
+        drop_off_location=drop_off,
+        disabilities=tuple([
+            Disability(disability_type=s.get(1), diagnosis_qualifier=s.get(7),
+                       diagnosis=s.get(8), dates=tuple(d), position=s.position)
             for s, d in m.disabilities]) if m.disabilities else (),
-        "coverages": tuple([cov.build() for cov in m.coverages]) if m.coverages else (),
-        "reporting_categories": tuple([
-            record(ReportingCategory, {
-                "name": k.name, "value": k.value, "reference_qualifier": k.qualifier,
-                "date": k.date, "position": k.position})
+        coverages=tuple([cov.build() for cov in m.coverages]) if m.coverages else (),
+        reporting_categories=tuple([
+            ReportingCategory(
+                name=k.name, value=k.value, reference_qualifier=k.qualifier,
+                date=k.date, position=k.position)
             for k in m.categories]) if m.categories else (),
-        "findings": findings,
-        "rejected": any(f.severity is Severity.ERROR for f in findings) if findings else False,
-    }
-    return record(MemberTransaction, data)
+        findings=findings,
+        rejected=any(f.severity is Severity.ERROR for f in findings) if findings else False,
+    )
 
 
-EMPTY_NAME = construct(PersonName, entity_code="", position=0)
+EMPTY_NAME = PersonName(entity_code="", position=0)

@@ -23,6 +23,8 @@ from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from msgspec.structs import replace
+
 from edi.build import SetBuilder
 from edi.envelope import (
     Context,
@@ -265,7 +267,7 @@ class _Reader:
         if (f.set_position is None and ctx.st_position and self.st is not None
                 and f.segment_position is not None):
             update["set_position"] = f.segment_position - ctx.st_position + 1
-        return f.model_copy(update=update) if update else f
+        return replace(f, **update) if update else f
 
     # ------------------------------------------------------------ main loop
 
@@ -277,7 +279,7 @@ class _Reader:
         if self.validation is not None:
             items = self._validated(items, self.validation)
         for item in items:
-            if type(item) is not Segment:  # cheaper than isinstance on a pydantic class
+            if type(item) is not Segment:  # cheaper than isinstance
                 assert isinstance(item, Finding)
                 if (self.isa is not None and item.segment_position is not None
                         and item.severity is not Severity.INFO):
@@ -368,7 +370,7 @@ class _Reader:
         self.isa_seen.add(header.control_number)
         self.isa, self.isa_findings = header, found
         self.groups, self.gs_seen = 0, set()
-        yield InterchangeStart.model_construct(header=header)
+        yield InterchangeStart(header=header)
 
     def _end_interchange(self, iea: Segment | None, at: Segment | None) -> Iterator[Event]:
         if self.isa is None:
@@ -383,7 +385,7 @@ class _Reader:
                      and f.x12_code), "000")
         self.isa, self.isa_findings = None, []
         self.skipping = None
-        yield InterchangeEnd.model_construct(control_number=isa.control_number,
+        yield InterchangeEnd(control_number=isa.control_number,
                                              findings=tuple(found), ta1_note=note)
         self.ctx.interchange_control = ""
 
@@ -397,7 +399,7 @@ class _Reader:
         self.groups += 1
         self.gs, self.gs_findings = header, found
         self.sets, self.st_seen = 0, set()
-        yield GroupStart.model_construct(header=header, interchange_control=self.isa.control_number)
+        yield GroupStart(header=header, interchange_control=self.isa.control_number)
 
     def _end_group(self, ge: Segment | None, at: Segment | None) -> Iterator[Event]:
         if self.gs is None:
@@ -410,7 +412,7 @@ class _Reader:
             found.extend(self._take(ge.position))
         self.gs, self.gs_findings = None, []
         self.skipping = None
-        yield GroupEnd.model_construct(control_number=gs.control_number,
+        yield GroupEnd(control_number=gs.control_number,
                                        interchange_control=self.ctx.interchange_control,
                                        findings=tuple(found))
         self.ctx.group_control = ""
@@ -429,7 +431,7 @@ class _Reader:
         self.members = self.rejected = 0
         self.member_warnings = False
         self.header_sent = False
-        self.set_lineage = Lineage.model_construct(
+        self.set_lineage = Lineage(
             source=self.ctx.source, file_sha256=self.sha,
             sender_qualifier=isa.sender_qualifier, sender_id=isa.sender_id,
             receiver_qualifier=isa.receiver_qualifier, receiver_id=isa.receiver_id,
@@ -448,7 +450,7 @@ class _Reader:
         if isinstance(done, TransactionSetHeader):
             self.set_findings.extend(self._take(done.lineage.last_position))
             self.header_sent = True
-            yield SetStart.model_construct(header=done)
+            yield SetStart(header=done)
             return
         lin = done.lineage
         extra = None
@@ -457,11 +459,11 @@ class _Reader:
             extra = self._take(lin.last_position)
         if extra:
             extra = [f if f.member_ordinal is not None
-                     else f.model_copy(update={"member_ordinal": lin.member_ordinal})
+                     else replace(f, member_ordinal=lin.member_ordinal)
                      for f in extra]
             findings = done.findings + tuple(extra)
-            done = done.model_copy(update={
-                "findings": findings, "rejected": any(f.rejects for f in findings)})
+            done = replace(done, findings=findings,
+                           rejected=any(f.rejects for f in findings))
         self.members += 1
         if done.rejected:
             self.rejected += 1
@@ -479,7 +481,7 @@ class _Reader:
                 yield from self._emit(done)
         if not self.header_sent:
             assert self.set_lineage is not None
-            yield SetStart.model_construct(header=TransactionSetHeader.model_construct(
+            yield SetStart(header=TransactionSetHeader(
                 lineage=self.set_lineage, transaction_set_id=st.get(1),
                 implementation_reference=st.get(3)))
         found = self.set_findings
@@ -496,8 +498,8 @@ class _Reader:
         found.sort(key=lambda f: f.segment_position or 0)
         end = se or at or st
         assert self.set_lineage is not None
-        lineage = self.set_lineage.model_copy(update={"last_position": end.position})
-        yield SetEnd.model_construct(
+        lineage = replace(self.set_lineage, last_position=end.position)
+        yield SetEnd(
             lineage=lineage, status=self._status(found), members=self.members,
             rejected_members=self.rejected, findings=tuple(found))
         self.st = None
@@ -516,7 +518,7 @@ class _Reader:
             q.remove(f)
         update = {"set_position": at.position - st.position + 1,
                   "set_control": self.ctx.set_control or None}
-        return [self._scoped(f.model_copy(update=update)) for f in mine]
+        return [self._scoped(replace(f, **update)) for f in mine]
 
     def _status(self, found: list[Finding]) -> SetStatus:
         if any(f.rejects for f in found) or (self.members and self.rejected == self.members):

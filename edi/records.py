@@ -7,16 +7,26 @@ ends of each envelope with their verdicts. Every record carries its `Lineage`.
 
 Code-list fields hold the enum from `edi.codes` when the code is known and
 None when absent or unknown (an unknown code is reported as a finding).
-Records are built with `model_construct` on the hot path, so they are plain
-frozen values: nothing mutates them after they are built.
+
+Records are `msgspec.Struct`s: frozen (nothing mutates them after they are
+built), keyword-only, compiled, and not tracked by the cycle collector (a record
+only holds strings, numbers, dates, enums, tuples and other records, so it can
+never be part of a cycle). The builders construct them without validation from
+values they have already checked (codes looked up in `edi.codes`, dates parsed
+by `edi.loops.parse_d8`); `decode_json` validates every field (types, enums,
+dates, unknown fields refused), as pydantic did when records were read back.
+`encode_json` / `decode_json` are the stored form (the ledger's review items and
+reconciliation rows): every field, enums as their codes, ISO dates.
+`json_schema()` publishes the records' JSON Schema (edi/records.schema.json).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 from edi.codes import (
     ActionCode,
@@ -40,16 +50,14 @@ from edi.findings import Finding
 from edi.segments import Delimiters
 
 
-class Record(BaseModel):
-    """Base of every edi record: frozen, no extra fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base of every edi record: frozen, keyword-only, no unknown fields when decoded."""
 
 
 # ---------------------------------------------------------------- lineage
 
 
-class Lineage(Record):
+class Lineage(Record, frozen=True, kw_only=True):
     """Where a record came from: file, envelope keys and the segments it spans."""
 
     source: str
@@ -77,7 +85,7 @@ class Lineage(Record):
 # ---------------------------------------------------------------- building blocks
 
 
-class DatePeriod(Record):
+class DatePeriod(Record, frozen=True, kw_only=True):
     """A DTP: qualifier (e.g. '348') with a date (D8) or a range (RD8: begin..end)."""
 
     qualifier: str
@@ -87,7 +95,7 @@ class DatePeriod(Record):
     position: int = 0
 
 
-class Reference(Record):
+class Reference(Record, frozen=True, kw_only=True):
     """A REF: qualifier and value (value may be an identifier: PHI)."""
 
     qualifier: str
@@ -96,7 +104,7 @@ class Reference(Record):
     position: int = 0
 
 
-class Amount(Record):
+class Amount(Record, frozen=True, kw_only=True):
     """An AMT: qualifier and amount."""
 
     qualifier: str
@@ -104,7 +112,7 @@ class Amount(Record):
     position: int = 0
 
 
-class Contact(Record):
+class Contact(Record, frozen=True, kw_only=True):
     """A PER: function code, name, and (qualifier, number) pairs."""
 
     function: str
@@ -113,7 +121,7 @@ class Contact(Record):
     position: int = 0
 
 
-class Address(Record):
+class Address(Record, frozen=True, kw_only=True):
     """N3 + N4."""
 
     line1: str = ""
@@ -128,7 +136,7 @@ class Address(Record):
     country_subdivision: str = ""
 
 
-class PersonName(Record):
+class PersonName(Record, frozen=True, kw_only=True):
     """An NM1: entity code and type, name parts, id qualifier and id."""
 
     entity_code: str
@@ -146,7 +154,7 @@ class PersonName(Record):
     position: int = 0
 
 
-class Demographics(Record):
+class Demographics(Record, frozen=True, kw_only=True):
     """A DMG."""
 
     birth_date: dt.date | None = None
@@ -160,7 +168,7 @@ class Demographics(Record):
     position: int = 0
 
 
-class Income(Record):
+class Income(Record, frozen=True, kw_only=True):
     """An ICM."""
 
     frequency: str = ""
@@ -170,7 +178,7 @@ class Income(Record):
     salary_grade: str = ""
 
 
-class HealthInfo(Record):
+class HealthInfo(Record, frozen=True, kw_only=True):
     """An HLH."""
 
     health_code: str = ""
@@ -178,7 +186,7 @@ class HealthInfo(Record):
     weight: str = ""
 
 
-class Language(Record):
+class Language(Record, frozen=True, kw_only=True):
     """A LUI."""
 
     qualifier: str = ""
@@ -187,7 +195,7 @@ class Language(Record):
     use: str = ""
 
 
-class Party(Record):
+class Party(Record, frozen=True, kw_only=True):
     """A 1000-loop N1 (sponsor P5, payer IN, TPA TV, broker BO) with its ACT account."""
 
     entity_code: str
@@ -202,7 +210,7 @@ class Party(Record):
 # ---------------------------------------------------------------- 2100 loops
 
 
-class MemberName(Record):
+class MemberName(Record, frozen=True, kw_only=True):
     """2100A: the member's (new) name and person data."""
 
     name: PersonName
@@ -216,14 +224,14 @@ class MemberName(Record):
     languages: tuple[Language, ...] = ()
 
 
-class IncorrectMember(Record):
+class IncorrectMember(Record, frozen=True, kw_only=True):
     """2100B: the OLD values a demographic correction replaces."""
 
     name: PersonName
     demographics: Demographics | None = None
 
 
-class RelatedEntity(Record):
+class RelatedEntity(Record, frozen=True, kw_only=True):
     """2100C–H and 2330: an NM1 with its address and contact."""
 
     loop_id: str
@@ -234,7 +242,7 @@ class RelatedEntity(Record):
     contact: Contact | None = None
 
 
-class Disability(Record):
+class Disability(Record, frozen=True, kw_only=True):
     """2200: DSB with its DTP 360/361."""
 
     disability_type: str = ""
@@ -247,7 +255,7 @@ class Disability(Record):
 # ---------------------------------------------------------------- 2300 and below
 
 
-class IdCard(Record):
+class IdCard(Record, frozen=True, kw_only=True):
     """An IDC."""
 
     plan_coverage_description: str = ""
@@ -256,7 +264,7 @@ class IdCard(Record):
     action: str = ""
 
 
-class Provider(Record):
+class Provider(Record, frozen=True, kw_only=True):
     """2310: LX + NM1 provider with address, contacts and PLA change reason."""
 
     sequence: str = ""
@@ -267,7 +275,7 @@ class Provider(Record):
     change_date: dt.date | None = None
 
 
-class CoordinationOfBenefits(Record):
+class CoordinationOfBenefits(Record, frozen=True, kw_only=True):
     """2320: COB with REFs, DTP 344/345, and its 2330 entities."""
 
     payer_responsibility: str = ""
@@ -282,7 +290,7 @@ class CoordinationOfBenefits(Record):
     position: int = 0
 
 
-class Coverage(Record):
+class Coverage(Record, frozen=True, kw_only=True):
     """2300: one HD with its dates, amounts, references, id cards, providers and COB."""
 
     maintenance_type: MaintenanceType | None = None
@@ -307,7 +315,7 @@ class Coverage(Record):
         return next((d for d in self.dates if d.qualifier == qualifier), None)
 
 
-class ReportingCategory(Record):
+class ReportingCategory(Record, frozen=True, kw_only=True):
     """2700/2750: LX + N1*75 name + REF value + DTP*007 date, as a name → value pair."""
 
     name: str
@@ -320,7 +328,7 @@ class ReportingCategory(Record):
 # ---------------------------------------------------------------- member transaction
 
 
-class MemberTransaction(Record):
+class MemberTransaction(Record, frozen=True, kw_only=True):
     """One 2000 member loop: who, what change, which coverages, and where it came from.
 
     `findings` are the findings located inside this member loop; `rejected` is
@@ -387,7 +395,7 @@ class MemberTransaction(Record):
 # ---------------------------------------------------------------- envelope headers
 
 
-class InterchangeHeader(Record):
+class InterchangeHeader(Record, frozen=True, kw_only=True):
     """ISA."""
 
     source: str
@@ -421,7 +429,7 @@ class InterchangeHeader(Record):
         )
 
 
-class GroupHeader(Record):
+class GroupHeader(Record, frozen=True, kw_only=True):
     """GS."""
 
     functional_id: str
@@ -436,7 +444,7 @@ class GroupHeader(Record):
     position: int = 0
 
 
-class TransactionSetHeader(Record):
+class TransactionSetHeader(Record, frozen=True, kw_only=True):
     """ST + BGN + header REF/DTP/QTY + 1000A/B/C parties."""
 
     lineage: Lineage
@@ -473,20 +481,20 @@ class SetStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class InterchangeStart(Record):
+class InterchangeStart(Record, frozen=True, kw_only=True):
     header: InterchangeHeader
 
 
-class GroupStart(Record):
+class GroupStart(Record, frozen=True, kw_only=True):
     header: GroupHeader
     interchange_control: str
 
 
-class SetStart(Record):
+class SetStart(Record, frozen=True, kw_only=True):
     header: TransactionSetHeader
 
 
-class SetEnd(Record):
+class SetEnd(Record, frozen=True, kw_only=True):
     """The end of a transaction set: its verdict and the findings not inside a member."""
 
     lineage: Lineage
@@ -496,13 +504,13 @@ class SetEnd(Record):
     findings: tuple[Finding, ...] = ()
 
 
-class GroupEnd(Record):
+class GroupEnd(Record, frozen=True, kw_only=True):
     control_number: str
     interchange_control: str
     findings: tuple[Finding, ...] = ()
 
 
-class InterchangeEnd(Record):
+class InterchangeEnd(Record, frozen=True, kw_only=True):
     control_number: str
     findings: tuple[Finding, ...] = ()
     ta1_note: str = "000"
@@ -520,3 +528,52 @@ Event = (
     | Finding
 )
 """What `edi.read()` yields, in file order. A bare `Finding` is a file-level finding."""
+
+
+# ---------------------------------------------------------------- stored form and schema
+
+R = TypeVar("R", bound=msgspec.Struct)
+_ENCODER = msgspec.json.Encoder()
+_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+
+
+def encode_json(record: msgspec.Struct) -> str:
+    """A record (or Finding) as one JSON object: every field, enums as codes, ISO dates."""
+    return _ENCODER.encode(record).decode("utf-8")
+
+
+def decode_json(cls: type[R], data: str | bytes) -> R:
+    """A `cls` record from `encode_json`'s output, every field checked (types, enum codes,
+    dates, no unknown fields). Raises ValueError on anything else; the message names the
+    field path (`$.member.demographics.birth_date`), never its value.
+    """
+    decoder = _DECODERS.get(cls)
+    if decoder is None:
+        decoder = _DECODERS[cls] = msgspec.json.Decoder(cls)
+    try:
+        return decoder.decode(data)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:  # its text may quote the value: keep the path only
+        where = str(exc).rpartition(" - at ")[2] if " - at " in str(exc) else "$"
+        raise ValueError(f"{cls.__name__}: invalid field at {where}") from None
+    except msgspec.DecodeError:
+        raise ValueError(f"{cls.__name__}: not a JSON record") from None
+
+
+SCHEMA_TYPES: tuple[type[msgspec.Struct], ...] = (
+    MemberTransaction, TransactionSetHeader, InterchangeHeader, GroupHeader, SetEnd,
+)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of the stored records: `MemberTransaction`,
+    `TransactionSetHeader`, `InterchangeHeader`, `GroupHeader`, `SetEnd` and every record
+    and enum they hold, under `$defs`. edi/records.schema.json is this, written by
+    `enroll834 parse --schema` (a test keeps the file equal to it)."""
+    _, components = msgspec.json.schema_components(SCHEMA_TYPES,
+                                                  ref_template="#/$defs/{name}")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "enroll834 edi records",
+        "anyOf": [{"$ref": f"#/$defs/{t.__name__}"} for t in SCHEMA_TYPES],
+        "$defs": components,
+    }

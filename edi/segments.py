@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 
 @dataclass(frozen=True, slots=True)
 class Delimiters:
@@ -20,9 +22,8 @@ class Delimiters:
     repetition: str | None = None  # None: the interchange has no repetition separator
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """One segment of an interchange.
+class Segment(msgspec.Struct, frozen=True, gc=False):
+    """One segment of an interchange (a compiled struct: one is built per segment read).
 
     `elements[0]` is the first data element after the segment id (so ISA13 is
     `elements[12]`); trailing empty elements are kept as written. Values are

@@ -48,23 +48,6 @@ generator resumed per segment cost more than the rest of the tokenizer's work on
 it); few enough per list that memory stays bounded by the chunk size."""
 
 
-class _Unfrozen:
-    """`Segment`'s slots without its frozen `__setattr__` (the hot path, one per segment).
-
-    The frozen dataclass `__init__` (or setting its slots through their
-    descriptors) costs about three times as much as plain slot stores. A segment
-    is built as an `_Unfrozen`, each slot set once, then turned into a real
-    `Segment` by `__class__` assignment (allowed: same slots, same base) before
-    anyone else sees it.
-    """
-
-    __slots__ = Segment.__slots__
-    id: str
-    elements: tuple[str, ...]
-    position: int
-    offset: int
-    delimiters: Delimiters
-
 DataInput = bytes | bytearray | memoryview | BinaryIO | Path
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -109,7 +92,7 @@ class _Tokenizer:
         return self.stream.to_original(offset)
 
     def finding(
-        self, code: str, severity: Severity, level: Level, message: str, **where: object
+        self, code: str, severity: Severity, level: Level, message: str, **where: Any
     ) -> Finding:
         return Finding(
             code=code,
@@ -312,7 +295,6 @@ class _Tokenizer:
         after_iea = False
         padded = self.padding_reported
         ws = WS
-        new = object.__new__
         seg: Any
         while True:
             # One segment per line is the usual layout: when every terminator in
@@ -353,14 +335,7 @@ class _Tokenizer:
                             todo = itertools.islice(parts, parts.index(p), None)
                             break
                         position += 1
-                        seg = new(_Unfrozen)
-                        seg.id = sid
-                        seg.elements = tuple(f)
-                        seg.position = position
-                        seg.offset = off
-                        seg.delimiters = d
-                        seg.__class__ = Segment
-                        append(seg)
+                        append(Segment(sid, tuple(f), position, off, d))
                         off += len(p) + sl
                     if batch:
                         yield batch
@@ -404,13 +379,8 @@ class _Tokenizer:
                     after_iea = False
                     self.seen_isa = True
                 position += 1
-                seg = new(_Unfrozen)
-                seg.id = sid
-                seg.elements = tuple(f)
-                seg.position = position
-                seg.offset = to_original(seg_off) if mapped else seg_off
-                seg.delimiters = d
-                seg.__class__ = Segment
+                seg = Segment(sid, tuple(f), position,
+                              to_original(seg_off) if mapped else seg_off, d)
                 out.append(seg)
                 if broken:
                     out.append(self.line_break([sid, *f], position, seg.offset))

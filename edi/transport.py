@@ -29,7 +29,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from edi.findings import Finding, Level, Severity
 from edi.segments import Delimiters
@@ -57,7 +57,7 @@ def _finding(
     level: Level,
     message: str,
     source: str,
-    **where: object,
+    **where: Any,
 ) -> Finding:
     return Finding(
         code=code,

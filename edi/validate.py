@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 from edi.acks import (
     TA105,
@@ -58,11 +58,11 @@ if TYPE_CHECKING:
 ACCEPTING = frozenset({SetStatus.ACCEPTED, SetStatus.ACCEPTED_WITH_ERRORS})
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of the report records: frozen msgspec Structs, like edi.records."""
 
 
-class SetReport(_Frozen):
+class SetReport(_Frozen, frozen=True, kw_only=True):
     """One transaction set: its verdict, member counts and every finding inside it."""
 
     control_number: str
@@ -91,7 +91,7 @@ class SetReport(_Frozen):
         return self.status is not SetStatus.REJECTED
 
 
-class GroupReport(_Frozen):
+class GroupReport(_Frozen, frozen=True, kw_only=True):
     """One functional group: its sets and its own (GS/GE level) findings."""
 
     control_number: str
@@ -105,7 +105,7 @@ class GroupReport(_Frozen):
         return ak9_code(_group_ack(self))
 
 
-class InterchangeReport(_Frozen):
+class InterchangeReport(_Frozen, frozen=True, kw_only=True):
     """One interchange: who sent it, its TA1 verdict, groups, findings and ack texts."""
 
     sender: str
@@ -135,7 +135,7 @@ def ack_words(code: str) -> str:
     return ACK_WORDS.get(code, code)
 
 
-class FileReport(_Frozen):
+class FileReport(_Frozen, frozen=True, kw_only=True):
     """The validation report of one file: interchanges plus findings outside them.
 
     It is THE verdict: the acknowledgments are written from it and the ledger
@@ -236,7 +236,7 @@ class FileReport(_Frozen):
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
-    return f.model_dump(mode="json", exclude_none=True)
+    return f.as_json()
 
 
 def _group_ack(group: GroupReport) -> GroupAck:
@@ -389,12 +389,12 @@ def judge(ic: InterchangeReport) -> InterchangeReport:
         sets = []
         for s in g.transaction_sets:
             if by and s.status is not SetStatus.REJECTED:
-                s = s.model_copy(update={"status": SetStatus.REJECTED, "rejected_by": by})
+                s = msgspec.structs.replace(s, **{"status": SetStatus.REJECTED, "rejected_by": by})
             elif not set_nameable(s.transaction_set_id, s.control_number):
-                s = s.model_copy(update={"status": SetStatus.REJECTED})
+                s = msgspec.structs.replace(s, **{"status": SetStatus.REJECTED})
             sets.append(s)
-        groups.append(g.model_copy(update={"transaction_sets": tuple(sets)}))
-    return ic.model_copy(update={"ta1_code": code, "ta1_note": note, "findings": findings,
+        groups.append(msgspec.structs.replace(g, **{"transaction_sets": tuple(sets)}))
+    return msgspec.structs.replace(ic, **{"ta1_code": code, "ta1_note": note, "findings": findings,
                                  "groups": tuple(groups), "ta1_text": None, "ack_text": None})
 
 
@@ -406,9 +406,9 @@ def overrule(report: FileReport, index: int, note: str, finding: Finding | None 
     ics = list(report.interchanges)
     ic = ics[index]
     extra = (finding,) if finding is not None else ()
-    ics[index] = judge(ic.model_copy(update={"ta1_code": "R", "ta1_note": note,
+    ics[index] = judge(msgspec.structs.replace(ic, **{"ta1_code": "R", "ta1_note": note,
                                              "findings": (*ic.findings, *extra)}))
-    return report.model_copy(update={"interchanges": tuple(ics)})
+    return msgspec.structs.replace(report, **{"interchanges": tuple(ics)})
 
 
 def interchange_acks(ic: InterchangeReport, control: ControlNumbers,
@@ -424,12 +424,12 @@ def interchange_acks(ic: InterchangeReport, control: ControlNumbers,
     if ic.groups and ic.ta1_code != "R":
         ack_text = ack_999(header, [_group_ack(g) for g in ic.groups],
                            ack_control=str(control.next("isa")), now=now)
-    return ic.model_copy(update={"ta1_text": ta1_text, "ack_text": ack_text})
+    return msgspec.structs.replace(ic, **{"ta1_text": ta1_text, "ack_text": ack_text})
 
 
 def with_acks(report: FileReport, control: ControlNumbers, now: datetime) -> FileReport:
     """`report` with every interchange's acknowledgments written (`interchange_acks`)."""
-    return report.model_copy(update={"interchanges": tuple(
+    return msgspec.structs.replace(report, **{"interchanges": tuple(
         interchange_acks(ic, control, now) for ic in report.interchanges)})
 
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
+import msgspec
+
 from edi.records import (
     Event,
     GroupEnd,
@@ -179,13 +181,13 @@ def obey(
             if verdict is None or not verdict.accepted:
                 continue
             if not ev.rejected and ev.lineage.member_ordinal in verdict.rejected_ordinals:
-                ev = ev.model_copy(update={"rejected": True})
+                ev = msgspec.structs.replace(ev, **{"rejected": True})
             yield ev
         else:  # SetEnd
             if verdict is None or not verdict.accepted or mode == "sets_only":
-                yield ev.model_copy(update={"status": SetStatus.REJECTED})
+                yield msgspec.structs.replace(ev, **{"status": SetStatus.REJECTED})
             else:
-                yield ev.model_copy(update={"status": verdict.status})
+                yield msgspec.structs.replace(ev, **{"status": verdict.status})
             verdict = None
 
 

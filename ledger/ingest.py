@@ -214,6 +214,16 @@ def ingest_file(
     return summary
 
 
+def _reading(data: Path | bytes, name: str, validator: Any, file_sha256: str) -> Iterable[Event]:
+    """The events of `data`: a large file is read and validated in a second process."""
+    from edi.reader import read
+    from ledger.pipeline import read_events
+
+    if isinstance(data, Path):
+        return read_events(data, name, validator=validator, file_sha256=file_sha256)
+    return read(data, name, validator=validator, file_sha256=file_sha256)
+
+
 def _unchanged(events: Iterable[Event]) -> Iterable[Event]:
     return events
 
@@ -244,13 +254,12 @@ def record_verdict(
     `name` is the file name the events carry (default `source`, the registry's
     name for the file); `kw` goes to `ingest_events`.
     """
-    from edi.reader import read
     from edi.verdict import not_applied, obey, test_ledger_routes, usage_applies
     from ledger.verdicts import settle
 
     applies = usage_applies(usage)
     name = name or source
-    events = obey(read(data, name, validator=validator, file_sha256=file_sha256), report,
+    events = obey(_reading(data, name, validator, file_sha256), report,
                   applies=applies, passthrough=refused)
     summary = ingest_events(eng, wrap(events), source=source, file_sha256=file_sha256, **kw)
     skipped, notes = not_applied(report, applies, usage, test_ledger)
@@ -260,7 +269,7 @@ def record_verdict(
         upgrade(url)
         test_eng = _engine(url)
         test_report, test_refused, _ = settle(test_eng, report, file_sha256, None, routed)
-        events = obey(read(data, name, validator=validator, file_sha256=file_sha256),
+        events = obey(_reading(data, name, validator, file_sha256),
                       test_report, applies=routed, passthrough=test_refused)
         summary.merge_test(ingest_events(test_eng, wrap(events), source=source,
                                          file_sha256=file_sha256, **kw))

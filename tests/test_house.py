@@ -30,6 +30,7 @@ FLOORS = {
     "matching": 1,
     "ledger": 2,  # ledger/__init__.py only
     "ledger.settings": 2,  # configuration: imports nothing of the ledger
+    "ledger.pipeline": 2,  # edi's reader in a second process; imports edi only
     "ledger.store": 3,
     "ledger.fullfile": 4,
     "ledger.billing": 4,  # on ledger.store only

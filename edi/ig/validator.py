@@ -33,6 +33,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
+
+from msgspec.structs import replace
 
 from edi.findings import Finding, Level, Severity
 from edi.ig.charsets import adjust
@@ -509,11 +512,11 @@ class ValidationRun:
         where = self.location(seg, here.loop_id, member)
         if out is None:
             out = []
-        out.extend(f.model_copy(update=where) for f in extra)
+        out.extend(replace(f, **where) for f in extra)
         return out
 
     # -- findings ---------------------------------------------------------------
-    def location(self, seg: Segment, loop_id: str | None, member: int | None) -> dict[str, object]:
+    def location(self, seg: Segment, loop_id: str | None, member: int | None) -> dict[str, Any]:
         return {
             "source": self.source,
             "offset": seg.offset,

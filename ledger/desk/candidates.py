@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from edi.records import MemberTransaction
+from edi.records import MemberTransaction, decode_json
 from ledger.desk.match import check_person
 from ledger.desk.views import iso
 from ledger.store import load_people, queries
@@ -62,7 +62,7 @@ def enrich_candidates(
     `family` added; candidates whose member is gone, or an item without a readable member
     transaction (a held full file), get empty lists."""
     try:
-        tx: MemberTransaction | None = MemberTransaction.model_validate_json(row.transaction)
+        tx: MemberTransaction | None = decode_json(MemberTransaction, row.transaction)
     except ValueError:
         tx = None
     listed = {str(c["member_id"]) for c in candidates}

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from edi.records import MemberTransaction
+from edi.records import MemberTransaction, decode_json
 from ledger.desk.views import person_view
 from ledger.store import LedgerError, UnitOfWork, load_people
 from matching.decisions import Candidate, Decision, KnownPerson, Outcome, Reason
@@ -111,7 +111,7 @@ def scored_members(
     if not wanted:
         return []
     try:
-        tx = MemberTransaction.model_validate_json(row.transaction)
+        tx = decode_json(MemberTransaction, row.transaction)
     except ValueError:
         raise LedgerError(f"review item {row.id}: no member transaction to score against") from None
     people = {p.member_id: p for p in load_people(conn, wanted)}

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from edi.records import TransactionSetHeader
+from edi.records import TransactionSetHeader, decode_json
 from ledger.desk.review import Resolution, ledger_settings
 from ledger.desk.users import Actor, refuse, require
 from ledger.desk.views import person_view, transaction_view, utc
@@ -70,7 +70,7 @@ def decide_item(
             if override and not actor.may("review.override"):
                 raise _Refusal("the item is assigned to another user")
             try:
-                header = TransactionSetHeader.model_validate_json(row.header)
+                header = decode_json(TransactionSetHeader, row.header)
             except ValueError:
                 raise LedgerError(f"review item {item_id}: stored header unreadable") from None
             received = utc(row.received_at)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from edi.records import MemberTransaction, TransactionSetHeader
+from edi.records import MemberTransaction, TransactionSetHeader, decode_json
 from ledger.desk import auth
 from ledger.desk.candidates import enrich_candidates
 from ledger.desk.match import (
@@ -443,8 +443,8 @@ def _resolve(
                 raise _Refusal("the item is assigned to another user")
             override = True
         try:
-            tx = MemberTransaction.model_validate_json(row.transaction)
-            header = TransactionSetHeader.model_validate_json(row.header)
+            tx = decode_json(MemberTransaction, row.transaction)
+            header = decode_json(TransactionSetHeader, row.header)
         except ValueError:
             raise LedgerError(f"review item {item_id}: stored transaction unreadable") from None
         check = None
@@ -587,7 +587,7 @@ def _release(
     out: list[Released] = []
     still: list[int] = []
     for h in held:
-        tx = MemberTransaction.model_validate_json(h.transaction)
+        tx = decode_json(MemberTransaction, h.transaction)
         received = utc(h.received_at)
         assert received is not None
         (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received)

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from edi.records import MemberTransaction
+from edi.records import MemberTransaction, decode_json
 from matching.decisions import KnownPerson
 
 QUEUES = ("review", "medicare", "supervisor", "reconciliation")
@@ -227,9 +227,9 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool, *, summary: bool = Fal
             tx_view = transaction_summary(row.transaction)
         else:
             tx_view = transaction_view(
-                MemberTransaction.model_validate_json(row.transaction), show_phi=show_phi
+                decode_json(MemberTransaction, row.transaction), show_phi=show_phi
             )
-    except ValueError:  # pydantic's ValidationError (and JSONDecodeError) is a ValueError
+    except ValueError:  # msgspec's ValidationError and DecodeError are ValueErrors
         tx_view = {"unreadable": True}
     due = utc(row.due_at)
     received = utc(row.received_at)

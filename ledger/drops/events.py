@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import structlog
+from msgspec.structs import replace
 
 from edi.findings import Finding, Level, Severity
 from edi.records import (
@@ -52,8 +53,7 @@ def _sponsor_rejection(end: SetEnd, code: str = "partner.sponsor_not_allowed") -
         group_control=end.lineage.group_control, set_control=end.lineage.set_control,
         validator="partner",
     )  # fmt: skip
-    return end.model_copy(update={"status": SetStatus.REJECTED,
-                                  "findings": (*end.findings, finding)})  # fmt: skip
+    return replace(end, status=SetStatus.REJECTED, findings=(*end.findings, finding))
 
 
 class Tap:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fnmatch
-import hashlib
 import os
 import random
 import time
@@ -39,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 import structlog
 
@@ -47,6 +47,7 @@ from ledger.drops.events import Progress, Tap, chain, first_header
 from ledger.drops.reports import EXPLAIN, reason_text, sender_report, verdict_rows
 from ledger.fullfile import last_run_id, write_reports_since
 from ledger.ingest import IngestSummary
+from ledger.pipeline import ReaderStopped
 from ledger.settings import ConfigError, DropSettings, PartnerSettings, Settings
 from ledger.store import DbControlNumbers, LedgerError, crash_point, engine, utcnow
 
@@ -359,6 +360,9 @@ class DropWorker:
             raise TemporaryFailure(
                 f"database unavailable or busy ({type(exc.orig).__name__}); the file waits in work/"
             ) from None
+        except ReaderStopped as exc:
+            self.claims.let_go(claim)
+            raise TemporaryFailure(f"{exc.strerror}; the file waits in work/") from None
         except OSError as exc:
             self.claims.let_go(claim)
             what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or "I/O error")
@@ -380,12 +384,13 @@ class DropWorker:
     # -------------------------------------------------------------- ingest and decide
 
     def _ingest(self, claim: Claim, work: Path) -> dict[str, Any]:
-        data = work.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        from edi.reader import file_sha256
+
+        sha = file_sha256(work)  # streamed: the file is read from work/, never held whole
         last: BaseException | None = None
         for attempt in range(1, 4):
             try:
-                return self._ingest_once(claim, data, sha)
+                return self._ingest_once(claim, sha)
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 if not _retryable(exc):
                     raise
@@ -400,7 +405,7 @@ class DropWorker:
         log.error("ingest_failed", error_type=type(last).__name__)
         return self._decide(claim, sha, None, None, IngestSummary(), internal_error=True)
 
-    def _ingest_once(self, claim: Claim, data: bytes, sha: str) -> dict[str, Any]:
+    def _ingest_once(self, claim: Claim, sha: str) -> dict[str, Any]:
         """Judge the file (partner rules and the registry included), record what the verdict
         accepts (`ledger.verdicts`), then write the acknowledgments of that same verdict."""
         from edi.reader import read
@@ -409,6 +414,7 @@ class DropWorker:
         from ledger.ingest import record_verdict
         from ledger.verdicts import settle
 
+        data = self.layout.work / claim.work_name  # read from work/, never held whole
         builder = ReportBuilder(claim.name, None, dt.datetime.now(dt.UTC))
         events = iter(read(data, claim.name, validator=self.validator, file_sha256=sha))
         head, first = first_header(events)
@@ -438,7 +444,7 @@ class DropWorker:
                                kinds=kinds)  # fmt: skip
         outcome["acks"].extend(
             write_reports_since(self.url, watermark, sha, self.layout.outbox, claim.name,
-                                path=self.layout.work / claim.work_name)  # keeps held files
+                                path=data)  # keeps held files
         )
         return outcome
 
@@ -455,7 +461,7 @@ class DropWorker:
             from edi.validate import ack_files
 
             sets["rejected"] += tap.sponsor_rejected
-            acks = ack_files(report.model_copy(update={"file": claim.name}))
+            acks = ack_files(msgspec.structs.replace(report, **{"file": claim.name}))
             for ic, kind in zip(report.interchanges, kinds or [], strict=True):
                 # what the report says is what the TA1 sent says: both come from the verdict
                 shown = kind if kind in ("duplicate", "unknown_sender",

@@ -18,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from edi.records import encode_json
 from ledger.fullfile.reconcile import Reconciliation, reconcile_set
 from ledger.store import FullFilePolicy, LedgerError
 from ledger.store import reconcile_tables as rt
@@ -94,7 +96,7 @@ def hold_for_supervisor(
     item_id = int(conn.execute(t.review_items.insert().values(
         queue=GUARD_QUEUE, reason=GUARD_REASON, explanation=f"full file held: {rec.guard}",
         sponsor_id=rec.sponsor_id, transaction=json.dumps(summary, sort_keys=True),
-        header=header.model_dump_json(), candidates="[]", family_key="",
+        header=encode_json(header), candidates="[]", family_key="",
         received_at=received_at or utcnow(), status="open",
     )).inserted_primary_key[0])  # type: ignore[index]  # fmt: skip
     rr = rt.reconciliation_runs
@@ -207,7 +209,7 @@ def override_held(conn: Connection, run_id: int, path: Any, *, actor: str) -> Re
         item = conn.execute(sa.select(ri.c.transaction).where(
             ri.c.id == run.review_item_id)).scalar() if run.review_item_id else None  # fmt: skip
         rejected = frozenset(json.loads(item).get("rejected_ordinals", ())) if item else frozenset()
-        members = (tx.model_copy(update={"rejected": True})
+        members = (msgspec.structs.replace(tx, rejected=True)
                    if tx.lineage.member_ordinal in rejected and not tx.rejected else tx
                    for tx in set_members(events, end))  # fmt: skip
         rec = reconcile_set(conn, ev.header, members, actor=actor,

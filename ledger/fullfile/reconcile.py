@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from edi.codes import ActionCode, MaintenanceType
-from edi.records import MemberTransaction, TransactionSetHeader
+from edi.records import MemberTransaction, TransactionSetHeader, decode_json, encode_json
 from ledger.fullfile.bgn_time import bgn_instant
 from ledger.fullfile.changes import lines_only_in_ledger, terminate_member
 from ledger.fullfile.state import (
@@ -229,7 +229,7 @@ class _Run:
             "fields": canonical_json(list(d.fields)), "action": d.action,
             "member_ordinal": d.member_ordinal, "position": d.position, "status": "open",
             # what a person deciding it needs of the file (verify policy): the member loop
-            "member_tx": tx.model_dump_json() if tx is not None and action == "review"
+            "member_tx": encode_json(tx) if tx is not None and action == "review"
             and not self.replace else None,
         })  # fmt: skip
         if len(self.disc_rows) >= BATCH:
@@ -258,7 +258,7 @@ class _Run:
         self.conn.execute(sa.text(
             "INSERT INTO rc_apply (ordinal, kind, member_id, tx) VALUES (:o, :k, :m, :tx)"
         ), {"o": ordinal, "k": action_kind, "m": member_id,
-            "tx": tx.model_dump_json() if tx is not None else None})  # fmt: skip
+            "tx": encode_json(tx) if tx is not None else None})  # fmt: skip
 
     # ---------------------------------------------------------------- file members
 
@@ -434,7 +434,7 @@ class _Run:
     def _apply_one(self, uow: UnitOfWork, r: Any, settings: LedgerSettings) -> str:
         if r.kind == "terminate":
             return self._terminate(uow, r.member_id)
-        tx = MemberTransaction.model_validate_json(r.tx)
+        tx = decode_json(MemberTransaction, r.tx)
         outcome = Outcome.NEW_MEMBER if r.kind == "enrol" else Outcome.APPLY
         decision = Decision(outcome=outcome, transaction=tx, member_id=r.member_id,
                             decided_by=DECIDED_BY,

@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from edi.records import MemberTransaction, TransactionSetHeader
+from edi.records import MemberTransaction, TransactionSetHeader, decode_json, encode_json
 from ledger.fullfile.changes import lines_only_in_ledger, terminate_member
 from ledger.store import (
     LedgerError,
@@ -103,7 +103,7 @@ def queue_discrepancies(
     if not groups:
         return 0
     sponsor = header.sponsor.id.strip() if header.sponsor else ""
-    head = header.model_dump_json()
+    head = encode_json(header)
     due = received_at + dt.timedelta(hours=sla_hours)
     rows = []
     for (kind, _), members in groups.items():
@@ -142,7 +142,7 @@ def file_member(conn: Connection, summary: dict[str, Any]) -> MemberTransaction 
     text = conn.execute(sa.select(d.c.member_tx).where(
         d.c.run_id == summary["run_id"], d.c.ordinal.in_(summary["ordinals"]),
         d.c.member_tx.is_not(None)).order_by(d.c.ordinal).limit(1)).scalar()  # fmt: skip
-    return MemberTransaction.model_validate_json(text) if text else None
+    return decode_json(MemberTransaction, text) if text else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ def decide(
         choices = " or ".join(allowed or ())
         raise LedgerError(f"review item {row.id}: a {kind} item is decided by {choices}")
     try:
-        header = TransactionSetHeader.model_validate_json(row.header)
+        header = decode_json(TransactionSetHeader, row.header)
     except ValueError:
         raise LedgerError(f"review item {row.id}: stored header unreadable") from None
     mid = summary.get("member_id")

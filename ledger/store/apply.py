@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from edi.codes import BenefitStatus, MaintenanceType
-from edi.records import MemberTransaction, TransactionSetHeader
+from edi.records import MemberTransaction, TransactionSetHeader, encode_json
 from ledger.store import schema as t
 from ledger.store.apply_plan import (
     DEMOGRAPHIC_CHANGES,
@@ -123,7 +123,7 @@ def store_review_item(
         "reason": reason.value,
         "explanation": explanation or decision.explanation,
         "sponsor_id": header.sponsor.id if header.sponsor else "",
-        "transaction": tx.model_dump_json(),
+        "transaction": encode_json(tx),
         "header": _header_json(header),
         "candidates": canonical_json(candidates),
         "suggested_member_id": decision.member_id,
@@ -140,9 +140,9 @@ _LAST_HEADER: list[Any] = [None, ""]
 
 
 def _header_json(header: TransactionSetHeader) -> str:
-    """header.model_dump_json(), once per transaction set (every held member repeats it)."""
+    """encode_json(header), once per transaction set (every held member repeats it)."""
     if _LAST_HEADER[0] is not header:
-        _LAST_HEADER[:] = [header, header.model_dump_json()]
+        _LAST_HEADER[:] = [header, encode_json(header)]
     return str(_LAST_HEADER[1])
 
 

@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from edi.codes import MaintenanceType
 from edi.records import Coverage, MemberTransaction, TransactionSetHeader
 from ledger.store.spans import Refused, SpanOp
@@ -196,10 +198,8 @@ def identity_differences(
 def proposal_transaction(tx: MemberTransaction) -> MemberTransaction:
     """The demographic part of `tx`, held for review as a demographic change: INS03 001,
     no coverages (resolving the proposal changes who the member is, never their coverage)."""
-    return tx.model_copy(
-        update={"maintenance_type": MaintenanceType.CHANGE, "coverages": (),
-                "benefit_status": None}
-    )  # fmt: skip
+    return msgspec.structs.replace(tx, **{"maintenance_type": MaintenanceType.CHANGE, "coverages": (),
+                "benefit_status": None})  # fmt: skip
 
 
 def proposal_text(tx: MemberTransaction, kept: list[str]) -> str:

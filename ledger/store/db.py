@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 _ENGINES: dict[str, Engine] = {}
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -150,6 +151,32 @@ def engine(url: str) -> Engine:
                                pool_size=POOL_SIZE, max_overflow=0)  # fmt: skip
     _ENGINES[url] = eng
     return eng
+
+
+def insert_rows(conn: Connection, table: str, cols: Sequence[str], data: list[Any]) -> None:
+    """INSERT driver-ready tuples into `table`, inside `conn`'s transaction.
+
+    SQLite: one executemany. PostgreSQL: one COPY FROM STDIN (psycopg writes the rows in
+    its C code as one stream; an executemany is a round of Python per row), with the
+    driver's errors raised as SQLAlchemy's, as an execute would raise them.
+    """
+    names = ", ".join(f'"{c}"' for c in cols)
+    if conn.dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in cols)
+        conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', data)
+        return
+    statement = f'COPY "{table}" ({names}) FROM STDIN'
+    raw: Any = conn.connection.driver_connection
+    dbapi: Any = conn.dialect.loaded_dbapi
+    try:
+        with raw.cursor() as cur, cur.copy(statement) as copy:
+            write = copy.write_row
+            for row in data:
+                write(row)
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            statement, None, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect,
+            ismulti=True) from exc
 
 
 def dispose(url: str | None = None) -> None:

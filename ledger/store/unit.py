@@ -26,14 +26,14 @@ from sqlalchemy.engine import Connection
 
 from edi.records import Lineage
 from ledger.store import schema as t
-from ledger.store.db import crash_point
+from ledger.store.db import crash_point, insert_rows
 from matching.blocking import person_keys
 from matching.decisions import BlockingKey, KnownPerson
 
 FLUSH_ROWS = 20000
 """Buffered rows that trigger a batch write."""
 MAX_CANDIDATES = 200
-SQLITE_CACHE_KIB = 256 * 1024
+SQLITE_CACHE_KIB = 128 * 1024
 """SQLite page cache per writing connection (KiB); 0 leaves SQLite's default."""
 
 _INSERT_ORDER = (
@@ -203,11 +203,9 @@ def _convert_column(values: Sequence[Any], f: Any) -> list[Any]:
 
 
 def insert_tuples(conn: Connection, table: str, cols: Sequence[str], data: list[Any]) -> None:
-    """executemany of driver-ready tuples (values already in the driver's storage form)."""
-    names = ", ".join(f'"{c}"' for c in cols)
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    marks = ", ".join(mark for _ in cols)
-    conn.exec_driver_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', data)
+    """Insert driver-ready tuples (values already in the driver's storage form): an
+    executemany on SQLite, a COPY on PostgreSQL (`ledger.store.db.insert_rows`)."""
+    insert_rows(conn, table, cols, data)
 
 
 class UnitOfWork:

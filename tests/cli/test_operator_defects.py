@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from desk834 import (
@@ -257,6 +258,7 @@ def test_one_way_to_read_partner_settings(db_url: str, tmp_path: Path) -> None:
         assert (stored.retro_days, stored.future_days) == (3, 5)  # the stored row wins
         from edi.records import TransactionSetHeader
 
-        header = TransactionSetHeader.model_validate(
-            {"lineage": {"source": "t.edi", "sender_qualifier": "ZZ", "sender_id": "SENDER1"}})
+        header = msgspec.convert(
+            {"lineage": {"source": "t.edi", "sender_qualifier": "ZZ", "sender_id": "SENDER1"}},
+            TransactionSetHeader)
         assert ledger_settings(conn, header, conf) == stored

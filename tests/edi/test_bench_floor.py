@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from pydantic import BaseModel
+import msgspec
 
 from edi.generate import write_file
 from edi.reader import read
@@ -22,9 +22,9 @@ import floor_bench  # noqa: E402
 
 
 def _records(value: object, into: Counter[str]) -> Counter[str]:
-    if isinstance(value, BaseModel):
+    if isinstance(value, msgspec.Struct):
         into[type(value).__name__] += 1
-        for name in type(value).model_fields:
+        for name in value.__struct_fields__:
             _records(getattr(value, name), into)
     elif isinstance(value, tuple):
         for item in value:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_ig_compiled import MEMBER, x834
@@ -42,7 +43,7 @@ SLOW = ReplayOnly(today=TODAY)
 
 
 def dump(findings: list[Finding]) -> list[dict[str, object]]:
-    return [f.model_dump() for f in findings]
+    return [msgspec.structs.asdict(f) for f in findings]
 
 
 def both(data: bytes) -> tuple[list[Finding], list[Finding]]:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import msgspec
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
@@ -144,7 +145,7 @@ def test_member_rejected_by_validation_never_reaches_ledger(ledger_url: str, tmp
     def events():  # the reader's stream with the first member marked rejected
         for ev in read(data, "v.edi"):
             if isinstance(ev, MemberTransaction) and ev.lineage.member_ordinal == 1:
-                ev = ev.model_copy(update={"rejected": True})
+                ev = msgspec.structs.replace(ev, rejected=True)
             yield ev
 
     summary = ingest_events(

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
 
-from edi.records import MemberTransaction, TransactionSetHeader
+from edi.records import MemberTransaction, TransactionSetHeader, decode_json
 from ledger.ingest import IngestSummary, ingest_file
 from ledger.store import schema as t
 from ledger.store.apply import apply_decision
@@ -175,8 +175,8 @@ def test_reviewer_resolution_uses_the_same_apply_path(ledger_url: str, tmp_path:
     run(ledger_url, tmp_path, [old])
     with engine(ledger_url).connect() as conn:
         item = conn.execute(sa.select(t.review_items)).one()
-    tx = MemberTransaction.model_validate_json(item.transaction)
-    header = TransactionSetHeader.model_validate_json(item.header)
+    tx = decode_json(MemberTransaction, item.transaction)
+    header = decode_json(TransactionSetHeader, item.header)
     res = apply_decision(ledger_url, header, Decision(Outcome.NEW_MEMBER, tx, decided_by="rev1"))
     assert res.status == "new"
     h = history(ledger_url, res.member_id or "")
