@@ -8,7 +8,7 @@ database, nothing decided here. Values are shown only as the caller's answer hol
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 QUEUE_HEADER = "ID\tQUEUE\tREASON\tSTATUS\tASSIGNEE\tDUE\tTIME LEFT\tSUBSCRIBER\tTYPE"
@@ -115,7 +115,7 @@ def sla_lines(rep: Mapping[str, Any]) -> Iterator[str]:
                f"{b['due_at']} late {time_left(-b['late_by_seconds'])[8:]}")
 
 
-def history_lines(rows: list[Mapping[str, Any]]) -> Iterator[str]:
+def history_lines(rows: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     """A member's entries under `HISTORY_HEADER`, before/after values flattened beneath."""
     yield HISTORY_HEADER
     for r in rows:
