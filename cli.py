@@ -431,18 +431,10 @@ def validate_cmd(inv: Invocation, files: tuple[Path, ...], as_json: bool,
     Example:
       enroll834 validate samples/family-enrollment.edi --ack-dir acks/ --json
     """
-    from edi.control import (
-        ControlFileError,
-        ControlNumbers,
-        FileControlNumbers,
-        MemoryControlNumbers,
-    )
+    from edi.control import ControlFileError, ack_control_numbers
     from edi.validate import SUMMARY_HEADER, make_validator, validate_file, write_acks
 
-    counter_path = control_file or (ack_dir / ".control.json" if ack_dir else None)
-    control: ControlNumbers = (
-        FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
-    )
+    control = ack_control_numbers(control_file, ack_dir)
     validator = make_validator(validator_name, inv.settings.charsets())
     rejected = False
     if not as_json:
@@ -453,20 +445,12 @@ def validate_cmd(inv: Invocation, files: tuple[Path, ...], as_json: bool,
             written = write_acks(report, ack_dir) if ack_dir else []
         except ControlFileError as exc:
             raise click.ClickException(str(exc)) from None
-        except BrokenPipeError:
-            raise
         except OSError as exc:
             raise _cannot(path, exc, "read or write") from None
         rejected = rejected or not report.accepted
-        if as_json:
-            click.echo(json.dumps(report.to_json(), sort_keys=False))
-        else:
-            _echo(report.summary_lines())
-        for finding in report.all_findings():
-            if not as_json or finding.level.value in ("file", "interchange", "group"):
-                click.echo(str(finding), err=True)
-        for ack in written:
-            click.echo(f"wrote {ack}", err=True)
+        _echo([json.dumps(report.to_json())] if as_json else report.summary_lines())
+        _echo((str(f) for f in report.findings_beside(as_json)), err=True)
+        _echo((f"wrote {ack}" for ack in written), err=True)
     if rejected:
         raise SystemExit(EXIT_REJECTED)
 
@@ -522,26 +506,21 @@ def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version:
       enroll834 generate --members 1000 --seed 7 --form diskette80 --out big.edi
       enroll834 generate --members 50 --effective-date 2026-07-01 --out july.edi
     """
-    from edi.generate import generate
+    from edi.generate import generate, write_file
 
     effective = effective_date or dt.date.today()
+    options: dict[str, Any] = {
+        "version": "4010" if x12_version == "4010" else "5010", "interchanges": interchanges,
+        "sets": sets, "mix": mix, "bad_member": bad_member, "effective_date": effective,
+        "ascii_only": ascii_only or charset == "extended",
+        "file_date": file_date or min(effective, dt.date.today())}
     try:
-        chunks = generate(members, seed, form_name,
-                          version="4010" if x12_version == "4010" else "5010",
-                          interchanges=interchanges, sets=sets, mix=mix, bad_member=bad_member,
-                          ascii_only=ascii_only or charset == "extended",
-                          effective_date=effective,
-                          file_date=file_date or min(effective, dt.date.today()))
         if out == "-":
-            for chunk in chunks:
+            for chunk in generate(members, seed, form_name, **options):
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
             return
-        size = 0
-        with open(out, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-                size += len(chunk)
+        size = write_file(out, members, seed, form_name, **options).bytes
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
