@@ -10,7 +10,6 @@ ledger, and prints what the room renders; ledger errors reach their exit codes i
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -601,38 +600,17 @@ def ingest_cmd(inv: Invocation, files: tuple[Path, ...], as_json: bool, validato
       ENROLL834_ACCESS_CODE_FILE=/run/secrets/ingest enroll834 ingest in/*.edi --as svc
       enroll834 ingest weekly-full.edi --outbox outbox/
     """
-    from edi.validate import make_validator
-    from ledger.drops import MemberProgress, ingest_with_partners
-    from ledger.ingest import IngestSummary
+    from ledger.drops import ingest_files, progress_bar
     from ledger.store import upgrade
 
-    url, config, total = inv.url, inv.settings, IngestSummary()
-    upgrade(url)
+    upgrade(inv.url)
     actor = inv.user("ingest")
-    validator = None if validator_name == "none" \
-        else make_validator(validator_name, config.charsets())
-    outbox = outbox or config.drops.outbox_dir
-    bar = MemberProgress({str(f): f.stat().st_size for f in files}) if inv.progress else None
-    with bar if bar is not None else contextlib.nullcontext():
-        for f in files:
-            total.merge(ingest_with_partners(url, f, config, actor=actor, validator=validator,
-                                             outbox=outbox, usage=config.usage,
-                                             test_ledger=config.test_ledger,
-                                             progress=None if bar is None else bar.hook))
-            if bar is not None:
-                bar.file_done(str(f))
-    for note in total.notes:
-        click.echo(note, err=True)
-    for error in total.errors:
-        click.echo(f"error: {error}", err=True)
-    if as_json:
-        out = total.to_json()
-        keys = ("files", "transaction_sets", "members", "rejections", "errors")
-        click.echo(json.dumps({k: out[k] for k in keys}))
-    else:
-        sets, mem = total.transaction_sets, total.members
-        click.echo(f"files {total.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
-                   + "  members " + " ".join(f"{k} {v}" for k, v in mem.items()))
+    with progress_bar({str(f): f.stat().st_size for f in files} if inv.progress else None) as bar:
+        total = ingest_files(inv.url, files, inv.settings, actor=actor,
+                             validator_name=validator_name, outbox=outbox, progress=bar)
+    _echo(total.notes, err=True)
+    _echo((f"error: {error}" for error in total.errors), err=True)
+    click.echo(json.dumps(total.summary_json()) if as_json else total.summary_line())
     if total.rejected:
         inv.exit(EXIT_REJECTED)
 
@@ -1383,49 +1361,37 @@ def drops_run_cmd(inv: Invocation, inbox: Path, mode: str, as_json: bool) -> Non
       enroll834 drops run ./drop/inbox --once --json
       enroll834 --config /etc/enroll834.toml drops run /srv/edi/acme/inbox --watch
     """
-    import signal
-
-    from ledger.drops import MemberProgress, run_drop
+    from ledger.drops import (
+        OUTCOME_HEADER,
+        inbox_sizes,
+        outcome_line,
+        progress_bar,
+        run_drop,
+        stop_on_signals,
+        totals_line,
+    )
     from ledger.store import upgrade
 
     settings = inv.settings
     upgrade(inv.url)
     actor = inv.user("ingest")
-    stop = {"now": False}
-
-    def _stop(_sig: int, _frame: object) -> None:
-        stop["now"] = True
-
-    if mode == "watch":
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-    bar: MemberProgress | None = None
-    if inv.progress and inbox.is_dir():
-        bar = MemberProgress({p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()})
+    should_stop = stop_on_signals() if mode == "watch" else lambda: False
+    bar = progress_bar(inbox_sizes(inbox) if inv.progress else None)
     if not as_json:
-        click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
+        click.echo(OUTCOME_HEADER)
 
-    def _line(f: dict[str, Any]) -> None:
-        if bar is not None:
-            bar.file_done(str(f["file"]))
-        if as_json:
-            click.echo(json.dumps(f))
-            return
-        st, m = f["sets"], f["members"]
-        click.echo(f"{f['file']}\t{f['disposition']}\t{f['reason'] or '-'}\t"
-                   f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
-                   f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
+    def shown(outcome: dict[str, Any]) -> None:
+        bar.file_done(str(outcome["file"]))
+        click.echo(json.dumps(outcome) if as_json else outcome_line(outcome))
 
-    with bar if bar is not None else contextlib.nullcontext():
-        summary = run_drop(settings, inbox, once=mode == "once", actor=actor,
-                           progress=None if bar is None else bar.hook, on_outcome=_line,
-                           should_stop=lambda: stop["now"])
+    with bar:
+        summary = run_drop(settings, inbox, once=mode == "once", actor=actor, progress=bar.hook,
+                           on_outcome=shown, should_stop=should_stop)
     totals = summary.totals()
     if as_json:
         click.echo(json.dumps({"totals": totals}))
     elif not settings.quiet:
-        click.echo(f"files {totals['files']}  archived {totals['archived']}  "
-                   f"quarantined {totals['quarantined']}", err=True)
+        click.echo(totals_line(totals), err=True)
     if summary.temporary_failure:
         raise _ExitCodeError(f"{summary.temporary_failure} (temporary; safe to retry)",
                              EXIT_TEMPFAIL)
