@@ -945,19 +945,8 @@ def reconcile_cmd(inv: Invocation, file: Path, as_json: bool, dry_run: bool,
     result = reconcile_file(url, file, dry_run=dry_run, outbox=outbox, actor=actor,
                             override_guard=override_guard, usage=config.usage,
                             test_ledger=config.test_ledger, validator=config.validator())
-    for note in result.notes:
-        click.echo(f"{file.name}: {note}", err=True)
-    if as_json:
-        click.echo(json.dumps(result.to_json(), sort_keys=True))
-    else:
-        for run in result.runs:
-            c = run.counts
-            click.echo(f"{file.name} ST {run.set_control} sponsor {run.sponsor_id} {run.semantics}"
-                       f" {run.status}  members {c.get('file_members', 0)} confirmed "
-                       f"{c.get('confirmed_members', 0)}  missing_in_ledger "
-                       f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
-                       f" field_mismatch {c.get('field_mismatch', 0)}  discrepancies "
-                       f"{run.to_json()['discrepancies']}")
+    _echo((f"{file.name}: {note}" for note in result.notes), err=True)
+    _echo([json.dumps(result.to_json(), sort_keys=True)] if as_json else result.run_lines())
     if result.held or result.rejected:
         inv.exit(EXIT_REJECTED)
 
@@ -991,20 +980,15 @@ def export834_cmd(inv: Invocation, sponsor: str, as_of: dt.date | None,
 
     if as_of is not None and changes_since is not None:
         raise click.UsageError("give --as-of or --changes-since, not both")
-    url = inv.url
     try:
-        upgrade(url)
+        upgrade(inv.url)
         inv.user("export834")
-        payer = inv.settings.payer
-        options = ExportOptions(sender_qualifier=payer.sender_qualifier,
-                                sender_id=payer.sender_id, payer_name=payer.name,
-                                payer_id=payer.id)
-        summary = write_export(url, out, sponsor, as_of=as_of, changes_since=changes_since,
-                               stream=sys.stdout if out is None else None, options=options)
+        summary = write_export(inv.url, out, sponsor, as_of=as_of, changes_since=changes_since,
+                               stream=sys.stdout if out is None else None,
+                               options=ExportOptions.for_payer(inv.settings.payer))
     except OSError as exc:
         raise click.ClickException(f"cannot write the export ({type(exc).__name__})") from None
-    click.echo(f"export834: {summary.kind} file, {summary.members} members, ISA13 "
-               f"{summary.interchange_control}", err=True)
+    click.echo(summary.line(), err=True)
     if as_json and out is not None:
         click.echo(json.dumps(summary.to_json(), sort_keys=True))
 
