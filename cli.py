@@ -645,12 +645,7 @@ def ledger_verify_cmd(inv: Invocation, as_json: bool) -> None:
     from ledger.desk import verify_chains
 
     reports = verify_chains(inv.url, inv.reader("ledger.verify"))
-    if as_json:
-        click.echo(json.dumps([{"chain": r.chain, "checked": r.checked, "ok": r.ok,
-                                "first_bad": r.first_bad, "problem": r.problem} for r in reports]))
-    else:
-        for r in reports:
-            click.echo(str(r))
+    _echo([json.dumps([r.to_json() for r in reports])] if as_json else map(str, reports))
     bad = next((r for r in reports if not r.ok), None)
     if bad is not None:
         click.echo(f"error: {bad}", err=True)
@@ -743,13 +738,12 @@ def groups_show_cmd(inv: Invocation, sponsor_id: str | None, as_json: bool) -> N
     Example:
       enroll834 groups show 991234567 --json --as carol
     """
-    from ledger.desk import group_rows
+    from ledger.desk import group_line, group_rows
 
     rows = group_rows(inv.url, inv.reader("groups.read"), sponsor_id)
     if sponsor_id and not rows:
         raise click.ClickException(f"group {sponsor_id}: not found")
-    _rows(rows, as_json, lambda g: f"{g['sponsor_id']}  cobra {g['cobra_administration']}  "
-          f"representative {g['representative'] or '-'}  {g['name']}")
+    _rows(rows, as_json, group_line)
 
 
 @groups_group.command("set")
@@ -785,18 +779,9 @@ def groups_load_cmd(inv: Invocation, file: Path) -> None:
     Example:
       ENROLL834_ACCESS_CODE=... enroll834 groups load groups.toml --as alice
     """
-    from ledger.billing import load_billing_config
-    from ledger.store import load_config, load_policy_file
+    from ledger.desk import load_groups_file
 
-    user = inv.signin("groups.manage").user_id
-
-    def load(conn: Any) -> tuple[int, int]:
-        counts = load_config(conn, file, user=user)
-        load_policy_file(conn, file, user=user)
-        load_billing_config(conn, file, user=user)
-        return counts
-
-    n_groups, n_partners = inv.tx(load)
+    n_groups, n_partners = inv.tx(load_groups_file, file, user=inv.signin("groups.manage").user_id)
     click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
 
 
@@ -900,13 +885,11 @@ def audit_list_cmd(inv: Invocation, as_json: bool, user: str | None, action: str
     Example:
       enroll834 audit list --json --user carol --action review. --as auditor1
     """
-    from ledger.desk import audit_records
+    from ledger.desk import AUDIT_HEADER, audit_line, audit_records
 
     actor = inv.reader("audit.read")
     rows = audit_records(inv.url, actor, user=user, action=action, since=since, limit=limit)
-    _rows(rows, as_json, lambda r: f"{r['seq']}\t{r['at']}\t{r['user']}\t{r['action']}\t"
-          f"{r['target'] or '-'}\t{json.dumps(r['details'], sort_keys=True)}",
-          "SEQ\tAT\tUSER\tACTION\tTARGET\tDETAILS")
+    _rows(rows, as_json, audit_line, AUDIT_HEADER)
 
 
 @main.command("reconcile")
@@ -1043,19 +1026,10 @@ def users_list_cmd(inv: Invocation, as_json: bool) -> None:
     Example:
       enroll834 users list --json --as admin
     """
-    from ledger.desk import list_users
+    from ledger.desk import USERS_HEADER, list_users, user_line
 
     actor = inv.signin("users.list")
-    if not as_json:
-        click.echo("USER\tDISPLAY NAME\tROLES\tSTATUS")
-    for u in list_users(inv.url, actor):
-        if as_json:
-            click.echo(json.dumps({"user": u.user_id, "display_name": u.display_name,
-                                   "roles": list(u.roles), "active": u.active,
-                                   "created_by": u.created_by}))
-        else:
-            state = "active" if u.active else "inactive"
-            click.echo(f"{u.user_id}\t{u.display_name or '-'}\t{','.join(u.roles)}\t{state}")
+    _rows((u.to_json() for u in list_users(inv.url, actor)), as_json, user_line, USERS_HEADER)
 
 
 def _users_change(inv: Invocation, fn_name: str, *args: str) -> Any:
@@ -1276,20 +1250,14 @@ def review_decide_cmd(inv: Invocation, item_id: int, decision: str, as_of: dt.da
       enroll834 review decide 31 terminate --as-of 2026-03-01 --as carol
       enroll834 review decide 32 apply-file --as carol
     """
-    from ledger.desk import decide_item
+    from ledger.desk import decide_item, resolution_lines
 
     if as_of is not None and decision != "terminate":
         raise click.UsageError("--as-of goes with terminate")
     actor = inv.signin("review.resolve")
     out = decide_item(inv.url, actor, item_id, decision.replace("-", "_"), as_of=as_of,
                       outbox=inv.settings.drops.outbox_dir).to_json()
-    if as_json:
-        click.echo(json.dumps(out))
-    else:
-        click.echo(f"item {item_id}: {out['resolution']} ({out['status']}"
-                   f"{', member ' + out['member_id'] if out['member_id'] else ''})")
-        for note in out["notes"]:
-            click.echo(f"  {note}")
+    _echo([json.dumps(out)] if as_json else resolution_lines(item_id, out))
 
 
 @review_group.command("sla")

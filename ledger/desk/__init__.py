@@ -1,7 +1,8 @@
 """ledger.desk — the people's room: review items and their views and SLA, users, sign-in,
 roles, and access-checked reads of the ledger (every read of member data audited).
 
-Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here).
+Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here), and
+ledger.billing for the billing part of a groups file.
 """
 
 from ledger.desk import auth, sessions, users
@@ -9,6 +10,7 @@ from ledger.desk.access import (
     audit_records,
     export_members,
     group_rows,
+    load_groups_file,
     member_history,
     verify_chains,
 )
@@ -29,12 +31,17 @@ from ledger.desk.sessions import (
 )
 from ledger.desk.sla import SlaReport, sla_report
 from ledger.desk.text import (
+    AUDIT_HEADER,
     QUEUE_HEADER,
+    USERS_HEADER,
+    audit_line,
+    group_line,
     history_lines,
     item_lines,
     queue_line,
     resolution_lines,
     sla_lines,
+    user_line,
 )
 from ledger.desk.users import (
     Actor,
@@ -59,12 +66,17 @@ from ledger.desk.worklist import (
 )
 
 __all__ = [
+    "AUDIT_HEADER",
     "QUEUE_HEADER",
+    "USERS_HEADER",
+    "audit_line",
+    "group_line",
     "history_lines",
     "item_lines",
     "queue_line",
     "resolution_lines",
     "sla_lines",
+    "user_line",
     "refuse",
     "QUEUES",
     "SORTS",
@@ -101,6 +113,7 @@ __all__ = [
     "export_members",
     "group_rows",
     "initialise",
+    "load_groups_file",
     "list_items",
     "list_users",
     "login",

@@ -138,6 +138,10 @@ class UserInfo:
     created_at: dt.datetime | None
     created_by: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user_id, "display_name": self.display_name,
+                "roles": list(self.roles), "active": self.active, "created_by": self.created_by}
+
 
 def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
