@@ -70,12 +70,14 @@ def _echo(lines: Iterable[str], err: bool = False) -> None:
 
 
 def _rows(rows: Iterable[Any], as_json: bool, line: Callable[[Any], str],
-          header: str | None = None) -> None:
-    """The one table printer: a JSON object per row, or `header` and the room's `line` of each."""
+          header: str | None = None, notes: Callable[[Any], Iterable[str]] | None = None) -> None:
+    """The one table printer: a JSON object per row, or `header` and the room's `line` of each;
+    each row's `notes` on stderr after it."""
     if header is not None and not as_json:
         click.echo(header)
     for row in rows:
         click.echo(json.dumps(row) if as_json else line(row))
+        _echo(notes(row) if notes else (), err=True)
 
 
 class _ExitCodeError(click.ClickException):
@@ -1406,19 +1408,6 @@ def billing_group() -> None:
     """
 
 
-def _billing_issuer(inv: Invocation) -> Any:
-    from ledger.billing import Issuer
-
-    b = inv.settings.billing
-    return Issuer(b.payer_name, tuple(b.payer_address), tuple(b.remit_to), b.pdf_detail_limit)
-
-
-def _billing_outbox(inv: Invocation, outbox: Path | None) -> tuple[Path, Path]:
-    b = inv.settings.billing
-    box = outbox or b.outbox_dir
-    return box, b.mailroom_dir or box / "mailroom"
-
-
 @billing_group.group("rates")
 def billing_rates_group() -> None:
     """Premium rates per group x plan x coverage level, effective-dated.
@@ -1470,16 +1459,14 @@ def billing_cycle_cmd(inv: Invocation, group: str, bill_day: int | None, bill_in
     Example:
       enroll834 billing cycle 991234567 --bill-day 15 --bill-in previous --due-day 5 --paper
     """
-    from ledger.billing import set_cycle
+    from ledger.billing import cycle_line, set_cycle
 
     user = inv.user("billing.manage")
     spec = {"bill_day": bill_day, "bill_in": bill_in, "due_day": due_day, "paper": paper,
             "proration": proration, "proration_day": proration_day}
     start, cyc = inv.tx(set_cycle, group, {k: v for k, v in spec.items() if v is not None},
                         user=user)
-    click.echo(f"group {group}: from {start}: bill day {cyc.bill_day} ({cyc.bill_in} month), "
-               f"due day {cyc.due_day}, paper {'yes' if cyc.paper else 'no'}, "
-               f"{cyc.proration}", err=True)
+    click.echo(cycle_line(group, start, cyc), err=True)
 
 
 @billing_group.command("run")
@@ -1501,7 +1488,7 @@ def billing_run_cmd(inv: Invocation, period: str, group: str | None, as_json: bo
     Example:
       enroll834 billing run --period 2027-01 --group 991234567 --json --as op1
     """
-    from ledger.billing import Period, run_bills
+    from ledger.billing import Issuer, Period, billing_boxes, run_bills, run_errors, run_line
     from ledger.store import LedgerError
 
     try:
@@ -1509,23 +1496,12 @@ def billing_run_cmd(inv: Invocation, period: str, group: str | None, as_json: bo
     except LedgerError as exc:
         raise click.UsageError(str(exc)) from None
     user = inv.user("billing.run")
-    box, mailroom = _billing_outbox(inv, outbox)
-    results = run_bills(inv.url, period, user=user, group=group, outbox=box, mailroom=mailroom,
-                        issuer=_billing_issuer(inv))
-    failed = False
-    for r in results:
-        failed = failed or r.status == "error"
-        if as_json:
-            click.echo(json.dumps(r.to_json()))
-        elif r.status == "error":
-            click.echo(f"{r.group}\t{r.period}\terror\t{r.error}")
-        else:
-            j = r.to_json()
-            click.echo(f"{r.group}\t{r.period}\t{r.status}\t{j['bill']}\ttotal {j['total']}\t"
-                       f"due {j['due_date']}\t{j['pdf'] or '-'}")
-        if r.status == "error":
-            click.echo(r.error, err=True)
-    if failed:
+    billing = inv.settings.billing
+    box, mailroom = billing_boxes(billing, outbox)
+    rows = [r.to_json() for r in run_bills(inv.url, period, user=user, group=group, outbox=box,
+                                           mailroom=mailroom, issuer=Issuer.of(billing))]
+    _rows(rows, as_json, run_line, notes=run_errors)
+    if any(run_errors(j) for j in rows):
         inv.exit(EXIT_REJECTED)
 
 
@@ -1540,21 +1516,10 @@ def billing_show_cmd(inv: Invocation, bill: str, as_json: bool) -> None:
     Example:
       enroll834 billing show 991234567-202701 --as auditor1
     """
-    from ledger.billing import show_bill
+    from ledger.billing import bill_text, show_bill
 
     b = show_bill(inv.url, bill, user=inv.user("billing.read"))
-    if as_json:
-        click.echo(json.dumps(b))
-        return
-    click.echo(f"bill {b['bill']}  group {b['group']}  period {b['period']}  "
-               f"due {b['due_date']}  total {b['total']}  paid {b['paid']}  open {b['open']}")
-    for x in b["totals"]:
-        click.echo(f"  {x['plan']:<16}{x['level']:<6}members {x['members']:<6}"
-                   f"premium {x['premium']:>12}  adjustments {x['adjustments']:>10}")
-    for x in b["lines"]:
-        click.echo(f"  {x['member_id']}  {x['name'][:28]:<28} {x['period']} {x['line']:<4} "
-                   f"{x['plan']:<12} {x['level']:<4} {x['kind']:<10} {x['amount']:>10} "
-                   f"{x['reason']}")
+    _echo([json.dumps(b)] if as_json else bill_text(b))
 
 
 @billing_group.command("list")
@@ -1568,11 +1533,10 @@ def billing_list_cmd(inv: Invocation, group: str | None, as_json: bool) -> None:
     Example:
       enroll834 billing list --group 991234567 --as auditor1
     """
-    from ledger.billing import list_bills
+    from ledger.billing import BILLS_HEADER, bill_row, list_bills
 
     rows = list_bills(inv.url, user=inv.user("billing.read"), group=group)
-    _rows(rows, as_json, lambda b: f"{b['bill']}\t{b['group']}\t{b['period']}\t{b['due_date']}"
-          f"\t{b['total']}\t{b['paid']}\t{b['open']}", "BILL\tGROUP\tPERIOD\tDUE\tTOTAL\tPAID\tOPEN")
+    _rows(rows, as_json, bill_row, BILLS_HEADER)
 
 
 @billing_group.command("pay")
@@ -1594,7 +1558,7 @@ def billing_pay_cmd(inv: Invocation, group: str, amount: str | None, reference: 
     Example:
       enroll834 billing pay --group 991234567 --amount 1691.50 --reference CHK1001 --as op1
     """
-    from ledger.billing import parse_dollars, record_payment, reverse_payment
+    from ledger.billing import parse_dollars, payment_line, record_payment, reverse_payment
 
     user = inv.user("billing.pay")
     if reverse:
@@ -1605,15 +1569,7 @@ def billing_pay_cmd(inv: Invocation, group: str, amount: str | None, reference: 
         cents = parse_dollars(amount)
         wanted = {b: cents for b in bills} if bills else None
         res = inv.tx(record_payment, group, cents, reference, user=user, bills=wanted)
-    j = res.to_json()
-    if as_json:
-        click.echo(json.dumps(j))
-    else:
-        applied = ", ".join(f"{a['bill']} {a['amount']}" for a in j["applied"]) or "-"
-        click.echo(f"{j['group']}\t{j['reference']}\t{j['status']}\t{j['amount']}\t"
-                   f"applied {applied}\tunapplied {j['unapplied']}")
-    for note in j["notes"]:
-        click.echo(note, err=True)
+    _rows([res.to_json()], as_json, payment_line, notes=lambda j: j["notes"])
 
 
 @billing_group.command("remit")
@@ -1634,7 +1590,7 @@ def billing_remit_cmd(inv: Invocation, file: Path, as_json: bool) -> None:
     import hashlib
 
     from edi.remit820 import read_820
-    from ledger.billing import apply_remittances
+    from ledger.billing import apply_remittances, payment_line
 
     user = inv.user("billing.pay")
     try:
@@ -1647,13 +1603,8 @@ def billing_remit_cmd(inv: Invocation, file: Path, as_json: bool) -> None:
     if any(f.rejects for f in findings):
         raise _ExitCodeError(f"{file.name}: 820 rejected; nothing applied", EXIT_REJECTED)
     results = inv.tx(apply_remittances, rems, hashlib.sha256(data).hexdigest(), user=user)
-    for r in results:
-        j = r.to_json()
-        click.echo(json.dumps(j) if as_json else
-                   f"{j['group']}\t{j['reference']}\t{j['status']}\t{j['amount']}\t"
-                   f"unapplied {j['unapplied']}")
-        for note in j["notes"]:
-            click.echo(note, err=True)
+    _rows((r.to_json() for r in results), as_json, functools.partial(payment_line, applied=False),
+          notes=lambda j: j["notes"])
 
 
 @billing_group.command("remind")
@@ -1669,14 +1620,13 @@ def billing_remind_cmd(inv: Invocation, on: dt.date | None, as_json: bool,
     Example:
       enroll834 billing remind --as svc
     """
-    from ledger.billing import send_reminders
+    from ledger.billing import Issuer, billing_boxes, reminder_row, send_reminders
 
     user = inv.user("billing.run")
-    box, _ = _billing_outbox(inv, outbox)
-    out = inv.tx(send_reminders, on or dt.date.today(), inv.settings.billing.reminder_days,
-                 box, _billing_issuer(inv), user=user)
-    _rows((r.to_json() for r in out), as_json, lambda j: f"{j['bill']}\t{j['group']}\t"
-          f"{j['step']:+d}\t{j['status']}\t{j['balance']}\t{j.get('pdf', '-')}")
+    billing = inv.settings.billing
+    out = inv.tx(send_reminders, on or dt.date.today(), billing.reminder_days,
+                 billing_boxes(billing, outbox)[0], Issuer.of(billing), user=user)
+    _rows((r.to_json() for r in out), as_json, reminder_row)
 
 
 @billing_group.command("aging")
@@ -1690,20 +1640,10 @@ def billing_aging_cmd(inv: Invocation, on: dt.date | None, as_json: bool) -> Non
     Example:
       enroll834 billing aging --json --as auditor1
     """
-    from ledger.billing import aging
-    from ledger.store import audit
+    from ledger.billing import AGING_HEADER, aging_report, aging_row
 
-    user = inv.user("billing.read")
-    today = on or dt.date.today()
-
-    def report(conn: Any) -> Any:
-        rows = aging(conn, today)
-        audit(conn, user, "billing.aging", details={"groups": len(rows)})
-        return rows
-
-    _rows(inv.tx(report), as_json, lambda r: f"{r['group']}\t{r['0-30']}\t{r['31-60']}\t"
-          f"{r['61-90']}\t{r['90+']}\t{r['open']}\t{r['credit']}",
-          "GROUP\t0-30\t31-60\t61-90\t90+\tOPEN\tCREDIT")
+    rows = aging_report(inv.url, on or dt.date.today(), user=inv.user("billing.read"))
+    _rows(rows, as_json, aging_row, AGING_HEADER)
 
 
 @billing_group.command("commission")
@@ -1717,23 +1657,10 @@ def billing_commission_cmd(inv: Invocation, period: str, as_json: bool) -> None:
     Example:
       enroll834 billing commission --period 2027-01 --json --as op1
     """
-    from ledger.billing import run_commission, statement_lines
+    from ledger.billing import commission_statements, statement_text
 
-    user = inv.user("billing.commission")
-
-    def run(conn: Any) -> Any:
-        return [(s, statement_lines(conn, s.statement_id))
-                for s in run_commission(conn, period, user=user)]
-
-    for s, lines in inv.tx(run):
-        j = {**s.to_json(), "detail": lines}
-        if as_json:
-            click.echo(json.dumps(j))
-            continue
-        click.echo(f"{s.broker}\t{s.period}\t{s.status}\ttotal {j['total']}\tlines {s.lines}")
-        for x in lines:
-            click.echo(f"  {x['group']}\t{x['bill']}\t{x['product']}\t{x['kind']}\t"
-                       f"paid {x['premium_paid']}\t{x['rate']}\t{x['commission']}\t{x['reason']}")
+    rows = inv.tx(commission_statements, period, user=inv.user("billing.commission"))
+    _rows(rows, as_json, statement_text)
 
 
 # ----------------------------------------------------------------- the browser face
