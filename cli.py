@@ -1374,19 +1374,11 @@ def config_show_cmd(inv: Invocation, as_json: bool) -> None:
     Example:
       ENROLL834_DROPS__POLL_SECONDS=2 enroll834 --config enroll834.toml config show
     """
-    from ledger.settings import config_path, redacted
+    from ledger.settings import config_lines, config_path, redacted
 
     data = redacted(inv.settings)
     source = config_path((inv.ctx.find_root().obj or {}).get("config"))
-    if as_json:
-        click.echo(json.dumps(data))
-    else:
-        def lines(node: object, prefix: str = "") -> list[str]:
-            if isinstance(node, dict):
-                return [ln for k, v in node.items() for ln in lines(v, f"{prefix}{k}.")]
-            return [f"{prefix[:-1]} = {json.dumps(node)}"]
-
-        _echo(lines(data))
+    _echo([json.dumps(data)] if as_json else config_lines(data))
     click.echo(f"configuration file: {source or 'none'}", err=True)
 
 
