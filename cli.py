@@ -1689,37 +1689,12 @@ def serve_cmd(inv: Invocation, host: str, port: int, proxy_headers: bool,
       enroll834 --db postgresql://enroll@db/enroll834 serve --workers 4
       enroll834 serve --tour --port 8835
     """
-    import tempfile
+    from web import serve
 
-    import uvicorn
-
-    from ledger.desk import users_exist
-    from web import create_app
-    from web.app import SETTINGS_ENV, UVICORN_OPTIONS
-
-    settings = inv.settings
-    options: dict[str, Any] = {
-        "host": host, "port": port, "proxy_headers": proxy_headers,
-        "forwarded_allow_ips": forwarded_allow_ips,
-        "log_level": "info" if not settings.quiet else "warning", **UVICORN_OPTIONS,
-    }  # fmt: skip
-
-    if tour:
-        from web.tour import tour_app
-
-        if workers > 1:
-            raise click.UsageError("--tour serves its temporary ledger from one process")
-        with tempfile.TemporaryDirectory(prefix="enroll834-tour-") as tmp:
-            uvicorn.run(tour_app(Path(tmp)), **options)
-        return
-    users_exist(settings.database_url)  # no schema: exit 78 before listening
-    if workers == 1:
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Each worker process builds its app from these effective settings (the command line
-    # included), handed down in its environment.
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
-    uvicorn.run("web.app:app_from_environment", factory=True, workers=workers, **options)
+    if tour and workers > 1:
+        raise click.UsageError("--tour serves its temporary ledger from one process")
+    serve(inv.settings, host=host, port=port, proxy_headers=proxy_headers,
+          forwarded_allow_ips=forwarded_allow_ips, tour=tour, workers=workers)
 
 
 if __name__ == "__main__":  # pragma: no cover
