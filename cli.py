@@ -193,17 +193,10 @@ class Invocation:
         """Sign in --as / ENROLL834_USER with ENROLL834_ACCESS_CODE(_FILE) or a prompt, for
         `action`. Refusals (wrong code, unknown or inactive user, missing role) are audited
         and exit 77."""
-        from ledger.desk import access_code_from_env, login, refuse
-        from ledger.store import LedgerError
+        from ledger.desk import login_from_env
 
         user = self.as_user or os.environ.get("ENROLL834_USER")
-        try:
-            code = access_code_from_env()
-        except LedgerError as exc:  # an unreadable ENROLL834_ACCESS_CODE_FILE: refused, audited
-            raise refuse(self.url, user, action, str(exc)) from None
-        if code is None and user:
-            code = _read_access_code(sys.stdin)
-        return login(self.url, user, code, action)
+        return login_from_env(self.url, user, action, lambda: _read_access_code(sys.stdin))
 
     def reader(self, action: str) -> Actor | None:
         """The signed-in Actor for `action` once users exist, else None."""

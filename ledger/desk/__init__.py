@@ -49,6 +49,7 @@ from ledger.desk.users import (
     add_user,
     list_users,
     login,
+    login_from_env,
     refuse,
     users_exist,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "list_items",
     "list_users",
     "login",
+    "login_from_env",
     "member_history",
     "member_page",
     "resolve",
