@@ -1201,7 +1201,7 @@ def review_resolve_cmd(inv: Invocation, item_id: int, match: str | None, new_mem
       enroll834 review resolve 14 --apply --as supervisor1
       enroll834 review resolve 14 --override archive/2026/01/full.edi --as supervisor1
     """
-    from ledger.desk import report_rejection, resolution_lines, resolve
+    from ledger.desk import resolution_lines, resolve_and_notify
 
     if sum([match is not None, new_member, reject, override_file is not None, apply_held]) != 1:
         raise click.UsageError("give exactly one of --match MEMBER_ID, --new-member, --reject, "
@@ -1213,13 +1213,11 @@ def review_resolve_cmd(inv: Invocation, item_id: int, match: str | None, new_mem
     if override_reason is not None and match is None:
         raise click.UsageError("--override-reason goes with --match")
     actor = inv.signin("review.resolve")
-    out = resolve(inv.url, actor, item_id, match=match, new_member=new_member,
-                  reject_reason=reason if reject else None, override_file=override_file,
-                  apply_held=apply_held, override_reason=override_reason,
-                  partners=inv.settings.partners).to_json()
-    if reject and out["resolution"] == "rejected":  # the sender hears of it (drops.outbox_dir)
-        written = report_rejection(inv.url, item_id, reason or "", inv.settings.drops.outbox_dir)
-        out["notes"] = [*out["notes"], *(f"sender notice {n}" for n in written)]
+    out = resolve_and_notify(inv.url, actor, item_id, outbox=inv.settings.drops.outbox_dir,
+                             match=match, new_member=new_member,
+                             reject_reason=reason if reject else None, override_file=override_file,
+                             apply_held=apply_held, override_reason=override_reason,
+                             partners=inv.settings.partners).to_json()
     _echo([json.dumps(out)] if as_json else resolution_lines(item_id, out))
 
 

@@ -18,7 +18,7 @@ from ledger.desk.auth import NotPermitted, initialise
 from ledger.desk.dashboard import SLA_HOURS, TABLES, Dashboard, dashboard
 from ledger.desk.match import MatchRefused
 from ledger.desk.member_view import member_page
-from ledger.desk.notices import report_rejection
+from ledger.desk.notices import report_rejection, resolve_and_notify
 from ledger.desk.reconciliation import decide_item, reconciliation_context
 from ledger.desk.review import assign, list_items, resolve, show_item
 from ledger.desk.sessions import (
@@ -98,6 +98,7 @@ __all__ = [
     "item_history",
     "page_items",
     "report_rejection",
+    "resolve_and_notify",
     "search_members",
     "Dashboard",
     "MatchRefused",
