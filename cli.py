@@ -32,23 +32,6 @@ EXIT_TEMPFAIL = 75
 EXIT_NOPERM = 77
 EXIT_CONFIG = 78
 
-DEFAULT_DB = "sqlite:///enroll834.db"
-
-
-def database_url(ctx: click.Context) -> str:
-    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file.
-
-    Its connections give up on a locked database after `lock_timeout_seconds` (then the
-    command exits 75), for every command alike.
-    """
-    from ledger.drops import set_lock_timeout
-
-    settings = settings_of(ctx)
-    url = str(settings.database_url)
-    set_lock_timeout(url, settings.lock_timeout_seconds)
-    return url
-
-
 def settings_of(ctx: click.Context) -> Settings:
     """The effective `ledger.settings.Settings` (loaded once per invocation; errors exit 78)."""
     from ledger.settings import load_settings
@@ -182,7 +165,13 @@ class Invocation:
 
     @property
     def url(self) -> str:
-        return database_url(self.ctx)
+        """--db > ENROLL834_DATABASE_URL > enroll834.toml > sqlite:///enroll834.db; its
+        connections give up on a locked database after `lock_timeout_seconds` (exit 75)."""
+        from ledger.drops import set_lock_timeout
+
+        settings = self.settings
+        set_lock_timeout(str(settings.database_url), settings.lock_timeout_seconds)
+        return str(settings.database_url)
 
     @property
     def progress(self) -> bool:
