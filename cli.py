@@ -3,20 +3,26 @@
 stdout carries data only; messages, logs and progress go to stderr.
 Exit codes: 0 ok, 1 data rejected, 2 usage, 75 temporary failure (retry),
 77 not permitted, 78 configuration error.
+
+A command reads its options (the shared ones are the decorators below), calls edi or the
+ledger, and prints what the room renders; ledger errors reach their exit codes in `_Main`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
+import functools
+import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 if TYPE_CHECKING:
+    from ledger.desk import Actor
     from ledger.settings import Settings
 
 EXIT_OK = 0
@@ -25,23 +31,6 @@ EXIT_USAGE = 2
 EXIT_TEMPFAIL = 75
 EXIT_NOPERM = 77
 EXIT_CONFIG = 78
-
-DEFAULT_DB = "sqlite:///enroll834.db"
-
-
-def database_url(ctx: click.Context) -> str:
-    """The database URL: --db > ENROLL834_DATABASE_URL > enroll834.toml > the default SQLite file.
-
-    Its connections give up on a locked database after `lock_timeout_seconds` (then the
-    command exits 75), for every command alike.
-    """
-    from ledger.drops import set_lock_timeout
-
-    settings = settings_of(ctx)
-    url = str(settings.database_url)
-    set_lock_timeout(url, settings.lock_timeout_seconds)
-    return url
-
 
 def settings_of(ctx: click.Context) -> Settings:
     """The effective `ledger.settings.Settings` (loaded once per invocation; errors exit 78)."""
@@ -57,10 +46,21 @@ def settings_of(ctx: click.Context) -> Settings:
     return settings
 
 
-def _echo_lines(lines: Iterable[str]) -> None:
+def _echo(lines: Iterable[str], err: bool = False) -> None:
     """Print a room's text rendering, one line at a time."""
     for line in lines:
-        click.echo(line)
+        click.echo(line, err=err)
+
+
+def _rows(rows: Iterable[Any], as_json: bool, line: Callable[[Any], str],
+          header: str | None = None, notes: Callable[[Any], Iterable[str]] | None = None) -> None:
+    """The one table printer: a JSON object per row, or `header` and the room's `line` of each;
+    each row's `notes` on stderr after it."""
+    if header is not None and not as_json:
+        click.echo(header)
+    for row in rows:
+        click.echo(json.dumps(row) if as_json else line(row))
+        _echo(notes(row) if notes else (), err=True)
 
 
 class _ExitCodeError(click.ClickException):
@@ -141,8 +141,6 @@ class _Main(click.Group):
             raise
         except BrokenPipeError:
             # The reader of stdout went away (`enroll834 parse ... | head`): stop quietly.
-            import sys
-
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the exit flush
             raise click.exceptions.Exit(0) from None
         except Exception as exc:
@@ -150,6 +148,154 @@ class _Main(click.Group):
             if mapped is None:
                 raise
             raise mapped from None
+
+
+# ----------------------------------------------------------------- one invocation, signed in
+
+
+class Invocation:
+    """One command's run: the effective settings, the database URL and the acting user."""
+
+    def __init__(self, ctx: click.Context, as_user: str | None) -> None:
+        self.ctx, self.as_user = ctx, as_user
+
+    @property
+    def settings(self) -> Settings:
+        return settings_of(self.ctx)
+
+    @property
+    def url(self) -> str:
+        """--db > ENROLL834_DATABASE_URL > enroll834.toml > sqlite:///enroll834.db; its
+        connections give up on a locked database after `lock_timeout_seconds` (exit 75)."""
+        from ledger.drops import set_lock_timeout
+
+        settings = self.settings
+        set_lock_timeout(str(settings.database_url), settings.lock_timeout_seconds)
+        return str(settings.database_url)
+
+    @property
+    def progress(self) -> bool:
+        """Progress bars go to stderr only when it is a terminal and --quiet is off."""
+        return sys.stderr.isatty() and not self.settings.quiet
+
+    def signin(self, action: str) -> Actor:
+        """Sign in --as / ENROLL834_USER with ENROLL834_ACCESS_CODE(_FILE) or a prompt, for
+        `action`. Refusals (wrong code, unknown or inactive user, missing role) are audited
+        and exit 77."""
+        from ledger.desk import login_from_env
+
+        user = self.as_user or os.environ.get("ENROLL834_USER")
+        return login_from_env(self.url, user, action, lambda: _read_access_code(sys.stdin))
+
+    def reader(self, action: str) -> Actor | None:
+        """The signed-in Actor for `action` once users exist, else None."""
+        from ledger.desk import users_exist
+
+        return self.signin(action) if users_exist(self.url) else None
+
+    def user(self, action: str) -> str:
+        """The signed-in user once users exist; before that --as / ENROLL834_USER / 'system'."""
+        actor = self.reader(action)
+        if actor is not None:
+            return actor.user_id
+        return self.as_user or os.environ.get("ENROLL834_USER") or "system"
+
+    def tx(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """`fn(conn, ...)` in one database transaction."""
+        from ledger.store import engine
+
+        with engine(self.url).begin() as conn:
+            return fn(conn, *args, **kw)
+
+    def exit(self, code: int) -> NoReturn:
+        self.ctx.exit(code)
+
+
+def _read_access_code(stdin: Any) -> str | None:
+    """The access code typed at a terminal (not echoed), else the first line of stdin; None
+    when empty. Never getpass's fallback, whose warning would break the one-line contract."""
+    if stdin is None:
+        return None
+    if stdin.isatty():
+        try:
+            typed = click.prompt("Access code", hide_input=True, err=True, default="",
+                                 show_default=False)
+        except click.Abort:
+            return None
+        return str(typed).strip() or None
+    try:
+        line = stdin.readline()
+    except (OSError, ValueError):
+        return None
+    return line.strip() or None
+
+
+# ----------------------------------------------------------------- shared options
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+AS_HELP = ("Acting user (or ENROLL834_USER), needed once users exist; the access code comes "
+           "from ENROLL834_ACCESS_CODE, the file named by ENROLL834_ACCESS_CODE_FILE, or a "
+           "prompt.")
+OPERATOR_HELP = ("Operator or service user (or ENROLL834_USER); its access code comes from "
+                 "ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE. Required once users "
+                 "exist; recorded in the audit log.")
+
+
+def _invocation(as_help: str | None) -> Decorator:
+    """The command receives an `Invocation` first (with `--as USER` unless `as_help` is None)."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @click.pass_context
+        @functools.wraps(fn)
+        def run(ctx: click.Context, /, *args: Any, as_user: str | None = None, **kw: Any) -> Any:
+            return fn(Invocation(ctx, as_user), *args, **kw)
+
+        if as_help is None:
+            return run
+        return click.option("--as", "as_user", metavar="USER", default=None, help=as_help)(run)
+
+    return decorate
+
+
+pass_invocation = _invocation(None)
+as_option = _invocation(AS_HELP)
+operator_option = _invocation(OPERATOR_HELP)
+
+
+def json_option(help_text: str) -> Decorator:
+    return click.option("--json", "as_json", is_flag=True, help=help_text)
+
+
+class _Day(click.DateTime):
+    """A YYYY-MM-DD value as a `datetime.date`."""
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(value, param, ctx).date()
+
+
+DAY = _Day()
+IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+READ_FILES = click.argument("files", nargs=-1, required=True, type=click.Path(
+    exists=True, dir_okay=False, readable=True, path_type=Path))
+OUT_DIR = click.Path(file_okay=False, path_type=Path)
+show_phi_option = click.option("--show-phi", is_flag=True,
+                               help="Show SSNs unmasked (needs the show_phi privilege; audited).")
+billing_outbox_option = click.option("--outbox", type=OUT_DIR, default=None,
+                                     help="Billing outbox (default: [billing] outbox_dir).")
+day_option = click.option("--date", "on", type=DAY, default=None,
+                          help="As of this day (default: today).")
+
+
+def as_of_option(help_text: str) -> Decorator:
+    return click.option("--as-of", "as_of", type=DAY, default=None, help=help_text)
+
+
+def _cannot(path: object, exc: OSError, what: str = "read") -> click.ClickException:
+    return click.ClickException(f"{path}: cannot {what} ({exc.strerror or 'I/O error'})")
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -160,14 +306,8 @@ class _Main(click.Group):
               help="No progress bars and only warnings and errors in the logs.")
 @click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default=None,
               help="Logs on stderr: json, console, or auto (console on a terminal, else JSON).")
-@click.option(
-    "--db",
-    "db",
-    envvar="ENROLL834_DATABASE_URL",
-    default=None,
-    metavar="URL",
-    help="Database URL (default: sqlite:///enroll834.db in the working directory).",
-)
+@click.option("--db", "db", envvar="ENROLL834_DATABASE_URL", default=None, metavar="URL",
+              help="Database URL (default: sqlite:///enroll834.db in the working directory).")
 @click.version_option(package_name="enroll834")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
@@ -201,8 +341,6 @@ def main(ctx: click.Context, db: str | None, config: Path | None, quiet: bool,
 
 def _print_schema(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        import json
-
         from edi.records import json_schema
 
         click.echo(json.dumps(json_schema(), indent=1, sort_keys=True))
@@ -210,12 +348,8 @@ def _print_schema(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 
 
 @main.command("parse")
-@click.argument(
-    "files", nargs=-1, required=True,
-    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
-)
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON object per member transaction (ISO dates; codes as {code, name}).")
+@READ_FILES
+@json_option("One JSON object per member transaction (ISO dates; codes as {code, name}).")
 @click.option("--schema", is_flag=True, is_eager=True, expose_value=False, callback=_print_schema,
               help="Print the JSON Schema of the stored records (edi/records.schema.json), exit.")
 def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
@@ -252,27 +386,23 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise click.ClickException(f"{path}: cannot read ({exc.strerror or 'I/O error'})") from None
+            raise _cannot(path, exc) from None
     if rejected:
         raise SystemExit(EXIT_REJECTED)
 
 
 @main.command("validate")
-@click.argument(
-    "files", nargs=-1, required=True,
-    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
-)
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON report object per file (interchanges, groups, sets, findings).")
-@click.option("--ack-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@READ_FILES
+@json_option("Print one JSON report object per file (interchanges, groups, sets, findings).")
+@click.option("--ack-dir", type=OUT_DIR, default=None,
               help="Write <file>.<ISA13>.ta1 and .999 (.997 for 4010) acknowledgments here.")
 @click.option("--validator", "validator_name", type=click.Choice(["compiled", "pyx12"]),
               default="compiled", show_default=True,
               help="Implementation-guide validator (pyx12: slower reference, for cross-checks).")
 @click.option("--control-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Counter file for ack control numbers (default: <ack-dir>/.control.json).")
-@click.pass_context
-def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
+@pass_invocation
+def validate_cmd(inv: Invocation, files: tuple[Path, ...], as_json: bool,
                  ack_dir: Path | None, validator_name: str, control_file: Path | None) -> None:
     """Validate 834 FILES (envelope + implementation guide) and build TA1/999 acks.
 
@@ -284,21 +414,11 @@ def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
     Example:
       enroll834 validate samples/family-enrollment.edi --ack-dir acks/ --json
     """
-    import json
-
-    from edi.control import (
-        ControlFileError,
-        ControlNumbers,
-        FileControlNumbers,
-        MemoryControlNumbers,
-    )
+    from edi.control import ControlFileError, ack_control_numbers
     from edi.validate import SUMMARY_HEADER, make_validator, validate_file, write_acks
 
-    counter_path = control_file or (ack_dir / ".control.json" if ack_dir else None)
-    control: ControlNumbers = (
-        FileControlNumbers(counter_path) if counter_path else MemoryControlNumbers()
-    )
-    validator = make_validator(validator_name, settings_of(ctx).charsets())
+    control = ack_control_numbers(control_file, ack_dir)
+    validator = make_validator(validator_name, inv.settings.charsets())
     rejected = False
     if not as_json:
         click.echo(SUMMARY_HEADER)
@@ -308,21 +428,12 @@ def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
             written = write_acks(report, ack_dir) if ack_dir else []
         except ControlFileError as exc:
             raise click.ClickException(str(exc)) from None
-        except BrokenPipeError:
-            raise
         except OSError as exc:
-            raise click.ClickException(f"{path}: cannot read or write ({exc.strerror or 'I/O error'})") from None
+            raise _cannot(path, exc, "read or write") from None
         rejected = rejected or not report.accepted
-        if as_json:
-            click.echo(json.dumps(report.to_json(), sort_keys=False))
-        else:
-            for line in report.summary_lines():
-                click.echo(line)
-        for finding in report.all_findings():
-            if not as_json or finding.level.value in ("file", "interchange", "group"):
-                click.echo(str(finding), err=True)
-        for ack in written:
-            click.echo(f"wrote {ack}", err=True)
+        _echo([json.dumps(report.to_json())] if as_json else report.summary_lines())
+        _echo((str(f) for f in report.findings_beside(as_json)), err=True)
+        _echo((f"wrote {ack}" for ack in written), err=True)
     if rejected:
         raise SystemExit(EXIT_REJECTED)
 
@@ -350,12 +461,10 @@ def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
               help="Transaction sets (ST..SE) per interchange.")
 @click.option("--bad-member", type=click.IntRange(min=1), default=None,
               help="Give this member (1-based) an invalid INS05 code, for 999 demos.")
-@click.option("--effective-date", "effective_date", type=click.DateTime(["%Y-%m-%d"]),
-              default=None, metavar="YYYY-MM-DD",
+@click.option("--effective-date", "effective_date", type=DAY, default=None, metavar="YYYY-MM-DD",
               help="Coverages begin and events happen relative to this date (DTP*007); "
                    "default: today, so the file falls inside the retro/future windows.")
-@click.option("--file-date", "file_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              metavar="YYYY-MM-DD",
+@click.option("--file-date", "file_date", type=DAY, default=None, metavar="YYYY-MM-DD",
               help="BGN03/GS04 file date (default: today or the effective date, whichever is "
                    "earlier).")
 @click.option("--charset", type=click.Choice(["extended", "utf-8"]), default="extended",
@@ -366,8 +475,9 @@ def validate_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
 @click.option("--ascii-only", is_flag=True, hidden=True,
               help="Same as --charset extended (the default).")
 def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version: str, mix: str,
-                 interchanges: int, sets: int, bad_member: int | None, effective_date: object,
-                 file_date: object, charset: str, ascii_only: bool) -> None:
+                 interchanges: int, sets: int, bad_member: int | None,
+                 effective_date: dt.date | None, file_date: dt.date | None, charset: str,
+                 ascii_only: bool) -> None:
     """Write a synthetic 834 (invented people, deterministic per seed and effective date).
 
     The file date (BGN03) is today or the effective date, whichever is
@@ -379,69 +489,39 @@ def generate_cmd(members: int, seed: int, form_name: str, out: str, x12_version:
       enroll834 generate --members 1000 --seed 7 --form diskette80 --out big.edi
       enroll834 generate --members 50 --effective-date 2026-07-01 --out july.edi
     """
-    import datetime as dt
-    import sys
+    from edi.generate import generate, write_file
 
-    from edi.generate import generate
-
-    effective = effective_date.date() if isinstance(effective_date, dt.datetime) \
-        else dt.date.today()
+    effective = effective_date or dt.date.today()
+    options: dict[str, Any] = {
+        "version": "4010" if x12_version == "4010" else "5010", "interchanges": interchanges,
+        "sets": sets, "mix": mix, "bad_member": bad_member, "effective_date": effective,
+        "ascii_only": ascii_only or charset == "extended",
+        "file_date": file_date or min(effective, dt.date.today())}
     try:
-        chunks = generate(members, seed, form_name,
-                          version="4010" if x12_version == "4010" else "5010",
-                          interchanges=interchanges, sets=sets, mix=mix, bad_member=bad_member,
-                          ascii_only=ascii_only or charset == "extended",
-                          effective_date=effective,
-                          file_date=file_date.date() if isinstance(file_date, dt.datetime)
-                          else min(effective, dt.date.today()))
         if out == "-":
-            for chunk in chunks:
+            for chunk in generate(members, seed, form_name, **options):
                 sys.stdout.buffer.write(chunk)
             sys.stdout.buffer.flush()
             return
-        size = 0
-        with open(out, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-                size += len(chunk)
+        size = write_file(out, members, seed, form_name, **options).bytes
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"{out}: cannot write ({exc.strerror or 'I/O error'})") from None
+        raise _cannot(out, exc, "write") from None
     click.echo(f"wrote {members} members, {size} bytes, form {form_name}, to {out}", err=True)
 
 
 # ----------------------------------------------------------------- ledger commands
-# (init, ingest, ledger verify/history, members export, groups show/set/load, audit list)
-
-
-class _NotPermittedError(click.ClickException):
-    """The acting user may not do this."""
-
-    exit_code = EXIT_NOPERM
-
-
-def _ledger_fail(exc: Exception) -> click.ClickException:
-    """Map ledger errors to one-line click errors (77 not permitted, 1 otherwise)."""
-    from ledger.desk import NotPermitted
-
-    if isinstance(exc, NotPermitted):
-        return _NotPermittedError(str(exc))
-    return click.ClickException(str(exc))
-
-
-_as_option = click.option("--as", "as_user", metavar="USER", default=None,
-                          help="Acting user (or ENROLL834_USER), needed once users exist; code "
-                               "from ENROLL834_ACCESS_CODE, ENROLL834_ACCESS_CODE_FILE or a "
-                               "prompt.")
+# (init, ingest, ledger verify/history, members export, groups, audit list,
+#  reconcile, export834)
 
 
 @main.command("init")
 @click.option("--admin", default=None, metavar="NAME",
               help="Administrator user to create on a new database (default: admin).")
-@click.option("--json", "as_json", is_flag=True, help='Print {"admin", "access_code"} as JSON.')
-@click.pass_context
-def init_cmd(ctx: click.Context, admin: str | None, as_json: bool) -> None:
+@json_option('Print {"admin", "access_code"} as JSON.')
+@pass_invocation
+def init_cmd(inv: Invocation, admin: str | None, as_json: bool) -> None:
     """Create or upgrade the database; on a new one create the administrator.
 
     The administrator's one-time access code is printed once and stored only
@@ -453,12 +533,10 @@ def init_cmd(ctx: click.Context, admin: str | None, as_json: bool) -> None:
     Example:
       enroll834 --db sqlite:///enroll834.db init --admin alice --json
     """
-    import json
-
     from ledger.desk import initialise
     from ledger.store import tighten_file_mode
 
-    url = database_url(ctx)
+    url = inv.url
     loosest = tighten_file_mode(url)
     if loosest is not None:
         click.echo(f"init: the database file allowed mode {loosest:04o}; set to 0600 "
@@ -483,24 +561,18 @@ def init_cmd(ctx: click.Context, admin: str | None, as_json: bool) -> None:
 
 
 @main.command("ingest")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the summary as JSON: files, transaction_sets, members, and rejections "
-                   "(members the payer's rules rejected: controls, ordinal, reason; no PHI).")
-@click.option("--as", "as_user", metavar="USER", default=None,
-              help="Operator or service user (or ENROLL834_USER); its access code comes from "
-                   "ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE. Required once users "
-                   "exist; recorded in the audit log.")
+@click.argument("files", nargs=-1, required=True, type=IN_FILE)
+@json_option("Print the summary as JSON: files, transaction_sets, members, and rejections "
+             "(members the payer's rules rejected: controls, ordinal, reason; no PHI).")
+@operator_option
 @click.option("--validator", "validator_name", type=click.Choice(["compiled", "pyx12", "none"]),
               default="compiled", show_default=True,
               help="Implementation-guide validator ('none': envelope and model checks only).")
-@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--outbox", type=OUT_DIR, default=None,
               help="Keep a copy of a full file the guard holds under OUTBOX/held/, so a "
                    "supervisor can `review resolve ID --apply` it (default: drops.outbox_dir).")
-@click.pass_context
-def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
-               as_user: str | None, validator_name: str, outbox: Path | None) -> None:
+def ingest_cmd(inv: Invocation, files: tuple[Path, ...], as_json: bool, validator_name: str,
+               outbox: Path | None) -> None:
     """Read 834 files, decide on every member and record the result in the ledger.
 
     One database transaction per transaction set; a file already recorded is a
@@ -512,64 +584,19 @@ def ingest_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool,
       ENROLL834_ACCESS_CODE_FILE=/run/secrets/ingest enroll834 ingest in/*.edi --as svc
       enroll834 ingest weekly-full.edi --outbox outbox/
     """
-    import json
+    from ledger.drops import ingest_files, progress_bar
+    from ledger.store import upgrade
 
-    from ledger.drops import ingest_with_partners
-    from ledger.ingest import IngestSummary
-    from ledger.store import LedgerError, upgrade
-
-    url = database_url(ctx)
-    config = settings_of(ctx)
-    total = IngestSummary()
-    try:
-        upgrade(url)
-        from ledger.desk import users_exist
-
-        if users_exist(url):
-            actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]
-        else:
-            actor = as_user or os.environ.get("ENROLL834_USER") or "system"
-        from edi.validate import make_validator
-        from ledger.drops import MemberProgress
-
-        validator = None if validator_name == "none" \
-            else make_validator(validator_name, config.charsets())
-        outbox = outbox or config.drops.outbox_dir
-        bar = MemberProgress({str(f): f.stat().st_size for f in files}) \
-            if _progress_wanted(ctx) else None
-        with bar if bar is not None else contextlib.nullcontext():
-            for f in files:
-                total.merge(ingest_with_partners(url, f, config, actor=actor, validator=validator,
-                                                 outbox=outbox, usage=config.usage,
-                                                 test_ledger=config.test_ledger,
-                                                 progress=None if bar is None else bar.hook))
-                if bar is not None:
-                    bar.file_done(str(f))
-    except LedgerError as exc:
-        raise _ledger_fail(exc) from None
-    for note in total.notes:
-        click.echo(note, err=True)
-    for error in total.errors:
-        click.echo(f"error: {error}", err=True)
-    if as_json:
-        out = total.to_json()
-        keys = ("files", "transaction_sets", "members", "rejections", "errors")
-        click.echo(json.dumps({k: out[k] for k in keys}))
-    else:
-        sets, mem = total.transaction_sets, total.members
-        click.echo(f"files {total.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
-                   + "  members " + " ".join(f"{k} {v}" for k, v in mem.items()))
+    upgrade(inv.url)
+    actor = inv.user("ingest")
+    with progress_bar({str(f): f.stat().st_size for f in files} if inv.progress else None) as bar:
+        total = ingest_files(inv.url, files, inv.settings, actor=actor,
+                             validator_name=validator_name, outbox=outbox, progress=bar)
+    _echo(total.notes, err=True)
+    _echo((f"error: {error}" for error in total.errors), err=True)
+    click.echo(json.dumps(total.summary_json()) if as_json else total.summary_line())
     if total.rejected:
-        ctx.exit(EXIT_REJECTED)
-
-
-def _open_or_signin(ctx: click.Context, as_user: str | None, action: str) -> Any:
-    """The signed-in Actor for `action` once users exist (refusals audited, exit 77), else None."""
-    from ledger.desk import users_exist
-
-    if users_exist(database_url(ctx)):
-        return _desk_call(_signin, ctx, as_user, action)
-    return None
+        inv.exit(EXIT_REJECTED)
 
 
 @main.group("ledger")
@@ -587,10 +614,9 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@_as_option
-@click.pass_context
-def ledger_verify_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
+@json_option("Print the result as JSON.")
+@as_option
+def ledger_verify_cmd(inv: Invocation, as_json: bool) -> None:
     """Recompute the entries and audit hash chains; exit 1 naming the first bad record.
 
     This is also the audit log's verification (there is no separate `audit
@@ -600,34 +626,23 @@ def ledger_verify_cmd(ctx: click.Context, as_json: bool, as_user: str | None) ->
     Example:
       enroll834 ledger verify --as auditor1
     """
-    import json
-
     from ledger.desk import verify_chains
 
-    actor = _open_or_signin(ctx, as_user, "ledger.verify")
-    reports = _desk_call(verify_chains, database_url(ctx), actor)
-    assert isinstance(reports, list)
-    if as_json:
-        click.echo(json.dumps([{"chain": r.chain, "checked": r.checked, "ok": r.ok,
-                                "first_bad": r.first_bad, "problem": r.problem} for r in reports]))
-    else:
-        for r in reports:
-            click.echo(str(r))
+    reports = verify_chains(inv.url, inv.reader("ledger.verify"))
+    _echo([json.dumps([r.to_json() for r in reports])] if as_json else map(str, reports))
     bad = next((r for r in reports if not r.ok), None)
     if bad is not None:
         click.echo(f"error: {bad}", err=True)
-        ctx.exit(EXIT_REJECTED)
+        inv.exit(EXIT_REJECTED)
 
 
 @ledger_group.command("history")
 @click.argument("member_id")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines, one entry per line.")
+@json_option("JSON lines, one entry per line.")
 @click.option("--show-phi", is_flag=True,
               help="Include the before/after values (needs the show_phi privilege; audited).")
-@_as_option
-@click.pass_context
-def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_phi: bool,
-                       as_user: str | None) -> None:
+@as_option
+def ledger_history_cmd(inv: Invocation, member_id: str, as_json: bool, show_phi: bool) -> None:
     """Show a member's ledger entries in order (kinds, dates, lineage, changed fields).
 
     Reviewers, supervisors, auditors and administrators may read it; every
@@ -637,19 +652,14 @@ def ledger_history_cmd(ctx: click.Context, member_id: str, as_json: bool, show_p
     Example:
       enroll834 ledger history M000000001 --json --as carol
     """
-    import json
+    from ledger.desk import history_lines, member_history
 
-    from ledger.desk import member_history
-
-    actor = _open_or_signin(ctx, as_user, "ledger.history")
-    rows = _desk_call(member_history, database_url(ctx), actor, member_id, show_phi=show_phi)
-    assert isinstance(rows, list)
+    actor = inv.reader("ledger.history")
+    rows = member_history(inv.url, actor, member_id, show_phi=show_phi)
     if not rows:
-        raise _ledger_fail(LookupError(f"member {member_id}: no ledger entries"))
+        raise click.ClickException(f"member {member_id}: no ledger entries")
     if not as_json:
-        from ledger.desk import history_lines
-
-        _echo_lines(history_lines(rows))
+        _echo(history_lines(rows))
         return
     for r in rows:
         click.echo(json.dumps(r, default=str))
@@ -666,16 +676,14 @@ def members_group() -> None:
 
 
 @members_group.command("export")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Only members covered on this date.")
+@as_of_option("Only members covered on this date.")
 @click.option("--known-at", "known_at", type=click.DateTime(), default=None,
               help="What the ledger knew at this UTC time (default: now).")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines (the default output).")
-@click.option("--show-phi", is_flag=True, help="Unmasked SSNs (needs the show_phi right).")
-@_as_option
-@click.pass_context
-def members_export_cmd(ctx: click.Context, as_of: object, known_at: object, as_json: bool,
-                       show_phi: bool, as_user: str | None) -> None:
+@json_option("JSON lines (the default output).")
+@show_phi_option
+@as_option
+def members_export_cmd(inv: Invocation, as_of: dt.date | None, known_at: dt.datetime | None,
+                       as_json: bool, show_phi: bool) -> None:
     """Export members with identifiers, name, birth date and coverages as JSON lines.
 
     Once users exist a signed-in reviewer, supervisor, auditor or
@@ -686,19 +694,11 @@ def members_export_cmd(ctx: click.Context, as_of: object, known_at: object, as_j
     Example:
       enroll834 members export --as-of 2026-03-01 --known-at 2026-02-15T00:00:00 --as carol
     """
-    import datetime as dt
-    import json
-
     from ledger.desk import export_members
 
-    del as_json
-    actor = _open_or_signin(ctx, as_user, "members.export")
-    day = as_of.date() if isinstance(as_of, dt.datetime) else None
-    at = known_at if isinstance(known_at, dt.datetime) else None
-    rows = _desk_call(export_members, database_url(ctx), actor, as_of=day, known_at=at,
-                      show_phi=show_phi)
-    for item in rows:  # type: ignore[attr-defined]
-        click.echo(json.dumps(item))
+    actor = inv.reader("members.export")
+    _rows(export_members(inv.url, actor, as_of=as_of, known_at=known_at, show_phi=show_phi),
+          True, str)
 
 
 @main.group("groups")
@@ -713,32 +713,21 @@ def groups_group() -> None:
 
 @groups_group.command("show")
 @click.argument("sponsor_id", required=False)
-@click.option("--json", "as_json", is_flag=True, help="JSON lines, one group per line.")
-@_as_option
-@click.pass_context
-def groups_show_cmd(ctx: click.Context, sponsor_id: str | None, as_json: bool,
-                    as_user: str | None) -> None:
+@json_option("JSON lines, one group per line.")
+@as_option
+def groups_show_cmd(inv: Invocation, sponsor_id: str | None, as_json: bool) -> None:
     """Show one group or all groups (any signed-in user once users exist).
 
     \b
     Example:
       enroll834 groups show 991234567 --json --as carol
     """
-    import json
+    from ledger.desk import group_line, group_rows
 
-    from ledger.desk import group_rows
-
-    actor = _open_or_signin(ctx, as_user, "groups.read")
-    rows = _desk_call(group_rows, database_url(ctx), actor, sponsor_id)
-    assert isinstance(rows, list)
+    rows = group_rows(inv.url, inv.reader("groups.read"), sponsor_id)
     if sponsor_id and not rows:
-        raise _ledger_fail(LookupError(f"group {sponsor_id}: not found"))
-    for g in rows:
-        if as_json:
-            click.echo(json.dumps(g))
-        else:
-            click.echo(f"{g['sponsor_id']}  cobra {g['cobra_administration']}  "
-                       f"representative {g['representative'] or '-'}  {g['name']}")
+        raise click.ClickException(f"group {sponsor_id}: not found")
+    _rows(rows, as_json, group_line)
 
 
 @groups_group.command("set")
@@ -747,53 +736,36 @@ def groups_show_cmd(ctx: click.Context, sponsor_id: str | None, as_json: bool,
               default=None, help="Who administers COBRA for this group.")
 @click.option("--representative", default=None, metavar="NAME", help="Group representative.")
 @click.option("--name", default=None, help="Group name.")
-@_as_option
-@click.pass_context
-def groups_set_cmd(ctx: click.Context, sponsor_id: str, cobra: str | None,
-                   representative: str | None, name: str | None, as_user: str | None) -> None:
+@as_option
+def groups_set_cmd(inv: Invocation, sponsor_id: str, cobra: str | None,
+                   representative: str | None, name: str | None) -> None:
     """Create or change a group (administrator only; audited).
 
     \b
     Example:
       ENROLL834_ACCESS_CODE=... enroll834 groups set 991234567 --cobra self --as alice
     """
-    from ledger.store import LedgerError, engine, set_group
+    from ledger.store import set_group
 
-    user = _desk_call(_signin, ctx, as_user, "groups.manage").user_id  # type: ignore[attr-defined]
-    try:
-        with engine(database_url(ctx)).begin() as conn:
-            set_group(conn, sponsor_id, user=user, cobra=cobra, representative=representative,
-                      name=name)
-    except LedgerError as exc:
-        raise _ledger_fail(exc) from None
+    user = inv.signin("groups.manage").user_id
+    inv.tx(set_group, sponsor_id, user=user, cobra=cobra, representative=representative,
+           name=name)
     click.echo(f"group {sponsor_id} updated", err=True)
 
 
 @groups_group.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_as_option
-@click.pass_context
-def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None:
+@click.argument("file", type=IN_FILE)
+@as_option
+def groups_load_cmd(inv: Invocation, file: Path) -> None:
     """Load groups and trading partners from a TOML file (administrator only; audited).
 
     \b
     Example:
       ENROLL834_ACCESS_CODE=... enroll834 groups load groups.toml --as alice
     """
-    from ledger.store import LedgerError, engine, load_config
+    from ledger.desk import load_groups_file
 
-    user = _desk_call(_signin, ctx, as_user, "groups.manage").user_id  # type: ignore[attr-defined]
-    try:
-        with engine(database_url(ctx)).begin() as conn:
-            n_groups, n_partners = load_config(conn, file, user=user)
-            from ledger.store import load_policy_file
-
-            load_policy_file(conn, file, user=user)
-            from ledger.billing import load_billing_config
-
-            load_billing_config(conn, file, user=user)
-    except LedgerError as exc:
-        raise _ledger_fail(exc) from None
+    n_groups, n_partners = inv.tx(load_groups_file, file, user=inv.signin("groups.manage").user_id)
     click.echo(f"{file.name}: {n_groups} groups, {n_partners} partners loaded", err=True)
 
 
@@ -809,12 +781,11 @@ def groups_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None
 @click.option("--city", default=None)
 @click.option("--state", default=None)
 @click.option("--postal-code", default=None)
-@_as_option
-@click.pass_context
-def groups_invite_cmd(ctx: click.Context, sponsor_id: str, client_id: str | None,
+@as_option
+def groups_invite_cmd(inv: Invocation, sponsor_id: str, client_id: str | None,
                       name: str | None, also: tuple[str, ...], address_line1: str | None,
                       address_line2: str, city: str | None, state: str | None,
-                      postal_code: str | None, as_user: str | None) -> None:
+                      postal_code: str | None) -> None:
     """Invite a group's client to online account services (administrator or operator).
 
     Creates the client and its administrator user ID (or re-issues the administrator's
@@ -829,30 +800,28 @@ def groups_invite_cmd(ctx: click.Context, sponsor_id: str, client_id: str | None
     """
     from ledger.clients import Address, MailRoom, invite
 
-    actor = _desk_call(_signin, ctx, as_user, "groups.invite")
+    actor = inv.signin("groups.invite")
     address = None
     if address_line1 or city or state or postal_code:
         if not (address_line1 and city and state and postal_code):
             raise click.UsageError("an address needs --address-line1, --city, --state and "
                                    "--postal-code")
         address = Address(name or "", address_line1, city, state, postal_code, address_line2)
-    web = settings_of(ctx).web
-    inv = _desk_call(invite, database_url(ctx), actor, sponsor_id,
-                     MailRoom(Path(web.mail_room), web.site_url), client_id=client_id,
-                     name=name, address=address, also=also)
-    what = "code re-issued" if inv.reissued else "invited"  # type: ignore[attr-defined]
-    click.echo(f"client {inv.client_id} {what}: user {inv.user_id}; letter "  # type: ignore[attr-defined]
-               f"{inv.letter} for the mail room", err=True)  # type: ignore[attr-defined]
+    web = inv.settings.web
+    sent = invite(inv.url, actor, sponsor_id, MailRoom(Path(web.mail_room), web.site_url),
+                  client_id=client_id, name=name, address=address, also=also)
+    what = "code re-issued" if sent.reissued else "invited"
+    click.echo(f"client {sent.client_id} {what}: user {sent.user_id}; letter {sent.letter} "
+               "for the mail room", err=True)
 
 
 @groups_group.command("contact")
 @click.argument("sponsor_id")
 @click.option("--representative-name", required=True, help="Shown on Medicare referrals.")
 @click.option("--representative-phone", required=True)
-@_as_option
-@click.pass_context
-def groups_contact_cmd(ctx: click.Context, sponsor_id: str, representative_name: str,
-                       representative_phone: str, as_user: str | None) -> None:
+@as_option
+def groups_contact_cmd(inv: Invocation, sponsor_id: str, representative_name: str,
+                       representative_phone: str) -> None:
     """Set the group representative's name and phone (administrator only; audited).
 
     \b
@@ -862,10 +831,9 @@ def groups_contact_cmd(ctx: click.Context, sponsor_id: str, representative_name:
     """
     from ledger.clients import set_group_contact
 
-    actor = _desk_call(_signin, ctx, as_user, "groups.manage")
-    _desk_call(set_group_contact, database_url(ctx), actor, sponsor_id,
-               representative_name=representative_name,
-               representative_phone=representative_phone)
+    set_group_contact(inv.url, inv.signin("groups.manage"), sponsor_id,
+                      representative_name=representative_name,
+                      representative_phone=representative_phone)
     click.echo(f"group {sponsor_id}: representative contact updated", err=True)
 
 
@@ -884,7 +852,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
+@json_option("One JSON object per record.")
 @click.option("--user", "user", metavar="USER", default=None, help="Only this user's records.")
 @click.option("--action", "action", metavar="ACTION", default=None,
               help="Only this action; a trailing '.' or '*' matches a prefix (review.*).")
@@ -892,56 +860,34 @@ def audit_group() -> None:
               help="Only records at or after this UTC time (YYYY-MM-DD[THH:MM:SS]).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Only the newest N records (still printed oldest first).")
-@_as_option
-@click.pass_context
-def audit_list_cmd(ctx: click.Context, as_json: bool, user: str | None, action: str | None,
-                   since: object, limit: int | None, as_user: str | None) -> None:
+@as_option
+def audit_list_cmd(inv: Invocation, as_json: bool, user: str | None, action: str | None,
+                   since: dt.datetime | None, limit: int | None) -> None:
     """List audit records, oldest first (reading is itself audited as 'audit.list').
 
     \b
     Example:
       enroll834 audit list --json --user carol --action review. --as auditor1
     """
-    import datetime as dt
-    import json
+    from ledger.desk import AUDIT_HEADER, audit_line, audit_records
 
-    from ledger.desk import audit_records
-
-    actor = _open_or_signin(ctx, as_user, "audit.read")
-    rows = _desk_call(audit_records, database_url(ctx), actor, user=user, action=action,
-                      since=since if isinstance(since, dt.datetime) else None, limit=limit)
-    if not as_json:
-        click.echo("SEQ\tAT\tUSER\tACTION\tTARGET\tDETAILS")
-    for r in rows:  # type: ignore[attr-defined]
-        if as_json:
-            click.echo(json.dumps(r))
-        else:
-            click.echo(f"{r['seq']}\t{r['at']}\t{r['user']}\t{r['action']}\t"
-                       f"{r['target'] or '-'}\t{json.dumps(r['details'], sort_keys=True)}")
-
-
-def _signin_if_users(ctx: click.Context, as_user: str | None, action: str) -> str:
-    """The signed-in user once users exist; before that --as / ENROLL834_USER / 'system'."""
-    from ledger.desk import users_exist
-
-    if users_exist(database_url(ctx)):
-        return str(_signin(ctx, as_user, action).user_id)  # type: ignore[attr-defined]
-    return as_user or os.environ.get("ENROLL834_USER") or "system"
+    actor = inv.reader("audit.read")
+    rows = audit_records(inv.url, actor, user=user, action=action, since=since, limit=limit)
+    _rows(rows, as_json, audit_line, AUDIT_HEADER)
 
 
 @main.command("reconcile")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.argument("file", type=IN_FILE)
+@json_option("Print the result as one JSON object.")
 @click.option("--dry-run", is_flag=True, help="Report what the file would do; change nothing.")
-@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--outbox", type=OUT_DIR, default=None,
               help="Write the operations and sender reports (text and JSON) and the "
                    "TA1/999 into this folder (the acknowledgments not for --dry-run).")
 @click.option("--override-guard", is_flag=True,
               help="Apply a replace file the mass-termination guard holds (supervisor only).")
-@_as_option
-@click.pass_context
-def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
-                  outbox: Path | None, override_guard: bool, as_user: str | None) -> None:
+@as_option
+def reconcile_cmd(inv: Invocation, file: Path, as_json: bool, dry_run: bool,
+                  outbox: Path | None, override_guard: bool) -> None:
     """Compare a full 834 (BGN08 4/RX, INS03 030) with the ledger; apply it by partner policy.
 
     Agreement is recorded as confirmed, differences as discrepancies
@@ -957,53 +903,32 @@ def reconcile_cmd(ctx: click.Context, file: Path, as_json: bool, dry_run: bool,
     Example:
       enroll834 reconcile weekly-full.edi --dry-run --json --outbox outbox/
     """
-    import json
-
-    import sqlalchemy.exc
-
     from ledger.fullfile import reconcile_file
-    from ledger.store import LedgerError, upgrade
+    from ledger.store import upgrade
 
-    url, config = database_url(ctx), settings_of(ctx)
-    try:
-        upgrade(url)
-        actor = _signin_if_users(ctx, as_user, "review.override" if override_guard else "ingest")
-        result = reconcile_file(url, file, dry_run=dry_run, outbox=outbox, actor=actor,
-                                override_guard=override_guard, usage=config.usage,
-                                test_ledger=config.test_ledger, validator=config.validator())
-    except (LedgerError, sqlalchemy.exc.OperationalError) as exc:
-        raise _desk_fail(exc) from None
-    for note in result.notes:
-        click.echo(f"{file.name}: {note}", err=True)
-    if as_json:
-        click.echo(json.dumps(result.to_json(), sort_keys=True))
-    else:
-        for run in result.runs:
-            c = run.counts
-            click.echo(f"{file.name} ST {run.set_control} sponsor {run.sponsor_id} {run.semantics}"
-                       f" {run.status}  members {c.get('file_members', 0)} confirmed "
-                       f"{c.get('confirmed_members', 0)}  missing_in_ledger "
-                       f"{c.get('missing_in_ledger', 0)} missing_in_file {c.get('missing_in_file', 0)}"
-                       f" field_mismatch {c.get('field_mismatch', 0)}  discrepancies "
-                       f"{run.to_json()['discrepancies']}")
+    url, config = inv.url, inv.settings
+    upgrade(url)
+    actor = inv.user("review.override" if override_guard else "ingest")
+    result = reconcile_file(url, file, dry_run=dry_run, outbox=outbox, actor=actor,
+                            override_guard=override_guard, usage=config.usage,
+                            test_ledger=config.test_ledger, validator=config.validator())
+    _echo((f"{file.name}: {note}" for note in result.notes), err=True)
+    _echo([json.dumps(result.to_json(), sort_keys=True)] if as_json else result.run_lines())
     if result.held or result.rejected:
-        ctx.exit(EXIT_REJECTED)
+        inv.exit(EXIT_REJECTED)
 
 
 @main.command("export834")
 @click.option("--sponsor", required=True, metavar="ID", help="Sponsor (N1*P5) id to export.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Full file of the members covered on this date (default: today).")
+@as_of_option("Full file of the members covered on this date (default: today).")
 @click.option("--changes-since", "changes_since", type=click.DateTime(), default=None,
               help="Change file (BGN08=2) of what the ledger recorded after this UTC time.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the 834 here (default: stdout).")
-@click.option("--json", "as_json", is_flag=True,
-              help="With --out: print a JSON summary (counts, ISA13, GS06) on stdout.")
-@_as_option
-@click.pass_context
-def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since: object,
-                  out: Path | None, as_json: bool, as_user: str | None) -> None:
+@json_option("With --out: print a JSON summary (counts, ISA13, GS06) on stdout.")
+@as_option
+def export834_cmd(inv: Invocation, sponsor: str, as_of: dt.date | None,
+                  changes_since: dt.datetime | None, out: Path | None, as_json: bool) -> None:
     """Write the sponsor's members and coverages as a 005010X220A1 834.
 
     A full file (BGN08=4, INS03=HD01=030) as of a date, or with
@@ -1017,112 +942,25 @@ def export834_cmd(ctx: click.Context, sponsor: str, as_of: object, changes_since
     Example:
       enroll834 export834 --sponsor 991234567 --as-of 2026-03-01 --out acme-full.edi
     """
-    import datetime as dt
-    import json
-    import sys
-
-    import sqlalchemy.exc
-
     from ledger.fullfile import ExportOptions, write_export
-    from ledger.store import LedgerError, upgrade
+    from ledger.store import upgrade
 
     if as_of is not None and changes_since is not None:
         raise click.UsageError("give --as-of or --changes-since, not both")
-    url = database_url(ctx)
     try:
-        upgrade(url)
-        _signin_if_users(ctx, as_user, "export834")
-        day = as_of.date() if isinstance(as_of, dt.datetime) else None
-        since = changes_since if isinstance(changes_since, dt.datetime) else None
-        payer = settings_of(ctx).payer
-        options = ExportOptions(sender_qualifier=payer.sender_qualifier,
-                                sender_id=payer.sender_id, payer_name=payer.name,
-                                payer_id=payer.id)
-        summary = write_export(url, out, sponsor, as_of=day, changes_since=since,
-                               stream=sys.stdout if out is None else None, options=options)
-    except (LedgerError, sqlalchemy.exc.OperationalError, OSError) as exc:
-        raise _desk_fail(exc) if not isinstance(exc, OSError) else click.ClickException(
-            f"cannot write the export ({type(exc).__name__})") from None
-    click.echo(f"export834: {summary.kind} file, {summary.members} members, ISA13 "
-               f"{summary.interchange_control}", err=True)
+        upgrade(inv.url)
+        inv.user("export834")
+        summary = write_export(inv.url, out, sponsor, as_of=as_of, changes_since=changes_since,
+                               stream=sys.stdout if out is None else None,
+                               options=ExportOptions.for_payer(inv.settings.payer))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the export ({type(exc).__name__})") from None
+    click.echo(summary.line(), err=True)
     if as_json and out is not None:
         click.echo(json.dumps(summary.to_json(), sort_keys=True))
 
 
-
-# ----------------------------------------------------------------- matching / review commands
-# (users, review, ingest)
-
-
-def _desk_url(ctx: click.Context) -> str:
-    return database_url(ctx)
-
-
-def _desk_fail(exc: Exception) -> click.ClickException:
-    """NotPermitted -> 77; other ledger errors -> 1; no schema -> 78; database trouble -> 75."""
-    import sqlalchemy.exc
-
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        return database_failure(exc)
-    return _ledger_fail(exc)
-
-
-def _signin(ctx: click.Context, as_user: str | None, action: str) -> object:
-    """Sign in --as / ENROLL834_USER with ENROLL834_ACCESS_CODE(_FILE) or a prompt, for `action`.
-
-    Refusals (wrong code, unknown or inactive user, missing role) are audited
-    and exit 77.
-    """
-    import sys
-
-    from ledger.desk import access_code_from_env, login, refuse
-    from ledger.store import LedgerError
-
-    user = as_user or os.environ.get("ENROLL834_USER")
-    try:
-        code = access_code_from_env()
-    except LedgerError as exc:  # an unreadable ENROLL834_ACCESS_CODE_FILE: refused, audited
-        raise refuse(_desk_url(ctx), user, action, str(exc)) from None
-    if code is None and user:
-        code = _read_access_code(sys.stdin)
-    return login(_desk_url(ctx), user, code, action)
-
-
-def _read_access_code(stdin: Any) -> str | None:
-    """The access code typed at a terminal (not echoed), else the first line of stdin; None
-    when empty. Never getpass's fallback, whose warning would break the one-line contract."""
-    if stdin is None:
-        return None
-    if stdin.isatty():
-        try:
-            typed = click.prompt("Access code", hide_input=True, err=True, default="",
-                                 show_default=False)
-        except click.Abort:
-            return None
-        return str(typed).strip() or None
-    try:
-        line = stdin.readline()
-    except (OSError, ValueError):
-        return None
-    return line.strip() or None
-
-
-def _desk_call(fn: object, *args: object, **kw: object) -> object:
-    import sqlalchemy.exc
-
-    from ledger.store import LedgerError
-
-    try:
-        return fn(*args, **kw)  # type: ignore[operator]
-    except (LedgerError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as exc:
-        raise _desk_fail(exc) from None
-
-
-_as_user = click.option(
-    "--as", "as_user", metavar="USER", default=None,
-    help="Acting user (or ENROLL834_USER); the access code comes from ENROLL834_ACCESS_CODE, "
-         "the file named by ENROLL834_ACCESS_CODE_FILE, or a prompt.",
-)
+# ----------------------------------------------------------------- users and the review desk
 
 
 @main.group("users")
@@ -1143,23 +981,19 @@ def users_group() -> None:
 @click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
               help="A role to grant (repeatable).")
 @click.option("--display-name", default="", help="Free-text display name.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"user", "access_code"}.')
-@_as_user
-@click.pass_context
-def users_add_cmd(ctx: click.Context, name: str, roles: tuple[str, ...], display_name: str,
-                  as_json: bool, as_user: str | None) -> None:
+@json_option('Print {"user", "access_code"}.')
+@as_option
+def users_add_cmd(inv: Invocation, name: str, roles: tuple[str, ...], display_name: str,
+                  as_json: bool) -> None:
     """Create user NAME and print its access code once (deliver it to that person alone).
 
     \b
     Example:
       enroll834 users add carol --role reviewer --json --as admin
     """
-    import json
-
     from ledger.desk import add_user
 
-    actor = _desk_call(_signin, ctx, as_user, "users.manage")
-    code = _desk_call(add_user, _desk_url(ctx), actor, name, list(roles), display_name)
+    code = add_user(inv.url, inv.signin("users.manage"), name, list(roles), display_name)
     click.echo(json.dumps({"user": name, "access_code": code}) if as_json else code)
     shown = f" ({display_name})" if display_name else ""
     click.echo(f"created user '{name}'{shown}; the access code is shown once: give it to them alone",
@@ -1167,104 +1001,85 @@ def users_add_cmd(ctx: click.Context, name: str, roles: tuple[str, ...], display
 
 
 @users_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per user.")
-@_as_user
-@click.pass_context
-def users_list_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
+@json_option("One JSON object per user.")
+@as_option
+def users_list_cmd(inv: Invocation, as_json: bool) -> None:
     """List accounts with their roles and whether they are active.
 
     \b
     Example:
       enroll834 users list --json --as admin
     """
-    import json
+    from ledger.desk import USERS_HEADER, list_users, user_line
 
-    from ledger.desk import list_users
-
-    actor = _desk_call(_signin, ctx, as_user, "users.list")
-    if not as_json:
-        click.echo("USER\tDISPLAY NAME\tROLES\tSTATUS")
-    for u in _desk_call(list_users, _desk_url(ctx), actor):  # type: ignore[attr-defined]
-        if as_json:
-            click.echo(json.dumps({"user": u.user_id, "display_name": u.display_name,
-                                   "roles": list(u.roles), "active": u.active,
-                                   "created_by": u.created_by}))
-        else:
-            state = "active" if u.active else "inactive"
-            click.echo(f"{u.user_id}\t{u.display_name or '-'}\t{','.join(u.roles)}\t{state}")
+    actor = inv.signin("users.list")
+    _rows((u.to_json() for u in list_users(inv.url, actor)), as_json, user_line, USERS_HEADER)
 
 
-def _users_change(ctx: click.Context, as_user: str | None, fn_name: str, *args: str) -> object:
-    from ledger.desk import users as desk_users
+def _users_change(inv: Invocation, fn_name: str, *args: str) -> Any:
+    from ledger.desk import users
 
-    actor = _desk_call(_signin, ctx, as_user, "users.manage")
-    return _desk_call(getattr(desk_users, fn_name), _desk_url(ctx), actor, *args)
+    actor = inv.signin("users.manage")
+    return getattr(users, fn_name)(inv.url, actor, *args)
 
 
 @users_group.command("grant")
 @click.argument("name")
 @click.argument("role")
-@_as_user
-@click.pass_context
-def users_grant_cmd(ctx: click.Context, name: str, role: str, as_user: str | None) -> None:
+@as_option
+def users_grant_cmd(inv: Invocation, name: str, role: str) -> None:
     """Grant ROLE (or the show_phi privilege) to user NAME.
 
     \b
     Example:
       enroll834 users grant carol supervisor --as admin
     """
-    done = _users_change(ctx, as_user, "grant", name, role)
+    done = _users_change(inv, "grant", name, role)
     click.echo(f"granted {role} to {name}" if done else f"{name} already holds {role}", err=True)
 
 
 @users_group.command("revoke")
 @click.argument("name")
 @click.argument("role")
-@_as_user
-@click.pass_context
-def users_revoke_cmd(ctx: click.Context, name: str, role: str, as_user: str | None) -> None:
+@as_option
+def users_revoke_cmd(inv: Invocation, name: str, role: str) -> None:
     """Take ROLE from user NAME.
 
     \b
     Example:
       enroll834 users revoke carol supervisor --as admin
     """
-    done = _users_change(ctx, as_user, "revoke", name, role)
+    done = _users_change(inv, "revoke", name, role)
     click.echo(f"revoked {role} from {name}" if done else f"{name} did not hold {role}", err=True)
 
 
 @users_group.command("reset-code")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help='Print {"user", "access_code"}.')
-@_as_user
-@click.pass_context
-def users_reset_code_cmd(ctx: click.Context, name: str, as_json: bool,
-                         as_user: str | None) -> None:
+@json_option('Print {"user", "access_code"}.')
+@as_option
+def users_reset_code_cmd(inv: Invocation, name: str, as_json: bool) -> None:
     """Issue a new access code for NAME (printed once); the old one stops working.
 
     \b
     Example:
       enroll834 users reset-code carol --as admin
     """
-    import json
-
-    code = _users_change(ctx, as_user, "reset_code", name)
+    code = _users_change(inv, "reset_code", name)
     click.echo(json.dumps({"user": name, "access_code": code}) if as_json else code)
     click.echo(f"new access code for '{name}' shown once; the old one no longer works", err=True)
 
 
 @users_group.command("deactivate")
 @click.argument("name")
-@_as_user
-@click.pass_context
-def users_deactivate_cmd(ctx: click.Context, name: str, as_user: str | None) -> None:
+@as_option
+def users_deactivate_cmd(inv: Invocation, name: str) -> None:
     """Deactivate user NAME: they can do nothing afterwards (their history stays).
 
     \b
     Example:
       enroll834 users deactivate carol --as admin
     """
-    done = _users_change(ctx, as_user, "deactivate", name)
+    done = _users_change(inv, "deactivate", name)
     click.echo(f"deactivated {name}" if done else f"{name} was already inactive", err=True)
 
 
@@ -1279,50 +1094,37 @@ def review_group() -> None:
 
 
 @review_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per item.")
+@json_option("One JSON object per item.")
 @click.option("--queue", type=click.Choice(["review", "medicare", "supervisor", "reconciliation"]),
               default=None, help="Only this queue ('supervisor': full files held by the guard; "
               "'reconciliation': a verify full file's differences, one item per member).")
 @click.option("--overdue", is_flag=True, help="Only items past their due time.")
-@click.option("--show-phi", is_flag=True,
-              help="Show SSNs unmasked (needs the show_phi privilege; audited).")
-@_as_user
-@click.pass_context
-def review_list_cmd(ctx: click.Context, as_json: bool, queue: str | None, overdue: bool,
-                    show_phi: bool, as_user: str | None) -> None:
+@show_phi_option
+@as_option
+def review_list_cmd(inv: Invocation, as_json: bool, queue: str | None, overdue: bool,
+                    show_phi: bool) -> None:
     """List open review items, overdue first, with the time left before each falls due.
 
     \b
     Example:
       enroll834 review list --queue medicare --json --as carol
     """
-    import json
+    from ledger.desk import QUEUE_HEADER, list_items, queue_line
 
-    from ledger.desk import list_items
-
-    actor = _desk_call(_signin, ctx, as_user, "review.read")
-    items = _desk_call(list_items, _desk_url(ctx), actor, queue=queue, overdue_only=overdue,
-                       show_phi=show_phi)
-    from ledger.desk import QUEUE_HEADER, queue_line
-
-    if not as_json:
-        click.echo(QUEUE_HEADER)
-    for v in items:  # type: ignore[attr-defined]
-        j = v.to_json()
-        click.echo(json.dumps(j) if as_json else queue_line(j))
+    actor = inv.signin("review.read")
+    items = list_items(inv.url, actor, queue=queue, overdue_only=overdue, show_phi=show_phi)
+    _rows((v.to_json() for v in items), as_json, queue_line, QUEUE_HEADER)
 
 
 @review_group.command("show")
 @click.argument("item_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the item as one JSON object.")
-@click.option("--show-phi", is_flag=True,
-              help="Show SSNs unmasked (needs the show_phi privilege; audited).")
+@json_option("Print the item as one JSON object.")
+@show_phi_option
 @click.option("--member", "members", metavar="MEMBER_ID", multiple=True,
               help="Also score this ledger member like a candidate (repeatable).")
-@_as_user
-@click.pass_context
-def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: bool,
-                    members: tuple[str, ...], as_user: str | None) -> None:
+@as_option
+def review_show_cmd(inv: Invocation, item_id: int, as_json: bool, show_phi: bool,
+                    members: tuple[str, ...]) -> None:
     """Show one item: the held transaction, the reason, candidates with field weights.
 
     \b
@@ -1330,27 +1132,18 @@ def review_show_cmd(ctx: click.Context, item_id: int, as_json: bool, show_phi: b
       enroll834 review show 12 --as carol
       enroll834 review show 12 --member M000000042 --as carol
     """
-    import json
+    from ledger.desk import item_lines, show_item
 
-    from ledger.desk import show_item
-
-    actor = _desk_call(_signin, ctx, as_user, "review.read")
-    item = _desk_call(show_item, _desk_url(ctx), actor, item_id, show_phi=show_phi,
-                      members=members)
-    if as_json:
-        click.echo(json.dumps(item))
-        return
-    from ledger.desk import item_lines
-
-    _echo_lines(item_lines(item))  # type: ignore[arg-type]
+    actor = inv.signin("review.read")
+    item = show_item(inv.url, actor, item_id, show_phi=show_phi, members=members)
+    _echo([json.dumps(item)] if as_json else item_lines(item))
 
 
 @review_group.command("assign")
 @click.argument("item_id", type=int)
 @click.argument("user")
-@_as_user
-@click.pass_context
-def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str | None) -> None:
+@as_option
+def review_assign_cmd(inv: Invocation, item_id: int, user: str) -> None:
     """Assign item ITEM_ID to USER (reviewers may take unassigned items for themselves).
 
     \b
@@ -1359,8 +1152,7 @@ def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str 
     """
     from ledger.desk import assign
 
-    actor = _desk_call(_signin, ctx, as_user, "review.assign")
-    _desk_call(assign, _desk_url(ctx), actor, item_id, user)
+    assign(inv.url, inv.signin("review.assign"), item_id, user)
     click.echo(f"item {item_id} assigned to {user}", err=True)
 
 
@@ -1379,13 +1171,11 @@ def review_assign_cmd(ctx: click.Context, item_id: int, user: str, as_user: str 
 @click.option("--override-reason", default=None, metavar="TEXT",
               help="Supervisor: match despite an SSN, birth-date or relationship conflict, "
                    "for this reason (audited; no PHI).")
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
-@_as_user
-@click.pass_context
-def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_member: bool,
+@json_option("Print what was done as JSON.")
+@as_option
+def review_resolve_cmd(inv: Invocation, item_id: int, match: str | None, new_member: bool,
                        reject: bool, reason: str | None, override_file: str | None,
-                       apply_held: bool, override_reason: str | None, as_json: bool,
-                       as_user: str | None) -> None:
+                       apply_held: bool, override_reason: str | None, as_json: bool) -> None:
     """Resolve an item: apply it as decided (the reviewer is recorded as the decider).
 
     Resolving a subscriber releases the family members held with it. A --match is
@@ -1400,9 +1190,7 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
       enroll834 review resolve 14 --apply --as supervisor1
       enroll834 review resolve 14 --override archive/2026/01/full.edi --as supervisor1
     """
-    import json
-
-    from ledger.desk import resolve
+    from ledger.desk import resolution_lines, resolve_and_notify
 
     if sum([match is not None, new_member, reject, override_file is not None, apply_held]) != 1:
         raise click.UsageError("give exactly one of --match MEMBER_ID, --new-member, --reject, "
@@ -1413,37 +1201,24 @@ def review_resolve_cmd(ctx: click.Context, item_id: int, match: str | None, new_
         raise click.UsageError("--reason goes with --reject")
     if override_reason is not None and match is None:
         raise click.UsageError("--override-reason goes with --match")
-    actor = _desk_call(_signin, ctx, as_user, "review.resolve")
-    res = _desk_call(resolve, _desk_url(ctx), actor, item_id, match=match, new_member=new_member,
-                     reject_reason=reason if reject else None, override_file=override_file,
-                     apply_held=apply_held, override_reason=override_reason,
-                     partners=settings_of(ctx).partners)
-    out = res.to_json()  # type: ignore[attr-defined]
-    if reject and out["resolution"] == "rejected":  # the sender hears of it (drops.outbox_dir)
-        from ledger.desk import report_rejection
-
-        outbox = settings_of(ctx).drops.outbox_dir
-        written = _desk_call(report_rejection, _desk_url(ctx), item_id, reason or "", outbox)
-        out["notes"] = [*out["notes"], *(f"sender notice {n}" for n in written)]  # type: ignore[attr-defined]
-    if as_json:
-        click.echo(json.dumps(out))
-    else:
-        from ledger.desk import resolution_lines
-
-        _echo_lines(resolution_lines(item_id, out))
+    actor = inv.signin("review.resolve")
+    out = resolve_and_notify(inv.url, actor, item_id, outbox=inv.settings.drops.outbox_dir,
+                             match=match, new_member=new_member,
+                             reject_reason=reason if reject else None, override_file=override_file,
+                             apply_held=apply_held, override_reason=override_reason,
+                             partners=inv.settings.partners).to_json()
+    _echo([json.dumps(out)] if as_json else resolution_lines(item_id, out))
 
 
 @review_group.command("decide")
 @click.argument("item_id", type=int)
 @click.argument("decision", type=click.Choice(["terminate", "keep", "enrol", "ignore",
                                                "apply-file", "keep-ledger"]))
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="terminate: the day coverage ends (default: the file's effective date).")
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
-@_as_user
-@click.pass_context
-def review_decide_cmd(ctx: click.Context, item_id: int, decision: str,
-                      as_of: Any, as_json: bool, as_user: str | None) -> None:
+@as_of_option("terminate: the day coverage ends (default: the file's effective date).")
+@json_option("Print what was done as JSON.")
+@as_option
+def review_decide_cmd(inv: Invocation, item_id: int, decision: str, as_of: dt.date | None,
+                      as_json: bool) -> None:
     """Decide a reconciliation item (a verify full file's difference for one member).
 
     missing_in_file: terminate (as of --as-of) or keep; missing_in_ledger: enrol or
@@ -1457,49 +1232,30 @@ def review_decide_cmd(ctx: click.Context, item_id: int, decision: str,
       enroll834 review decide 31 terminate --as-of 2026-03-01 --as carol
       enroll834 review decide 32 apply-file --as carol
     """
-    import json
-
-    from ledger.desk import decide_item
+    from ledger.desk import decide_item, resolution_lines
 
     if as_of is not None and decision != "terminate":
         raise click.UsageError("--as-of goes with terminate")
-    actor = _desk_call(_signin, ctx, as_user, "review.resolve")
-    res = _desk_call(decide_item, _desk_url(ctx), actor, item_id, decision.replace("-", "_"),
-                     as_of=as_of.date() if as_of else None,
-                     outbox=settings_of(ctx).drops.outbox_dir)
-    out = res.to_json()  # type: ignore[attr-defined]
-    if as_json:
-        click.echo(json.dumps(out))
-    else:
-        click.echo(f"item {item_id}: {out['resolution']} ({out['status']}"
-                   f"{', member ' + out['member_id'] if out['member_id'] else ''})")
-        for note in out["notes"]:
-            click.echo(f"  {note}")
+    actor = inv.signin("review.resolve")
+    out = decide_item(inv.url, actor, item_id, decision.replace("-", "_"), as_of=as_of,
+                      outbox=inv.settings.drops.outbox_dir).to_json()
+    _echo([json.dumps(out)] if as_json else resolution_lines(item_id, out))
 
 
 @review_group.command("sla")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@_as_user
-@click.pass_context
-def review_sla_cmd(ctx: click.Context, as_json: bool, as_user: str | None) -> None:
+@json_option("Print the report as JSON.")
+@as_option
+def review_sla_cmd(inv: Invocation, as_json: bool) -> None:
     """Open items by queue and age, and every SLA breach (open past due or resolved late).
 
     \b
     Example:
       enroll834 review sla --json --as supervisor1
     """
-    import json
+    from ledger.desk import sla_lines, sla_report
 
-    from ledger.desk import sla_report
-
-    actor = _desk_call(_signin, ctx, as_user, "review.read")
-    rep = _desk_call(sla_report, _desk_url(ctx), actor).to_json()  # type: ignore[attr-defined]
-    if as_json:
-        click.echo(json.dumps(rep))
-        return
-    from ledger.desk import sla_lines
-
-    _echo_lines(sla_lines(rep))
+    rep = sla_report(inv.url, inv.signin("review.read")).to_json()
+    _echo([json.dumps(rep)] if as_json else sla_lines(rep))
 
 
 # ----------------------------------------------------------------- ops commands
@@ -1516,27 +1272,15 @@ def drops_group() -> None:
     """
 
 
-def _progress_wanted(ctx: click.Context) -> bool:
-    """Progress bars go to stderr only when it is a terminal and --quiet is off."""
-    import sys
-
-    return sys.stderr.isatty() and not settings_of(ctx).quiet
-
-
 @drops_group.command("run")
-@click.argument("inbox", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("inbox", type=OUT_DIR)
 @click.option("--once", "mode", flag_value="once", default=True,
               help="Process what is in the inbox now, then exit (for cron/systemd timers).")
 @click.option("--watch", "mode", flag_value="watch",
               help="Keep polling the inbox (every drops.poll_seconds) until SIGTERM/SIGINT.")
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON object per file processed, then one with the totals.")
-@click.option("--as", "as_user", metavar="USER", default=None,
-              help="Operator or service user (or ENROLL834_USER), needed once users exist; "
-                   "code from ENROLL834_ACCESS_CODE or ENROLL834_ACCESS_CODE_FILE.")
-@click.pass_context
-def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
-                  as_user: str | None) -> None:
+@json_option("One JSON object per file processed, then one with the totals.")
+@operator_option
+def drops_run_cmd(inv: Invocation, inbox: Path, mode: str, as_json: bool) -> None:
     """Process the 834 files in INBOX: claim, ingest, acknowledge, archive or quarantine.
 
     Directories beside INBOX: work/, archive/YYYY/MM/, quarantine/REASON/ (each
@@ -1551,68 +1295,41 @@ def drops_run_cmd(ctx: click.Context, inbox: Path, mode: str, as_json: bool,
       enroll834 drops run ./drop/inbox --once --json
       enroll834 --config /etc/enroll834.toml drops run /srv/edi/acme/inbox --watch
     """
-    import json
-    import signal
-
-    from ledger.desk import users_exist
-    from ledger.drops import run_drop, set_lock_timeout
+    from ledger.drops import (
+        OUTCOME_HEADER,
+        inbox_sizes,
+        outcome_line,
+        progress_bar,
+        run_drop,
+        stop_on_signals,
+        totals_line,
+    )
     from ledger.store import upgrade
 
-    settings = settings_of(ctx)
-    url = database_url(ctx)
-    set_lock_timeout(url, settings.lock_timeout_seconds)
-    upgrade(url)
-    if users_exist(url):
-        actor = _signin(ctx, as_user, "ingest").user_id  # type: ignore[attr-defined]
-    else:
-        actor = as_user or os.environ.get("ENROLL834_USER") or "system"
-    stop = {"now": False}
-
-    def _stop(_sig: int, _frame: object) -> None:
-        stop["now"] = True
-
-    if mode == "watch":
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-    from ledger.drops import MemberProgress
-
-    bar: MemberProgress | None = None
-    if _progress_wanted(ctx) and inbox.is_dir():
-        bar = MemberProgress({p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()})
+    settings = inv.settings
+    upgrade(inv.url)
+    actor = inv.user("ingest")
+    should_stop = stop_on_signals() if mode == "watch" else lambda: False
+    bar = progress_bar(inbox_sizes(inbox) if inv.progress else None)
     if not as_json:
-        click.echo("FILE\tRESULT\tREASON\tSETS OK/REJ/DUP\tMEMBERS NEW/APPLIED/REVIEW/REFERRED/REJ")
+        click.echo(OUTCOME_HEADER)
 
-    def _line(f: dict[str, Any]) -> None:
-        if bar is not None:
-            bar.file_done(str(f["file"]))
-        if as_json:
-            click.echo(json.dumps(f))
-            return
-        st, m = f["sets"], f["members"]
-        click.echo(f"{f['file']}\t{f['disposition']}\t{f['reason'] or '-'}\t"
-                   f"{st['accepted']}/{st['rejected']}/{st['duplicate']}\t"
-                   f"{m['new']}/{m['applied']}/{m['review']}/{m['referred']}/{m['rejected']}")
+    def shown(outcome: dict[str, Any]) -> None:
+        bar.file_done(str(outcome["file"]))
+        click.echo(json.dumps(outcome) if as_json else outcome_line(outcome))
 
-    def _run() -> Any:
-        return run_drop(settings, inbox, once=mode == "once", actor=actor,
-                        progress=None if bar is None else bar.hook, on_outcome=_line,
-                        should_stop=lambda: stop["now"])
-
-    if bar is not None:
-        with bar:
-            summary = _run()
-    else:
-        summary = _run()
+    with bar:
+        summary = run_drop(settings, inbox, once=mode == "once", actor=actor, progress=bar.hook,
+                           on_outcome=shown, should_stop=should_stop)
     totals = summary.totals()
     if as_json:
         click.echo(json.dumps({"totals": totals}))
     elif not settings.quiet:
-        click.echo(f"files {totals['files']}  archived {totals['archived']}  "
-                   f"quarantined {totals['quarantined']}", err=True)
+        click.echo(totals_line(totals), err=True)
     if summary.temporary_failure:
         raise _ExitCodeError(f"{summary.temporary_failure} (temporary; safe to retry)",
                              EXIT_TEMPFAIL)
-    ctx.exit(summary.exit_code)
+    inv.exit(summary.exit_code)
 
 
 @main.group("config")
@@ -1626,9 +1343,9 @@ def config_group() -> None:
 
 
 @config_group.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print the configuration as one JSON object.")
-@click.pass_context
-def config_show_cmd(ctx: click.Context, as_json: bool) -> None:
+@json_option("Print the configuration as one JSON object.")
+@pass_invocation
+def config_show_cmd(inv: Invocation, as_json: bool) -> None:
     """Print the effective configuration, secrets redacted (database passwords: ***).
 
     Exit 78 when the configuration is invalid.
@@ -1637,29 +1354,16 @@ def config_show_cmd(ctx: click.Context, as_json: bool) -> None:
     Example:
       ENROLL834_DROPS__POLL_SECONDS=2 enroll834 --config enroll834.toml config show
     """
-    import json
+    from ledger.settings import config_lines, config_path, redacted
 
-    from ledger.settings import config_path, redacted
-
-    data = redacted(settings_of(ctx))
-    root = ctx.find_root().obj or {}
-    source = config_path(root.get("config"))
-    if as_json:
-        click.echo(json.dumps(data))
-    else:
-        def lines(node: object, prefix: str = "") -> list[str]:
-            if isinstance(node, dict):
-                return [ln for k, v in node.items() for ln in lines(v, f"{prefix}{k}.")]
-            return [f"{prefix[:-1]} = {json.dumps(node)}"]
-
-        for ln in lines(data):
-            click.echo(ln)
+    data = redacted(inv.settings)
+    source = config_path((inv.ctx.find_root().obj or {}).get("config"))
+    _echo([json.dumps(data)] if as_json else config_lines(data))
     click.echo(f"configuration file: {source or 'none'}", err=True)
 
 
-
 # ----------------------------------------------------------------- billing commands
-# (rates load, cycle set, run, show, list, pay, remit, remind, aging, commission)
+# (rates load, cycle, run, show, list, pay, remit, remind, aging, commission)
 
 
 @main.group("billing")
@@ -1676,30 +1380,6 @@ def billing_group() -> None:
     """
 
 
-def _billing_issuer(ctx: click.Context) -> Any:
-    from ledger.billing import Issuer
-
-    b = settings_of(ctx).billing
-    return Issuer(b.payer_name, tuple(b.payer_address), tuple(b.remit_to), b.pdf_detail_limit)
-
-
-def _billing_outbox(ctx: click.Context, outbox: Path | None) -> tuple[Path, Path]:
-    b = settings_of(ctx).billing
-    box = outbox or b.outbox_dir
-    return box, b.mailroom_dir or box / "mailroom"
-
-
-def _billing_tx(ctx: click.Context, fn: Any, *args: Any, **kw: Any) -> Any:
-    """`fn(conn, ...)` in one transaction; ledger errors exit 1 with their one line."""
-    from ledger.store import engine
-
-    def call() -> Any:
-        with engine(database_url(ctx)).begin() as conn:
-            return fn(conn, *args, **kw)
-
-    return _desk_call(call)
-
-
 @billing_group.group("rates")
 def billing_rates_group() -> None:
     """Premium rates per group x plan x coverage level, effective-dated.
@@ -1711,10 +1391,9 @@ def billing_rates_group() -> None:
 
 
 @billing_rates_group.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_as_option
-@click.pass_context
-def billing_rates_load_cmd(ctx: click.Context, file: Path, as_user: str | None) -> None:
+@click.argument("file", type=IN_FILE)
+@as_option
+def billing_rates_load_cmd(inv: Invocation, file: Path) -> None:
     """Load FILE.csv: sponsor,plan,level,from,to,monthly_rate (administrator; audited).
 
     `plan` is the HD04 plan text (HD03 when HD04 is empty), `level` the HD05 code, `to`
@@ -1727,8 +1406,7 @@ def billing_rates_load_cmd(ctx: click.Context, file: Path, as_user: str | None) 
     """
     from ledger.billing import load_rates_csv
 
-    user = _signin_if_users(ctx, as_user, "billing.manage")
-    n = _billing_tx(ctx, load_rates_csv, file, user=user)
+    n = inv.tx(load_rates_csv, file, user=inv.user("billing.manage"))
     click.echo(f"{file.name}: {n} rates loaded", err=True)
 
 
@@ -1743,39 +1421,34 @@ def billing_rates_load_cmd(ctx: click.Context, file: Path, as_user: str | None) 
 @click.option("--proration", type=click.Choice(["whole_month", "by_day"]), default=None)
 @click.option("--proration-day", type=click.IntRange(1, 28), default=None,
               help="whole_month: a member is billed when covered on this day.")
-@_as_option
-@click.pass_context
-def billing_cycle_cmd(ctx: click.Context, group: str, bill_day: int | None, bill_in: str | None,
+@as_option
+def billing_cycle_cmd(inv: Invocation, group: str, bill_day: int | None, bill_in: str | None,
                       due_day: int | None, paper: bool | None, proration: str | None,
-                      proration_day: int | None, as_user: str | None) -> None:
+                      proration_day: int | None) -> None:
     """Change GROUP's billing cycle from its next unbilled period (administrator; audited).
 
     \b
     Example:
       enroll834 billing cycle 991234567 --bill-day 15 --bill-in previous --due-day 5 --paper
     """
-    from ledger.billing import set_cycle
+    from ledger.billing import cycle_line, set_cycle
 
-    user = _signin_if_users(ctx, as_user, "billing.manage")
+    user = inv.user("billing.manage")
     spec = {"bill_day": bill_day, "bill_in": bill_in, "due_day": due_day, "paper": paper,
             "proration": proration, "proration_day": proration_day}
-    start, cyc = _billing_tx(ctx, set_cycle, group, {k: v for k, v in spec.items()
-                                                    if v is not None}, user=user)
-    click.echo(f"group {group}: from {start}: bill day {cyc.bill_day} ({cyc.bill_in} month), "
-               f"due day {cyc.due_day}, paper {'yes' if cyc.paper else 'no'}, "
-               f"{cyc.proration}", err=True)
+    start, cyc = inv.tx(set_cycle, group, {k: v for k, v in spec.items() if v is not None},
+                        user=user)
+    click.echo(cycle_line(group, start, cyc), err=True)
 
 
 @billing_group.command("run")
 @click.option("--period", required=True, metavar="YYYY-MM", help="Coverage month to bill.")
 @click.option("--group", default=None, metavar="ID", help="Only this group (sponsor id).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per group bill.")
-@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Billing outbox (default: [billing] outbox_dir).")
-@_as_option
-@click.pass_context
-def billing_run_cmd(ctx: click.Context, period: str, group: str | None, as_json: bool,
-                    outbox: Path | None, as_user: str | None) -> None:
+@json_option("One JSON object per group bill.")
+@billing_outbox_option
+@as_option
+def billing_run_cmd(inv: Invocation, period: str, group: str | None, as_json: bool,
+                    outbox: Path | None) -> None:
     """Issue each group's bill for PERIOD, exactly once (operator/service; audited).
 
     A re-run changes nothing (status already_issued). JSON keys: group, period, status
@@ -1787,93 +1460,55 @@ def billing_run_cmd(ctx: click.Context, period: str, group: str | None, as_json:
     Example:
       enroll834 billing run --period 2027-01 --group 991234567 --json --as op1
     """
-    import json
-
-    from ledger.billing import Period, run_bills
+    from ledger.billing import Issuer, Period, billing_boxes, run_bills, run_errors, run_line
     from ledger.store import LedgerError
 
     try:
         Period.parse(period)
     except LedgerError as exc:
         raise click.UsageError(str(exc)) from None
-    user = _signin_if_users(ctx, as_user, "billing.run")
-    box, mailroom = _billing_outbox(ctx, outbox)
-    results = _desk_call(run_bills, database_url(ctx), period, user=user, group=group,
-                         outbox=box, mailroom=mailroom, issuer=_billing_issuer(ctx))
-    failed = False
-    for r in results:  # type: ignore[attr-defined]
-        failed = failed or r.status == "error"
-        if as_json:
-            click.echo(json.dumps(r.to_json()))
-        elif r.status == "error":
-            click.echo(f"{r.group}\t{r.period}\terror\t{r.error}")
-        else:
-            j = r.to_json()
-            click.echo(f"{r.group}\t{r.period}\t{r.status}\t{j['bill']}\ttotal {j['total']}\t"
-                       f"due {j['due_date']}\t{j['pdf'] or '-'}")
-        if r.status == "error":
-            click.echo(r.error, err=True)
-    if failed:
-        ctx.exit(EXIT_REJECTED)
+    user = inv.user("billing.run")
+    billing = inv.settings.billing
+    box, mailroom = billing_boxes(billing, outbox)
+    rows = [r.to_json() for r in run_bills(inv.url, period, user=user, group=group, outbox=box,
+                                           mailroom=mailroom, issuer=Issuer.of(billing))]
+    _rows(rows, as_json, run_line, notes=run_errors)
+    if any(run_errors(j) for j in rows):
+        inv.exit(EXIT_REJECTED)
 
 
 @billing_group.command("show")
 @click.argument("bill")
-@click.option("--json", "as_json", is_flag=True, help="The bill as one JSON object.")
-@_as_option
-@click.pass_context
-def billing_show_cmd(ctx: click.Context, bill: str, as_json: bool, as_user: str | None) -> None:
+@json_option("The bill as one JSON object.")
+@as_option
+def billing_show_cmd(inv: Invocation, bill: str, as_json: bool) -> None:
     """Show bill BILL (its number): summary, balance, totals and member lines (audited).
 
     \b
     Example:
       enroll834 billing show 991234567-202701 --as auditor1
     """
-    import json
+    from ledger.billing import bill_text, show_bill
 
-    from ledger.billing import show_bill
-
-    user = _signin_if_users(ctx, as_user, "billing.read")
-    b: Any = _desk_call(show_bill, database_url(ctx), bill, user=user)
-    if as_json:
-        click.echo(json.dumps(b))
-        return
-    click.echo(f"bill {b['bill']}  group {b['group']}  period {b['period']}  "
-               f"due {b['due_date']}  total {b['total']}  paid {b['paid']}  open {b['open']}")
-    for x in b["totals"]:
-        click.echo(f"  {x['plan']:<16}{x['level']:<6}members {x['members']:<6}"
-                   f"premium {x['premium']:>12}  adjustments {x['adjustments']:>10}")
-    for x in b["lines"]:
-        click.echo(f"  {x['member_id']}  {x['name'][:28]:<28} {x['period']} {x['line']:<4} "
-                   f"{x['plan']:<12} {x['level']:<4} {x['kind']:<10} {x['amount']:>10} "
-                   f"{x['reason']}")
+    b = show_bill(inv.url, bill, user=inv.user("billing.read"))
+    _echo([json.dumps(b)] if as_json else bill_text(b))
 
 
 @billing_group.command("list")
 @click.option("--group", default=None, metavar="ID", help="Only this group's bills.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per bill.")
-@_as_option
-@click.pass_context
-def billing_list_cmd(ctx: click.Context, group: str | None, as_json: bool,
-                     as_user: str | None) -> None:
+@json_option("One JSON object per bill.")
+@as_option
+def billing_list_cmd(inv: Invocation, group: str | None, as_json: bool) -> None:
     """List bills, newest period first, with paid and open amounts (audited).
 
     \b
     Example:
       enroll834 billing list --group 991234567 --as auditor1
     """
-    import json
+    from ledger.billing import BILLS_HEADER, bill_row, list_bills
 
-    from ledger.billing import list_bills
-
-    user = _signin_if_users(ctx, as_user, "billing.read")
-    rows: Any = _desk_call(list_bills, database_url(ctx), user=user, group=group)
-    if not as_json:
-        click.echo("BILL\tGROUP\tPERIOD\tDUE\tTOTAL\tPAID\tOPEN")
-    for b in rows:
-        click.echo(json.dumps(b) if as_json else
-                   f"{b['bill']}\t{b['group']}\t{b['period']}\t{b['due_date']}\t{b['total']}\t"
-                   f"{b['paid']}\t{b['open']}")
+    rows = list_bills(inv.url, user=inv.user("billing.read"), group=group)
+    _rows(rows, as_json, bill_row, BILLS_HEADER)
 
 
 @billing_group.command("pay")
@@ -1883,12 +1518,10 @@ def billing_list_cmd(ctx: click.Context, group: str | None, as_json: bool,
 @click.option("--bill", "bills", multiple=True, metavar="NUMBER",
               help="Apply to this bill (repeatable); default: open bills, oldest first.")
 @click.option("--reverse", is_flag=True, help="Reverse the payment REFERENCE (returned check).")
-@click.option("--json", "as_json", is_flag=True, help="What was applied, as JSON.")
-@_as_option
-@click.pass_context
-def billing_pay_cmd(ctx: click.Context, group: str, amount: str | None, reference: str,
-                    bills: tuple[str, ...], reverse: bool, as_json: bool,
-                    as_user: str | None) -> None:
+@json_option("What was applied, as JSON.")
+@as_option
+def billing_pay_cmd(inv: Invocation, group: str, amount: str | None, reference: str,
+                    bills: tuple[str, ...], reverse: bool, as_json: bool) -> None:
     """Record a payment (or --reverse one); the unapplied rest is the group's credit.
 
     The same reference and amount again changes nothing (duplicate).
@@ -1897,37 +1530,25 @@ def billing_pay_cmd(ctx: click.Context, group: str, amount: str | None, referenc
     Example:
       enroll834 billing pay --group 991234567 --amount 1691.50 --reference CHK1001 --as op1
     """
-    import json
+    from ledger.billing import parse_dollars, payment_line, record_payment, reverse_payment
 
-    from ledger.billing import parse_dollars, record_payment, reverse_payment
-
-    user = _signin_if_users(ctx, as_user, "billing.pay")
+    user = inv.user("billing.pay")
     if reverse:
-        res: Any = _billing_tx(ctx, reverse_payment, group, reference, user=user)
+        res = inv.tx(reverse_payment, group, reference, user=user)
     else:
         if amount is None:
             raise click.UsageError("--amount is required (or --reverse)")
-        cents = _desk_call(parse_dollars, amount)
+        cents = parse_dollars(amount)
         wanted = {b: cents for b in bills} if bills else None
-        res = _billing_tx(ctx, record_payment, group, cents, reference, user=user,
-                          bills=wanted)
-    j = res.to_json()
-    if as_json:
-        click.echo(json.dumps(j))
-    else:
-        applied = ", ".join(f"{a['bill']} {a['amount']}" for a in j["applied"]) or "-"
-        click.echo(f"{j['group']}\t{j['reference']}\t{j['status']}\t{j['amount']}\t"
-                   f"applied {applied}\tunapplied {j['unapplied']}")
-    for note in j["notes"]:
-        click.echo(note, err=True)
+        res = inv.tx(record_payment, group, cents, reference, user=user, bills=wanted)
+    _rows([res.to_json()], as_json, payment_line, notes=lambda j: j["notes"])
 
 
 @billing_group.command("remit")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per payment.")
-@_as_option
-@click.pass_context
-def billing_remit_cmd(ctx: click.Context, file: Path, as_json: bool, as_user: str | None) -> None:
+@click.argument("file", type=IN_FILE)
+@json_option("One JSON object per payment.")
+@as_option
+def billing_remit_cmd(inv: Invocation, file: Path, as_json: bool) -> None:
     """Apply an 820 premium payment (005010X218) file: validated, applied to its RMR bills.
 
     Validated against pyx12's 820 map and structural rules (BPR, TRN, N1*PR, RMR amounts
@@ -1939,137 +1560,79 @@ def billing_remit_cmd(ctx: click.Context, file: Path, as_json: bool, as_user: st
       enroll834 billing remit acme-20270118.820 --json --as svc
     """
     import hashlib
-    import json
 
     from edi.remit820 import read_820
-    from ledger.billing import apply_remittances
+    from ledger.billing import apply_remittances, payment_line
 
-    user = _signin_if_users(ctx, as_user, "billing.pay")
+    user = inv.user("billing.pay")
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"{file}: cannot read ({exc.strerror or 'I/O error'})") from None
+        raise _cannot(file, exc) from None
     rems, findings = read_820(data, file.name)
     for f in findings:
         click.echo(str(f), err=True)
     if any(f.rejects for f in findings):
         raise _ExitCodeError(f"{file.name}: 820 rejected; nothing applied", EXIT_REJECTED)
-    results: Any = _billing_tx(ctx, apply_remittances, rems, hashlib.sha256(data).hexdigest(),
-                               user=user)
-    for r in results:
-        j = r.to_json()
-        click.echo(json.dumps(j) if as_json else
-                   f"{j['group']}\t{j['reference']}\t{j['status']}\t{j['amount']}\t"
-                   f"unapplied {j['unapplied']}")
-        for note in j["notes"]:
-            click.echo(note, err=True)
+    results = inv.tx(apply_remittances, rems, hashlib.sha256(data).hexdigest(), user=user)
+    _rows((r.to_json() for r in results), as_json, functools.partial(payment_line, applied=False),
+          notes=lambda j: j["notes"])
 
 
 @billing_group.command("remind")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Send as of this day (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per reminder.")
-@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None)
-@_as_option
-@click.pass_context
-def billing_remind_cmd(ctx: click.Context, on: Any, as_json: bool, outbox: Path | None,
-                       as_user: str | None) -> None:
+@day_option
+@json_option("One JSON object per reminder.")
+@billing_outbox_option
+@as_option
+def billing_remind_cmd(inv: Invocation, on: dt.date | None, as_json: bool,
+                       outbox: Path | None) -> None:
     """Send the reminders due by DATE per [billing] reminder_days (each once per bill).
 
     \b
     Example:
       enroll834 billing remind --as svc
     """
-    import datetime as dt
-    import json
+    from ledger.billing import Issuer, billing_boxes, reminder_row, send_reminders
 
-    from ledger.billing import send_reminders
-
-    user = _signin_if_users(ctx, as_user, "billing.run")
-    box, _ = _billing_outbox(ctx, outbox)
-    today = on.date() if on else dt.date.today()
-    out: Any = _billing_tx(ctx, send_reminders, today, settings_of(ctx).billing.reminder_days,
-                           box, _billing_issuer(ctx), user=user)
-    for r in out:
-        j = r.to_json()
-        click.echo(json.dumps(j) if as_json else
-                   f"{j['bill']}\t{j['group']}\t{j['step']:+d}\t{j['status']}\t{j['balance']}\t"
-                   f"{j.get('pdf', '-')}")
+    user = inv.user("billing.run")
+    billing = inv.settings.billing
+    out = inv.tx(send_reminders, on or dt.date.today(), billing.reminder_days,
+                 billing_boxes(billing, outbox)[0], Issuer.of(billing), user=user)
+    _rows((r.to_json() for r in out), as_json, reminder_row)
 
 
 @billing_group.command("aging")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Age as of this day (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per group.")
-@_as_option
-@click.pass_context
-def billing_aging_cmd(ctx: click.Context, on: Any, as_json: bool, as_user: str | None) -> None:
+@day_option
+@json_option("One JSON object per group.")
+@as_option
+def billing_aging_cmd(inv: Invocation, on: dt.date | None, as_json: bool) -> None:
     """Open balances by group: 0-30 / 31-60 / 61-90 / 90+ days past due, and credits.
 
     \b
     Example:
       enroll834 billing aging --json --as auditor1
     """
-    import datetime as dt
-    import json
+    from ledger.billing import AGING_HEADER, aging_report, aging_row
 
-    from ledger.billing import aging
-    from ledger.store import audit
-
-    user = _signin_if_users(ctx, as_user, "billing.read")
-    today = on.date() if on else dt.date.today()
-
-    def report(conn: Any) -> Any:
-        rows = aging(conn, today)
-        audit(conn, user, "billing.aging", details={"groups": len(rows)})
-        return rows
-
-    rows: Any = _billing_tx(ctx, report)
-    if not as_json:
-        click.echo("GROUP\t0-30\t31-60\t61-90\t90+\tOPEN\tCREDIT")
-    for r in rows:
-        click.echo(json.dumps(r) if as_json else
-                   f"{r['group']}\t{r['0-30']}\t{r['31-60']}\t{r['61-90']}\t{r['90+']}\t"
-                   f"{r['open']}\t{r['credit']}")
+    rows = aging_report(inv.url, on or dt.date.today(), user=inv.user("billing.read"))
+    _rows(rows, as_json, aging_row, AGING_HEADER)
 
 
 @billing_group.command("commission")
 @click.option("--period", required=True, metavar="YYYY-MM", help="Month of premium paid.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per statement.")
-@_as_option
-@click.pass_context
-def billing_commission_cmd(ctx: click.Context, period: str, as_json: bool,
-                           as_user: str | None) -> None:
+@json_option("One JSON object per statement.")
+@as_option
+def billing_commission_cmd(inv: Invocation, period: str, as_json: bool) -> None:
     """Each broker's commission statement for PERIOD, exactly once (with its lines).
 
     \b
     Example:
       enroll834 billing commission --period 2027-01 --json --as op1
     """
-    import json
+    from ledger.billing import commission_statements, statement_text
 
-    from ledger.billing import run_commission, statement_lines
-
-    user = _signin_if_users(ctx, as_user, "billing.commission")
-
-    def run(conn: Any) -> Any:
-        return [(s, statement_lines(conn, s.statement_id))
-                for s in run_commission(conn, period, user=user)]
-
-    out: Any = _billing_tx(ctx, run)
-    for s, lines in out:
-        j = {**s.to_json(), "detail": lines}
-        if as_json:
-            click.echo(json.dumps(j))
-            continue
-        click.echo(f"{s.broker}\t{s.period}\t{s.status}\ttotal {j['total']}\tlines {s.lines}")
-        for x in lines:
-            click.echo(f"  {x['group']}\t{x['bill']}\t{x['product']}\t{x['kind']}\t"
-                       f"paid {x['premium_paid']}\t{x['rate']}\t{x['commission']}\t{x['reason']}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    rows = inv.tx(commission_statements, period, user=inv.user("billing.commission"))
+    _rows(rows, as_json, statement_text)
 
 
 # ----------------------------------------------------------------- the browser face
@@ -2089,8 +1652,8 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes sharing the port (sessions live in the database, so "
                    "any process serves any request); PostgreSQL: up to one per CPU core.")
-@click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
+@pass_invocation
+def serve_cmd(inv: Invocation, host: str, port: int, proxy_headers: bool,
               forwarded_allow_ips: str, tour: bool, workers: int) -> None:
     """Serve the review desk in the browser (sign in with your user ID and access code).
 
@@ -2106,34 +1669,13 @@ def serve_cmd(ctx: click.Context, host: str, port: int, proxy_headers: bool,
       enroll834 --db postgresql://enroll@db/enroll834 serve --workers 4
       enroll834 serve --tour --port 8835
     """
-    import tempfile
+    from web import serve
 
-    import uvicorn
+    if tour and workers > 1:
+        raise click.UsageError("--tour serves its temporary ledger from one process")
+    serve(inv.settings, host=host, port=port, proxy_headers=proxy_headers,
+          forwarded_allow_ips=forwarded_allow_ips, tour=tour, workers=workers)
 
-    from ledger.desk import users_exist
-    from web import create_app
-    from web.app import SETTINGS_ENV, UVICORN_OPTIONS
 
-    settings = settings_of(ctx)
-    options: dict[str, Any] = {
-        "host": host, "port": port, "proxy_headers": proxy_headers,
-        "forwarded_allow_ips": forwarded_allow_ips,
-        "log_level": "info" if not settings.quiet else "warning", **UVICORN_OPTIONS,
-    }  # fmt: skip
-
-    if tour:
-        from web.tour import tour_app
-
-        if workers > 1:
-            raise click.UsageError("--tour serves its temporary ledger from one process")
-        with tempfile.TemporaryDirectory(prefix="enroll834-tour-") as tmp:
-            uvicorn.run(tour_app(Path(tmp)), **options)
-        return
-    users_exist(settings.database_url)  # no schema: exit 78 before listening
-    if workers == 1:
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Each worker process builds its app from these effective settings (the command line
-    # included), handed down in its environment.
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
-    uvicorn.run("web.app:app_from_environment", factory=True, workers=workers, **options)
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -53,6 +53,14 @@ class ControlFileError(Exception):
     """The control-number file cannot be read or written (I/O, corrupt content)."""
 
 
+def ack_control_numbers(control_file: str | os.PathLike[str] | None,
+                        ack_dir: str | os.PathLike[str] | None) -> ControlNumbers:
+    """The acks' control numbers: kept in `control_file`, else in `<ack_dir>/.control.json`,
+    else in memory (no acks are kept, so no number needs to outlive the run)."""
+    path = control_file or (Path(ack_dir) / ".control.json" if ack_dir else None)
+    return FileControlNumbers(path) if path else MemoryControlNumbers()
+
+
 class FileControlNumbers:
     """Counters in a JSON file `{kind: last_number}`, locked with fcntl while updated.
 

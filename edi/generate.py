@@ -153,8 +153,9 @@ def write_file(
     target = Path(path)
     digest = hashlib.sha256()
     size = 0
+    chunks = generate(members, seed, form, **kw)  # bad arguments raise before the file opens
     with target.open("wb") as out:
-        for chunk in generate(members, seed, form, **kw):
+        for chunk in chunks:
             out.write(chunk)
             digest.update(chunk)
             size += len(chunk)

@@ -172,6 +172,12 @@ class FileReport(_Frozen, frozen=True, kw_only=True):
                 for s in group.transaction_sets:
                     yield from s.findings
 
+    def findings_beside(self, as_json: bool) -> list[Finding]:
+        """The findings shown beside the report: all of them beside `summary_lines`; beside
+        `to_json` (which holds the sets' own) those of the file, interchanges and groups."""
+        return [f for f in self.all_findings()
+                if not as_json or f.level.value in ("file", "interchange", "group")]
+
     def summary_lines(self) -> list[str]:
         """Tab-separated lines: file, ISA13, GS06, ST02, verdict, members, rejected members.
 

@@ -82,7 +82,8 @@ _LEDGER_HOLDS = {"held": "held by the date window", "refused": "refused by the l
 
 @dataclass
 class IngestSummary:
-    """What an ingest did; `to_json()` is the `enroll834 ingest --json` shape. No PHI."""
+    """What an ingest did (no PHI); `summary_json()` and `summary_line()` are what
+    `enroll834 ingest` prints."""
 
     files: int = 0
     transaction_sets: dict[str, int] = field(
@@ -128,6 +129,17 @@ class IngestSummary:
         for k, v in other.transaction_sets.items():
             self.transaction_sets[f"test_{k}"] = self.transaction_sets.get(f"test_{k}", 0) + v
         self.notes.extend(f"test ledger: {n}" for n in other.notes)
+
+    def summary_json(self) -> dict[str, Any]:
+        """The `enroll834 ingest --json` object: counts, rejections and errors."""
+        out = self.to_json()
+        return {k: out[k] for k in ("files", "transaction_sets", "members", "rejections", "errors")}
+
+    def summary_line(self) -> str:
+        """The `enroll834 ingest` line: files, sets and members by outcome."""
+        sets, mem = self.transaction_sets, self.members
+        return (f"files {self.files}  sets " + " ".join(f"{k} {v}" for k, v in sets.items())
+                + "  members " + " ".join(f"{k} {v}" for k, v in mem.items()))
 
     def to_json(self) -> dict[str, Any]:
         return {

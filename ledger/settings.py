@@ -55,6 +55,7 @@ names the file and the key but never the value. `redacted(settings)` is what
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -326,3 +327,10 @@ def redacted(settings: Settings) -> dict[str, Any]:
 
     out: dict[str, Any] = mask(data)
     return out
+
+
+def config_lines(node: Any, prefix: str = "") -> list[str]:
+    """`config show`'s text: a `dotted.key = <JSON value>` line per setting of `redacted()`."""
+    if isinstance(node, dict):
+        return [ln for k, v in node.items() for ln in config_lines(v, f"{prefix}{k}.")]
+    return [f"{prefix[:-1]} = {json.dumps(node)}"]

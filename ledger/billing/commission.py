@@ -227,3 +227,9 @@ def statement_lines(conn: Connection, statement_id: int) -> list[dict[str, Any]]
              "kind": r.kind, "premium_paid": dollars(r.premium_paid_cents), "rate": r.rate,
              "commission": dollars(r.amount_cents), "reason": r.reason}
             for r in conn.execute(q)]  # fmt: skip
+
+
+def commission_statements(conn: Connection, period: str, *, user: str) -> list[dict[str, Any]]:
+    """`run_commission` for `period`, each statement's JSON with its lines under 'detail'."""
+    return [{**s.to_json(), "detail": statement_lines(conn, s.statement_id)}
+            for s in run_commission(conn, period, user=user)]  # fmt: skip

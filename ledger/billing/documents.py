@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -29,6 +29,9 @@ from sqlalchemy.engine import Connection
 from ledger.billing.money import dollars
 from ledger.store import LedgerError, billing_tables
 from ledger.store import schema as t
+
+if TYPE_CHECKING:
+    from ledger.settings import BillingSettings
 
 PAGE = 2000
 CSV_HEADER = ("bill", "member_id", "name", "coverage_month", "insurance_line", "plan", "level",
@@ -43,6 +46,12 @@ class Issuer:
     address: tuple[str, ...] = ()
     remit_to: tuple[str, ...] = ()
     pdf_detail_limit: int = 2000
+
+    @classmethod
+    def of(cls, billing: BillingSettings) -> Issuer:
+        """The issuer the `[billing]` settings name."""
+        return cls(billing.payer_name, tuple(billing.payer_address), tuple(billing.remit_to),
+                   billing.pdf_detail_limit)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

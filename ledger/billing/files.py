@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -24,6 +25,9 @@ from ledger.billing.documents import (
 )
 from ledger.billing.pdf import bill_pdf
 from ledger.store import billing_tables
+
+if TYPE_CHECKING:
+    from ledger.settings import BillingSettings
 
 
 def write_bill_files(
@@ -44,3 +48,10 @@ def write_bill_files(
     conn.execute(b.update().where(b.c.id == bill_id).values(files=json.dumps(files,
                                                                            sort_keys=True)))
     return files
+
+
+def billing_boxes(billing: BillingSettings, outbox: Path | None = None) -> tuple[Path, Path]:
+    """The billing outbox (`outbox`, else `[billing] outbox_dir`) and the mail room
+    (`[billing] mailroom_dir`, else `<outbox>/mailroom`)."""
+    box = outbox or billing.outbox_dir
+    return box, billing.mailroom_dir or box / "mailroom"

@@ -8,7 +8,8 @@ by `today` and have no row yet: the latest one is sent — a notice as PDF and t
 notices. A paid bill gets none. Audited ('billing.remind', counts).
 
 `aging(conn, today)`: open balances per group by days past due: 0-30 (including not yet
-due), 31-60, 61-90, 90+, with the group's unapplied credit.
+due), 31-60, 61-90, 90+, with the group's unapplied credit; `aging_report` is the same
+read in its own transaction, audited ('billing.aging', the number of groups).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from ledger.billing.documents import Issuer, bill_header, private_dir, write_bytes
 from ledger.billing.money import dollars
 from ledger.billing.payments import credit
 from ledger.billing.pdf import notice_pdf
-from ledger.store import audit, billing_tables, utcnow
+from ledger.store import audit, billing_tables, engine, utcnow
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
 _b, _a, _r = billing_tables.billing_bills, billing_tables.billing_applications, \
@@ -127,3 +128,11 @@ def aging(conn: Connection, today: dt.date) -> list[dict[str, Any]]:
         out.append({"group": g, **{k: dollars(v) for k, v in b.items()},
                     "open": dollars(sum(b.values())), "credit": dollars(cr)})  # fmt: skip
     return out
+
+
+def aging_report(target: str | Engine, today: dt.date, *, user: str) -> list[dict[str, Any]]:
+    """`aging(conn, today)` in one transaction, audited as 'billing.aging' by `user`."""
+    with (target if isinstance(target, Engine) else engine(target)).begin() as conn:
+        rows = aging(conn, today)
+        audit(conn, user, "billing.aging", details={"groups": len(rows)})
+    return rows

@@ -1,7 +1,8 @@
 """ledger.desk — the people's room: review items and their views and SLA, users, sign-in,
 roles, and access-checked reads of the ledger (every read of member data audited).
 
-Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here).
+Built on ledger.store and ledger.fullfile (a supervisor resolves a held full file here), and
+ledger.billing for the billing part of a groups file.
 """
 
 from ledger.desk import auth, sessions, users
@@ -9,6 +10,7 @@ from ledger.desk.access import (
     audit_records,
     export_members,
     group_rows,
+    load_groups_file,
     member_history,
     verify_chains,
 )
@@ -16,7 +18,7 @@ from ledger.desk.auth import NotPermitted, initialise
 from ledger.desk.dashboard import SLA_HOURS, TABLES, Dashboard, dashboard
 from ledger.desk.match import MatchRefused
 from ledger.desk.member_view import member_page
-from ledger.desk.notices import report_rejection
+from ledger.desk.notices import report_rejection, resolve_and_notify
 from ledger.desk.reconciliation import decide_item, reconciliation_context
 from ledger.desk.review import assign, list_items, resolve, show_item
 from ledger.desk.sessions import (
@@ -29,12 +31,17 @@ from ledger.desk.sessions import (
 )
 from ledger.desk.sla import SlaReport, sla_report
 from ledger.desk.text import (
+    AUDIT_HEADER,
     QUEUE_HEADER,
+    USERS_HEADER,
+    audit_line,
+    group_line,
     history_lines,
     item_lines,
     queue_line,
     resolution_lines,
     sla_lines,
+    user_line,
 )
 from ledger.desk.users import (
     Actor,
@@ -42,6 +49,7 @@ from ledger.desk.users import (
     add_user,
     list_users,
     login,
+    login_from_env,
     refuse,
     users_exist,
 )
@@ -59,12 +67,17 @@ from ledger.desk.worklist import (
 )
 
 __all__ = [
+    "AUDIT_HEADER",
     "QUEUE_HEADER",
+    "USERS_HEADER",
+    "audit_line",
+    "group_line",
     "history_lines",
     "item_lines",
     "queue_line",
     "resolution_lines",
     "sla_lines",
+    "user_line",
     "refuse",
     "QUEUES",
     "SORTS",
@@ -85,6 +98,7 @@ __all__ = [
     "item_history",
     "page_items",
     "report_rejection",
+    "resolve_and_notify",
     "search_members",
     "Dashboard",
     "MatchRefused",
@@ -101,9 +115,11 @@ __all__ = [
     "export_members",
     "group_rows",
     "initialise",
+    "load_groups_file",
     "list_items",
     "list_users",
     "login",
+    "login_from_env",
     "member_history",
     "member_page",
     "resolve",

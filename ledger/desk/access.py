@@ -1,4 +1,5 @@
-"""Signed-in reads: member history, member export, chain verification, groups, the audit log.
+"""Signed-in reads: member history, member export, chain verification, groups, the audit log;
+and loading a groups file.
 
 Each function takes the signed-in `Actor` (`ledger.desk.users.login`), or None on
 a database that has no user accounts yet (the commands then run open, as
@@ -15,19 +16,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from ledger.billing import load_billing_config
 from ledger.desk.users import Actor, refuse, require
-from ledger.store import audit, engine, queries, show_groups
+from ledger.store import audit, engine, load_config, load_policy_file, queries, show_groups
 from ledger.store import schema as t
 
 __all__ = [
     "audit_records",
     "export_members",
     "group_rows",
+    "load_groups_file",
     "member_history",
     "verify_chains",
 ]
@@ -149,6 +153,16 @@ def group_rows(target: str | Engine, actor: Actor | None, sponsor_id: str | None
     _check(eng, actor, "groups.read", False, sponsor_id or "")
     with eng.connect() as conn:
         return show_groups(conn, sponsor_id)
+
+
+def load_groups_file(conn: Connection, path: Path, *, user: str) -> tuple[int, int]:
+    """Everything a groups TOML holds, in the caller's transaction: groups and trading partners,
+    their full-file policies and their billing settings; (groups, partners) loaded.
+    `user` signed in for 'groups.manage'; each part audits what it stored."""
+    counts = load_config(conn, path, user=user)
+    load_policy_file(conn, path, user=user)
+    load_billing_config(conn, path, user=user)
+    return counts
 
 
 def audit_records(

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ledger.desk.review import Resolution, resolve
+from ledger.desk.users import Actor
 from ledger.desk.views import FULL_FILE_GUARD, iso
 from ledger.store import LedgerError, engine, utcnow
 from ledger.store import schema as t
@@ -99,4 +102,17 @@ def report_rejection(
     return [f"{stem}.txt", f"{stem}.json"]
 
 
-__all__ = ["REASON_CODE", "notice_text", "rejection_notice", "report_rejection"]
+def resolve_and_notify(target: str | Engine, actor: Actor, item_id: int, *,
+                       outbox: str | os.PathLike[str] | None, reject_reason: str | None = None,
+                       **how: Any) -> Resolution:
+    """`resolve`; a member transaction it rejects is then reported to its sender in `outbox`
+    (`report_rejection`), the notice's file names added to the Resolution's notes."""
+    res = resolve(target, actor, item_id, reject_reason=reject_reason, **how)
+    if reject_reason is None or res.resolution != "rejected":
+        return res
+    written = report_rejection(target, item_id, reject_reason, outbox)
+    return replace(res, notes=(*res.notes, *(f"sender notice {n}" for n in written)))
+
+
+__all__ = ["REASON_CODE", "notice_text", "rejection_notice", "report_rejection",
+           "resolve_and_notify"]

@@ -1,18 +1,22 @@
 """The desk's answers as plain text lines, for the command line (one renderer per answer).
 
 Pure functions over the JSON-ready dicts `ledger.desk` returns (`show_item`, `resolve`'s
-`to_json`, `sla_report`'s `to_json`, `list_items`' views, `member_history` rows): no
+`to_json`, `sla_report`'s `to_json`, `list_items`' views, `member_history` rows, accounts,
+audit records, groups): no
 database, nothing decided here. Values are shown only as the caller's answer holds them
 (masked unless the user asked with the right).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 QUEUE_HEADER = "ID\tQUEUE\tREASON\tSTATUS\tASSIGNEE\tDUE\tTIME LEFT\tSUBSCRIBER\tTYPE"
 HISTORY_HEADER = "SEQ\tKIND\tVALID FROM..THROUGH\tDECIDED BY\tST"
+USERS_HEADER = "USER\tDISPLAY NAME\tROLES\tSTATUS"
+AUDIT_HEADER = "SEQ\tAT\tUSER\tACTION\tTARGET\tDETAILS"
 _GUARD_KEYS = ("run_id", "sponsor_id", "sender_id", "source", "interchange_control",
                "set_control", "file_members", "active_members", "would_terminate",
                "would_change", "would_enrol", "termination_share", "max_termination_share",
@@ -42,6 +46,24 @@ def queue_line(item: Mapping[str, Any]) -> str:
             f"{item['assignee'] or '-'}\t{item['due_at'] or '-'}\t"
             f"{time_left(item['time_left_seconds'])}\t{tx.get('subscriber_number', '?')}\t"
             f"{tx.get('maintenance_type') or '-'}")  # fmt: skip
+
+
+def user_line(u: Mapping[str, Any]) -> str:
+    """One row under `USERS_HEADER` for an account (`UserInfo.to_json()`)."""
+    state = "active" if u["active"] else "inactive"
+    return f"{u['user']}\t{u['display_name'] or '-'}\t{','.join(u['roles'])}\t{state}"
+
+
+def audit_line(r: Mapping[str, Any]) -> str:
+    """One row under `AUDIT_HEADER` for an audit record (`audit_records`)."""
+    return (f"{r['seq']}\t{r['at']}\t{r['user']}\t{r['action']}\t{r['target'] or '-'}\t"
+            f"{json.dumps(r['details'], sort_keys=True)}")
+
+
+def group_line(g: Mapping[str, Any]) -> str:
+    """A group (`group_rows`): sponsor, COBRA administration, representative, name."""
+    return (f"{g['sponsor_id']}  cobra {g['cobra_administration']}  "
+            f"representative {g['representative'] or '-'}  {g['name']}")
 
 
 def item_lines(item: Mapping[str, Any]) -> Iterator[str]:
@@ -95,7 +117,7 @@ def _candidate_lines(c: Mapping[str, Any]) -> Iterator[str]:
 
 
 def resolution_lines(item_id: int, out: Mapping[str, Any]) -> Iterator[str]:
-    """What a resolve did: the outcome, the released family members, notes."""
+    """What a resolve or a decide did: the outcome, the released family members, notes."""
     yield (f"item {item_id}: {out['resolution']} ({out['status']}"
            f"{', member ' + out['member_id'] if out['member_id'] else ''})")
     for r in out["released"]:
@@ -115,7 +137,7 @@ def sla_lines(rep: Mapping[str, Any]) -> Iterator[str]:
                f"{b['due_at']} late {time_left(-b['late_by_seconds'])[8:]}")
 
 
-def history_lines(rows: list[Mapping[str, Any]]) -> Iterator[str]:
+def history_lines(rows: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     """A member's entries under `HISTORY_HEADER`, before/after values flattened beneath."""
     yield HISTORY_HEADER
     for r in rows:

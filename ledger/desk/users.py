@@ -26,7 +26,7 @@ import datetime as dt
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,10 @@ class UserInfo:
     created_at: dt.datetime | None
     created_by: str | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user_id, "display_name": self.display_name,
+                "roles": list(self.roles), "active": self.active, "created_by": self.created_by}
+
 
 def _engine(target: str | Engine) -> Engine:
     return target if isinstance(target, Engine) else engine(target)
@@ -233,6 +237,20 @@ def login(target: str | Engine, user_id: str | None, code: str | None, action: s
     if not actor.may(action):
         raise refuse(eng, user_id, action, "the user's roles do not allow this")
     return actor
+
+
+def login_from_env(target: str | Engine, user_id: str | None, action: str,
+                   ask: Callable[[], str | None]) -> Actor:
+    """`login` with the code `access_code_from_env` finds, else (a user being named) the one
+    `ask()` reads: a prompt or stdin. An unreadable code file is refused like a wrong code
+    (audited)."""
+    try:
+        code = access_code_from_env()
+    except LedgerError as exc:
+        raise refuse(target, user_id, action, str(exc)) from None
+    if code is None and user_id:
+        code = ask()
+    return login(target, user_id, code, action)
 
 
 def require(target: str | Engine, actor: Actor, action: str, target_id: str = "") -> None:

@@ -525,6 +525,17 @@ class _NoAcks:
         """Ignore `event`."""
 
 
+def stop_on_signals() -> Callable[[], bool]:
+    """A `should_stop` for watching an inbox: true once SIGTERM or SIGINT has arrived (the
+    handlers are installed now; the file being worked on is finished first)."""
+    import signal
+
+    stopped: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stopped.append(signum))
+    return lambda: bool(stopped)
+
+
 def run_drop(settings: Settings, inbox: Path, *, once: bool = True, actor: str = "system",
              progress: Progress | None = None,
              on_outcome: Callable[[dict[str, Any]], None] | None = None,

@@ -10,12 +10,13 @@ sponsor's set is rejected, `partner.sponsor_not_allowed`) and, under
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from edi.records import Event, InterchangeHeader
 from ledger.drops.events import Progress, Tap
+from ledger.drops.progress import MemberProgress, NoProgress
 from ledger.ingest import IngestSummary, ingest_file
 from ledger.settings import Settings
 
@@ -52,3 +53,29 @@ def ingest_with_partners(
         summary.errors.append(f"{path.name}: interchange {isa13} is from an unknown sender "
                               "(drops.strict_partners); nothing recorded")  # fmt: skip
     return summary
+
+
+def ingest_files(
+    url: str, files: Iterable[Path], config: Settings, *, actor: str,
+    validator_name: str = "compiled", outbox: Path | None = None,
+    progress: MemberProgress | NoProgress | None = None,
+) -> IngestSummary:  # fmt: skip
+    """`enroll834 ingest`: each of `files` through `ingest_with_partners`, in order, summed.
+
+    `validator_name` is an `edi.validate.make_validator` name (with the configured charsets)
+    or 'none' (envelope and model checks only); `outbox` defaults to `drops.outbox_dir`;
+    `progress` is told of every file read.
+    """
+    from edi.validate import make_validator
+
+    bar = progress or NoProgress()
+    validator = None if validator_name == "none" \
+        else make_validator(validator_name, config.charsets())
+    total = IngestSummary()
+    for f in files:
+        total.merge(ingest_with_partners(url, f, config, actor=actor, validator=validator,
+                                         outbox=outbox or config.drops.outbox_dir,
+                                         usage=config.usage, test_ledger=config.test_ledger,
+                                         progress=bar.hook))  # fmt: skip
+        bar.file_done(str(f))
+    return total

@@ -6,6 +6,10 @@ down; shown on stderr (rich), only when the command decides stderr is a terminal
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from ledger.drops.events import Progress
+
 
 class MemberProgress:
     """A progress bar on stderr for a long read: members read, members/s, and time left
@@ -64,3 +68,31 @@ class MemberProgress:
 
     def __exit__(self, *_exc: object) -> None:
         self.bar.stop()
+
+
+class NoProgress:
+    """No bar (stderr is not a terminal, or --quiet): `MemberProgress`'s interface, doing
+    nothing; its `hook` is None so the reader is not called back at all."""
+
+    hook: Progress | None = None
+
+    def file_done(self, name: str) -> None:
+        return None
+
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def progress_bar(sizes: dict[str, int] | None) -> MemberProgress | NoProgress:
+    """A bar over `sizes` (file -> bytes to read), or `NoProgress` when `sizes` is None."""
+    return NoProgress() if sizes is None else MemberProgress(sizes)
+
+
+def inbox_sizes(inbox: Path) -> dict[str, int] | None:
+    """The files waiting in `inbox`, name -> bytes; None when `inbox` is not a directory."""
+    if not inbox.is_dir():
+        return None
+    return {p.name: p.stat().st_size for p in inbox.iterdir() if p.is_file()}

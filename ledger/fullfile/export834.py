@@ -25,13 +25,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.store import LedgerError, Span, engine, next_control_number, spans, utcnow
 from ledger.store import schema as t
+
+if TYPE_CHECKING:
+    from ledger.settings import PayerSettings
 
 PAGE = 1000
 ONE_DAY = dt.timedelta(days=1)
@@ -51,6 +54,12 @@ class ExportOptions:
     payer_id: str = "ENROLL834"
     usage: str = "P"
 
+    @classmethod
+    def for_payer(cls, payer: PayerSettings) -> ExportOptions:
+        """The payer's own identity from the `[payer]` settings (ISA sender, N1*IN)."""
+        return cls(sender_qualifier=payer.sender_qualifier, sender_id=payer.sender_id,
+                   payer_name=payer.name, payer_id=payer.id)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class ExportSummary:
@@ -63,6 +72,11 @@ class ExportSummary:
     interchange_control: str
     group_control: str
     path: str = ""
+
+    def line(self) -> str:
+        """The one line `export834` writes on stderr."""
+        return (f"export834: {self.kind} file, {self.members} members, ISA13 "
+                f"{self.interchange_control}")
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "sponsor_id": self.sponsor_id, "members": self.members,

@@ -78,6 +78,20 @@ class FileReconciliation:
         self.notes.extend(f"test ledger: {n}" for n in other.notes)
         self.reports.extend(other.reports)
 
+    def run_lines(self) -> list[str]:
+        """`reconcile`'s line per set: semantics, status, member counts, discrepancies."""
+        out = []
+        for run in self.runs:
+            c = run.counts
+            out.append(f"{self.source} ST {run.set_control} sponsor {run.sponsor_id} "
+                       f"{run.semantics} {run.status}  members {c.get('file_members', 0)} "
+                       f"confirmed {c.get('confirmed_members', 0)}  missing_in_ledger "
+                       f"{c.get('missing_in_ledger', 0)} missing_in_file "
+                       f"{c.get('missing_in_file', 0)} field_mismatch "
+                       f"{c.get('field_mismatch', 0)}  discrepancies "
+                       f"{run.to_json()['discrepancies']}")  # fmt: skip
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "runs": [r.to_json() for r in self.runs],
                 "transaction_sets": dict(self.transaction_sets), "errors": list(self.errors),

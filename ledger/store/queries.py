@@ -184,6 +184,10 @@ class VerifyReport:
     def ok(self) -> bool:
         return self.first_bad is None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"chain": self.chain, "checked": self.checked, "ok": self.ok,
+                "first_bad": self.first_bad, "problem": self.problem}  # fmt: skip
+
     def __str__(self) -> str:
         if self.ok:
             return f"{self.chain}: {self.checked} records, chain intact"
