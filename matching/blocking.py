@@ -34,13 +34,13 @@ import jellyfish
 from edi.records import MemberTransaction
 from matching.decisions import BlockingKey, KnownPerson
 from matching.normalize import (
-    compact_name,
     name_roots,
     normalize_address,
     normalize_id,
     normalize_ssn,
     postal5,
     soundex,
+    surname_key,
 )
 from matching.person import prior_person, transaction_person
 
@@ -93,7 +93,7 @@ def _keys(
     if swap_names:
         pairs.append((person.first, person.last))
     names = [
-        (soundex(last) if compact_name(last) else None, _given_sounds(first))
+        (soundex(last) if surname_key(last) else None, _given_sounds(first))
         for last, first in pairs
     ]
     for d, dob in enumerate(dobs):

@@ -23,8 +23,10 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from matching.decisions import FieldComparison, KnownPerson
 from matching.normalize import (
+    common_nickname_links,
     compact_name,
-    name_roots,
+    nickname_links,
+    nickname_related,
     normalize_address,
     normalize_id,
     normalize_ssn,
@@ -40,7 +42,10 @@ class Prepared:
     ssn: str
     last: str
     first: str
-    first_roots: frozenset[str]
+    first_links: frozenset[str]
+    """The given name, its roots and nicknames (see normalize.nickname_links)."""
+    first_common: frozenset[str]
+    """The same from the project's own table of common nicknames."""
     birth_date: dt.date | None
     gender: str
     relationship: str
@@ -58,7 +63,8 @@ def prepare(person: KnownPerson) -> Prepared:
         ssn=normalize_ssn(person.ssn),
         last=compact_name(person.last),
         first=compact_name(person.first),
-        first_roots=name_roots(person.first),
+        first_links=nickname_links(person.first),
+        first_common=common_nickname_links(person.first),
         birth_date=person.birth_date,
         gender=gender if gender in ("M", "F") else "",
         relationship=relationship_group(person.relationship),
@@ -194,7 +200,7 @@ def _close(x: str, y: str) -> bool:
     """The same name allowing a nickname, a close spelling or one part of a double name."""
     if not x or not y:
         return False
-    if x == y or _jw(x, y) >= 0.92 or name_roots(x) & name_roots(y):
+    if x == y or _jw(x, y) >= 0.92 or nickname_related(x, y):
         return True
     short, long_ = sorted((x, y), key=len)
     return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
@@ -220,6 +226,15 @@ def _last_part(a: Prepared, b: Prepared) -> bool:
     return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
 
 
+def _single_letter(x: str, y: str) -> bool:
+    """One side is a single letter: an initial or a filler, which says nothing."""
+    return len(x) == 1 or len(y) == 1
+
+
+def _last_initial(a: Prepared, b: Prepared) -> bool:
+    return _single_letter(a.last, b.last)
+
+
 def _last_jw(threshold: float) -> Test:
     return lambda a, b: _jw(a.last, b.last) >= threshold
 
@@ -228,6 +243,10 @@ SURNAME = Comparison(
     "surname",
     present=lambda a, b: bool(a.last and b.last),
     levels=(
+        Level(
+            "initial", "surname: a single letter on one side (weighs nothing)", 0.005, 0.005,
+            _last_initial,
+        ),
         Level("exact", "surname: identical", 0.86, 0.02, _last_exact),
         Level(
             "swapped", "surname: matches the other given name (names swapped)", 0.01, 2e-4, _swapped
@@ -247,7 +266,11 @@ def _first_exact(a: Prepared, b: Prepared) -> bool:
 
 
 def _first_nickname(a: Prepared, b: Prepared) -> bool:
-    return bool(a.first_roots & b.first_roots)
+    return b.first in a.first_common
+
+
+def _first_listed(a: Prepared, b: Prepared) -> bool:
+    return b.first in a.first_links
 
 
 def _first_jw(threshold: float) -> Test:
@@ -255,21 +278,28 @@ def _first_jw(threshold: float) -> Test:
 
 
 def _first_initial(a: Prepared, b: Prepared) -> bool:
-    short = min(a.first, b.first, key=len)
-    return len(short) == 1 and a.first[0] == b.first[0]
+    return _single_letter(a.first, b.first)
 
 
 GIVEN_NAME = Comparison(
     "given_name",
     present=lambda a, b: bool(a.first and b.first),
     levels=(
+        Level(
+            "initial", "given name: a single letter on one side (weighs nothing)", 0.01, 0.01,
+            _first_initial,
+        ),
         Level("exact", "given name: identical", 0.86, 0.01, _first_exact),
         Level(
             "swapped", "given name: matches the other surname (names swapped)", 0.01, 2e-4, _swapped
         ),
-        Level("nickname", "given name: listed nickname of the other", 0.05, 0.003, _first_nickname),
+        Level("nickname", "given name: a common nickname of the other", 0.05, 0.003, _first_nickname),
+        Level(
+            "nickname_listed",
+            "given name: listed as a nickname of the other in the public table",
+            0.02, 0.004, _first_listed,
+        ),  # fmt: skip
         Level("jw_0.92", "given name: Jaro-Winkler ≥ 0.92", 0.04, 0.01, _first_jw(0.92)),
-        Level("initial", "given name: only an initial, and it agrees", 0.01, 0.01, _first_initial),
         Level("conflict", "given name: different", 0.03, 0.967, _always),
     ),
 )

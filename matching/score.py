@@ -108,11 +108,13 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
 
     SSNs that conflict; places in the family that conflict; and inside one
     family (same subscriber number), where siblings and twins share surname,
-    address and sometimes birth date: birth dates that conflict; and for
+    address and sometimes birth date: birth dates that conflict (unless SSN and
+    given name — identical or a common nickname — are the same); and for
     dependents without an identical SSN, a birth date that is not identical
     (typos included: siblings are often one digit apart) or missing, a given
-    name that is neither identical, a nickname nor swapped with the surname
-    (a close spelling only with an agreeing birth sequence, INS17), or a
+    name that is neither identical, a common nickname nor swapped with the surname
+    (a close spelling or a nickname only the public table lists, only with an
+    agreeing birth sequence, INS17), or a
     different birth sequence. `dependent` says the enrollee is
     neither subscriber nor spouse (or their place is unknown).
     """
@@ -127,7 +129,9 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
         # date, given name and birth sequence do.
         ssn_exact = lv.get("ssn") == "exact"
         birth_date = lv.get("birth_date")
-        if birth_date == "conflict" or (
+        # the same SSN and given name: a birth date sent wrong, not another family member
+        same_person = ssn_exact and lv.get("given_name") in ("exact", "nickname")
+        if (birth_date == "conflict" and not same_person) or (
             dependent and not ssn_exact and birth_date not in ("exact", "missing")
         ):
             out.append("family_birth_date")
@@ -135,7 +139,7 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
             given = lv.get("given_name")
             sequence_agrees = lv.get("birth_sequence") == "agree"
             if given not in ("exact", "nickname", "swapped") and not (
-                given == "jw_0.92" and sequence_agrees
+                given in ("jw_0.92", "nickname_listed") and sequence_agrees
             ):
                 out.append("family_given_name")
             if lv.get("birth_sequence") == "conflict":
