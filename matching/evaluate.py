@@ -20,8 +20,10 @@ Reported, over incoming members:
 - for reviewed true matches, the share with the true member ranked first / in
   the top three candidates;
 - pairs completeness: the share of true pairs whose stored member is among the
-  candidates blocking returns, with the median and largest block (members
-  sharing one key looked up) and the mean candidates per look-up;
+  candidates blocking returns — the first search and the wider one run before a
+  NEW decision; also the first search alone — with the median and largest block
+  (members sharing one key looked up, both searches) and the mean candidates of
+  the first search;
 - the share of true pairs with two or more noisy fields (SSN, surname, given
   name, birth date, gender differing or blanked), and the family rules' work
   (family_held, family_mismatch).
@@ -39,7 +41,7 @@ from dataclasses import replace
 from typing import Any
 
 from edi.records import Lineage, TransactionSetHeader
-from matching.blocking import lookup_keys
+from matching.blocking import lookup_keys, wide_keys
 from matching.compare import prepare
 from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Outcome
 from matching.febrl import SETS as FEBRL_SETS
@@ -150,11 +152,14 @@ def evaluate(
             ids = {p.member_id for p in known}
             probes = enrollee_probes(m.tx)
             keys = lookup_keys(probes[::-1])
-            found = store.source.candidates(keys)
+            found = {p.member_id for p in store.source.candidates(keys)}
             candidates_seen.append(len(found))
-            blocks.extend(n for n in store.source.block_sizes(keys) if n)
+            wide = wide_keys(probes[::-1])
+            blocks.extend(n for n in store.source.block_sizes(keys + wide) if n)
             counts["pairs"] += 1
-            counts["pairs_found"] += bool(ids & {p.member_id for p in found})
+            counts["pairs_found_first"] += bool(ids & found)
+            found |= {p.member_id for p in store.source.candidates(wide)}
+            counts["pairs_found"] += bool(ids & found)
             counts["noisy_2plus"] += _noisy_fields(probes[-1], known[0]) >= 2
             bucket = _ssn_bucket(probes[-1], known)
             counts[f"match_{bucket}"] += 1
@@ -222,6 +227,7 @@ def _metrics(
         "review_top3_recall": rate(counts["review_top3"], counts["review"]),
         "pairs_completeness": rate(counts["pairs_found"], counts["pairs"]),
         "pairs_missed": counts["pairs"] - counts["pairs_found"],
+        "pairs_completeness_first_search": rate(counts["pairs_found_first"], counts["pairs"]),
         "median_block_size": statistics.median(blocks) if blocks else 0,
         "largest_block_size": max(blocks, default=0),
         "mean_candidates": round(statistics.fmean(candidates_seen), 2) if candidates_seen else 0,

@@ -10,8 +10,9 @@ field weights for the probe that fits it best.
 - ``match``: the best score is at least `upper`, leads the runner-up by at
   least `margin`, and nothing blocks automation (see `blockers`);
 - ``new``: every candidate scores below `lower`, none shares an SSN (or
-  one edit of it) or a Medicare id with the enrollee, and nobody in the
-  enrollee's family has the same or a near birth date;
+  one edit of it) or a Medicare id with the enrollee, nobody in the
+  enrollee's family has the same or a near birth date, and none could be
+  the enrollee with two fields sent wrong (`could_be_the_enrollee`);
 - ``uncertain``: everything else — a person decides.
 
 `identify_known` finds the member a change or termination is about by
@@ -162,15 +163,112 @@ def _plausible_without_score(candidate: Candidate) -> bool:
     )
 
 
+_AGREES = {
+    "ssn": frozenset({"exact", "one_edit"}),
+    "birth_date": frozenset({"exact", "day_month_swapped", "one_edit"}),
+    "surname": frozenset({"exact", "swapped", "part", "jw_0.92", "jw_0.80"}),
+    "given_name": frozenset(
+        {"exact", "swapped", "nickname", "nickname_listed", "jw_0.92", "close"}
+    ),
+}
+"""Levels at which a person-level field agrees, even loosely."""
+_STRONG = {
+    "ssn": frozenset({"exact", "one_edit"}),
+    "birth_date": frozenset({"exact"}),
+    "surname": frozenset({"exact", "swapped", "part", "jw_0.92"}),
+    "given_name": frozenset({"exact", "swapped", "nickname", "nickname_listed", "jw_0.92"}),
+}
+"""Levels at which a field agrees closely (another family's member needs two)."""
+_HOUSEHOLD_SURNAME = frozenset({"exact", "part", "jw_0.92"})
+"""Surname levels that make one street line one household (a swap is the person's)."""
+
+
+def could_be_the_enrollee(
+    candidate: Candidate, place: str = "", *, family_known: bool = False
+) -> bool:
+    """False when the candidate cannot be the enrollee even if any two fields were sent wrong.
+
+    Counts the person-level fields that agree, even loosely (SSN, birth date —
+    one keyed digit or day and month swapped only beside a given name that does
+    not conflict —, surname, given name, the street line), and those that
+    conflict (SSN, birth date, surname, given name, gender). Inside one
+    household — the same subscriber number, or the same surname at the same
+    street line — surname and street are shared, so they are no evidence of
+    the person, and a member born on the same or a near date may be a twin or a
+    sibling: never certainly somebody else; nor is the family's subscriber for
+    a subscriber sent for the family, nor a household member of the same given
+    name with at most two conflicts. A spouse's place in the same family
+    agrees. Somebody else for certain: outside the household, a birth date that
+    conflicts with only the names agreeing (a namesake: common names recur,
+    birth dates rarely change); three or more conflicts; two with at most one
+    agreement; one with none. A field missing on either side is neither.
+    When the enrollee's own family is known (a candidate shares its subscriber
+    number), a member of another family is somebody else unless two of SSN,
+    birth date, surname and given name agree closely: a person re-sent for a
+    family is found in it, and streets, birthdays and look-alike surnames are
+    shared by strangers. `place` is the
+    enrollee's place in the family (self/spouse/dependent).
+    """
+    lv = _levels(candidate)
+    family = lv.get("subscriber_number") == "same_family"
+    if family and place == "self" and lv.get("relationship") == "agree":
+        return True  # a family has one subscriber
+    street = lv.get("address") in ("exact", "street", "similar")
+    household = family or (street and lv.get("surname") in _HOUSEHOLD_SURNAME)
+    dob = lv.get("birth_date")
+    if household and dob in _AGREES["birth_date"]:
+        return True  # a twin or a sibling born a keyed digit apart
+    agree = int(family and place == "spouse" and lv.get("relationship") == "agree")
+    disagree = int(lv.get("gender") == "conflict")
+    given_conflicts = lv.get("given_name") == "conflict"
+    for name, levels in _AGREES.items():
+        level = lv.get(name)
+        if level == "conflict":
+            disagree += 1
+        elif level in levels:
+            if household and name == "surname" and level != "swapped":
+                continue
+            if name == "birth_date" and level != "exact" and given_conflicts:
+                continue
+            agree += 1
+    if family_known and not family:
+        strong = sum(lv.get(name) in levels for name, levels in _STRONG.items())
+        if strong < 2:
+            return False  # a person re-sent for a known family is found in it
+    if not household and street:
+        agree += 1
+    if household and lv.get("given_name") in ("exact", "nickname"):
+        return disagree <= 2  # one household rarely has two members of one given name
+    if not household and dob == "conflict" and not street and lv.get("ssn") not in _AGREES["ssn"]:
+        return False  # a namesake elsewhere: only the names agree, the birth date does not
+    if disagree >= 3:
+        return False
+    if disagree == 2:
+        return agree >= 2
+    if disagree == 1:
+        return agree >= 1
+    return True
+
+
 def assess(
-    candidates: tuple[Candidate, ...], thresholds: Thresholds, *, dependent: bool
+    candidates: tuple[Candidate, ...],
+    thresholds: Thresholds,
+    *,
+    dependent: bool,
+    place: str = "",
 ) -> Assessment:
-    """Apply the certainty gate to scored candidates (best first)."""
+    """Apply the certainty gate to scored candidates (best first); `place` is the
+    enrollee's place in the family (see `could_be_the_enrollee`)."""
     if not candidates:
         return Assessment("new", candidates)
     best = candidates[0]
+    known = any(_levels(c).get("subscriber_number") == "same_family" for c in candidates)
     plausible = [
-        c for c in candidates if c.score >= thresholds.lower or _plausible_without_score(c)
+        c
+        for c in candidates
+        if c.score >= thresholds.lower
+        or _plausible_without_score(c)
+        or could_be_the_enrollee(c, place, family_known=known)
     ]
     if not plausible:
         return Assessment("new", candidates)
@@ -247,4 +345,4 @@ def identify_known(
         if not conflicts and agrees:
             rest = tuple(c for c in scored if c.member_id != chosen.member_id)
             return Assessment("match", (chosen, *rest))
-    return assess(scored, thresholds, dependent=dependent)
+    return assess(scored, thresholds, dependent=dependent, place=relationship_group)
