@@ -81,7 +81,9 @@ def score_candidates(
 ) -> tuple[Candidate, ...]:
     """Every distinct person scored against the best-fitting probe, best first.
 
-    Ties are broken by member_id so the order is deterministic.
+    Ties are broken by member_id so the order is deterministic. When no candidate
+    holds the enrollee's subscriber number (the family is new or renumbered — the
+    subscriber key brings every holder), "other family" weighs 0 (`NEW_NUMBER`).
     """
     if not people:
         return ()
@@ -100,8 +102,32 @@ def score_candidates(
                 best = scored
         if best is not None:
             out.append(Candidate(person.member_id, best[0], best[1]))
+    if out and not any(_levels(c).get("subscriber_number") == "same_family" for c in out):
+        out = [_unheld_number(c) for c in out]
     out.sort(key=lambda c: (-c.score, c.member_id))
     return tuple(out)
+
+
+NEW_NUMBER = FieldComparison(
+    "subscriber_number",
+    "new_number",
+    0.0,
+    "subscriber number (REF*0F): held by no member (a new or renumbered family)",
+)
+
+
+def _unheld_number(candidate: Candidate) -> Candidate:
+    """Another family's number weighs against a candidate only when the enrollee's number
+    belongs to a known family; a number nobody holds (a family new or renumbered) says
+    nothing about which person this is: weight 0."""
+    comparisons = tuple(
+        NEW_NUMBER if c.field == "subscriber_number" and c.level == "other_family" else c
+        for c in candidate.comparisons
+    )
+    if comparisons == candidate.comparisons:
+        return candidate
+    score = round(sum(c.weight for c in comparisons), 2)
+    return Candidate(candidate.member_id, score, comparisons)
 
 
 def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:

@@ -132,7 +132,7 @@ def test_assess_holds_a_plausible_candidate_below_the_lower_threshold() -> None:
     assert scored[0].score < Thresholds().lower
     # other family, birth date replaced: only the names agree → a namesake
     assert assess(scored, Thresholds(), dependent=True).verdict == "new"
-    near = replace(probe, address_line1=CHILD.address_line1, postal_code="")
+    near = replace(probe, address_line1=CHILD.address_line1, postal_code="", gender="M")
     scored = score_candidates([near], [CHILD])
     assert scored[0].score < Thresholds().lower
     # the same street line: one household, where the same given name is the same child
