@@ -21,7 +21,27 @@ Kinds and values (values are PHI: they live only in the ledger's index):
 - ``medicare``        REF*F6 Medicare id (HIC/MBI)
 - ``address``         normalised street line | ZIP5 | birth year
 - ``address_given``   normalised street line | ZIP5 | Soundex(given name or root)
+- ``street_year``     normalised street line | birth year (no ZIP needed)
 - ``ssn4_name``       last four SSN digits | Soundex(surname) | Soundex(given root)
+
+The *wider search* (`wide_keys`), looked up only before a NEW decision (these
+blocks grow with the roster, so every decision does not pay for them):
+
+- ``ssn_part``        the SSN with one third masked (``___456789``, ``123___789``,
+                      ``123456___``): one keyed digit leaves two thirds intact
+- ``sur3_year``       first three letters of the surname | given initial | birth year
+                      (a typo that changes a Soundex code after the third letter)
+- ``dob``             birth date alone
+- ``name``            Soundex(surname) | Soundex(given root), no date
+- ``surname_md``      Soundex(surname) | month-day of birth (a year mistyped)
+- ``given_md``        Soundex(given root) | month-day of birth
+- ``given_ym``        Soundex(given root) | year-month of birth (a day mistyped)
+- ``street``          house number | first four letters of the street (spaces ignored)
+
+A look-up also tries the SSN with the digits on either side of a masked third
+transposed (the one keyed error the masks miss; exact SSNs, so in the first
+search), the 2100B OLD values, the given/surname swap and the birth date with
+day and month transposed.
 """
 
 from __future__ import annotations
@@ -41,21 +61,35 @@ from matching.normalize import (
     normalize_ssn,
     postal5,
     soundex,
+    surname_key,
 )
 from matching.person import prior_person, transaction_person
 
 KEY_KINDS = (
     "subscriber",
     "ssn",
+    "ssn_part",
     "ssn4_dob",
     "dob_surname",
     "dob_given",
     "name_year",
+    "sur3_year",
     "medicare",
     "address",
     "address_given",
+    "street_year",
     "ssn4_name",
+    "dob",
+    "name",
+    "surname_md",
+    "given_md",
+    "given_ym",
+    "street",
 )
+WIDE_KINDS = (
+    "ssn_part", "sur3_year", "dob", "name", "surname_md", "given_md", "given_ym", "street"
+)
+"""Kinds looked up only by the wider search before a NEW decision (`wide_keys`)."""
 
 
 @lru_cache(maxsize=65536)
@@ -87,13 +121,18 @@ def _keys(
         add(("ssn", ssn))
     if own is not None:
         own.extend(keys)
+    if ssn and swap_names:
+        # a look-up (only look-ups try swaps): transpositions across a masked third's edge
+        for i in (2, 5):
+            if ssn[i] != ssn[i + 1]:
+                add(("ssn", ssn[:i] + ssn[i + 1] + ssn[i] + ssn[i + 2 :]))
     # per name pair: the surname's Soundex (None when there is no usable surname)
     # and the given name's sounds, worked out once for every key that uses them
     pairs = [(person.last, person.first)]
     if swap_names:
         pairs.append((person.first, person.last))
     names = [
-        (soundex(last) if compact_name(last) else None, _given_sounds(first))
+        (soundex(last) if surname_key(last) else None, _given_sounds(first))
         for last, first in pairs
     ]
     for d, dob in enumerate(dobs):
@@ -126,6 +165,11 @@ def _keys(
         if mine is not None:
             mine(key)
     street, zip5 = normalize_address(person.address_line1), postal5(person.postal_code)
+    if street:
+        for year in years:
+            add(key := ("street_year", f"{street}|{year}"))
+            if mine is not None and year == first_year:
+                mine(key)
     if street and zip5:
         for year in years:
             add(key := ("address", f"{street}|{zip5}|{year}"))
@@ -144,6 +188,54 @@ def _keys(
                     if mine is not None and n == 0:
                         mine(key)
     return list(dict.fromkeys(keys))
+
+
+def _sur3(last: str) -> str:
+    name = surname_key(last)
+    return name[:3] if len(name) >= 2 else ""
+
+
+def _initial(first: str) -> str:
+    return compact_name(first)[:1]
+
+
+def _wide(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list[BlockingKey]:
+    """The wider search's keys (see the module docstring)."""
+    keys: list[BlockingKey] = [("dob", d.isoformat()) for d in dobs]
+    ssn = normalize_ssn(person.ssn)
+    if ssn:
+        keys.extend(("ssn_part", f"{ssn[:i]}___{ssn[i + 3 :]}") for i in (0, 3, 6))
+    pairs = [(person.last, person.first)]
+    if swap_names:
+        pairs.append((person.first, person.last))
+    for year in sorted({d.year for d in dobs}):
+        for last, first in pairs:
+            sur3, initial = _sur3(last), _initial(first)
+            if sur3 and initial:
+                keys.append(("sur3_year", f"{sur3}|{initial}|{year}"))
+    days = sorted({f"{d.month:02d}-{d.day:02d}" for d in dobs})
+    months = sorted({f"{d.year}-{d.month:02d}" for d in dobs})
+    for last, first in pairs:
+        sounds = _given_sounds(first)
+        if surname_key(last):
+            surname = soundex(last)
+            keys.extend(("name", f"{surname}|{sound}") for sound in sounds)
+            keys.extend(("surname_md", f"{surname}|{day}") for day in days)
+        keys.extend(("given_md", f"{sound}|{day}") for sound in sounds for day in days)
+        keys.extend(("given_ym", f"{sound}|{ym}") for sound in sounds for ym in months)
+    street = _street_key(person.address_line1)
+    if street:
+        keys.append(("street", street))
+    return keys
+
+
+def _street_key(line1: str) -> str:
+    """House number | the street's first four letters, spaces ignored ('' without both)."""
+    words = normalize_address(line1).split()
+    if len(words) < 2 or not words[0].isdigit():
+        return ""
+    letters = "".join(c for c in "".join(words[1:]) if c.isalpha())
+    return f"{words[0]}|{letters[:4]}" if len(letters) >= 3 else ""
 
 
 _KeyFields = tuple[object, ...]
@@ -167,7 +259,9 @@ def person_keys(person: KnownPerson) -> list[BlockingKey]:
         if known is not None:
             return list(known)
     dobs = [person.birth_date] if person.birth_date else []
-    return _keys(person, dobs=dobs, swap_names=False)
+    keys = _keys(person, dobs=dobs, swap_names=False)
+    keys += _wide(person, dobs=dobs, swap_names=False)
+    return list(dict.fromkeys(keys))
 
 
 def _dob_variants(dob: dt.date | None) -> list[dt.date]:
@@ -203,6 +297,8 @@ def lookup_keys(people: list[KnownPerson]) -> list[BlockingKey]:
         person = people[0]
         own: list[BlockingKey] = []
         keys = _keys(person, dobs=_dob_variants(person.birth_date), swap_names=True, own=own)
+        dob = [person.birth_date] if person.birth_date else []
+        own += _wide(person, dobs=dob, swap_names=False)
         if len(_RECENT_OWN) >= _RECENT_MAX:
             del _RECENT_OWN[next(iter(_RECENT_OWN))]
         _RECENT_OWN[_key_fields(person)] = list(dict.fromkeys(own))
@@ -210,4 +306,13 @@ def lookup_keys(people: list[KnownPerson]) -> list[BlockingKey]:
     keys = []
     for person in people:
         keys.extend(_keys(person, dobs=_dob_variants(person.birth_date), swap_names=True))
+    return list(dict.fromkeys(keys))
+
+
+def wide_keys(people: list[KnownPerson]) -> list[BlockingKey]:
+    """The wider search's keys for an enrollee (2100A and 2100B values, swaps and
+    transposed birth dates included), looked up before a NEW decision."""
+    keys: list[BlockingKey] = []
+    for person in people:
+        keys.extend(_wide(person, dobs=_dob_variants(person.birth_date), swap_names=True))
     return list(dict.fromkeys(keys))

@@ -23,8 +23,10 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from matching.decisions import FieldComparison, KnownPerson
 from matching.normalize import (
+    common_nickname_links,
     compact_name,
-    name_roots,
+    nickname_links,
+    nickname_related,
     normalize_address,
     normalize_id,
     normalize_ssn,
@@ -40,12 +42,19 @@ class Prepared:
     ssn: str
     last: str
     first: str
-    first_roots: frozenset[str]
+    first_links: frozenset[str]
+    """The given name, its roots and nicknames (see normalize.nickname_links)."""
+    first_common: frozenset[str]
+    """The same from the project's own table of common nicknames."""
     birth_date: dt.date | None
     gender: str
     relationship: str
     birth_sequence: int | None
     street: str
+    street_number: str
+    """The house number (the street line's first word when it is digits)."""
+    street_letters: str
+    """The street line's letters without spaces (POYNTON ST = POYNTONST)."""
     postal: str
     subscriber_numbers: frozenset[str]
     medicare_id: str
@@ -58,12 +67,15 @@ def prepare(person: KnownPerson) -> Prepared:
         ssn=normalize_ssn(person.ssn),
         last=compact_name(person.last),
         first=compact_name(person.first),
-        first_roots=name_roots(person.first),
+        first_links=nickname_links(person.first),
+        first_common=common_nickname_links(person.first),
         birth_date=person.birth_date,
         gender=gender if gender in ("M", "F") else "",
         relationship=relationship_group(person.relationship),
         birth_sequence=person.birth_sequence or None,
-        street=normalize_address(person.address_line1),
+        street=(street := normalize_address(person.address_line1)),
+        street_number=street.split(" ", 1)[0] if street[:1].isdigit() else "",
+        street_letters="".join(c for c in street if c.isalpha()),
         postal=postal5(person.postal_code),
         subscriber_numbers=frozenset(
             n for n in (normalize_id(s) for s in person.subscriber_numbers) if n
@@ -191,10 +203,11 @@ BIRTH_DATE = Comparison(
 
 
 def _close(x: str, y: str) -> bool:
-    """The same name allowing a nickname, a close spelling or one part of a double name."""
+    """The same name allowing a nickname, a close spelling (Jaro-Winkler ≥ 0.85: both
+    names must match crosswise) or one part of a double name."""
     if not x or not y:
         return False
-    if x == y or _jw(x, y) >= 0.92 or name_roots(x) & name_roots(y):
+    if x == y or _jw(x, y) >= 0.85 or nickname_related(x, y):
         return True
     short, long_ = sorted((x, y), key=len)
     return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
@@ -220,6 +233,15 @@ def _last_part(a: Prepared, b: Prepared) -> bool:
     return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
 
 
+def _single_letter(x: str, y: str) -> bool:
+    """One side is a single letter: an initial or a filler, which says nothing."""
+    return len(x) == 1 or len(y) == 1
+
+
+def _last_initial(a: Prepared, b: Prepared) -> bool:
+    return _single_letter(a.last, b.last)
+
+
 def _last_jw(threshold: float) -> Test:
     return lambda a, b: _jw(a.last, b.last) >= threshold
 
@@ -228,6 +250,10 @@ SURNAME = Comparison(
     "surname",
     present=lambda a, b: bool(a.last and b.last),
     levels=(
+        Level(
+            "initial", "surname: a single letter on one side (weighs nothing)", 0.005, 0.005,
+            _last_initial,
+        ),
         Level("exact", "surname: identical", 0.86, 0.02, _last_exact),
         Level(
             "swapped", "surname: matches the other given name (names swapped)", 0.01, 2e-4, _swapped
@@ -247,29 +273,46 @@ def _first_exact(a: Prepared, b: Prepared) -> bool:
 
 
 def _first_nickname(a: Prepared, b: Prepared) -> bool:
-    return bool(a.first_roots & b.first_roots)
+    return b.first in a.first_common
+
+
+def _first_listed(a: Prepared, b: Prepared) -> bool:
+    return b.first in a.first_links
 
 
 def _first_jw(threshold: float) -> Test:
     return lambda a, b: _jw(a.first, b.first) >= threshold
 
 
+def _first_close(a: Prepared, b: Prepared) -> bool:
+    """One edit apart (a first letter mistyped too) or Jaro-Winkler ≥ 0.80."""
+    return DamerauLevenshtein.distance(a.first, b.first) <= 1 or _jw(a.first, b.first) >= 0.80
+
+
 def _first_initial(a: Prepared, b: Prepared) -> bool:
-    short = min(a.first, b.first, key=len)
-    return len(short) == 1 and a.first[0] == b.first[0]
+    return _single_letter(a.first, b.first)
 
 
 GIVEN_NAME = Comparison(
     "given_name",
     present=lambda a, b: bool(a.first and b.first),
     levels=(
+        Level(
+            "initial", "given name: a single letter on one side (weighs nothing)", 0.01, 0.01,
+            _first_initial,
+        ),
         Level("exact", "given name: identical", 0.86, 0.01, _first_exact),
         Level(
             "swapped", "given name: matches the other surname (names swapped)", 0.01, 2e-4, _swapped
         ),
-        Level("nickname", "given name: listed nickname of the other", 0.05, 0.003, _first_nickname),
+        Level("nickname", "given name: a common nickname of the other", 0.05, 0.003, _first_nickname),
+        Level(
+            "nickname_listed",
+            "given name: listed as a nickname of the other in the public table",
+            0.02, 0.004, _first_listed,
+        ),  # fmt: skip
         Level("jw_0.92", "given name: Jaro-Winkler ≥ 0.92", 0.04, 0.01, _first_jw(0.92)),
-        Level("initial", "given name: only an initial, and it agrees", 0.01, 0.01, _first_initial),
+        Level("close", "given name: one edit apart or Jaro-Winkler ≥ 0.80", 0.02, 0.04, _first_close),
         Level("conflict", "given name: different", 0.03, 0.967, _always),
     ),
 )
@@ -315,9 +358,24 @@ BIRTH_SEQUENCE = Comparison(
     ),
 )
 
+def _street_similar(a: Prepared, b: Prepared) -> bool:
+    """The same street name spelt alike (spaces ignored), the same or no house number."""
+    if a.postal and b.postal and a.postal != b.postal:
+        return False
+    if a.street_number and b.street_number and a.street_number != b.street_number:
+        return False
+    x, y = a.street_letters, b.street_letters
+    return len(x) >= 3 and len(y) >= 3 and _jw(x, y) >= 0.92
+
+
+def _street_only(a: Prepared, b: Prepared) -> bool:
+    """Same street line where the ZIP is missing on one side (or both)."""
+    return bool(a.street) and a.street == b.street and not (a.postal and b.postal)
+
+
 ADDRESS = Comparison(
     "address",
-    present=lambda a, b: bool(a.postal and b.postal),
+    present=lambda a, b: bool(a.postal and b.postal) or bool(a.street and b.street),
     levels=(
         Level(
             "exact",
@@ -327,13 +385,28 @@ ADDRESS = Comparison(
             lambda a, b: bool(a.street) and a.street == b.street and a.postal == b.postal,
         ),
         Level(
+            "street",
+            "address: same street line, ZIP missing on one side",
+            0.6,
+            0.03,
+            _street_only,
+        ),
+        Level(
+            "similar",
+            "address: street names Jaro-Winkler ≥ 0.92 (spaces ignored), same or no house"
+            " number, ZIP the same or missing",
+            0.1,
+            0.02,
+            _street_similar,
+        ),
+        Level(
             "same_zip",
             "address: same ZIP, other street line",
             0.1,
             0.05,
-            lambda a, b: a.postal == b.postal,
+            lambda a, b: bool(a.postal) and a.postal == b.postal,
         ),
-        Level("conflict", "address: different ZIP", 0.3, 0.93, _always),
+        Level("conflict", "address: different ZIP or street line", 0.3, 0.93, _always),
     ),
 )
 

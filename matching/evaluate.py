@@ -1,25 +1,32 @@
-"""Labelled evaluation of the certainty gate on synthetic households.
+"""Labelled evaluation of the matcher, whole families through the routing path ingest uses.
 
-    python -m matching.evaluate --seed 1 --json
+    python -m matching.evaluate --data synthetic|hard|febrl1|febrl2|febrl3 --seed 1 --json
 
-A seeded roster of households (subscribers, spouses, children, twins,
-dependents without SSN) is indexed in a `MemoryCandidates`. Held-out records
-are then decided one at a time with `decide_family`:
+A labelled set (matching/labelled.py) gives a store — indexed in a
+`MemoryCandidates`, as the ledger indexes its members — and incoming families.
+Each family goes through `decide_family` (so families are decided together and
+the family hold applies); then, as ingest does, every NEW_MEMBER decision adds a
+member to the store, so a person sent twice must match the member the first
+send created.
 
-- true matches: existing people re-sent with realistic corruption (typos,
-  nicknames, swapped names, marriage surnames, transposed or mistyped birth
-  dates, missing/placeholder/mistyped SSNs, moves, new employer numbers),
-  as enrollments (021), audits (030) and demographic changes (001 with
-  2100B OLD values);
-- true new people who resemble existing ones: newborns and new twins in a
-  known family, new spouses, namesakes (same name and birth date), and
-  strangers.
+Reported, over incoming members:
 
-Reported: precision of automatic decisions (wrong APPLY = another person;
-wrong NEW_MEMBER = somebody who exists), automatic rate of true matches with
-an SSN on both sides and without, and top-3 recall of true matches sent to
-review. "SSN present" means both the transaction and the known person carry
-a usable (non-placeholder) SSN.
+- wrong APPLY (another person) and known people created NEW (a member already
+  held, created again): both are wrong automatic decisions;
+- automatic and right, and review, as shares of all members; for true matches
+  the automatic rate with an SSN that agrees (or one edit of it) on both sides,
+  without a usable SSN on either side, and the count with two different SSNs
+  (`ssn_conflict`: always a person's decision);
+- for reviewed true matches, the share with the true member ranked first / in
+  the top three candidates;
+- pairs completeness: the share of true pairs whose stored member is among the
+  candidates blocking returns — the first search and the wider one run before a
+  NEW decision; also the first search alone — with the median and largest block
+  (members sharing one key looked up, both searches) and the mean candidates of
+  the first search;
+- the share of true pairs with two or more noisy fields (SSN, surname, given
+  name, birth date, gender differing or blanked), and the family rules' work
+  (family_held, family_mismatch).
 """
 
 from __future__ import annotations
@@ -27,204 +34,78 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import random
+import statistics
 import sys
-from collections import Counter
-from dataclasses import dataclass, replace
+from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any
 
-from edi.records import Lineage, MemberTransaction, TransactionSetHeader
+from edi.records import Lineage, TransactionSetHeader
+from matching.blocking import lookup_keys, wide_keys
+from matching.compare import prepare
 from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Outcome
+from matching.febrl import SETS as FEBRL_SETS
+from matching.febrl import FebrlUnavailable
+from matching.labelled import LabelledSet, Member, febrl_set, synthetic_set
 from matching.memory import MemoryCandidates
-from matching.normalize import _nickname_table, normalize_ssn
+from matching.noise import PROFILES
+from matching.person import enrollee_probes, transaction_person
 from matching.route import MatchingSettings, decide_family
-from matching.synthetic import FEMALE, MALE, OldValues, Roster, transaction_for
 
 RECEIVED = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 HEADER = TransactionSetHeader(lineage=Lineage(source="synthetic"))
+DATA = ("synthetic", "hard", *FEBRL_SETS)
 
 
-@dataclass(frozen=True, slots=True)
-class Labelled:
-    """A held-out transaction and the truth about it."""
-
-    tx: MemberTransaction
-    truth: str | None
-    """member_id of the person it is about; None for a truly new person."""
-    kind: str
-    ssn_present: bool
+def labelled_set(data: str, seed: int, families: int, matches: int, new: int) -> LabelledSet:
+    """The labelled set `data` for `seed` (sizes apply to the generated sets only)."""
+    if data in PROFILES:
+        return synthetic_set(seed, families, matches, new, PROFILES[data])
+    if data in FEBRL_SETS:
+        return febrl_set(data, seed)
+    raise ValueError(f"unknown data set {data!r} (one of {', '.join(DATA)})")
 
 
-def _typo(rng: random.Random, text: str) -> str:
-    if len(text) < 3:
-        return text
-    i = rng.randrange(1, len(text))
-    op = rng.choice(("sub", "del", "swap", "ins"))
-    letter = rng.choice("AEIOURSTLNMHK")
-    if op == "sub":
-        return text[:i] + letter + text[i + 1 :]
-    if op == "del":
-        return text[:i] + text[i + 1 :]
-    if op == "ins":
-        return text[:i] + letter + text[i:]
-    if i + 1 < len(text):
-        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
-    return text
+def _ssn_bucket(tx_person: KnownPerson, stored: list[KnownPerson]) -> str:
+    """'ssn' (agrees or one edit), 'ssn_conflict' (two different SSNs) or 'no_ssn'."""
+    mine = prepare(tx_person).ssn
+    theirs = [s for s in (prepare(p).ssn for p in stored) if s]
+    if not mine or not theirs:
+        return "no_ssn"
+    if any(
+        s == mine or sum(a != b for a, b in zip(s, mine, strict=True)) == 1
+        or any(s == mine[:i] + mine[i + 1] + mine[i] + mine[i + 2 :] for i in range(8))
+        for s in theirs
+    ):
+        return "ssn"
+    return "ssn_conflict"
 
 
-def _nicknames(first: str) -> list[str]:
-    table = _nickname_table()
-    return sorted(n for n, roots in table.items() if first in roots and n != first)
+def _noisy_fields(tx_person: KnownPerson, stored: KnownPerson) -> int:
+    """How many identity fields the sender sent differently or left out."""
+    a, b = prepare(tx_person), prepare(stored)
+    pairs = [(a.ssn, b.ssn), (a.last, b.last), (a.first, b.first),
+             (a.birth_date, b.birth_date), (a.gender, b.gender)]  # fmt: skip
+    return sum(1 for x, y in pairs if y and x != y)
 
 
-def _ssn_typo(rng: random.Random, ssn: str) -> str:
-    i = rng.randrange(0, 8)
-    if rng.random() < 0.5 and ssn[i] != ssn[i + 1]:
-        return ssn[:i] + ssn[i + 1] + ssn[i] + ssn[i + 2 :]
-    digit = rng.choice([d for d in "0123456789" if d != ssn[i]])
-    return ssn[:i] + digit + ssn[i + 1 :]
+class _Store:
+    """The in-memory ledger: candidates, who each member is, members per person."""
 
+    def __init__(self, labelled: LabelledSet) -> None:
+        self.source = MemoryCandidates(p for p, _ in labelled.store)
+        self.who = {p.member_id: w for p, w in labelled.store}
+        self.members: dict[str, list[KnownPerson]] = defaultdict(list)
+        for p, w in labelled.store:
+            self.members[w].append(p)
+        self._serial = 0
 
-def _dob_typo(rng: random.Random, dob: dt.date) -> dt.date:
-    text = dob.strftime("%Y%m%d")
-    for _ in range(20):
-        i = rng.choice((2, 3, 6, 7))
-        candidate = text[:i] + rng.choice("0123456789") + text[i + 1 :]
-        try:
-            value = dt.datetime.strptime(candidate, "%Y%m%d").date()
-        except ValueError:
-            continue
-        if value != dob and value < RECEIVED.date():
-            return value
-    return dob
-
-
-def corrupt_match(rng: random.Random, roster: Roster, p: KnownPerson) -> Labelled:
-    """Re-send an existing person with realistic errors (rates in the README)."""
-    o: dict[str, object] = {}
-    ssn_present = bool(normalize_ssn(p.ssn))
-    if p.ssn:
-        r = rng.random()
-        if r < 0.05:
-            o["ssn"], ssn_present = "", False
-        elif r < 0.08:
-            o["ssn"], ssn_present = rng.choice(("999999999", "000000000", "123456789")), False
-        elif r < 0.12:
-            o["ssn"] = _ssn_typo(rng, p.ssn)
-        elif r < 0.15:
-            o["ssn"] = f"{p.ssn[:3]}-{p.ssn[3:5]}-{p.ssn[5:]}"
-    last, first = p.last, p.first
-    r = rng.random()
-    if r < 0.05:
-        last = _typo(rng, last)
-    elif r < 0.08 and p.relationship in ("18", "01"):
-        last = roster.surname()
-    elif r < 0.10:
-        last = f"{last}-{roster.surname()}"
-    r = rng.random()
-    nicks = _nicknames(first)
-    if r < 0.10 and nicks:
-        first = rng.choice(nicks)
-    elif r < 0.14:
-        first = _typo(rng, first)
-    if rng.random() < 0.02:
-        first, last = last, first
-    o["last"], o["first"] = last, first
-    dob = p.birth_date
-    assert dob is not None
-    r = rng.random()
-    if r < 0.02 and dob.day <= 12 and dob.day != dob.month:
-        o["birth_date"] = dob.replace(month=dob.day, day=dob.month)
-    elif r < 0.04:
-        o["birth_date"] = _dob_typo(rng, dob)
-    elif r < 0.05:
-        o["birth_date"] = None
-    if rng.random() < 0.03:
-        o["gender"] = ""
-    if rng.random() < 0.12:
-        o["address_line1"], o["postal_code"] = roster.address()
-    if p.relationship == "18" and rng.random() < 0.08:
-        o["subscriber_number"] = roster.next_id("S")
-    if rng.random() < 0.3:
-        o["birth_sequence"] = None
-    r = rng.random()
-    kind = "enroll"
-    if r < 0.10:
-        o["maintenance"], o["coverages"], kind = "030", ("030",), "audit"
-    elif r < 0.22:
-        o["maintenance"], o["coverages"], kind = "001", (), "change"
-        if rng.random() < 0.5:
-            # a correction: 2100A new values, 2100B the values the ledger still has
-            o["old"] = OldValues(last=p.last, first=p.first, birth_date=p.birth_date)
-            o["last"] = roster.surname() if rng.random() < 0.5 else o["last"]
-            kind = "correction"
-    return Labelled(transaction_for(p, **o), p.member_id, kind, ssn_present)
-
-
-def new_lookalike(
-    rng: random.Random, roster: Roster, family: list[KnownPerson], kind: str
-) -> Labelled:
-    """A truly new person who resembles people of `family` (or nobody, for 'stranger')."""
-    sub = family[0]
-    used = {p.first for p in family}
-    gender = rng.choice("MF")
-    names = [n for n in (MALE if gender == "M" else FEMALE) if n not in used]
-    first = rng.choice(names)
-    if kind == "stranger":
-        stranger = roster.family()[0]
-        return Labelled(transaction_for(stranger), None, kind, True)
-    if kind == "namesake":
-        twin = rng.choice(family)
-        line, zip5 = roster.address()
-        ssn = roster.ssn() if rng.random() < 0.5 else ""
-        tx = transaction_for(
-            twin,
-            ssn=ssn,
-            subscriber_number=roster.next_id("S"),
-            address_line1=line,
-            postal_code=zip5,
-            subscriber=True,
-            relationship="18",
-            birth_sequence=None,
-        )
-        return Labelled(tx, None, kind, False)
-    if kind == "new_spouse":
-        dob = roster.birth_date(22, 64)
-        tx = transaction_for(
-            replace(sub, relationship="01", first=first, gender=gender, birth_date=dob),
-            ssn=roster.ssn() if rng.random() < 0.8 else "",
-        )
-        return Labelled(tx, None, kind, False)
-    children = [p for p in family if p.relationship == "19"]
-    twin_dob = rng.choice(children).birth_date if children else None
-    if kind == "new_twin" and twin_dob is not None:
-        dob = twin_dob
-    else:
-        kind = "newborn"
-        dob = RECEIVED.date() - dt.timedelta(days=rng.randint(1, 300))
-    tx = transaction_for(
-        replace(sub, relationship="19", first=first, gender=gender, birth_date=dob),
-        ssn="",
-        birth_sequence=len(children) + 1 if rng.random() < 0.5 else None,
-    )
-    return Labelled(tx, None, kind, False)
-
-
-def build(
-    seed: int, families: int, matches: int, new: int
-) -> tuple[MemoryCandidates, list[Labelled]]:
-    """A seeded roster and its held-out labelled records (matches then new people, shuffled)."""
-    rng = random.Random(seed * 7919 + 1)
-    roster = Roster(seed)
-    households = [roster.family() for _ in range(families)]
-    people = [p for h in households for p in h]
-    source = MemoryCandidates(people)
-    records = [corrupt_match(rng, roster, rng.choice(people)) for _ in range(matches)]
-    kinds = ("newborn", "newborn", "new_twin", "new_spouse", "namesake", "stranger")
-    for _ in range(new):
-        records.append(new_lookalike(rng, roster, rng.choice(households), rng.choice(kinds)))
-    rng.shuffle(records)
-    return source, records
+    def add(self, member: Member) -> None:
+        self._serial += 1
+        person = replace(transaction_person(member.tx), member_id=f"NEW{self._serial:07d}")
+        self.source.add(person)
+        self.who[person.member_id] = member.person
+        self.members[member.person].append(person)
 
 
 def evaluate(
@@ -233,85 +114,150 @@ def evaluate(
     matches: int = 1500,
     new: int = 500,
     settings: MatchingSettings | None = None,
+    data: str = "synthetic",
 ) -> dict[str, Any]:
-    """Run the gate over one seeded labelled set and return the metrics."""
-    source, records = build(seed, families, matches, new)
-    group = GroupPolicy(sponsor_id="SYNTH", cobra=CobraAdministration.SELF)
+    """Run the matcher over one labelled set and return the metrics (see module doc)."""
+    labelled = labelled_set(data, seed, families, matches, new)
+    store = _Store(labelled)
+    roster = len(store.source)
+    group = GroupPolicy(sponsor_id="LABELLED", cobra=CobraAdministration.SELF)
     counts: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
-    for rec in records:
-        (decision,) = decide_family(
-            HEADER,
-            [rec.tx],
-            candidates=source,
-            group=group,
-            received_at=RECEIVED,
-            settings=settings,
-        )
-        out = decision.outcome
-        outcomes[f"{rec.kind}:{out.value}"] += 1
-        if rec.truth is None:
-            counts["new"] += 1
+    reasons: Counter[str] = Counter()
+    blocks: list[int] = []
+    candidates_seen: list[int] = []
+    for family in labelled.incoming:
+        decisions = decide_family(
+            HEADER, [m.tx for m in family], candidates=store.source, group=group,
+            received_at=RECEIVED, settings=settings,
+        )  # fmt: skip
+        created: list[Member] = []
+        for m, d in zip(family, decisions, strict=True):
+            out = d.outcome
+            outcomes[f"{m.kind}:{out.value}"] += 1
+            if d.reason is not None:
+                reasons[d.reason.value] += 1
+            known = list(store.members.get(m.person, ()))
             if out is Outcome.NEW_MEMBER:
-                counts["new_auto"] += 1
+                created.append(m)
+            if not known:
+                counts["new"] += 1
+                if out is Outcome.NEW_MEMBER:
+                    counts["new_auto"] += 1
+                elif out is Outcome.APPLY:
+                    counts["wrong_apply"] += 1
+                else:
+                    counts["new_review"] += 1
+                continue
+            ids = {p.member_id for p in known}
+            probes = enrollee_probes(m.tx)
+            keys = lookup_keys(probes[::-1])
+            found = {p.member_id for p in store.source.candidates(keys)}
+            candidates_seen.append(len(found))
+            wide = wide_keys(probes[::-1])
+            blocks.extend(n for n in store.source.block_sizes(keys + wide) if n)
+            counts["pairs"] += 1
+            counts["pairs_found_first"] += bool(ids & found)
+            found |= {p.member_id for p in store.source.candidates(wide)}
+            counts["pairs_found"] += bool(ids & found)
+            counts["noisy_2plus"] += _noisy_fields(probes[-1], known[0]) >= 2
+            bucket = _ssn_bucket(probes[-1], known)
+            counts[f"match_{bucket}"] += 1
+            if out is Outcome.APPLY and d.member_id in ids:
+                counts[f"match_{bucket}_auto"] += 1
             elif out is Outcome.APPLY:
                 counts["wrong_apply"] += 1
-            continue
-        bucket = "ssn" if rec.ssn_present else "no_ssn"
-        counts[f"match_{bucket}"] += 1
-        if out is Outcome.APPLY and decision.member_id == rec.truth:
-            counts[f"match_{bucket}_auto"] += 1
-        elif out is Outcome.APPLY:
-            counts["wrong_apply"] += 1
-        elif out is Outcome.NEW_MEMBER:
-            counts["wrong_new"] += 1
-        else:
-            counts["review"] += 1
-            top3 = [c.member_id for c in decision.candidates[:3]]
-            counts["review_top3"] += rec.truth in top3
-    auto = (
-        counts["new_auto"]
-        + counts["match_ssn_auto"]
-        + counts["match_no_ssn_auto"]
-        + counts["wrong_apply"]
-        + counts["wrong_new"]
-    )
-    wrong = counts["wrong_apply"] + counts["wrong_new"]
+            elif out is Outcome.NEW_MEMBER:
+                counts["wrong_new"] += 1
+            else:
+                counts["review"] += 1
+                ranked = [c.member_id for c in d.candidates]
+                counts["review_top1"] += bool(ranked[:1] and ranked[0] in ids)
+                counts["review_top3"] += bool(ids & set(ranked[:3]))
+        for m in created:
+            store.add(m)
+    return _metrics(data, seed, roster, counts, outcomes, reasons, blocks, candidates_seen)
 
+
+def _metrics(
+    data: str,
+    seed: int,
+    roster: int,
+    counts: Counter[str],
+    outcomes: Counter[str],
+    reasons: Counter[str],
+    blocks: list[int],
+    candidates_seen: list[int],
+) -> dict[str, Any]:
     def rate(num: int, den: int) -> float:
         return round(num / den, 4) if den else 1.0
 
+    matches = counts["match_ssn"] + counts["match_no_ssn"] + counts["match_ssn_conflict"]
+    right = counts["new_auto"] + sum(
+        counts[f"match_{b}_auto"] for b in ("ssn", "no_ssn", "ssn_conflict")
+    )
+    wrong = counts["wrong_apply"] + counts["wrong_new"]
+    auto = right + wrong
+    records = matches + counts["new"]
+    reviewed = counts["review"] + counts["new_review"]
     return {
+        "data": data,
         "seed": seed,
-        "roster_people": len(source),
-        "records": len(records),
-        "true_matches": counts["match_ssn"] + counts["match_no_ssn"],
+        "roster_people": roster,
+        "records": records,
+        "true_matches": matches,
         "true_new": counts["new"],
         "automatic": auto,
         "wrong_automatic": wrong,
         "wrong_apply": counts["wrong_apply"],
         "wrong_new_member": counts["wrong_new"],
+        "known_created_new_rate": rate(counts["wrong_new"], matches),
         "automatic_precision": rate(auto - wrong, auto),
+        "automatic_right_rate": rate(right, records),
+        "review_rate": rate(reviewed, records),
         "match_auto_rate_ssn": rate(counts["match_ssn_auto"], counts["match_ssn"]),
         "match_auto_rate_no_ssn": rate(counts["match_no_ssn_auto"], counts["match_no_ssn"]),
         "matches_ssn": counts["match_ssn"],
         "matches_no_ssn": counts["match_no_ssn"],
+        "matches_ssn_conflict": counts["match_ssn_conflict"],
+        "ssn_conflict_automatic": counts["match_ssn_conflict_auto"],
         "new_member_rate": rate(counts["new_auto"], counts["new"]),
         "matches_reviewed": counts["review"],
+        "review_top1_recall": rate(counts["review_top1"], counts["review"]),
         "review_top3_recall": rate(counts["review_top3"], counts["review"]),
+        "pairs_completeness": rate(counts["pairs_found"], counts["pairs"]),
+        "pairs_missed": counts["pairs"] - counts["pairs_found"],
+        "pairs_completeness_first_search": rate(counts["pairs_found_first"], counts["pairs"]),
+        "median_block_size": statistics.median(blocks) if blocks else 0,
+        "largest_block_size": max(blocks, default=0),
+        "mean_candidates": round(statistics.fmean(candidates_seen), 2) if candidates_seen else 0,
+        "noisy_2plus_share": rate(counts["noisy_2plus"], counts["pairs"]),
+        "family_held": reasons["family_held"],
+        "family_mismatch": reasons["family_mismatch"],
         "outcomes": dict(sorted(outcomes.items())),
     }
 
 
+SUMMARY = (
+    "wrong_apply", "wrong_new_member", "automatic_right_rate", "review_rate",
+    "match_auto_rate_ssn", "match_auto_rate_no_ssn", "pairs_completeness",
+)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", choices=DATA, default="synthetic")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--families", type=int, default=1500)
     parser.add_argument("--matches", type=int, default=1500)
     parser.add_argument("--new", type=int, default=500)
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
-    result = evaluate(args.seed, args.families, args.matches, args.new)
+    try:
+        result = evaluate(args.seed, args.families, args.matches, args.new, data=args.data)
+    except FebrlUnavailable as exc:
+        print(f"matching.evaluate: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -52,6 +53,40 @@ PLACEHOLDER_NAMES = frozenset(
         "NO NAME",
     }
 )
+FILLER_NAMES = frozenset(
+    {
+        "MAN OF THE HOUSE",
+        "WOMAN OF THE HOUSE",
+        "LADY OF THE HOUSE",
+        "HEAD OF HOUSE",
+        "HEAD OF HOUSEHOLD",
+        "OCCUPANT",
+        "CURRENT RESIDENT",
+        "RESIDENT",
+        "SPOUSE",
+        "WIFE",
+        "HUSBAND",
+        "DEPENDENT",
+        "DEPENDANT",
+        "DAUGHTER",
+        "MR",
+        "MRS",
+        "MS",
+        "MISS",
+        "NFN",
+        "NLN",
+        "NMN",
+        "NO FIRST NAME",
+        "NO LAST NAME",
+        "FIRST NAME",
+        "LAST NAME",
+        "UNKNOWN NAME",
+        "NOT AVAILABLE",
+        "NOT PROVIDED",
+        "REFUSED",
+    }
+)
+"""Words senders put where a name should be: missing, like the placeholders."""
 PLACEHOLDER_SSNS = frozenset({"123456789", "987654321", "012345678", "078051120", "219099999"})
 
 _STREET_WORDS = {
@@ -98,7 +133,7 @@ def clean_name(value: str) -> str:
     text = _SPACES.sub(" ", _NON_LETTER.sub(" ", text)).strip()
     words = [w for w in text.split(" ") if w and w not in NAME_SUFFIXES]
     text = " ".join(words)
-    if text in PLACEHOLDER_NAMES:
+    if text in PLACEHOLDER_NAMES or text in FILLER_NAMES:
         return ""
     return text
 
@@ -106,6 +141,12 @@ def clean_name(value: str) -> str:
 def compact_name(value: str) -> str:
     """clean_name without spaces: 'DE LA CRUZ' and 'DELACRUZ' compare equal."""
     return clean_name(value).replace(" ", "")
+
+
+def surname_key(value: str) -> str:
+    """compact_name, except that a single letter (a filler, not a surname) is '' (missing)."""
+    name = compact_name(value)
+    return name if len(name) > 1 else ""
 
 
 def normalize_ssn(value: str) -> str:
@@ -166,33 +207,113 @@ def soundex(name: str) -> str:
     return jellyfish.soundex(compact) if compact else ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Nicknames:
+    roots: dict[str, frozenset[str]]
+    """name → every root it is listed under, in either table (itself not included)."""
+    own_roots: dict[str, frozenset[str]]
+    """name → its roots in the project's own table only (shared roots count there)."""
+    nicknames: dict[str, frozenset[str]]
+    """root → its listed nicknames, both tables."""
+    own_nicknames: dict[str, frozenset[str]]
+    """root → its nicknames in the project's own table."""
+
+
+def _read(name: str) -> list[list[str]]:
+    text = resources.files("matching").joinpath(f"data/{name}").read_text("utf-8")
+    rows = csv.reader(line for line in text.splitlines() if not line.startswith("#"))
+    return [[n.strip().upper() for n in row if n.strip()] for row in rows]
+
+
 @cache
-def _nickname_table() -> dict[str, frozenset[str]]:
+def _nickname_tables() -> _Nicknames:
+    """The project's table (data/nicknames.csv: root, nicknames...) and the public one
+    (data/nicknames-odu.csv: root, 'has_nickname', nickname; see data/README.md)."""
+    own: list[tuple[str, str]] = []
+    for row in _read("nicknames.csv"):
+        own.extend((row[0], nick) for nick in row[1:])
+    public = [
+        (row[0], row[2])
+        for row in _read("nicknames-odu.csv")
+        if len(row) == 3 and row[1] == "HAS_NICKNAME"
+    ]
     roots: dict[str, set[str]] = {}
-    text = resources.files("matching").joinpath("data/nicknames.csv").read_text("utf-8")
-    for row in csv.reader(line for line in text.splitlines() if not line.startswith("#")):
-        names = [n.strip().upper() for n in row if n.strip()]
-        if not names:
-            continue
-        root = names[0]
-        for name in names:
-            roots.setdefault(name, set()).add(root)
-    return {name: frozenset(r) for name, r in roots.items()}
+    own_roots: dict[str, set[str]] = {}
+    nicknames: dict[str, set[str]] = {}
+    own_nicknames: dict[str, set[str]] = {}
+    for is_own, pairs in ((True, own), (False, public)):
+        for root, nick in pairs:
+            root, nick = compact_name(root), compact_name(nick)
+            if not root or not nick or root == nick:
+                continue
+            roots.setdefault(nick, set()).add(root)
+            nicknames.setdefault(root, set()).add(nick)
+            if is_own:
+                own_roots.setdefault(nick, set()).add(root)
+                own_nicknames.setdefault(root, set()).add(nick)
+
+    def frozen(table: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+        return {k: frozenset(v) for k, v in table.items()}
+
+    return _Nicknames(frozen(roots), frozen(own_roots), frozen(nicknames), frozen(own_nicknames))
 
 
 @lru_cache(maxsize=65536)
 def name_roots(first: str) -> frozenset[str]:
-    """The given name itself plus every root it may be short for (BOB → {BOB, ROBERT})."""
+    """The given name itself plus every root it may be short for (BOB → {BOB, ROBERT}),
+    from both tables; '' and single letters (initials, fillers) have none."""
     name = compact_name(first)
-    if not name:
+    if len(name) < 2:
         return frozenset()
-    return frozenset({name}) | _nickname_table().get(name, frozenset())
+    return frozenset({name}) | _nickname_tables().roots.get(name, frozenset())
+
+
+@lru_cache(maxsize=65536)
+def nickname_links(first: str) -> frozenset[str]:
+    """What a given name may stand for or be stood for by: itself, its roots and nicknames
+    (both tables), and the other nicknames of its roots in the project's own table."""
+    name = compact_name(first)
+    if len(name) < 2:
+        return frozenset()
+    tables = _nickname_tables()
+    own = tables.own_roots.get(name, frozenset())
+    linked = {name} | tables.roots.get(name, frozenset())
+    linked |= tables.nicknames.get(name, frozenset())
+    for root in own:
+        linked |= tables.own_nicknames.get(root, frozenset())
+    return frozenset(linked)
+
+
+@lru_cache(maxsize=65536)
+def common_nickname_links(first: str) -> frozenset[str]:
+    """`nickname_links` from the project's own table only: the common nicknames."""
+    name = compact_name(first)
+    if len(name) < 2:
+        return frozenset()
+    tables = _nickname_tables()
+    own = tables.own_roots.get(name, frozenset())
+    linked = {name} | own | tables.own_nicknames.get(name, frozenset())
+    for root in own:
+        linked |= tables.own_nicknames.get(root, frozenset())
+    return frozenset(linked)
 
 
 def nickname_related(a: str, b: str) -> bool:
-    """True when one name is a listed nickname of the other or both share a root."""
-    ra, rb = name_roots(a), name_roots(b)
-    return bool(ra and rb and ra & rb)
+    """True when one name is a listed nickname (or root) of the other, or both are
+    nicknames of one root in the project's own table (LIZ and BETH: ELIZABETH).
+
+    The public table's sibling nicknames do not count (it lists BILL under ROBERT
+    as well as under WILLIAM, which would make BOB and BILL one name)."""
+    x, y = compact_name(a), compact_name(b)
+    return bool(x and y) and (x == y or y in nickname_links(x))
+
+
+def nicknames_of(root: str, *, common: bool = False) -> frozenset[str]:
+    """The nicknames listed for `root` in either table, or (`common`) in the project's
+    own table only (evaluation noise, tests)."""
+    tables = _nickname_tables()
+    table = tables.own_nicknames if common else tables.nicknames
+    return table.get(compact_name(root), frozenset())
 
 
 RELATIONSHIP_GROUPS = {"18": "self", "01": "spouse", "53": "spouse"}

@@ -19,8 +19,10 @@ Rules, in the order they are applied to each member:
    who would be NEW while a dependent is a known member (matched with
    certainty, or held with a plausible candidate), or whose match points at
    another family than a dependent's, is held for review (family_mismatch,
-   with the existing family's subscriber among the candidates); without a
-   subscriber enrollment in the set, dependents that disagree are held.
+   with the existing family's subscriber among the candidates), and so is one
+   held as uncertain while dependents are known members of a family the set
+   names by another number; without a subscriber enrollment in the set,
+   dependents that disagree are held.
 6. Family hold: when the subscriber is held (REVIEW/REFER) or rejected (by
    matching or by validation: `tx.rejected`), the dependents' enrollments that
    would have been applied are held too (REVIEW, family_held, held_with =
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field, replace
 
 from edi.codes import BenefitStatus, MaintenanceType, MedicarePlan
 from edi.records import MemberTransaction, TransactionSetHeader
-from matching.blocking import lookup_keys, person_keys
+from matching.blocking import lookup_keys, person_keys, wide_keys
 from matching.decisions import (
     Candidate,
     CandidateSource,
@@ -243,12 +245,35 @@ def _review(
     )
 
 
+def _wider(probes: list[KnownPerson], people: list[KnownPerson], ctx: _Context) -> list[KnownPerson]:
+    """The wider search before a NEW decision: people sharing the birth date alone, the
+    names without a date or the street line alone, not already among `people`."""
+    known = {p.member_id for p in people}
+    more = [
+        p for p in ctx.candidates.candidates(wide_keys(probes[::-1])) if p.member_id not in known
+    ]
+    ctx.seen.update((p.member_id, p) for p in more)
+    return more
+
+
 def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
-    """The certainty gate over the enrollee's candidates (also shown on referrals and reviews)."""
+    """The certainty gate over the enrollee's candidates (also shown on referrals and reviews).
+
+    Before a ``new`` verdict stands, the wider search must find nobody who could be
+    the enrollee either."""
     probes, people = _lookup(tx, ctx)
     group = relationship_group(tx.relationship.value if tx.relationship else "")
+    dependent = group not in ("self", "spouse")
     scored = score_candidates(probes, people)
-    return assess(scored, ctx.settings.thresholds, dependent=group not in ("self", "spouse"))
+    assessment = assess(scored, ctx.settings.thresholds, dependent=dependent, place=group)
+    if assessment.verdict == "new":
+        more = _wider(probes, people, ctx)
+        if more:
+            scored = score_candidates(probes, [*people, *more])
+            wider = assess(scored, ctx.settings.thresholds, dependent=dependent, place=group)
+            if wider.verdict != "new":
+                return wider  # somebody the first search missed could be the enrollee
+    return assessment
 
 
 def _apply(tx: MemberTransaction, ctx: _Context, assessment: Assessment, text: str) -> Decision:
@@ -267,14 +292,12 @@ def _apply(tx: MemberTransaction, ctx: _Context, assessment: Assessment, text: s
 
 def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     probes, people = _lookup(tx, ctx)
+    place = relationship_group(tx.relationship.value if tx.relationship else "")
+    thresholds = ctx.settings.thresholds
     assessment = identify_known(
-        probes,
-        tx.subscriber_number,
-        relationship_group(tx.relationship.value if tx.relationship else ""),
-        tx.birth_sequence,
-        people,
-        ctx.settings.thresholds,
+        probes, tx.subscriber_number, place, tx.birth_sequence, people, thresholds
     )
+
     kind = "termination" if is_termination(tx) else "change"
     if assessment.verdict == "match" and assessment.best is not None:
         return _apply(tx, ctx, assessment, f"{kind} of a known member, identified with certainty")
@@ -435,6 +458,20 @@ def _together(decisions: list[Decision], ctx: _Context) -> list[Decision]:
                     sub, ctx,
                     f"the subscriber would be new, but {len(known)} dependent(s) are known"
                     f" members ({', '.join(ids)})",
+                    _family_context(sub, families, ctx),
+                )  # fmt: skip
+        elif sub.outcome is Outcome.REVIEW and sub.reason is Reason.UNCERTAIN_MATCH:
+            # held as uncertain while dependents are known members of a family the set
+            # names by another number (a family renumbered): the family decides together
+            known = [d for _, d in dependents if d.outcome is Outcome.APPLY]
+            ids = sorted({_who(d) for d in known})
+            families = set().union(*(_numbers(ctx.seen.get(m)) for m in ids)) if ids else set()
+            if families and normalize_id(sub.transaction.subscriber_number) not in families:
+                out[sub_at] = _mismatch(
+                    sub, ctx,
+                    f"the subscriber is not matched with certainty, and {len(known)}"
+                    f" dependent(s) are known members ({', '.join(ids)}) of a family sent"
+                    " under another subscriber number",
                     _family_context(sub, families, ctx),
                 )  # fmt: skip
         elif sub.outcome is Outcome.APPLY:

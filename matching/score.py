@@ -10,8 +10,9 @@ field weights for the probe that fits it best.
 - ``match``: the best score is at least `upper`, leads the runner-up by at
   least `margin`, and nothing blocks automation (see `blockers`);
 - ``new``: every candidate scores below `lower`, none shares an SSN (or
-  one edit of it) or a Medicare id with the enrollee, and nobody in the
-  enrollee's family has the same or a near birth date;
+  one edit of it) or a Medicare id with the enrollee, nobody in the
+  enrollee's family has the same or a near birth date, and none could be
+  the enrollee with two fields sent wrong (`could_be_the_enrollee`);
 - ``uncertain``: everything else — a person decides.
 
 `identify_known` finds the member a change or termination is about by
@@ -80,7 +81,9 @@ def score_candidates(
 ) -> tuple[Candidate, ...]:
     """Every distinct person scored against the best-fitting probe, best first.
 
-    Ties are broken by member_id so the order is deterministic.
+    Ties are broken by member_id so the order is deterministic. When no candidate
+    holds the enrollee's subscriber number (the family is new or renumbered — the
+    subscriber key brings every holder), "other family" weighs 0 (`NEW_NUMBER`).
     """
     if not people:
         return ()
@@ -99,8 +102,32 @@ def score_candidates(
                 best = scored
         if best is not None:
             out.append(Candidate(person.member_id, best[0], best[1]))
+    if out and not any(_levels(c).get("subscriber_number") == "same_family" for c in out):
+        out = [_unheld_number(c) for c in out]
     out.sort(key=lambda c: (-c.score, c.member_id))
     return tuple(out)
+
+
+NEW_NUMBER = FieldComparison(
+    "subscriber_number",
+    "new_number",
+    0.0,
+    "subscriber number (REF*0F): held by no member (a new or renumbered family)",
+)
+
+
+def _unheld_number(candidate: Candidate) -> Candidate:
+    """Another family's number weighs against a candidate only when the enrollee's number
+    belongs to a known family; a number nobody holds (a family new or renumbered) says
+    nothing about which person this is: weight 0."""
+    comparisons = tuple(
+        NEW_NUMBER if c.field == "subscriber_number" and c.level == "other_family" else c
+        for c in candidate.comparisons
+    )
+    if comparisons == candidate.comparisons:
+        return candidate
+    score = round(sum(c.weight for c in comparisons), 2)
+    return Candidate(candidate.member_id, score, comparisons)
 
 
 def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
@@ -108,11 +135,13 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
 
     SSNs that conflict; places in the family that conflict; and inside one
     family (same subscriber number), where siblings and twins share surname,
-    address and sometimes birth date: birth dates that conflict; and for
+    address and sometimes birth date: birth dates that conflict (unless SSN and
+    given name — identical or a common nickname — are the same); and for
     dependents without an identical SSN, a birth date that is not identical
     (typos included: siblings are often one digit apart) or missing, a given
-    name that is neither identical, a nickname nor swapped with the surname
-    (a close spelling only with an agreeing birth sequence, INS17), or a
+    name that is neither identical, a common nickname nor swapped with the surname
+    (a close spelling or a nickname only the public table lists, only with an
+    agreeing birth sequence, INS17), or a
     different birth sequence. `dependent` says the enrollee is
     neither subscriber nor spouse (or their place is unknown).
     """
@@ -127,7 +156,9 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
         # date, given name and birth sequence do.
         ssn_exact = lv.get("ssn") == "exact"
         birth_date = lv.get("birth_date")
-        if birth_date == "conflict" or (
+        # the same SSN and given name: a birth date sent wrong, not another family member
+        same_person = ssn_exact and lv.get("given_name") in ("exact", "nickname")
+        if (birth_date == "conflict" and not same_person) or (
             dependent and not ssn_exact and birth_date not in ("exact", "missing")
         ):
             out.append("family_birth_date")
@@ -135,7 +166,7 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
             given = lv.get("given_name")
             sequence_agrees = lv.get("birth_sequence") == "agree"
             if given not in ("exact", "nickname", "swapped") and not (
-                given == "jw_0.92" and sequence_agrees
+                given in ("jw_0.92", "nickname_listed") and sequence_agrees
             ):
                 out.append("family_given_name")
             if lv.get("birth_sequence") == "conflict":
@@ -158,15 +189,112 @@ def _plausible_without_score(candidate: Candidate) -> bool:
     )
 
 
+_AGREES = {
+    "ssn": frozenset({"exact", "one_edit"}),
+    "birth_date": frozenset({"exact", "day_month_swapped", "one_edit"}),
+    "surname": frozenset({"exact", "swapped", "part", "jw_0.92", "jw_0.80"}),
+    "given_name": frozenset(
+        {"exact", "swapped", "nickname", "nickname_listed", "jw_0.92", "close"}
+    ),
+}
+"""Levels at which a person-level field agrees, even loosely."""
+_STRONG = {
+    "ssn": frozenset({"exact", "one_edit"}),
+    "birth_date": frozenset({"exact"}),
+    "surname": frozenset({"exact", "swapped", "part", "jw_0.92"}),
+    "given_name": frozenset({"exact", "swapped", "nickname", "nickname_listed", "jw_0.92"}),
+}
+"""Levels at which a field agrees closely (another family's member needs two)."""
+_HOUSEHOLD_SURNAME = frozenset({"exact", "part", "jw_0.92"})
+"""Surname levels that make one street line one household (a swap is the person's)."""
+
+
+def could_be_the_enrollee(
+    candidate: Candidate, place: str = "", *, family_known: bool = False
+) -> bool:
+    """False when the candidate cannot be the enrollee even if any two fields were sent wrong.
+
+    Counts the person-level fields that agree, even loosely (SSN, birth date —
+    one keyed digit or day and month swapped only beside a given name that does
+    not conflict —, surname, given name, the street line), and those that
+    conflict (SSN, birth date, surname, given name, gender). Inside one
+    household — the same subscriber number, or the same surname at the same
+    street line — surname and street are shared, so they are no evidence of
+    the person, and a member born on the same or a near date may be a twin or a
+    sibling: never certainly somebody else; nor is the family's subscriber for
+    a subscriber sent for the family, nor a household member of the same given
+    name with at most two conflicts. A spouse's place in the same family
+    agrees. Somebody else for certain: outside the household, a birth date that
+    conflicts with only the names agreeing (a namesake: common names recur,
+    birth dates rarely change); three or more conflicts; two with at most one
+    agreement; one with none. A field missing on either side is neither.
+    When the enrollee's own family is known (a candidate shares its subscriber
+    number), a member of another family is somebody else unless two of SSN,
+    birth date, surname and given name agree closely: a person re-sent for a
+    family is found in it, and streets, birthdays and look-alike surnames are
+    shared by strangers. `place` is the
+    enrollee's place in the family (self/spouse/dependent).
+    """
+    lv = _levels(candidate)
+    family = lv.get("subscriber_number") == "same_family"
+    if family and place == "self" and lv.get("relationship") == "agree":
+        return True  # a family has one subscriber
+    street = lv.get("address") in ("exact", "street", "similar")
+    household = family or (street and lv.get("surname") in _HOUSEHOLD_SURNAME)
+    dob = lv.get("birth_date")
+    if household and dob in _AGREES["birth_date"]:
+        return True  # a twin or a sibling born a keyed digit apart
+    agree = int(family and place == "spouse" and lv.get("relationship") == "agree")
+    disagree = int(lv.get("gender") == "conflict")
+    given_conflicts = lv.get("given_name") == "conflict"
+    for name, levels in _AGREES.items():
+        level = lv.get(name)
+        if level == "conflict":
+            disagree += 1
+        elif level in levels:
+            if household and name == "surname" and level != "swapped":
+                continue
+            if name == "birth_date" and level != "exact" and given_conflicts:
+                continue
+            agree += 1
+    if family_known and not family:
+        strong = sum(lv.get(name) in levels for name, levels in _STRONG.items())
+        if strong < 2:
+            return False  # a person re-sent for a known family is found in it
+    if not household and street:
+        agree += 1
+    if household and lv.get("given_name") in ("exact", "nickname"):
+        return disagree <= 2  # one household rarely has two members of one given name
+    if not household and dob == "conflict" and not street and lv.get("ssn") not in _AGREES["ssn"]:
+        return False  # a namesake elsewhere: only the names agree, the birth date does not
+    if disagree >= 3:
+        return False
+    if disagree == 2:
+        return agree >= 2
+    if disagree == 1:
+        return agree >= 1
+    return True
+
+
 def assess(
-    candidates: tuple[Candidate, ...], thresholds: Thresholds, *, dependent: bool
+    candidates: tuple[Candidate, ...],
+    thresholds: Thresholds,
+    *,
+    dependent: bool,
+    place: str = "",
 ) -> Assessment:
-    """Apply the certainty gate to scored candidates (best first)."""
+    """Apply the certainty gate to scored candidates (best first); `place` is the
+    enrollee's place in the family (see `could_be_the_enrollee`)."""
     if not candidates:
         return Assessment("new", candidates)
     best = candidates[0]
+    known = any(_levels(c).get("subscriber_number") == "same_family" for c in candidates)
     plausible = [
-        c for c in candidates if c.score >= thresholds.lower or _plausible_without_score(c)
+        c
+        for c in candidates
+        if c.score >= thresholds.lower
+        or _plausible_without_score(c)
+        or could_be_the_enrollee(c, place, family_known=known)
     ]
     if not plausible:
         return Assessment("new", candidates)
@@ -243,4 +371,4 @@ def identify_known(
         if not conflicts and agrees:
             rest = tuple(c for c in scored if c.member_id != chosen.member_id)
             return Assessment("match", (chosen, *rest))
-    return assess(scored, thresholds, dependent=dependent)
+    return assess(scored, thresholds, dependent=dependent, place=relationship_group)

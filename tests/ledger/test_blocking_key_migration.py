@@ -40,3 +40,44 @@ def test_upgrade_deletes_subscriber_rel_keys_only(ledger_url: str, tmp_path: Pat
     assert _keys(ledger_url) == written
     with engine(ledger_url).connect() as conn:
         assert verify_chain(conn).ok
+
+
+WIDER = ("ssn_part", "sur3_year", "street_year", "dob", "name", "surname_md", "given_md",
+         "given_ym", "street")  # fmt: skip
+
+
+def test_upgrade_builds_the_wider_search_keys_for_stored_members(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """A ledger written before 0011 (no keys of the new kinds) gets exactly the keys a
+    ledger written now has, for every member and demographics version."""
+    people = [M(sub="SUB1", first="ANNA", ssn="212345678"),
+              M(sub="SUB1", subscriber=False, rel="19", first="BERT", dob="20150607"),
+              M(sub="SUB2", last="NOWAK", first="CARLA", ssn="298765432", street="4 ELM RD")]
+    ingest_file(ledger_url, write(tmp_path, "a.x12", interchange([transaction_set(people)])),
+                received_at=RECEIVED)
+    correction = M(sub="SUB2", last="NOWAK-LIS", first="CARLA", ssn="298765432",
+                   ins03="001", ins04="25", member_dates=(), hds=(), street="4 ELM RD")
+    ingest_file(ledger_url, write(tmp_path, "b.x12", interchange(
+        [transaction_set([correction])], isa13="000000102")), received_at=RECEIVED)
+    written = _keys(ledger_url)
+    kinds = {kind for kind, _, _ in written}
+    assert set(WIDER) <= kinds <= set(KEY_KINDS)
+    assert len({m for _, _, m in written}) == 3
+    assert ("name", "N200|C640", "M000000003") in written  # the old surname still blocks
+    assert ("name", "N242|C640", "M000000003") in written
+    with engine(ledger_url).begin() as conn:  # a ledger written before 0012
+        conn.exec_driver_sql(
+            "DELETE FROM blocking_keys WHERE kind IN ("
+            + ", ".join(f"'{k}'" for k in WIDER) + ")")
+        conn.exec_driver_sql(
+            "UPDATE alembic_version SET version_num = '0011_open_review_items'")
+    assert not {kind for kind, _, _ in _keys(ledger_url)} & set(WIDER)
+
+    upgrade(ledger_url)
+
+    assert _keys(ledger_url) == written
+    upgrade(ledger_url)  # at head: nothing to do
+    assert _keys(ledger_url) == written
+    with engine(ledger_url).connect() as conn:
+        assert verify_chain(conn).ok

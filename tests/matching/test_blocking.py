@@ -8,6 +8,7 @@ from dataclasses import replace
 from matching.blocking import KEY_KINDS, person_keys, transaction_keys
 from matching.decisions import KnownPerson
 from matching.memory import MemoryCandidates
+from matching.normalize import normalize_ssn
 from matching.synthetic import OldValues, Roster, member_transaction, transaction_for
 
 ROBERT = KnownPerson(
@@ -125,3 +126,50 @@ def test_keys_remembered_from_a_lookup_equal_keys_worked_out_afresh() -> None:
         assert blocking._RECENT_OWN, "the lookup remembers the enrollee's own keys"
         assert person_keys(person) == fresh
     blocking._RECENT_OWN.clear()
+
+
+def test_any_one_ssn_keying_error_still_shares_a_key() -> None:
+    """Every single-digit change and every adjacent transposition of the SSN, with the
+    names and birth date also changed, still reaches the person before a NEW decision
+    (the wider search's ssn_part, or a transposed look-up in the first)."""
+    from matching.blocking import wide_keys
+    from matching.person import transaction_person
+
+    ssn = ROBERT.ssn
+    variants = {ssn[:i] + d + ssn[i + 1 :] for i in range(9) for d in "0123456789"}
+    variants |= {ssn[:i] + ssn[i + 1] + ssn[i] + ssn[i + 2 :] for i in range(8)}
+    variants.discard(ssn)
+    for variant in sorted(v for v in variants if normalize_ssn(v)):  # placeholders say nothing
+        tx = transaction_for(ROBERT, ssn=variant, last="NOWAK", first="PIOTR",
+                             birth_date=dt.date(1971, 9, 9), subscriber_number="",
+                             address_line1="", postal_code="")  # fmt: skip
+        keys = transaction_keys(tx) + wide_keys([transaction_person(tx)])
+        if not shared(keys, ROBERT):
+            raise AssertionError(f"SSN variant at {[i for i in range(9) if variant[i] != ssn[i]]}")
+
+
+def test_a_street_line_blocks_without_a_zip() -> None:
+    tx = transaction_for(ROBERT, ssn="", first="BOBBY", last="KOVALSKY", postal_code="",
+                         subscriber_number="")  # fmt: skip
+    assert "street_year" in shared(transaction_keys(tx), ROBERT)
+
+
+def test_the_wider_search_reaches_what_the_first_misses() -> None:
+    """First-letter typos in both names and no SSN: no first-search key is left, but the
+    birth date alone is; a mistyped birth year with a new surname: the given name with
+    the month and day; no names at all: the house and street."""
+    from matching.blocking import WIDE_KINDS, wide_keys
+    from matching.person import transaction_person
+
+    def wide(**o: object) -> set[str]:
+        person = transaction_person(transaction_for(ROBERT, ssn="", subscriber_number="", **o))
+        return {kind for kind, _ in set(wide_keys([person])) & set(person_keys(ROBERT))}
+
+    both = transaction_for(ROBERT, ssn="", first="NOBERT", last="DOWALSKI", subscriber_number="",
+                           address_line1="", postal_code="")  # fmt: skip
+    assert not {k for k in shared(transaction_keys(both), ROBERT)} - {"ssn4_dob"}
+    assert "dob" in wide(first="NOBERT", last="DOWALSKI", address_line1="")
+    assert "given_md" in wide(last="NOWAK", birth_date=dt.date(1981, 3, 4), address_line1="")
+    assert "street" in wide(first="", last="", birth_date=None, address_line1="12 MAPLESTREET")
+    assert set(WIDE_KINDS) <= {kind for kind, _ in person_keys(ROBERT)}
+    assert not set(WIDE_KINDS) & {kind for kind, _ in transaction_keys(transaction_for(ROBERT))}

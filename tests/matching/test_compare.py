@@ -193,3 +193,50 @@ def test_descriptions_name_the_rule_not_the_values() -> None:
     assert surname.description == "surname: Jaro-Winkler ≥ 0.92"
     for c in results:
         assert "KOWAL" not in c.description and "5678" not in c.description
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("ssn", {"ssn": ""}),
+        ("ssn", {"ssn": "999-99-9999"}),
+        ("birth_date", {"birth_date": None}),
+        ("gender", {"gender": ""}),
+        ("gender", {"gender": "U"}),
+        ("given_name", {"first": "MAN OF THE HOUSE"}),
+        ("given_name", {"first": "NFN"}),
+        ("surname", {"last": "UNKNOWN"}),
+        ("address", {"address_line1": "", "postal_code": ""}),
+        ("subscriber_number", {"subscriber_numbers": ()}),
+        ("relationship", {"relationship": ""}),
+    ],
+)
+def test_missing_on_either_side_weighs_nothing(field: str, changes: dict[str, object]) -> None:
+    """Missing is not disagreement: absent, a placeholder or a filler weighs 0, either way."""
+    absent = person(**changes)
+    for a, b in ((absent, BASE), (BASE, absent)):
+        found = {c.field: c for c in compare(prepare(a), prepare(b))}[field]
+        assert (found.level, found.weight) == ("missing", 0.0)
+
+
+def test_a_missing_zip_compares_the_street_line_alone() -> None:
+    assert level("address", person(postal_code="")) == "street"
+    assert level("address", person(postal_code="", address_line1="9 Oak Ave")) == "conflict"
+    assert level("address", person(postal_code="", address_line1="12 MAPLESTREET")) == "similar"
+    assert level("address", person(address_line1="", postal_code="55101"), person(postal_code="")) == "missing"
+
+
+def test_a_subscriber_number_nobody_holds_weighs_nothing() -> None:
+    """Another family's number counts against a candidate only when the enrollee's number
+    belongs to a known family; a new or renumbered family's number says nothing."""
+    from matching.score import score_candidates
+
+    probe = person(member_id="", subscriber_numbers=("SUB999",))
+    (alone,) = score_candidates([probe], [BASE])
+    levels = {c.field: c.level for c in alone.comparisons}
+    assert levels["subscriber_number"] == "new_number"
+    assert abs(alone.score - sum(c.weight for c in alone.comparisons)) < 0.05
+    sibling = person(member_id="M2", first="ANNA", subscriber_numbers=("SUB999",))
+    scored = {c.member_id: c for c in score_candidates([probe], [BASE, sibling])}
+    levels = {c.field: c.level for c in scored["M1"].comparisons}
+    assert levels["subscriber_number"] == "other_family"

@@ -27,3 +27,48 @@ def test_cli_prints_json(capsys) -> None:  # type: ignore[no-untyped-def]
     )
     data = json.loads(capsys.readouterr().out)
     assert data["seed"] == 2 and data["records"] == 50
+
+
+def test_hard_profile_is_noisier_and_still_never_merges_two_people() -> None:
+    result = evaluate(seed=11, families=500, matches=500, new=150, data="hard")
+    assert result["true_matches"] == 500 and result["true_new"] == 150
+    assert result["wrong_apply"] == 0
+    # two or more fields differ (or were left out) in at least a fifth of true pairs
+    assert result["noisy_2plus_share"] >= 0.2
+    # whole families go through the family rules: a held subscriber holds dependents
+    assert result["family_held"] > 0
+    # the wider search before NEW: (almost) every known person reaches scoring, and
+    # (almost) nobody known is created again
+    assert result["pairs_completeness"] >= 0.995
+    assert result["pairs_completeness"] > result["pairs_completeness_first_search"]
+    assert result["known_created_new_rate"] <= 0.004
+    assert result["median_block_size"] >= 1 and result["largest_block_size"] >= 1
+
+
+def test_every_evaluation_reports_pairs_completeness_and_block_sizes() -> None:
+    result = evaluate(seed=3, families=200, matches=150, new=50)
+    for key in ("pairs_completeness", "pairs_missed", "median_block_size",
+                "largest_block_size", "mean_candidates"):  # fmt: skip
+        assert key in result
+    assert result["pairs_completeness"] == 1.0 and result["pairs_missed"] == 0
+
+
+def test_febrl1_through_834_files() -> None:
+    """FEBRL 1: 500 people, each original and one duplicate; a tenth of the people are
+    absent from the store, so their two records arrive as a new person and a match."""
+    result = evaluate(seed=1, data="febrl1")
+    assert result["roster_people"] == 450
+    assert result["records"] == 550
+    assert result["true_new"] + result["true_matches"] == 550
+    assert result["wrong_apply"] == 0
+    assert result["wrong_new_member"] <= 2  # 18 before the wider search and its rule
+    assert result["pairs_completeness"] == 1.0
+    assert result["matches_ssn"] > 400  # the 7-digit ids arrive as 9-digit SSNs
+    assert result["automatic_right_rate"] > 0.5
+
+
+def test_cli_names_the_data_set(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["--data", "hard", "--seed", "2", "--families", "60", "--matches", "40",
+                 "--new", "10", "--json"]) == 0  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    assert data["data"] == "hard" and data["records"] == 50

@@ -457,3 +457,26 @@ def test_change_for_an_unknown_twin_is_not_applied_to_the_known_one() -> None:
     tx = transaction_for(TWIN1, first="NOAH", maintenance="001", coverages=(), birth_sequence=None)
     (d,) = decide_family(HEADER, [tx], candidates=only_one_twin, group=GROUP, received_at=RECEIVED)
     assert d.outcome is Outcome.REVIEW and d.member_id is None
+
+
+def test_the_wider_search_runs_before_a_new_member() -> None:
+    """No SSN, a new subscriber number, moved, and both names mistyped at the first letter:
+    the first search finds nobody, the birth date alone finds the subscriber, so the
+    enrollment is held for a person instead of creating him again."""
+    tx = transaction_for(ROBERT, ssn="", subscriber_number="SUB555", first="NOBERT",
+                         last="DOWALSKI", address_line1="77 Birch Ave", postal_code="")  # fmt: skip
+    from matching.blocking import transaction_keys
+
+    assert "M1" not in {p.member_id for p in SOURCE.candidates(transaction_keys(tx))}
+    d = one(tx)
+    assert d.outcome is Outcome.REVIEW
+    assert d.candidates and d.candidates[0].member_id == "M1"
+
+
+def test_a_newborn_in_a_known_family_is_still_new() -> None:
+    """The wider search brings the family's members; a far birth date and a placeholder
+    name rule each of them out."""
+    baby = transaction_for(TWIN1, first="NEWBORN", birth_date=dt.date(2025, 6, 1),
+                           birth_sequence=None, gender="F")  # fmt: skip
+    d = one(baby)
+    assert d.outcome is Outcome.NEW_MEMBER, d.explanation

@@ -5,8 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from matching.decisions import KnownPerson
-from matching.score import Thresholds, assess, blockers, score_candidates
+from matching.decisions import Candidate, FieldComparison, KnownPerson
+from matching.score import (
+    Thresholds,
+    assess,
+    blockers,
+    could_be_the_enrollee,
+    score_candidates,
+)
 
 CHILD = KnownPerson(
     member_id="C1",
@@ -73,3 +79,61 @@ def test_margin_over_runner_up_is_required() -> None:
 
 def test_no_candidates_means_new() -> None:
     assert assess((), Thresholds(), dependent=True).verdict == "new"
+
+
+def _levels(**levels: str) -> Candidate:
+    return Candidate("X", 0.0, tuple(FieldComparison(f, lv, 0.0, "") for f, lv in levels.items()))
+
+
+def test_a_newborn_is_certainly_not_a_sibling_nor_a_parent() -> None:
+    """Inside one family surname and street are shared: a far birth date alone (the given
+    name a placeholder) rules a sibling out, so a newborn is new."""
+    sibling = _levels(birth_date="conflict", surname="exact", given_name="missing",
+                      address="exact", subscriber_number="same_family",
+                      relationship="agree")  # fmt: skip
+    assert not could_be_the_enrollee(sibling, "dependent")
+    born_near = _levels(birth_date="one_edit", surname="exact", subscriber_number="same_family")
+    assert could_be_the_enrollee(born_near, "dependent")  # a twin or a sibling
+
+
+def test_two_fields_sent_wrong_never_make_a_person_certainly_new() -> None:
+    """SSN and given name replaced, the rest agreeing (FEBRL's noise): not certain."""
+    replaced = _levels(ssn="conflict", given_name="conflict", birth_date="exact",
+                       surname="exact", address="similar",
+                       subscriber_number="other_family")  # fmt: skip
+    assert could_be_the_enrollee(replaced)
+    three = _levels(ssn="conflict", given_name="conflict", birth_date="conflict",
+                    surname="exact", subscriber_number="other_family")  # fmt: skip
+    assert not could_be_the_enrollee(three)
+
+
+def test_a_namesake_elsewhere_born_another_day_is_somebody_else() -> None:
+    namesake = _levels(birth_date="conflict", surname="exact", given_name="exact",
+                       address="conflict", subscriber_number="other_family")  # fmt: skip
+    assert not could_be_the_enrollee(namesake)
+    neighbour = _levels(birth_date="conflict", surname="exact", given_name="exact",
+                        ssn="conflict", address="street",
+                        subscriber_number="other_family")  # fmt: skip
+    assert could_be_the_enrollee(neighbour)  # same name at the same street: the household
+
+
+def test_the_family_subscriber_is_never_certainly_another_subscriber() -> None:
+    head = _levels(ssn="conflict", birth_date="conflict", given_name="missing",
+                   surname="exact", relationship="agree",
+                   subscriber_number="same_family")  # fmt: skip
+    assert could_be_the_enrollee(head, "self")
+    assert not could_be_the_enrollee(head, "dependent")
+
+
+def test_assess_holds_a_plausible_candidate_below_the_lower_threshold() -> None:
+    probe = replace(CHILD, member_id="", ssn="", first="ADAEZE", birth_date=dt.date(2009, 1, 1),
+                    subscriber_numbers=("SUB9",), birth_sequence=None)  # fmt: skip
+    scored = score_candidates([probe], [replace(CHILD, address_line1="")])
+    assert scored[0].score < Thresholds().lower
+    # other family, birth date replaced: only the names agree → a namesake
+    assert assess(scored, Thresholds(), dependent=True).verdict == "new"
+    near = replace(probe, address_line1=CHILD.address_line1, postal_code="", gender="M")
+    scored = score_candidates([near], [CHILD])
+    assert scored[0].score < Thresholds().lower
+    # the same street line: one household, where the same given name is the same child
+    assert assess(scored, Thresholds(), dependent=True).verdict == "uncertain"
