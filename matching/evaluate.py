@@ -1,6 +1,7 @@
 """Labelled evaluation of the matcher, whole families through the routing path ingest uses.
 
     python -m matching.evaluate --data synthetic|hard|febrl1|febrl2|febrl3 --seed 1 --json
+    python -m matching.evaluate --data febrl3 --seed 1 --write-834 out/   # + the two 834s
 
 A labelled set (matching/labelled.py) gives a store — indexed in a
 `MemoryCandidates`, as the ledger indexes its members — and incoming families.
@@ -38,6 +39,7 @@ import statistics
 import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from edi.records import Lineage, TransactionSetHeader
@@ -45,7 +47,7 @@ from matching.blocking import lookup_keys, wide_keys
 from matching.compare import prepare
 from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Outcome
 from matching.febrl import SETS as FEBRL_SETS
-from matching.febrl import FebrlUnavailable
+from matching.febrl import FebrlUnavailable, labelled_files
 from matching.labelled import LabelledSet, Member, febrl_set, synthetic_set
 from matching.memory import MemoryCandidates
 from matching.noise import PROFILES
@@ -176,7 +178,9 @@ def evaluate(
                 counts["review_top3"] += bool(ids & set(ranked[:3]))
         for m in created:
             store.add(m)
-    return _metrics(data, seed, roster, counts, outcomes, reasons, blocks, candidates_seen)
+    result = _metrics(data, seed, roster, counts, outcomes, reasons, blocks, candidates_seen)
+    result["rejected_by_validation"] = labelled.rejected
+    return result
 
 
 def _metrics(
@@ -238,10 +242,15 @@ def _metrics(
     }
 
 
-SUMMARY = (
-    "wrong_apply", "wrong_new_member", "automatic_right_rate", "review_rate",
-    "match_auto_rate_ssn", "match_auto_rate_no_ssn", "pairs_completeness",
-)  # fmt: skip
+def _write_834(data: str, seed: int, out: Path) -> None:
+    today = dt.date.today()
+    begin = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    files = labelled_files(data, seed, begin=begin)
+    out.mkdir(parents=True, exist_ok=True)
+    for part, text in (("store", files.store), ("incoming", files.incoming)):
+        path = out / f"{data}-seed{seed}-{part}.834"
+        path.write_bytes(text)
+        path.chmod(0o600)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +261,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matches", type=int, default=1500)
     parser.add_argument("--new", type=int, default=500)
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument(
+        "--write-834",
+        metavar="DIR",
+        help="FEBRL sets: also write the store and incoming 834s to DIR (coverages begin the"
+        " first of next month) for `enroll834 ingest`",
+    )
     args = parser.parse_args(argv)
+    if args.write_834:
+        if args.data not in FEBRL_SETS:
+            parser.error("--write-834 needs a FEBRL set (--data febrl1|febrl2|febrl3)")
+        _write_834(args.data, args.seed, Path(args.write_834))
     try:
         result = evaluate(args.seed, args.families, args.matches, args.new, data=args.data)
     except FebrlUnavailable as exc:

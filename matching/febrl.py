@@ -133,9 +133,12 @@ class LabelledFiles:
     incoming_people: tuple[str, ...]
 
 
-def labelled_files(name: str, seed: int, absent: float = 0.1) -> LabelledFiles:
+def labelled_files(
+    name: str, seed: int, absent: float = 0.1, begin: dt.date = dt.date(2026, 2, 1)
+) -> LabelledFiles:
     """FEBRL set `name` as a store 834 (originals of the present people) and an incoming
-    834 (their duplicates, plus every record of the absent people), shuffled by `seed`."""
+    834 (their duplicates, plus every record of the absent people), shuffled by `seed`;
+    coverages begin on `begin`."""
     rng = random.Random(seed * 104729 + len(name))
     records = load(name)
     people = sorted({r.person for r in records}, key=int)
@@ -148,11 +151,13 @@ def labelled_files(name: str, seed: int, absent: float = 0.1) -> LabelledFiles:
         store=render(
             (loop_of(r, f"A{i:06d}") for i, r in enumerate(store, 1)),
             isa13=f"{seed % 10**8:08d}1",
+            begin=begin,
         ),
         store_people=tuple(r.person for r in store),
         incoming=render(
             (loop_of(r, f"B{i:06d}") for i, r in enumerate(incoming, 1)),
             isa13=f"{seed % 10**8:08d}2",
+            begin=begin,
         ),
         incoming_people=tuple(r.person for r in incoming),
     )

@@ -12,7 +12,8 @@ wrong one and a new member from a known person created again.
   (alone or with their family's subscriber), namesakes (same name and birth date,
   another family) and whole new families.
 - `febrl_set(name, seed)`: a FEBRL data set converted to two 834s (matching/febrl.py)
-  and read back by edi/.
+  and read back by edi/ with the compiled implementation-guide validator: members it
+  rejects (no surname) are neither stored nor decided, as in ingest.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class LabelledSet:
     """Stored people (member ids set) and who each is."""
     incoming: tuple[tuple[Member, ...], ...]
     """Families in arrival order; each as ingest groups them."""
+    rejected: int = 0
+    """Incoming members the implementation guide rejects (never decided, as in ingest)."""
 
 
 # ---------------------------------------------------------------- synthetic and hard
@@ -234,8 +237,12 @@ def febrl_set(name: str, seed: int, absent: float = 0.1) -> LabelledSet:
     store = tuple(
         (replace(transaction_person(tx), member_id=f"F{i:07d}"), who)
         for i, (tx, who) in enumerate(zip(stored, files.store_people, strict=True), 1)
+        if not tx.rejected
     )
     members = [
-        Member(tx, who, "febrl") for tx, who in zip(incoming, files.incoming_people, strict=True)
+        Member(tx, who, "febrl")
+        for tx, who in zip(incoming, files.incoming_people, strict=True)
+        if not tx.rejected
     ]
-    return LabelledSet(name, store, tuple(_grouped(members)))
+    rejected = sum(tx.rejected for tx in incoming)
+    return LabelledSet(name, store, tuple(_grouped(members)), rejected)

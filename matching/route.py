@@ -23,7 +23,10 @@ Rules, in the order they are applied to each member:
    held as uncertain while dependents are known members of a family the set
    names by another number; without a subscriber enrollment in the set,
    dependents that disagree are held.
-6. Family hold: when the subscriber is held (REVIEW/REFER) or rejected (by
+6. A family renumbered: when the subscriber matched a known member with
+   certainty and the set names the family by a number no member holds, the
+   dependents are decided again as members of the subscriber's family.
+7. Family hold: when the subscriber is held (REVIEW/REFER) or rejected (by
    matching or by validation: `tx.rejected`), the dependents' enrollments that
    would have been applied are held too (REVIEW, family_held, held_with =
    subscriber number). `hold_dependents` is the same rule for the ledger's
@@ -505,6 +508,37 @@ def _together(decisions: list[Decision], ctx: _Context) -> list[Decision]:
     return out
 
 
+def _within_matched_family(decisions: list[Decision], ctx: _Context) -> list[Decision]:
+    """A family renumbered: when the subscriber matched a known member with certainty and
+    the set names the family by a number no member holds, each dependent is decided again
+    as a member of the subscriber's family (its number in place of the sent one), so the
+    family's members are compared as family members — with the twin and sibling
+    blockers — instead of as strangers. The decision keeps the transaction as sent."""
+    sub = next((d for d in decisions if d.transaction.subscriber), None)
+    if sub is None or sub.outcome is not Outcome.APPLY:
+        return decisions
+    sent = normalize_id(sub.transaction.subscriber_number)
+    own = _numbers(ctx.seen.get(_who(sub)))
+    if not sent or not own or sent in own:
+        return decisions
+    if any(sent in _numbers(p) for p in ctx.seen.values()):
+        return decisions  # the sent number is another known family's: not a renumbering
+    number = min(own)
+    out = []
+    for d in decisions:
+        tx = d.transaction
+        if tx.subscriber or normalize_id(tx.subscriber_number) != sent:
+            out.append(d)
+            continue
+        again = decide_member(tx.model_copy(update={"subscriber_number": number}), ctx)
+        out.append(replace(
+            again, transaction=tx,
+            explanation=f"{again.explanation}; decided in the family the subscriber matched"
+            " (the set names it by a number no member holds)",
+        ))  # fmt: skip
+    return out
+
+
 def hold_dependents(
     decisions: Sequence[Decision],
     *,
@@ -566,7 +600,8 @@ def decide_family(
     """
     del header
     ctx = _Context(candidates, group, received_at, settings or MatchingSettings())
-    decisions = _together([decide_member(tx, ctx) for tx in family], ctx)
+    decisions = _within_matched_family([decide_member(tx, ctx) for tx in family], ctx)
+    decisions = _together(decisions, ctx)
     held = next(
         (
             d

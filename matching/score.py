@@ -214,26 +214,27 @@ def could_be_the_enrollee(
 ) -> bool:
     """False when the candidate cannot be the enrollee even if any two fields were sent wrong.
 
-    Counts the person-level fields that agree, even loosely (SSN, birth date —
-    one keyed digit or day and month swapped only beside a given name that does
-    not conflict —, surname, given name, the street line), and those that
-    conflict (SSN, birth date, surname, given name, gender). Inside one
-    household — the same subscriber number, or the same surname at the same
-    street line — surname and street are shared, so they are no evidence of
-    the person, and a member born on the same or a near date may be a twin or a
-    sibling: never certainly somebody else; nor is the family's subscriber for
-    a subscriber sent for the family, nor a household member of the same given
-    name with at most two conflicts. A spouse's place in the same family
-    agrees. Somebody else for certain: outside the household, a birth date that
-    conflicts with only the names agreeing (a namesake: common names recur,
-    birth dates rarely change); three or more conflicts; two with at most one
-    agreement; one with none. A field missing on either side is neither.
-    When the enrollee's own family is known (a candidate shares its subscriber
-    number), a member of another family is somebody else unless two of SSN,
-    birth date, surname and given name agree closely: a person re-sent for a
-    family is found in it, and streets, birthdays and look-alike surnames are
-    shared by strangers. `place` is the
-    enrollee's place in the family (self/spouse/dependent).
+    Agreements: SSN (or one edit), birth date (one keyed digit or day/month
+    swapped count only beside a given name that does not conflict), surname,
+    given name — loosely — and the street line. Conflicts: SSN, birth date,
+    surname, given name, gender. A field missing on either side is neither.
+
+    A *household* is the same subscriber number, or the same surname at the
+    same street line (a family renumbered): there surname and street are
+    shared, so they are no evidence of the person. Never certainly somebody
+    else: the family's subscriber for a subscriber sent for the family; a
+    household member born on the same or a near date (a twin, a sibling); a
+    household member of the same given name with at most two conflicts. A
+    spouse's place in the same family agrees.
+
+    Certainly somebody else: when the enrollee's own family is known (a
+    candidate holds its number), another family's member unless two of SSN,
+    birth date, surname and given name agree closely (a person re-sent for a
+    family is found in it; streets, birthdays, look-alike surnames are shared
+    by strangers); outside the household, a birth date that conflicts with only
+    the names agreeing (a namesake); three or more conflicts; two with at most
+    one agreement; one with none. `place` is the enrollee's place in the family
+    (self/spouse/dependent).
     """
     lv = _levels(candidate)
     family = lv.get("subscriber_number") == "same_family"

@@ -7,8 +7,9 @@ as 005010X220A1 text; `read_members` parses any 834 back into `MemberTransaction
 with edi.reader, so what the matcher sees is what the reader builds from a file.
 
 A value the 834 cannot carry is left out as a sender would: no birth date means no
-DMG segment (gender goes with it), no address means no N3/N4. Delimiter characters
-in a value are dropped.
+DMG segment (gender goes with it), an unknown gender is U, no address means no
+N3/N4. Delimiter characters in a value are dropped. A loop the implementation guide
+rejects (no surname) is read with `rejected` set, as ingest would reject it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from edi.reader import read
 from edi.records import MemberTransaction
+from edi.validate import make_validator
 
 _DELIMITERS = str.maketrans("", "", "*~:^\n\r")
 
@@ -76,7 +78,8 @@ def loop_segments(loop: Loop, begin: dt.date) -> list[str]:
             _segment("N4", _clean(loop.city) or "UNKNOWN", _clean(loop.state), _clean(loop.postal_code))
         )
     if loop.birth_date is not None:
-        segs.append(_segment("DMG", "D8", loop.birth_date.strftime("%Y%m%d"), loop.gender))
+        # DMG03 is mandatory: an unknown gender is sent as U (the matcher reads it as missing)
+        segs.append(_segment("DMG", "D8", loop.birth_date.strftime("%Y%m%d"), loop.gender or "U"))
     if loop.maintenance != "001":
         hd01 = "030" if loop.maintenance == "030" else "021"
         segs += [_segment("HD", hd01, "", "HLT", "PPO1", "EMP"),
@@ -108,8 +111,11 @@ def render(
 
 
 def read_members(data: bytes, source: str = "labelled.834") -> list[MemberTransaction]:
-    """Every member transaction edi/ reads from an 834 (findings are not checked here)."""
-    return [ev for ev in read(data, source) if isinstance(ev, MemberTransaction)]
+    """Every member transaction edi/ reads from an 834, judged by the compiled
+    implementation-guide validator as ingest judges it (`tx.rejected`: a member ingest
+    would reject, e.g. one without a surname — NM103 is mandatory)."""
+    events = read(data, source, validator=make_validator())
+    return [ev for ev in events if isinstance(ev, MemberTransaction)]
 
 
 def families(members: Sequence[MemberTransaction]) -> Iterator[list[MemberTransaction]]:

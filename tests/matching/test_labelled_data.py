@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from matching.compare import prepare
 from matching.febrl import labelled_files, load, ssn_of
 from matching.normalize import clean_name, nickname_related, nicknames_of, surname_key
 from matching.person import transaction_person
@@ -42,7 +43,10 @@ def test_febrl_files_keep_the_truth_and_renumber_every_family() -> None:
     assert len(incoming) == len(files.incoming_people) == 550
     assert not {t.subscriber_number for t in stored} & {t.subscriber_number for t in incoming}
     assert all(t.subscriber for t in stored)
-    assert not any(transaction_person(t).gender for t in stored)  # FEBRL has no gender
+    # FEBRL has no gender: sent as U (DMG03 is mandatory), compared as missing
+    assert {transaction_person(t).gender for t in stored if t.member.demographics} == {"U"}
+    assert not any(prepare(transaction_person(t)).gender for t in stored)
+    assert sum(t.rejected for t in stored) == 6  # no surname: NM103 is mandatory
     again = labelled_files("febrl1", seed=4, absent=0.1)
     assert again.incoming == files.incoming
     assert labelled_files("febrl1", seed=5).incoming != files.incoming

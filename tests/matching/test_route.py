@@ -480,3 +480,21 @@ def test_a_newborn_in_a_known_family_is_still_new() -> None:
                            birth_sequence=None, gender="F")  # fmt: skip
     d = one(baby)
     assert d.outcome is Outcome.NEW_MEMBER, d.explanation
+
+
+def test_a_renumbered_family_is_decided_in_the_family_its_subscriber_matched() -> None:
+    """The whole family re-sent under a number nobody holds: the subscriber matches by
+    SSN; his daughter (no SSN, moved with him, no ZIP) is then compared as a member of
+    his family and applied; a newborn sent with them is new."""
+    moved = {"subscriber_number": "SUB777", "address_line1": "8 Pine Ln", "postal_code": ""}
+    baby = replace(OLDER, member_id="", first="ZOE", birth_date=dt.date(2025, 11, 2))
+    sub, maya, newborn = decide(
+        transaction_for(ROBERT, **moved),
+        transaction_for(OLDER, ssn="", gender="", **moved),
+        transaction_for(baby, ssn="", **moved),
+    )
+    assert (sub.outcome, sub.member_id) == (Outcome.APPLY, "M1")
+    assert (maya.outcome, maya.member_id) == (Outcome.APPLY, "M5"), maya.explanation
+    assert "decided in the family the subscriber matched" in maya.explanation
+    assert maya.transaction.subscriber_number == "SUB777"  # applied as sent
+    assert newborn.outcome is Outcome.NEW_MEMBER, newborn.explanation
