@@ -41,6 +41,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import msgspec
+
 from edi.codes import BenefitStatus, MaintenanceType, MedicarePlan
 from edi.records import MemberTransaction, TransactionSetHeader
 from matching.blocking import lookup_keys, person_keys, wide_keys
@@ -530,7 +532,7 @@ def _within_matched_family(decisions: list[Decision], ctx: _Context) -> list[Dec
         if tx.subscriber or normalize_id(tx.subscriber_number) != sent:
             out.append(d)
             continue
-        again = decide_member(tx.model_copy(update={"subscriber_number": number}), ctx)
+        again = decide_member(msgspec.structs.replace(tx, subscriber_number=number), ctx)
         out.append(replace(
             again, transaction=tx,
             explanation=f"{again.explanation}; decided in the family the subscriber matched"

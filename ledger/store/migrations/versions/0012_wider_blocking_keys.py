@@ -1,7 +1,7 @@
 """Blocking keys of the kinds added for a search that cannot miss: built for stored members.
 
-Revision ID: 0011_wider_blocking_keys
-Revises: 0010_reconciliation_items
+Revision ID: 0012_wider_blocking_keys
+Revises: 0011_open_review_items
 
 matching/blocking.py now indexes, besides the older kinds, `ssn_part` (the SSN with
 one third masked), `sur3_year`, `street_year` (no ZIP needed) and the wider
