@@ -45,7 +45,9 @@ class Prepared:
     first_links: frozenset[str]
     """The given name, its roots and nicknames (see normalize.nickname_links)."""
     first_common: frozenset[str]
-    """The same from the project's own table of common nicknames."""
+    """Direct links in the project's own table of common nicknames (BILL-WILLIAM)."""
+    first_shared: frozenset[str]
+    """Nicknames of one root in the project's own table (WILLIE-LIAM: both WILLIAM)."""
     birth_date: dt.date | None
     gender: str
     relationship: str
@@ -68,7 +70,8 @@ def prepare(person: KnownPerson) -> Prepared:
         last=compact_name(person.last),
         first=compact_name(person.first),
         first_links=nickname_links(person.first),
-        first_common=common_nickname_links(person.first),
+        first_common=common_nickname_links(person.first, shared_roots=False),
+        first_shared=common_nickname_links(person.first),
         birth_date=person.birth_date,
         gender=gender if gender in ("M", "F") else "",
         relationship=relationship_group(person.relationship),
@@ -276,6 +279,10 @@ def _first_nickname(a: Prepared, b: Prepared) -> bool:
     return b.first in a.first_common
 
 
+def _first_shared(a: Prepared, b: Prepared) -> bool:
+    return b.first in a.first_shared
+
+
 def _first_listed(a: Prepared, b: Prepared) -> bool:
     return b.first in a.first_links
 
@@ -306,6 +313,11 @@ GIVEN_NAME = Comparison(
             "swapped", "given name: matches the other surname (names swapped)", 0.01, 2e-4, _swapped
         ),
         Level("nickname", "given name: a common nickname of the other", 0.05, 0.003, _first_nickname),
+        Level(
+            "nickname_shared",
+            "given name: both common nicknames of one name",
+            0.01, 0.002, _first_shared,
+        ),  # fmt: skip
         Level(
             "nickname_listed",
             "given name: listed as a nickname of the other in the public table",

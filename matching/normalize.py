@@ -285,16 +285,20 @@ def nickname_links(first: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=65536)
-def common_nickname_links(first: str) -> frozenset[str]:
-    """`nickname_links` from the project's own table only: the common nicknames."""
+def common_nickname_links(first: str, *, shared_roots: bool = True) -> frozenset[str]:
+    """`nickname_links` from the project's own table only: the common nicknames.
+
+    Without `shared_roots`, only direct links (a name and its roots or nicknames: BILL
+    and WILLIAM), not two nicknames of one root (WILLIE and LIAM)."""
     name = compact_name(first)
     if len(name) < 2:
         return frozenset()
     tables = _nickname_tables()
     own = tables.own_roots.get(name, frozenset())
     linked = {name} | own | tables.own_nicknames.get(name, frozenset())
-    for root in own:
-        linked |= tables.own_nicknames.get(root, frozenset())
+    if shared_roots:
+        for root in own:
+            linked |= tables.own_nicknames.get(root, frozenset())
     return frozenset(linked)
 
 

@@ -139,9 +139,9 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
     given name — identical or a common nickname — are the same); and for
     dependents without an identical SSN, a birth date that is not identical
     (typos included: siblings are often one digit apart) or missing, a given
-    name that is neither identical, a common nickname nor swapped with the surname
-    (a close spelling or a nickname only the public table lists, only with an
-    agreeing birth sequence, INS17), or a
+    name that is neither identical, a common nickname of it nor swapped with the
+    surname (a close spelling, two nicknames of one name or a nickname only the
+    public table lists, only with an agreeing birth sequence, INS17), or a
     different birth sequence. `dependent` says the enrollee is
     neither subscriber nor spouse (or their place is unknown).
     """
@@ -166,7 +166,7 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
             given = lv.get("given_name")
             sequence_agrees = lv.get("birth_sequence") == "agree"
             if given not in ("exact", "nickname", "swapped") and not (
-                given in ("jw_0.92", "nickname_listed") and sequence_agrees
+                given in ("jw_0.92", "nickname_shared", "nickname_listed") and sequence_agrees
             ):
                 out.append("family_given_name")
             if lv.get("birth_sequence") == "conflict":
@@ -194,7 +194,7 @@ _AGREES = {
     "birth_date": frozenset({"exact", "day_month_swapped", "one_edit"}),
     "surname": frozenset({"exact", "swapped", "part", "jw_0.92", "jw_0.80"}),
     "given_name": frozenset(
-        {"exact", "swapped", "nickname", "nickname_listed", "jw_0.92", "close"}
+        {"exact", "swapped", "nickname", "nickname_shared", "nickname_listed", "jw_0.92", "close"}
     ),
 }
 """Levels at which a person-level field agrees, even loosely."""
@@ -202,7 +202,9 @@ _STRONG = {
     "ssn": frozenset({"exact", "one_edit"}),
     "birth_date": frozenset({"exact"}),
     "surname": frozenset({"exact", "swapped", "part", "jw_0.92"}),
-    "given_name": frozenset({"exact", "swapped", "nickname", "nickname_listed", "jw_0.92"}),
+    "given_name": frozenset(
+        {"exact", "swapped", "nickname", "nickname_shared", "nickname_listed", "jw_0.92"}
+    ),
 }
 """Levels at which a field agrees closely (another family's member needs two)."""
 _HOUSEHOLD_SURNAME = frozenset({"exact", "part", "jw_0.92"})

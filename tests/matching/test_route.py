@@ -498,3 +498,20 @@ def test_a_renumbered_family_is_decided_in_the_family_its_subscriber_matched() -
     assert "decided in the family the subscriber matched" in maya.explanation
     assert maya.transaction.subscriber_number == "SUB777"  # applied as sent
     assert newborn.outcome is Outcome.NEW_MEMBER, newborn.explanation
+
+
+def test_a_new_twin_named_with_another_nickname_of_his_brothers_name_is_never_applied() -> None:
+    """WILLIE and LIAM are both nicknames of WILLIAM: for a dependent of the same family
+    and birth date without an identical SSN, two nicknames of one name are not one name."""
+    liam = replace(TWIN1, member_id="M7", first="LIAM", birth_date=dt.date(2009, 10, 26),
+                   birth_sequence=None)  # fmt: skip
+    source = MemoryCandidates([ROBERT, ANNA, liam])
+    willie = transaction_for(replace(liam, first="WILLIE"), birth_sequence=2)
+    (d,) = decide_family(HEADER, [willie], candidates=source, group=GROUP, received_at=RECEIVED)
+    assert d.outcome is Outcome.REVIEW
+    assert {c.field: c.level for c in d.candidates[0].comparisons}["given_name"] == (
+        "nickname_shared"
+    )
+    bill = transaction_for(replace(liam, first="WILLIAM"))  # a direct nickname: the same boy
+    (d,) = decide_family(HEADER, [bill], candidates=source, group=GROUP, received_at=RECEIVED)
+    assert (d.outcome, d.member_id) == (Outcome.APPLY, "M7")
