@@ -99,9 +99,13 @@ BlockingKey = tuple[str, str]
 
 
 class CandidateSource(Protocol):
-    """What matching needs from the ledger: the people sharing any blocking key."""
+    """What matching needs from the ledger: the people sharing any blocking key, and how
+    many people it searches among (a stranger agreeing by chance is likelier in a large
+    roster: `score.could_be_the_enrollee`)."""
 
     def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]: ...
+
+    def roster_size(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,9 @@ class MemoryCandidates:
     def __len__(self) -> int:
         return len(self._people)
 
+    def roster_size(self) -> int:
+        return len(self._people)
+
     def block_sizes(self, keys: Sequence[BlockingKey]) -> list[int]:
         """How many people hold each key (0 for a key nobody holds), in order."""
         return [len(self._index.get(key, ())) for key in keys]

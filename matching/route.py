@@ -270,12 +270,17 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     group = relationship_group(tx.relationship.value if tx.relationship else "")
     dependent = group not in ("self", "spouse")
     scored = score_candidates(probes, people)
-    assessment = assess(scored, ctx.settings.thresholds, dependent=dependent, place=group)
+    roster = ctx.candidates.roster_size()
+    assessment = assess(
+        scored, ctx.settings.thresholds, dependent=dependent, place=group, roster=roster
+    )
     if assessment.verdict == "new":
         more = _wider(probes, people, ctx)
         if more:
             scored = score_candidates(probes, [*people, *more])
-            wider = assess(scored, ctx.settings.thresholds, dependent=dependent, place=group)
+            wider = assess(
+                scored, ctx.settings.thresholds, dependent=dependent, place=group, roster=roster
+            )
             if wider.verdict != "new":
                 return wider  # somebody the first search missed could be the enrollee
     return assessment
@@ -300,7 +305,13 @@ def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     place = relationship_group(tx.relationship.value if tx.relationship else "")
     thresholds = ctx.settings.thresholds
     assessment = identify_known(
-        probes, tx.subscriber_number, place, tx.birth_sequence, people, thresholds
+        probes,
+        tx.subscriber_number,
+        place,
+        tx.birth_sequence,
+        people,
+        thresholds,
+        ctx.candidates.roster_size(),
     )
 
     kind = "termination" if is_termination(tx) else "change"

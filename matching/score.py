@@ -22,11 +22,12 @@ gate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from matching.compare import Prepared, compare, prepare
+from matching.compare import COMPARISONS, Prepared, compare, prepare
 from matching.decisions import Candidate, FieldComparison, KnownPerson
 from matching.normalize import normalize_id
 
@@ -207,12 +208,57 @@ _STRONG = {
     ),
 }
 """Levels at which a field agrees closely (another family's member needs two)."""
+_RARITY: dict[str, dict[str, float]] = {
+    "birth_date": {"exact": 15.0, "day_month_swapped": 14.0, "one_edit": 10.0},
+    "surname": {"exact": 7.0, "swapped": 12.0, "part": 7.0, "jw_0.92": 6.0, "jw_0.80": 3.0},
+    "given_name": {
+        "exact": 6.5,
+        "swapped": 12.0,
+        "nickname": 6.0,
+        "nickname_shared": 5.0,
+        "nickname_listed": 5.0,
+        "jw_0.92": 5.0,
+        "close": 3.0,
+    },
+    "gender": {"agree": 1.0},
+    "address": {"exact": 16.0, "street": 15.0, "similar": 12.0},
+}
+"""How rare each agreement is between two *different* people drawn at random from a roster,
+in bits (−log2 of the chance): a birth date is one of about 31,000 days in 85 years and one
+keyed digit away from about 30; a surname or given name is shared by up to one person in
+a hundred; a street line by a household. Estimates of the same kind as the m/u table."""
+KNOWN_SHARE = 0.5
+"""The prior: the share of incoming enrollments that are of people the ledger holds."""
+CERTAINLY_ELSE = 0.001
+"""A candidate with a conflicting field is *certainly somebody else* when the chance that it
+is the enrollee — the enrollee's agreeing fields against the strangers of a roster its
+size who would agree so far by chance, the conflicts at their m — is below this."""
+_M = {
+    c.field: {lv.name: math.log2(lv.m) for lv in c.levels}
+    for c in COMPARISONS
+    if c.field in ("ssn", "birth_date", "surname", "given_name", "gender", "address")
+}
+"""log2 m of each level of the person-level fields (compare.py's declared m)."""
 _HOUSEHOLD_SURNAME = frozenset({"exact", "part", "jw_0.92"})
 """Surname levels that make one street line one household (a swap is the person's)."""
 
 
+def chance_it_is(candidate: Candidate, roster: int) -> float:
+    """The chance that `candidate` is the enrollee rather than one of the strangers of a
+    roster of `roster` people who would agree as it does by chance alone: each field's
+    level counts at m (the share of true pairs sent so) over its chance between
+    strangers (`_RARITY`; a conflict is what strangers show), and the prior is
+    `KNOWN_SHARE`."""
+    lv = _levels(candidate)
+    bits = sum(table.get(lv.get(name, ""), 0.0) for name, table in _RARITY.items())
+    for name, levels in _M.items():
+        bits += levels.get(lv.get(name, ""), 0.0)
+    odds = KNOWN_SHARE / (1 - KNOWN_SHARE) * math.pow(2.0, bits) / max(roster, 1)
+    return odds / (1 + odds)
+
+
 def could_be_the_enrollee(
-    candidate: Candidate, place: str = "", *, family_known: bool = False
+    candidate: Candidate, place: str = "", *, family_known: bool = False, roster: int = 0
 ) -> bool:
     """False when the candidate cannot be the enrollee even if any two fields were sent wrong.
 
@@ -235,7 +281,14 @@ def could_be_the_enrollee(
     family is found in it; streets, birthdays, look-alike surnames are shared
     by strangers); outside the household, a birth date that conflicts with only
     the names agreeing (a namesake); three or more conflicts; two with at most
-    one agreement; one with none. `place` is the enrollee's place in the family
+    one agreement; one with none. And when the roster's size is known (`roster` >
+    0), a candidate outside the household with a conflicting field that the counts
+    would keep is somebody else when the chance that it is the enrollee, rather than
+    one of the strangers a roster of `roster` people holds who agree so far by
+    chance, is below `CERTAINLY_ELSE` (`chance_it_is`): among a million people a
+    stranger sharing a given name and a birth date one keyed digit apart is common,
+    so that is no evidence of the person. `place` is the enrollee's
+    place in the family
     (self/spouse/dependent).
     """
     lv = _levels(candidate)
@@ -272,6 +325,9 @@ def could_be_the_enrollee(
         return False  # a namesake elsewhere: only the names agree, the birth date does not
     if disagree >= 3:
         return False
+    if disagree and not household and roster:
+        if chance_it_is(candidate, roster) < CERTAINLY_ELSE:
+            return False  # in a roster this large, strangers agree so far by chance
     if disagree == 2:
         return agree >= 2
     if disagree == 1:
@@ -285,9 +341,11 @@ def assess(
     *,
     dependent: bool,
     place: str = "",
+    roster: int = 0,
 ) -> Assessment:
     """Apply the certainty gate to scored candidates (best first); `place` is the
-    enrollee's place in the family (see `could_be_the_enrollee`)."""
+    enrollee's place in the family and `roster` the number of people the candidates
+    were searched among (see `could_be_the_enrollee`; 0: not known, no chance rule)."""
     if not candidates:
         return Assessment("new", candidates)
     best = candidates[0]
@@ -297,7 +355,7 @@ def assess(
         for c in candidates
         if c.score >= thresholds.lower
         or _plausible_without_score(c)
-        or could_be_the_enrollee(c, place, family_known=known)
+        or could_be_the_enrollee(c, place, family_known=known, roster=roster)
     ]
     if not plausible:
         return Assessment("new", candidates)
@@ -318,6 +376,7 @@ def identify_known(
     birth_sequence: int | None,
     people: Sequence[KnownPerson],
     thresholds: Thresholds,
+    roster: int = 0,
 ) -> Assessment:
     """Find the known member a change or termination is about.
 
@@ -374,4 +433,6 @@ def identify_known(
         if not conflicts and agrees:
             rest = tuple(c for c in scored if c.member_id != chosen.member_id)
             return Assessment("match", (chosen, *rest))
-    return assess(scored, thresholds, dependent=dependent, place=relationship_group)
+    return assess(
+        scored, thresholds, dependent=dependent, place=relationship_group, roster=roster
+    )

@@ -435,6 +435,10 @@ class UnitOfWork:
         stored = [m for m in ids if m not in self._pending_people]
         return pending + load_people(self.conn, stored)
 
+    def roster_size(self) -> int:
+        """`CandidateSource`: the members the ledger holds (every member id ever given)."""
+        return self._counters.get("member", 0)
+
     def is_pending(self, member_id: str) -> bool:
         return member_id in self._pending_people
 

@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 
 from edi.records import Lineage, TransactionSetHeader  # noqa: E402
 from matching.blocking import transaction_keys  # noqa: E402
-from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson  # noqa: E402
+from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Outcome  # noqa: E402
 from matching.memory import MemoryCandidates  # noqa: E402
 from matching.route import decide_family  # noqa: E402
 from matching.synthetic import FEMALE, MALE, STREETS, SURNAMES, transaction_for  # noqa: E402
@@ -86,11 +86,12 @@ HEADER = TransactionSetHeader(lineage=Lineage(source="bench"))
 GROUP = GroupPolicy(sponsor_id="BENCH", cobra=CobraAdministration.SELF)
 
 
-def roster(size: int, seed: int = 1) -> list[KnownPerson]:
-    """`size` people in households of about 2.5 sharing number, surname and address."""
+def roster(size: int, seed: int = 1, first_family: int = 0) -> list[KnownPerson]:
+    """`size` people in households of about 2.5 sharing number, surname and address
+    (family numbers from `first_family` + 1)."""
     rng = random.Random(seed)
     people: list[KnownPerson] = []
-    family = 0
+    family = first_family
     start = dt.date(1940, 1, 1).toordinal()
     while len(people) < size:
         family += 1
@@ -155,6 +156,15 @@ def decide_cost(size: int, decisions: int = 2000, seed: int = 1) -> dict[str, fl
         decide_family(HEADER, [tx], candidates=source, group=GROUP, received_at=RECEIVED)
     seconds, wall = time.process_time() - start, time.perf_counter() - wall
     seen = sum(len(source.candidates(transaction_keys(tx))) for tx in txs)
+    # People the roster does not hold, drawn the same way (half without an SSN): a
+    # decision should find them certainly new, however many strangers look alike.
+    fresh = roster(decisions // 4, seed + 1000, first_family=10**8)
+    new = [transaction_for(p) if i % 2 else transaction_for(p, ssn="") for i, p in enumerate(fresh)]
+    held = sum(
+        decide_family(HEADER, [tx], candidates=source, group=GROUP, received_at=RECEIVED)[0].outcome
+        != Outcome.NEW_MEMBER
+        for tx in new
+    )
     return {
         "roster": size,
         "decisions": decisions,
@@ -162,6 +172,8 @@ def decide_cost(size: int, decisions: int = 2000, seed: int = 1) -> dict[str, fl
         "wall_us_per_decision": round(wall / decisions * 1e6, 1),
         "mean_candidates": round(seen / decisions, 2),
         "index_seconds": round(indexed, 1),
+        "new_people": len(new),
+        "new_held_share": round(held / len(new), 4),
     }
 
 
@@ -211,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"roster {r['roster']:,} vs {results[0]['roster']:,}: "
             f"{r['us_per_decision'] / base:.2f}x per decision"
+        )
+    for r in results:
+        print(
+            f"roster {r['roster']:,}: {r['new_held_share']:.1%} of {r['new_people']} "
+            "new people held for review"
         )
     return 0
 

@@ -7,9 +7,11 @@ from dataclasses import replace
 
 from matching.decisions import Candidate, FieldComparison, KnownPerson
 from matching.score import (
+    CERTAINLY_ELSE,
     Thresholds,
     assess,
     blockers,
+    chance_it_is,
     could_be_the_enrollee,
     score_candidates,
 )
@@ -137,3 +139,41 @@ def test_assess_holds_a_plausible_candidate_below_the_lower_threshold() -> None:
     assert scored[0].score < Thresholds().lower
     # the same street line: one household, where the same given name is the same child
     assert assess(scored, Thresholds(), dependent=True).verdict == "uncertain"
+
+
+def test_a_look_alike_is_evidence_in_a_small_roster_and_chance_in_a_large_one() -> None:
+    """A stranger sharing the given name and a birth date one keyed digit apart, the surname
+    and the street different: among ten thousand people that is rare enough to hold the
+    enrollee for a person (a married name, a move, a typo); among a million, a few
+    strangers look like that by chance, so the enrollee is certainly new."""
+    lookalike = _levels(given_name="exact", birth_date="one_edit", surname="conflict",
+                        gender="agree", address="conflict",
+                        subscriber_number="new_number")  # fmt: skip
+    assert could_be_the_enrollee(lookalike)  # roster unknown: no chance rule
+    assert chance_it_is(lookalike, 10_000) > CERTAINLY_ELSE
+    assert could_be_the_enrollee(lookalike, roster=10_000)
+    assert chance_it_is(lookalike, 1_000_000) < CERTAINLY_ELSE
+    assert not could_be_the_enrollee(lookalike, roster=1_000_000)
+    # the same given name and birth date exactly: rare among a million too
+    same_day = _levels(given_name="exact", birth_date="exact", surname="conflict",
+                       gender="agree", address="conflict",
+                       subscriber_number="new_number")  # fmt: skip
+    assert could_be_the_enrollee(same_day, roster=1_000_000)
+    # inside the household the rule never applies: a sibling may be a twin
+    born_near = _levels(birth_date="one_edit", surname="exact", given_name="conflict",
+                        subscriber_number="same_family")  # fmt: skip
+    assert could_be_the_enrollee(born_near, "dependent", roster=10_000_000)
+
+
+def test_the_gate_speaks_of_the_roster_the_candidates_came_from() -> None:
+    """assess and the route pass the source's roster size: the same candidate holds the
+    enrollee in a small ledger and not in a large one."""
+    probe = replace(CHILD, member_id="", ssn="", last="ZYLSTRA", postal_code="99999",
+                    address_line1="1 OTHER RD", subscriber_numbers=("SUB9",),
+                    birth_date=CHILD.birth_date + dt.timedelta(days=1),
+                    birth_sequence=None)  # fmt: skip
+    scored = score_candidates([probe], [CHILD])
+    levels = {f.field: f.level for f in scored[0].comparisons}
+    assert levels["birth_date"] == "one_edit" and levels["surname"] == "conflict"
+    assert assess(scored, Thresholds(), dependent=True, roster=10_000).verdict == "uncertain"
+    assert assess(scored, Thresholds(), dependent=True, roster=5_000_000).verdict == "new"
