@@ -70,10 +70,13 @@ AGREE_LEVELS = frozenset({"exact", "agree"})
 
 
 def level_class(level: str, weight: float) -> str:
-    """agree / near / disagree / missing for one field comparison."""
+    """agree / near / disagree / missing / neutral for one field comparison (neutral: a
+    level that weighs nothing, e.g. an initial or a family number nobody holds)."""
     if level == "missing":
         return "missing"
-    if weight <= 0:
+    if weight == 0:
+        return "neutral"
+    if weight < 0:
         return "disagree"
     return "agree" if level in AGREE_LEVELS else "near"
 
@@ -111,7 +114,8 @@ def compare_rows(tx: dict[str, Any], candidate: dict[str, Any]) -> list[dict[str
          "birth_sequence"),
         ("Address", " ".join(str(addr.get(k) or "") for k in
                              ("line1", "city", "state", "postal_code")).strip(),
-         person.get("postal_code"), "address"),
+         " ".join(str(person.get(k) or "") for k in ("address_line1", "postal_code")).strip(),
+         "address"),
         ("Subscriber number", tx.get("subscriber_number"),
          ", ".join(person.get("subscriber_numbers") or []), "subscriber_number"),
     ]  # fmt: skip

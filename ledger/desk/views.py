@@ -128,6 +128,7 @@ def person_view(person: KnownPerson, *, show_phi: bool = False) -> dict[str, Any
         "gender": person.gender,
         "relationship": person.relationship,
         "birth_sequence": person.birth_sequence,
+        "address_line1": person.address_line1,
         "postal_code": person.postal_code,
         "sponsor_id": person.sponsor_id,
     }

@@ -35,6 +35,12 @@ def test_candidates_show_conflicts_coverages_and_family(web: Web) -> None:
     assert "p class=\"error conflicts\"" not in alice
     assert "HLT Health" in alice and "Not covered today" not in alice
     assert "M000000002" in alice and "19 Child" in alice and "CARLA" in alice
+    # the candidate's street line is shown beside the incoming one, not its ZIP alone
+    address = re.search(r'<th scope="row">Address</th><td>(.*?)</td><td>(.*?)</td>', alice)
+    assert address is not None and address.group(2) == "12 INVENTED LANE 17001"
+    # a family number nobody holds weighs nothing: shown neutral, not as a disagreement
+    number = re.search(r'<tr class="(\w+)"><th scope="row">Subscriber number', alice)
+    assert number is not None and number.group(1) == "neutral"
 
 
 def test_a_member_not_listed_is_scored_first_and_its_conflict_refused(web: Web) -> None:
