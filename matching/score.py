@@ -281,13 +281,15 @@ def could_be_the_enrollee(
     family is found in it; streets, birthdays, look-alike surnames are shared
     by strangers); outside the household, a birth date that conflicts with only
     the names agreeing (a namesake); three or more conflicts; two with at most
-    one agreement; one with none. And when the roster's size is known (`roster` >
-    0), a candidate outside the household with a conflicting field that the counts
-    would keep is somebody else when the chance that it is the enrollee, rather than
-    one of the strangers a roster of `roster` people holds who agree so far by
-    chance, is below `CERTAINLY_ELSE` (`chance_it_is`): among a million people a
-    stranger sharing a given name and a birth date one keyed digit apart is common,
-    so that is no evidence of the person. `place` is the enrollee's
+    one agreement; one with none. When the roster's size is known (`roster` > 0), a
+    candidate outside the household with a conflicting field is judged by chance
+    first (`chance_it_is`: the chance that it is the enrollee rather than one of the
+    strangers a roster of `roster` people holds who agree so far by chance): below
+    `CERTAINLY_ELSE` it is somebody else — among a million people a stranger sharing
+    a given name and a birth date one keyed digit apart is common, so that is no
+    evidence of the person; at or above it, two agreements make it a possible
+    enrollee however many fields conflict — a birth date and a street line with
+    three fields replaced, among five thousand, are no coincidence. `place` is the enrollee's
     place in the family
     (self/spouse/dependent).
     """
@@ -323,11 +325,13 @@ def could_be_the_enrollee(
         return disagree <= 2  # one household rarely has two members of one given name
     if not household and dob == "conflict" and not street and lv.get("ssn") not in _AGREES["ssn"]:
         return False  # a namesake elsewhere: only the names agree, the birth date does not
-    if disagree >= 3:
-        return False
     if disagree and not household and roster:
         if chance_it_is(candidate, roster) < CERTAINLY_ELSE:
             return False  # in a roster this large, strangers agree so far by chance
+        if agree >= 2:
+            return True  # two agreements no stranger of a roster this size shows by chance
+    if disagree >= 3:
+        return False
     if disagree == 2:
         return agree >= 2
     if disagree == 1:

@@ -159,6 +159,18 @@ def test_a_look_alike_is_evidence_in_a_small_roster_and_chance_in_a_large_one() 
                        gender="agree", address="conflict",
                        subscriber_number="new_number")  # fmt: skip
     assert could_be_the_enrollee(same_day, roster=1_000_000)
+    # the birth date and the street line the same, SSN and both names replaced: among
+    # five thousand people no stranger agrees so; the counts alone would call it new
+    replaced = _levels(ssn="conflict", surname="conflict", given_name="conflict",
+                       birth_date="exact", address="exact",
+                       subscriber_number="new_number")  # fmt: skip
+    assert not could_be_the_enrollee(replaced)
+    assert could_be_the_enrollee(replaced, roster=5_000)
+    # the birth date alone with three fields replaced stays somebody else
+    only_born = _levels(ssn="conflict", surname="conflict", given_name="conflict",
+                        birth_date="exact", address="conflict",
+                        subscriber_number="new_number")  # fmt: skip
+    assert not could_be_the_enrollee(only_born, roster=100)
     # inside the household the rule never applies: a sibling may be a twin
     born_near = _levels(birth_date="one_edit", surname="exact", given_name="conflict",
                         subscriber_number="same_family")  # fmt: skip
