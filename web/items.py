@@ -19,8 +19,7 @@ from ledger.desk import (
     assign,
     decide_item,
     reconciliation_context,
-    report_rejection,
-    resolve,
+    resolve_and_notify,
     show_item,
 )
 from ledger.store import LedgerError
@@ -152,7 +151,8 @@ async def resolve_item(
             kw = {"apply_held": True}
         else:
             raise LedgerError("unknown decision")
-        done = await run_in_threadpool(lambda: resolve(cfg.url, session.actor, item_id, **kw))
+        done = await run_in_threadpool(lambda: resolve_and_notify(
+            cfg.url, session.actor, item_id, outbox=cfg.outbox, **kw))  # fmt: skip
     except MatchRefused as exc:
         return await _page(request, session, item_id, error=str(exc), status=409,
                            refused=exc.check.to_json(),
@@ -161,8 +161,6 @@ async def resolve_item(
         raise  # audited by the desk; the app's 403 page
     except LedgerError as exc:
         return await _page(request, session, item_id, error=str(exc), status=409)
-    if done.resolution == "rejected":
-        await run_in_threadpool(report_rejection, cfg.url, item_id, reason, cfg.outbox)
     return _back(item_id, done.resolution)
 
 
