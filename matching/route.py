@@ -56,6 +56,7 @@ from matching.decisions import (
     Outcome,
     Reason,
 )
+from matching.model import PRIOR, MatchModel
 from matching.normalize import normalize_id, relationship_group
 from matching.person import enrollee_probes
 from matching.score import (
@@ -86,7 +87,11 @@ ENROLLMENT_TYPES = frozenset({MaintenanceType.ADDITION, MaintenanceType.REINSTAT
 
 @dataclass(frozen=True, slots=True)
 class MatchingSettings:
-    """Thresholds and review SLA. Defaults are the tuned values (see matching/README.md).
+    """Model, thresholds and review SLA. Defaults are the tuned values (see matching/README.md).
+
+    `upper` and `lower` are match probabilities under `model`'s stated prior (the
+    prior model's scores 23 and 12); `margin` is bits of score. Every decision names
+    `model.version`.
 
     With `business_hours`, the SLA counts only hours inside
     [`day_start`, `day_end`) on `business_days` (0 = Monday) that are not in
@@ -104,10 +109,16 @@ class MatchingSettings:
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     max_candidates: int = 5
     """How many scored candidates a decision carries for the review desk."""
+    model: MatchModel = PRIOR
+    """The weights scores are summed from (version 0: the hand-set prior)."""
 
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(upper=self.upper, lower=self.lower, margin=self.margin)
+
+    @property
+    def lower_score(self) -> float:
+        return self.thresholds.lower_score(self.model)
 
 
 def due_at(received_at: dt.datetime, settings: MatchingSettings) -> dt.datetime:
@@ -269,13 +280,18 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     probes, people = _lookup(tx, ctx)
     group = relationship_group(tx.relationship.value if tx.relationship else "")
     dependent = group not in ("self", "spouse")
-    scored = score_candidates(probes, people)
-    assessment = assess(scored, ctx.settings.thresholds, dependent=dependent, place=group)
+    model = ctx.settings.model
+    scored = score_candidates(probes, people, model)
+    assessment = assess(
+        scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model
+    )
     if assessment.verdict == "new":
         more = _wider(probes, people, ctx)
         if more:
-            scored = score_candidates(probes, [*people, *more])
-            wider = assess(scored, ctx.settings.thresholds, dependent=dependent, place=group)
+            scored = score_candidates(probes, [*people, *more], model)
+            wider = assess(
+                scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model
+            )
             if wider.verdict != "new":
                 return wider  # somebody the first search missed could be the enrollee
     return assessment
@@ -300,7 +316,8 @@ def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     place = relationship_group(tx.relationship.value if tx.relationship else "")
     thresholds = ctx.settings.thresholds
     assessment = identify_known(
-        probes, tx.subscriber_number, place, tx.birth_sequence, people, thresholds
+        probes, tx.subscriber_number, place, tx.birth_sequence, people, thresholds,
+        ctx.settings.model,
     )
 
     kind = "termination" if is_termination(tx) else "change"
@@ -397,7 +414,7 @@ def _known_dependent(d: Decision, settings: MatchingSettings) -> bool:
         d.outcome in (Outcome.REVIEW, Outcome.REFER)
         and d.reason is not Reason.FAMILY_HELD
         and d.score is not None
-        and d.score >= settings.lower
+        and d.score >= settings.lower_score
     )
 
 
@@ -415,7 +432,8 @@ def _family_context(sub: Decision, families: set[str], ctx: _Context) -> tuple[C
     ]
     known = {c.member_id for c in sub.candidates}
     extra = score_candidates(
-        enrollee_probes(sub.transaction), [p for p in heads if p.member_id not in known]
+        enrollee_probes(sub.transaction), [p for p in heads if p.member_id not in known],
+        ctx.settings.model,
     )
     merged = sorted((*sub.candidates, *extra), key=lambda c: (-c.score, c.member_id))
     return tuple(merged[: ctx.settings.max_candidates + len(extra)])
@@ -597,13 +615,16 @@ def decide_family(
     one existing family, or on none; otherwise REVIEW family_mismatch); then,
     when the subscriber is held (REVIEW/REFER) or rejected, dependents'
     enrollments that would have been applied automatically become REVIEW with
-    reason family_held. `header` identifies the transaction set; it is not
-    used for routing.
+    reason family_held. Every decision names the version of the settings' model.
+    `header` identifies the transaction set; it is not used for routing.
     """
     del header
     ctx = _Context(candidates, group, received_at, settings or MatchingSettings())
     decisions = _within_matched_family([decide_member(tx, ctx) for tx in family], ctx)
     decisions = _together(decisions, ctx)
+    version = ctx.settings.model.version
+    decisions = [d if d.model_version == version else replace(d, model_version=version)
+                 for d in decisions]  # fmt: skip
     held = next(
         (
             d
