@@ -10,7 +10,9 @@
   would be counted twice.
 - **m** (P(level | same person)) by EM over the pairs blocking brings together
   (people sharing a first-search `blocking.person_keys` key, blocks of at most
-  `max_block`), a two-class mixture of matches (m) and look-alikes (their own u),
+  `max_block`; two members of one family — a shared subscriber number — are
+  never a pair: a household is a cluster of look-alikes EM would take for one
+  person), a two-class mixture of matches (m) and look-alikes (their own u),
   started from the prior and held towards it by `prior_strength` pseudo-pairs per
   field (a Dirichlet prior: with few matches in the roster, m stays the prior's).
   A level with fewer than `min_level_observations` expected matches keeps the prior's
@@ -24,9 +26,18 @@
   date, birth sequence) never weigh less against a candidate than in the prior; a
   level named `initial` (one letter: says nothing) keeps weight 0.
 
-The prior odds of a fitted model are stated as `log2_prior_odds = log2(1 / (2N))`
-for a roster of N people: even odds that an enrollee is known at all, and then any
-of the N alike (u comes from random pairs, so the prior is that of a random pair).
+The prior odds of a fitted model (`prior_odds`):
+
+- ``anchored`` (default): set so that the *identifier-free agreement* — birth date,
+  surname and given name identical, gender and place in the family agreeing, and
+  nothing else (no SSN, address, family number) — has the match probability it has
+  under the prior model. A roster holds no labelled matches to set the absolute level,
+  and the gate's thresholds were tuned at exactly that evidence (a namesake in
+  another family); the fitted weights still move everything else relative to it.
+- ``roster``: log2(1 / (2N)) for a roster of N people — even odds that an enrollee
+  is known, then any of the N alike: the textbook prior of a random pair (u comes
+  from random pairs).
+
 Values are normalised roster data (PHI): nothing here prints or logs them.
 """
 
@@ -49,6 +60,7 @@ from matching.model import (
     MatchModel,
     TermFrequencies,
 )
+from matching.normalize import normalize_id
 
 HOUSEHOLD_FIELDS = frozenset({"address", "subscriber_number"})
 """Fields whose u stays the prior's (look-alike) u: shared by a household."""
@@ -59,6 +71,12 @@ BLOCKER_CONFLICTS = frozenset(
 """Levels behind hard blockers: a learned weight may only be as negative or more."""
 FIXED_LEVELS = frozenset({"initial"})
 """Levels that say nothing (m = u): kept as the prior states them, out of the fit."""
+
+
+PRIOR_ODDS = ("anchored", "roster")
+ANCHOR = (("birth_date", "exact"), ("surname", "exact"), ("given_name", "exact"),
+          ("gender", "agree"), ("relationship", "agree"))  # fmt: skip
+"""The identifier-free agreement a fitted model's prior odds are anchored at."""
 
 
 class TrainingError(ValueError):
@@ -78,8 +96,15 @@ class FitSettings:
     min_level_observations: float = 5.0
     max_weight: float = 30.0
     seed: int = 834
+    prior_odds: str = "anchored"
+    """'anchored' or 'roster' (see the module doc)."""
+    household_u: str = "prior"
+    """'prior': address and subscriber number keep the prior's look-alike u; 'random':
+    counted over random pairs like the person-level fields."""
 
     def check(self) -> None:
+        if self.prior_odds not in PRIOR_ODDS:
+            raise TrainingError(f"prior_odds is one of {', '.join(PRIOR_ODDS)}")
         if self.random_pairs < 100:
             raise TrainingError("the random-pair sample must be at least 100 pairs")
         if self.max_block < 2 or self.max_iterations < 1 or self.prior_strength < 0:
@@ -124,20 +149,23 @@ def random_pair_counts(
 def blocked_pairs(
     people: Sequence[KnownPerson], settings: FitSettings, rng: random.Random
 ) -> list[tuple[int, int]]:
-    """Index pairs of people sharing a first-search blocking key (blocks ≤ `max_block`),
-    each pair once; sampled down to `max_blocked_pairs`."""
+    """Index pairs of people of different families sharing a first-search blocking key
+    (blocks ≤ `max_block`), each pair once; sampled down to `max_blocked_pairs`."""
     wide = frozenset(WIDE_KINDS)
     blocks: dict[tuple[str, str], list[int]] = {}
     for i, person in enumerate(people):
         for key in person_keys(person):
             if key[0] not in wide:
                 blocks.setdefault(key, []).append(i)
+    family = [frozenset(normalize_id(n) for n in p.subscriber_numbers) - {""} for p in people]
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         if 2 <= len(members) <= settings.max_block:
             for x in range(len(members)):
                 for y in range(x + 1, len(members)):
-                    pairs.add((members[x], members[y]))
+                    a, b = members[x], members[y]
+                    if not family[a] & family[b]:
+                        pairs.add((a, b))
     ordered = sorted(pairs)
     if len(ordered) > settings.max_blocked_pairs:
         ordered = rng.sample(ordered, settings.max_blocked_pairs)
@@ -196,7 +224,7 @@ def em(
     iterations = 0
     ll = 0.0
     expected: list[list[float]] = [[0.0] * len(row) for row in m]
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (kept: reported)
         cm = [[0.0] * len(row) for row in m]
         cu = [[0.0] * len(row) for row in u]
         matched = 0.0
@@ -245,6 +273,30 @@ def term_frequencies(prepared: Sequence[Prepared]) -> tuple[TermFrequencies, ...
     return tuple(out)
 
 
+EXACT_BY_FREQUENCY = frozenset({"ssn", "birth_date", "surname", "given_name", "medicare_id"})
+"""Fields whose exact-agreement u is counted from value frequencies over every pair."""
+
+
+def _exact_value(field: str, p: Prepared) -> str:
+    if field == "ssn":
+        return p.ssn
+    if field == "medicare_id":
+        return p.medicare_id
+    value = tf_values(p)[field]
+    return value if len(value) > 1 else ""
+
+
+def exact_u(prepared: Sequence[Prepared], field: str) -> float:
+    """P(two different people agree exactly on `field`) over every pair of people holding
+    it: Σ n(n−1) / (M(M−1)) over the values' counts n, at least one pair's share."""
+    counts = Counter(v for p in prepared if (v := _exact_value(field, p)))
+    held = sum(counts.values())
+    if held < 2:
+        return 0.0
+    pairs = held * (held - 1)
+    return max(sum(n * (n - 1) for n in counts.values()), 2) / pairs
+
+
 def _clip(p: float) -> float:
     return min(max(p, 1e-9), 1 - 1e-9)
 
@@ -272,6 +324,7 @@ def fit(
         max_iterations=settings.max_iterations, tolerance=settings.tolerance,
     )  # fmt: skip
     base = {(p.field, p.level): p for p in prior.levels}
+    exact = {f: exact_u(prepared, f) for f in EXACT_BY_FREQUENCY}
     levels: list[LevelParams] = []
     prior_kept: list[str] = []
     clipped: list[str] = []
@@ -288,7 +341,10 @@ def fit(
             else:
                 m = old.m
                 prior_kept.append(name)
-            if c.field in HOUSEHOLD_FIELDS or present == 0:
+            household = c.field in HOUSEHOLD_FIELDS and settings.household_u == "prior"
+            if lv.name == "exact" and c.field in EXACT_BY_FREQUENCY and exact[c.field]:
+                u = _clip(exact[c.field])
+            elif household or present == 0:
                 u = old.u
             else:
                 u = _clip(max(counts[k][i], 0.5) / present)
@@ -311,10 +367,17 @@ def fit(
         prior_levels=tuple(prior_kept),
         clipped_levels=tuple(clipped),
     )
+    if settings.prior_odds == "roster":
+        odds = math.log2(1.0 / (2 * len(people)))
+    else:
+        fitted = {(p.field, p.level): math.log2(p.m / p.u) for p in levels}
+        odds = prior.log2_prior_odds - sum(
+            fitted[k] - math.log2(base[k].m / base[k].u) for k in ANCHOR
+        )
     return MatchModel(
         version=version,
         levels=tuple(levels),
-        log2_prior_odds=round(math.log2(1.0 / (2 * len(people))), 4),
+        log2_prior_odds=round(odds, 4),
         trained_at=trained_at,
         tf=term_frequencies(prepared),
         diagnostics=diagnostics,
