@@ -112,7 +112,7 @@ def probability(score: float, log2_prior_odds: float) -> float:
     x = score + log2_prior_odds
     if x < -1000:
         return 0.0
-    return 1.0 / (1.0 + 2.0 ** (-x))
+    return float(1.0 / (1.0 + 2.0 ** (-x)))
 
 
 def score_for(p: float, log2_prior_odds: float) -> float:
