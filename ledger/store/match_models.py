@@ -95,7 +95,8 @@ def train(
     settings: FitSettings | None = None,
 ) -> MatchModel:
     """Fit a model on (a random `sample` of) the ledger's members, store it as the next
-    version, audit `matching.train`, and make it active when `activate`."""
+    version, audit `matching.train`, and make it active when `activate`; returns the
+    model as stored (what `active_model` / `get_model` read back)."""
     settings = settings or FitSettings()
     ids = _member_ids(conn)
     limit = DEFAULT_SAMPLE if sample is None else sample
@@ -119,7 +120,9 @@ def train(
     ))  # fmt: skip
     audit(conn, user, "matching.train", target=f"model {version}",
           details={"version": version, "active": activate, **_summary(model.diagnostics)})
-    return model
+    stored = get_model(conn, version)
+    assert stored is not None
+    return stored
 
 
 def _summary(d: Diagnostics) -> dict[str, Any]:

@@ -8,7 +8,9 @@ active flag; see ledger/store/schema.py) and a nullable `model_version` on `entr
 and `review_items`. Rows written before this revision keep NULL: the entries' hash
 covers `model_version` only when it is present, so the existing chain verifies
 unchanged. A ledger created at this revision has the table and columns from revision
-0001's `create_all` already (safe to run again). Downgrade drops them.
+0001's `create_all` already (safe to run again). Downgrade drops them, and refuses
+while an entry names its model: the hash chain covers the version, so dropping the
+column would break `ledger verify`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    named = bind.execute(sa.text(
+        "SELECT count(*) FROM entries WHERE model_version IS NOT NULL")).scalar()  # fmt: skip
+    if named:
+        raise RuntimeError(
+            f"revision 0013 cannot be undone: {named} ledger entries name their match model"
+            " inside the hash chain; dropping the column would break `ledger verify`"
+        )
     for table in DECIDED:
         columns = {c["name"] for c in sa.inspect(bind).get_columns(table)}
         if "model_version" in columns:
