@@ -8,8 +8,8 @@ the ledger (table ``match_models``) and carry the diagnostics of their fit.
 Scoring with a model (`weigh`): each field's level weight is log2(m/u) from the
 model; an exact agreement on surname, given name or birth date is adjusted by
 the value's frequency in the roster (`TermFrequencies`): weight + log2(u / tf),
-the adjustment bounded by `tf_min_bits` .. `tf_max_bits` (a common SMITH agreeing
-says less than a rare name). A field missing on either side stays weight 0.
+the adjustment bounded by `tf_min_bits` .. `tf_max_bits` (-6 .. 0 bits: a common
+SMITH agreeing says less than a rare name, a rare name no more than the average). A field missing on either side stays weight 0.
 
 Probabilities: a score s (bits) and the model's prior odds give the match
 probability 1 / (1 + 2^-(s + log2_prior_odds)) (`probability`, `score_for`).
@@ -88,7 +88,9 @@ class MatchModel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """ISO timestamp of the fit ('' for the prior)."""
     tf: tuple[TermFrequencies, ...] = ()
     tf_min_bits: float = -6.0
-    tf_max_bits: float = 2.0
+    tf_max_bits: float = 0.0
+    """TF only lowers a level's weight by default: a rare value says no more than the level's
+    average, so the anchored prior odds (matching/learn.py) bound a namesake's probability."""
     diagnostics: Diagnostics = Diagnostics()
 
     def weights(self) -> dict[tuple[str, str], float]:

@@ -75,9 +75,8 @@ def test_term_frequency_lowers_a_frequent_name() -> None:
     smith = _surname_weight(model, people[0])
     rare = _surname_weight(model, people[-1])
     level = model.weights()[("surname", "exact")]
-    assert smith < level < rare
-    assert rare - smith > 4  # 300 SMITHs against one of a kind
-    assert rare <= level + model.tf_max_bits
+    assert smith < level and rare == level  # a rare name says no more than the average
+    assert rare - smith > 2.5  # 300 SMITHs against one of a kind
     assert _surname_weight(PRIOR, people[0]) == _surname_weight(PRIOR, people[-1])  # no TF
 
 
