@@ -60,8 +60,8 @@ from matching.febrl import SETS as FEBRL_SETS
 from matching.febrl import FebrlUnavailable, labelled_files
 from matching.labelled import LabelledSet, Member, febrl_set, synthetic_set
 from matching.learn import fit
-from matching.model import PRIOR, MatchModel
 from matching.memory import MemoryCandidates
+from matching.model import PRIOR, MatchModel
 from matching.noise import PROFILES
 from matching.person import enrollee_probes, transaction_person
 from matching.route import MatchingSettings, decide_family
