@@ -258,6 +258,7 @@ def _review(
         queue="review",
         due_at=due_at(ctx.received_at, ctx.settings),
         notes=notes,
+        model_version=ctx.settings.model.version,
     )
 
 
@@ -308,6 +309,7 @@ def _apply(tx: MemberTransaction, ctx: _Context, assessment: Assessment, text: s
         score=best.score,
         candidates=_top(assessment, ctx.settings),
         explanation=f"{text}; " + _summary(assessment),
+        model_version=ctx.settings.model.version,
     )
 
 
@@ -345,6 +347,7 @@ def _enrollment(tx: MemberTransaction, ctx: _Context, prefix: str = "enrollment"
             score=best.score if best else None,
             candidates=_top(assessment, ctx.settings),
             explanation=f"{prefix} of a person certainly not known; " + _summary(assessment),
+            model_version=ctx.settings.model.version,
         )
     return _review(
         tx,
@@ -375,13 +378,15 @@ def decide_member(tx: MemberTransaction, ctx: _Context) -> Decision:
             queue="medicare",
             due_at=due_at(ctx.received_at, ctx.settings),
             notes=(f"representative: {rep}",) if rep else ("representative: not set",),
+            model_version=ctx.settings.model.version,
         )
     enrollment = is_enrollment(tx) and not is_termination(tx)
     if enrollment and tx.benefit_status is BenefitStatus.COBRA:
         cobra = ctx.group.cobra
         if cobra in _COBRA_TEXT:
             reason, text = _COBRA_TEXT[cobra]
-            return Decision(outcome=Outcome.REJECT, transaction=tx, reason=reason, explanation=text)
+            return Decision(outcome=Outcome.REJECT, transaction=tx, reason=reason,
+                            explanation=text, model_version=ctx.settings.model.version)
         if cobra is not CobraAdministration.SELF:
             desk = _gate(tx, ctx)
             return _review(
@@ -623,8 +628,8 @@ def decide_family(
     decisions = _within_matched_family([decide_member(tx, ctx) for tx in family], ctx)
     decisions = _together(decisions, ctx)
     version = ctx.settings.model.version
-    decisions = [d if d.model_version == version else replace(d, model_version=version)
-                 for d in decisions]  # fmt: skip
+    if any(d.model_version != version for d in decisions):  # each site names it; a guard
+        decisions = [replace(d, model_version=version) for d in decisions]
     held = next(
         (
             d

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from matching.compare import Prepared, compare, prepare, tf_values
@@ -64,11 +65,16 @@ class Thresholds:
 
     def upper_score(self, model: MatchModel = PRIOR) -> float:
         """The score at which `model` reaches the `upper` probability."""
-        return round(score_for(self.upper, model.log2_prior_odds), 4)
+        return _score_at(self.upper, model.log2_prior_odds)
 
     def lower_score(self, model: MatchModel = PRIOR) -> float:
         """The score at which `model` reaches the `lower` probability."""
-        return round(score_for(self.lower, model.log2_prior_odds), 4)
+        return _score_at(self.lower, model.log2_prior_odds)
+
+
+@lru_cache(maxsize=64)
+def _score_at(p: float, log2_prior_odds: float) -> float:
+    return round(score_for(p, log2_prior_odds), 4)
 
 
 @dataclass(frozen=True, slots=True)
