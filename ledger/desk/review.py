@@ -42,6 +42,7 @@ from ledger.desk.match import (
     MatchCheck,
     MatchRefused,
     check_match,
+    item_model,
     scored_members,
     with_subscriber,
 )
@@ -451,7 +452,7 @@ def _resolve(
         check = None
         if match is not None:
             listed = {str(c["member_id"]) for c in candidates_of(row.candidates)}
-            check = check_match(conn, tx, match, listed)
+            check = check_match(conn, tx, match, listed, item_model(conn, row))
             if check is not None and check.conflicts and override_reason is None:
                 raise _Conflicts(check)
         decision, resolution = _decision(

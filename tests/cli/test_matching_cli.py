@@ -21,8 +21,12 @@ from desk834 import (
     desk_test_env,  # noqa: F401 - autouse fixture
 )
 
+from edi.records import MemberTransaction, decode_json
+from ledger.store import get_model, load_people
 from ledger.store import schema as t
 from ledger.store.db import engine
+from matching.person import enrollee_probes
+from matching.score import score_candidates
 
 TWIN = Person("TESTPERSON", "ALICE", ALICE.dob, "F", "555667777")
 """Alice's name and birth date with another SSN: held for review (conflict)."""
@@ -70,6 +74,18 @@ def test_train_then_every_decision_names_the_version(desk: Desk) -> None:
     shown_json = json.loads(desk.run("rita", "review", "show", str(item["id"]), "--json").stdout)
     assert shown_json["model_version"] == 1
     assert _versions(desk.url, t.entries).count(1) == 1  # the newcomer's enrollment
+    # a member the reviewer adds is scored with the item's model, like its candidates
+    added = desk.run("rita", "review", "show", str(item["id"]), "--member", "M000000002",
+                     "--json")
+    (extra,) = [c for c in json.loads(added.stdout)["candidates"] if not c.get("listed", True)]
+    with engine(desk.url).connect() as conn:
+        row = conn.execute(sa.select(t.review_items).where(t.review_items.c.id == item["id"]))
+        tx = decode_json(MemberTransaction, row.one().transaction)
+        people = load_people(conn, ["M000000002"])
+        fitted = get_model(conn, 1)
+    assert fitted is not None
+    by_model = score_candidates(enrollee_probes(tx), people, fitted)[0].score
+    assert extra["score"] == by_model != score_candidates(enrollee_probes(tx), people)[0].score
     verify = desk.run("aud", "ledger", "verify")
     assert verify.exit_code == 0 and "chain intact" in verify.stdout
 
