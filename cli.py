@@ -665,6 +665,65 @@ def ledger_history_cmd(inv: Invocation, member_id: str, as_json: bool, show_phi:
         click.echo(json.dumps(r, default=str))
 
 
+@main.group("matching")
+def matching_group() -> None:
+    """Match models: fit the weights on the ledger's members, list the stored versions.
+
+    A model is per-field m/u weights (EM, u from random pairs of members, term
+    frequencies of names and birth dates) with its fit's diagnostics; the active
+    one is what ingest scores with, and every decision names its version (0: the
+    hand-set prior, the model of an empty ledger). See matching/README.md.
+
+    \b
+    Example:
+      ENROLL834_ACCESS_CODE=... enroll834 matching train --json --as alice
+      enroll834 matching models --as carol
+    """
+
+
+@matching_group.command("train")
+@click.option("--sample", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Fit on at most N members drawn at random (default: all, up to 200,000).")
+@click.option("--activate/--no-activate", default=True, show_default=True,
+              help="Make the new version the one ingest scores with.")
+@json_option("Print the stored version as JSON: version, active, trained_by, created_at, "
+             "log2_prior_odds, diagnostics.")
+@as_option
+def matching_train_cmd(inv: Invocation, sample: int | None, activate: bool,
+                       as_json: bool) -> None:
+    """Fit a match model on the ledger's members and store it as a new version (administrator
+    only; audited as 'matching.train'). Exit 1 when the ledger holds fewer than two members.
+
+    \b
+    Example:
+      ENROLL834_ACCESS_CODE=... enroll834 matching train --sample 50000 --no-activate --as alice
+    """
+    from ledger.desk import train_match_model
+    from ledger.store import model_line
+
+    row = train_match_model(inv.url, inv.signin("matching.train"), sample=sample,
+                            activate=activate)
+    _rows([row], as_json, model_line)
+
+
+@matching_group.command("models")
+@json_option("One JSON object per version, newest first, the prior (version 0) last.")
+@as_option
+def matching_models_cmd(inv: Invocation, as_json: bool) -> None:
+    """List the match model versions with their fit's diagnostics; * marks the active one
+    (supervisors, auditors, operators, administrators; audited as 'matching.models').
+
+    \b
+    Example:
+      enroll834 matching models --json --as carol
+    """
+    from ledger.desk import match_models
+    from ledger.store import MODELS_HEADER, model_line
+
+    _rows(match_models(inv.url, inv.reader("matching.models")), as_json, model_line,
+          MODELS_HEADER)
+
+
 @main.group("members")
 def members_group() -> None:
     """Members as the ledger knows them (signed-in reviewers, supervisors, auditors).

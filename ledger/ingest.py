@@ -46,6 +46,7 @@ from ledger.store import (
     LedgerError,
     LedgerSettings,
     UnitOfWork,
+    active_model,
     apply_in,
     audit,
     crash_point,
@@ -153,12 +154,20 @@ class IngestSummary:
         }
 
 
-def _default_decider() -> Decider:
+def _default_decider(eng: Engine) -> Decider:
+    """`decide_family` with the ledger's active match model, loaded once for the run
+    (the prior, version 0, when none is active): every decision names its version."""
     try:
-        from matching.route import decide_family
+        from matching.route import MatchingSettings, decide_family
     except ImportError as exc:  # pragma: no cover - depends on the matching package
         raise LedgerError("matching.route.decide_family is not available") from exc
-    return decide_family
+    with eng.connect() as conn:
+        settings = MatchingSettings(model=active_model(conn))
+
+    def decide(*args: Any, **kw: Any) -> list[Decision]:
+        return decide_family(*args, settings=settings, **kw)
+
+    return decide
 
 
 def _engine(target: str | Engine) -> Engine:
@@ -305,8 +314,9 @@ def ingest_events(
     `settings` is the base policy; each sender's is `ledger.store.groups.partner_settings`
     over it (the configured `partners`, then partners loaded into the database).
     """
+    eng = _engine(target)
     run = _Run(
-        _engine(target), source, file_sha256, decide or _default_decider(),
+        eng, source, file_sha256, decide or _default_decider(eng),
         received_at or utcnow(), actor, settings or LedgerSettings(),
     )  # fmt: skip
     run.partners = partners

@@ -470,3 +470,13 @@ COMPARISONS: tuple[Comparison, ...] = (
 def compare(a: Prepared, b: Prepared) -> tuple[FieldComparison, ...]:
     """One FieldComparison per declared field, in `COMPARISONS` order."""
     return tuple(c.compare(a, b) for c in COMPARISONS)
+
+
+def tf_values(p: Prepared) -> dict[str, str]:
+    """The normalised values term frequencies are kept for (surname, given name, birth
+    date), by field; '' when missing."""
+    return {
+        "surname": p.last,
+        "given_name": p.first,
+        "birth_date": p.birth_date.isoformat() if p.birth_date else "",
+    }

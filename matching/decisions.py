@@ -145,3 +145,6 @@ class Decision:
     held_with: str | None = None
     """For FAMILY_HELD: the subscriber number of the family whose hold this follows."""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    model_version: int | None = None
+    """The match model whose weights decided (matching/model.py; 0 = the hand-set prior);
+    None for a person's decision."""

@@ -2,6 +2,7 @@
 
     python -m matching.evaluate --data synthetic|hard|febrl1|febrl2|febrl3 --seed 1 --json
     python -m matching.evaluate --data febrl3 --seed 1 --write-834 out/   # + the two 834s
+    python -m matching.evaluate --data febrl3 --seed 1 --model learned --curve --json
 
 A labelled set (matching/labelled.py) gives a store — indexed in a
 `MemoryCandidates`, as the ledger indexes its members — and incoming families.
@@ -28,6 +29,13 @@ Reported, over incoming members:
 - the share of true pairs with two or more noisy fields (SSN, surname, given
   name, birth date, gender differing or blanked), and the family rules' work
   (family_held, family_mismatch).
+
+`--model prior` (default) scores with the hand-set weights (version 0);
+`--model learned` first fits a model on the store (matching/learn.py: EM, u from
+random pairs, term frequencies) and decides with it; the fit's diagnostics and
+per-level weights are reported (`model`). `--curve` repeats the run over a list of
+`upper` match probabilities and reports precision (right among automatic) and
+automation (automatic and right among all members) at each.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from edi.records import Lineage, TransactionSetHeader
 from matching.blocking import lookup_keys, wide_keys
 from matching.compare import prepare
@@ -49,14 +59,20 @@ from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Ou
 from matching.febrl import SETS as FEBRL_SETS
 from matching.febrl import FebrlUnavailable, labelled_files
 from matching.labelled import LabelledSet, Member, febrl_set, synthetic_set
+from matching.learn import fit
 from matching.memory import MemoryCandidates
+from matching.model import PRIOR, MatchModel
 from matching.noise import PROFILES
 from matching.person import enrollee_probes, transaction_person
 from matching.route import MatchingSettings, decide_family
+from matching.score import DEFAULT_UPPER
 
 RECEIVED = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 HEADER = TransactionSetHeader(lineage=Lineage(source="synthetic"))
 DATA = ("synthetic", "hard", *FEBRL_SETS)
+MODELS = ("prior", "learned")
+CURVE = (0.5, 0.8, 0.9, 0.95, 0.98, DEFAULT_UPPER, 0.99, 0.995, 0.999, 0.9999)
+"""The `upper` match probabilities of `--curve` (DEFAULT_UPPER: the tuned 23 bits)."""
 
 
 def labelled_set(data: str, seed: int, families: int, matches: int, new: int) -> LabelledSet:
@@ -110,6 +126,23 @@ class _Store:
         self.members[member.person].append(person)
 
 
+def learned_model(labelled: LabelledSet) -> MatchModel:
+    """A model fitted on the set's store (version 1), as `enroll834 matching train` fits
+    the ledger's members."""
+    return fit([p for p, _ in labelled.store], version=1, trained_at="evaluation")
+
+
+def model_report(model: MatchModel) -> dict[str, Any]:
+    """Version, prior odds, diagnostics and per-level weights (no TF values: PHI)."""
+    return {
+        "version": model.version,
+        "log2_prior_odds": model.log2_prior_odds,
+        "diagnostics": msgspec.to_builtins(model.diagnostics),
+        "tf_tables": {t.field: len(t.values) for t in model.tf},
+        "weights": {f"{p.field}.{p.level}": p.weight for p in model.levels},
+    }
+
+
 def evaluate(
     seed: int,
     families: int = 1500,
@@ -117,9 +150,18 @@ def evaluate(
     new: int = 500,
     settings: MatchingSettings | None = None,
     data: str = "synthetic",
+    model: str | MatchModel = "prior",
+    labelled: LabelledSet | None = None,
 ) -> dict[str, Any]:
-    """Run the matcher over one labelled set and return the metrics (see module doc)."""
-    labelled = labelled_set(data, seed, families, matches, new)
+    """Run the matcher over one labelled set and return the metrics (see module doc).
+
+    `model`: 'prior', 'learned' (fitted on the store first) or a `MatchModel`."""
+    labelled = labelled or labelled_set(data, seed, families, matches, new)
+    if isinstance(model, str):
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r} (one of {', '.join(MODELS)})")
+        model = learned_model(labelled) if model == "learned" else PRIOR
+    settings = replace(settings or MatchingSettings(), model=model)
     store = _Store(labelled)
     roster = len(store.source)
     group = GroupPolicy(sponsor_id="LABELLED", cobra=CobraAdministration.SELF)
@@ -180,7 +222,38 @@ def evaluate(
             store.add(m)
     result = _metrics(data, seed, roster, counts, outcomes, reasons, blocks, candidates_seen)
     result["rejected_by_validation"] = labelled.rejected
+    result["upper"] = settings.upper
+    result["upper_score"] = settings.thresholds.upper_score(model)
+    result["model"] = model_report(model)
     return result
+
+
+def curve(
+    seed: int,
+    families: int = 1500,
+    matches: int = 1500,
+    new: int = 500,
+    data: str = "synthetic",
+    model: str = "prior",
+    uppers: tuple[float, ...] = CURVE,
+) -> list[dict[str, Any]]:
+    """Precision and automation at each `upper` match probability (one run each)."""
+    labelled = labelled_set(data, seed, families, matches, new)
+    fitted = learned_model(labelled) if model == "learned" else PRIOR
+    out = []
+    for upper in uppers:
+        r = evaluate(seed, families, matches, new, MatchingSettings(upper=upper), data,
+                     fitted, labelled)  # fmt: skip
+        out.append({
+            "upper": round(upper, 6),
+            "upper_score": round(r["upper_score"], 2),
+            "automatic_precision": r["automatic_precision"],
+            "automatic_right_rate": r["automatic_right_rate"],
+            "review_rate": r["review_rate"],
+            "wrong_apply": r["wrong_apply"],
+            "wrong_new_member": r["wrong_new_member"],
+        })  # fmt: skip
+    return out
 
 
 def _metrics(
@@ -262,6 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", type=int, default=500)
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.add_argument(
+        "--model", choices=MODELS, default="prior",
+        help="prior: the hand-set weights (version 0); learned: EM fitted on the store first",
+    )  # fmt: skip
+    parser.add_argument(
+        "--curve", action="store_true",
+        help="also report precision / automation over upper match probabilities",
+    )  # fmt: skip
+    parser.add_argument(
         "--write-834",
         metavar="DIR",
         help="FEBRL sets: also write the store and incoming 834s to DIR (coverages begin the"
@@ -273,7 +354,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--write-834 needs a FEBRL set (--data febrl1|febrl2|febrl3)")
         _write_834(args.data, args.seed, Path(args.write_834))
     try:
-        result = evaluate(args.seed, args.families, args.matches, args.new, data=args.data)
+        result = evaluate(args.seed, args.families, args.matches, args.new, data=args.data,
+                          model=args.model)  # fmt: skip
+        if args.curve:
+            result["curve"] = curve(args.seed, args.families, args.matches, args.new,
+                                    args.data, args.model)  # fmt: skip
     except FebrlUnavailable as exc:
         print(f"matching.evaluate: {exc}", file=sys.stderr)
         return 2
@@ -282,8 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write("\n")
     else:
         for key, value in result.items():
-            if key != "outcomes":
+            if key not in ("outcomes", "model", "curve"):
                 print(f"{key:28} {value}")
+        for point in result.get("curve", ()):
+            print("curve " + "  ".join(f"{k} {v}" for k, v in point.items()))
     return 0
 
 

@@ -56,6 +56,7 @@ from matching.decisions import (
     Outcome,
     Reason,
 )
+from matching.model import PRIOR, MatchModel
 from matching.normalize import normalize_id, relationship_group
 from matching.person import enrollee_probes
 from matching.score import (
@@ -86,7 +87,11 @@ ENROLLMENT_TYPES = frozenset({MaintenanceType.ADDITION, MaintenanceType.REINSTAT
 
 @dataclass(frozen=True, slots=True)
 class MatchingSettings:
-    """Thresholds and review SLA. Defaults are the tuned values (see matching/README.md).
+    """Model, thresholds and review SLA. Defaults are the tuned values (see matching/README.md).
+
+    `upper` and `lower` are match probabilities under `model`'s stated prior (the
+    prior model's scores 23 and 12); `margin` is bits of score. Every decision names
+    `model.version`.
 
     With `business_hours`, the SLA counts only hours inside
     [`day_start`, `day_end`) on `business_days` (0 = Monday) that are not in
@@ -104,10 +109,16 @@ class MatchingSettings:
     holidays: frozenset[dt.date] = field(default_factory=frozenset)
     max_candidates: int = 5
     """How many scored candidates a decision carries for the review desk."""
+    model: MatchModel = PRIOR
+    """The weights scores are summed from (version 0: the hand-set prior)."""
 
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(upper=self.upper, lower=self.lower, margin=self.margin)
+
+    @property
+    def lower_score(self) -> float:
+        return self.thresholds.lower_score(self.model)
 
 
 def due_at(received_at: dt.datetime, settings: MatchingSettings) -> dt.datetime:
@@ -247,6 +258,7 @@ def _review(
         queue="review",
         due_at=due_at(ctx.received_at, ctx.settings),
         notes=notes,
+        model_version=ctx.settings.model.version,
     )
 
 
@@ -269,17 +281,20 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     probes, people = _lookup(tx, ctx)
     group = relationship_group(tx.relationship.value if tx.relationship else "")
     dependent = group not in ("self", "spouse")
-    scored = score_candidates(probes, people)
+    model = ctx.settings.model
     roster = ctx.candidates.roster_size()
+    scored = score_candidates(probes, people, model)
     assessment = assess(
-        scored, ctx.settings.thresholds, dependent=dependent, place=group, roster=roster
+        scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
+        roster=roster,
     )
     if assessment.verdict == "new":
         more = _wider(probes, people, ctx)
         if more:
-            scored = score_candidates(probes, [*people, *more])
+            scored = score_candidates(probes, [*people, *more], model)
             wider = assess(
-                scored, ctx.settings.thresholds, dependent=dependent, place=group, roster=roster
+                scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
+                roster=roster,
             )
             if wider.verdict != "new":
                 return wider  # somebody the first search missed could be the enrollee
@@ -297,6 +312,7 @@ def _apply(tx: MemberTransaction, ctx: _Context, assessment: Assessment, text: s
         score=best.score,
         candidates=_top(assessment, ctx.settings),
         explanation=f"{text}; " + _summary(assessment),
+        model_version=ctx.settings.model.version,
     )
 
 
@@ -305,13 +321,8 @@ def _known_member(tx: MemberTransaction, ctx: _Context) -> Decision:
     place = relationship_group(tx.relationship.value if tx.relationship else "")
     thresholds = ctx.settings.thresholds
     assessment = identify_known(
-        probes,
-        tx.subscriber_number,
-        place,
-        tx.birth_sequence,
-        people,
-        thresholds,
-        ctx.candidates.roster_size(),
+        probes, tx.subscriber_number, place, tx.birth_sequence, people, thresholds,
+        ctx.settings.model, roster=ctx.candidates.roster_size(),
     )
 
     kind = "termination" if is_termination(tx) else "change"
@@ -339,6 +350,7 @@ def _enrollment(tx: MemberTransaction, ctx: _Context, prefix: str = "enrollment"
             score=best.score if best else None,
             candidates=_top(assessment, ctx.settings),
             explanation=f"{prefix} of a person certainly not known; " + _summary(assessment),
+            model_version=ctx.settings.model.version,
         )
     return _review(
         tx,
@@ -369,13 +381,15 @@ def decide_member(tx: MemberTransaction, ctx: _Context) -> Decision:
             queue="medicare",
             due_at=due_at(ctx.received_at, ctx.settings),
             notes=(f"representative: {rep}",) if rep else ("representative: not set",),
+            model_version=ctx.settings.model.version,
         )
     enrollment = is_enrollment(tx) and not is_termination(tx)
     if enrollment and tx.benefit_status is BenefitStatus.COBRA:
         cobra = ctx.group.cobra
         if cobra in _COBRA_TEXT:
             reason, text = _COBRA_TEXT[cobra]
-            return Decision(outcome=Outcome.REJECT, transaction=tx, reason=reason, explanation=text)
+            return Decision(outcome=Outcome.REJECT, transaction=tx, reason=reason,
+                            explanation=text, model_version=ctx.settings.model.version)
         if cobra is not CobraAdministration.SELF:
             desk = _gate(tx, ctx)
             return _review(
@@ -408,7 +422,7 @@ def _known_dependent(d: Decision, settings: MatchingSettings) -> bool:
         d.outcome in (Outcome.REVIEW, Outcome.REFER)
         and d.reason is not Reason.FAMILY_HELD
         and d.score is not None
-        and d.score >= settings.lower
+        and d.score >= settings.lower_score
     )
 
 
@@ -426,7 +440,8 @@ def _family_context(sub: Decision, families: set[str], ctx: _Context) -> tuple[C
     ]
     known = {c.member_id for c in sub.candidates}
     extra = score_candidates(
-        enrollee_probes(sub.transaction), [p for p in heads if p.member_id not in known]
+        enrollee_probes(sub.transaction), [p for p in heads if p.member_id not in known],
+        ctx.settings.model,
     )
     merged = sorted((*sub.candidates, *extra), key=lambda c: (-c.score, c.member_id))
     return tuple(merged[: ctx.settings.max_candidates + len(extra)])
@@ -608,13 +623,16 @@ def decide_family(
     one existing family, or on none; otherwise REVIEW family_mismatch); then,
     when the subscriber is held (REVIEW/REFER) or rejected, dependents'
     enrollments that would have been applied automatically become REVIEW with
-    reason family_held. `header` identifies the transaction set; it is not
-    used for routing.
+    reason family_held. Every decision names the version of the settings' model.
+    `header` identifies the transaction set; it is not used for routing.
     """
     del header
     ctx = _Context(candidates, group, received_at, settings or MatchingSettings())
     decisions = _within_matched_family([decide_member(tx, ctx) for tx in family], ctx)
     decisions = _together(decisions, ctx)
+    version = ctx.settings.model.version
+    if any(d.model_version != version for d in decisions):  # each site names it; a guard
+        decisions = [replace(d, model_version=version) for d in decisions]
     held = next(
         (
             d

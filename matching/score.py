@@ -18,6 +18,11 @@ field weights for the probe that fits it best.
 `identify_known` finds the member a change or termination is about by
 identifiers (subscriber number + place in the family), falling back to the
 gate.
+
+Scores are sums of the weights of a `MatchModel` (matching/model.py; default
+the prior, version 0, the hand-set weights). The gate's `upper` and `lower` are
+match probabilities: a score s is read as 1 / (1 + 2^-(s + log2 prior odds)) with
+the model's stated prior odds; `margin` stays in bits of score.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from matching.compare import COMPARISONS, Prepared, compare, prepare
+from matching.compare import COMPARISONS, Prepared, compare, prepare, tf_values
 from matching.decisions import Candidate, FieldComparison, KnownPerson
+from matching.model import PRIOR, PRIOR_LOG2_ODDS, MatchModel, probability, score_for, weigh
 from matching.normalize import normalize_id
 
 Verdict = Literal["match", "new", "uncertain"]
@@ -37,19 +44,38 @@ HARD_BLOCKERS = frozenset({"ssn_conflict", "relationship_conflict", "family_birt
 """Blockers that are conflicts in the data (Reason.CONFLICT), not mere weak evidence."""
 
 
-DEFAULT_UPPER = 23.0
-"""Tuned on evaluation seed 1: the best unblocked truly-new lookalike scored 19.06."""
-DEFAULT_LOWER = 12.0
+UPPER_SCORE = 23.0
+"""Tuned on evaluation seed 1 with the prior model: the best unblocked truly-new lookalike
+scored 19.06."""
+LOWER_SCORE = 12.0
+DEFAULT_UPPER = probability(UPPER_SCORE, PRIOR_LOG2_ODDS)
+"""Match probability for an automatic APPLY: 0.9846, score 23 under the prior model."""
+DEFAULT_LOWER = probability(LOWER_SCORE, PRIOR_LOG2_ODDS)
+"""Every candidate below this match probability for NEW: 0.0303, score 12 under the prior."""
 DEFAULT_MARGIN = 8.0
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Score thresholds of the certainty gate (weights are log2 likelihood ratios)."""
+    """The certainty gate's thresholds: `upper` and `lower` are match probabilities,
+    `margin` is bits of score (the lead over the runner-up)."""
 
     upper: float = DEFAULT_UPPER
     lower: float = DEFAULT_LOWER
     margin: float = DEFAULT_MARGIN
+
+    def upper_score(self, model: MatchModel = PRIOR) -> float:
+        """The score at which `model` reaches the `upper` probability."""
+        return _score_at(self.upper, model.log2_prior_odds)
+
+    def lower_score(self, model: MatchModel = PRIOR) -> float:
+        """The score at which `model` reaches the `lower` probability."""
+        return _score_at(self.lower, model.log2_prior_odds)
+
+
+@lru_cache(maxsize=64)
+def _score_at(p: float, log2_prior_odds: float) -> float:
+    return round(score_for(p, log2_prior_odds), 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +97,18 @@ def _levels(candidate: Candidate) -> dict[str, str]:
     return {c.field: c.level for c in candidate.comparisons}
 
 
-def score_pair(probe: Prepared, person: Prepared) -> tuple[float, tuple[FieldComparison, ...]]:
-    """Sum of field weights and the per-field comparisons for one pair."""
+def score_pair(
+    probe: Prepared, person: Prepared, model: MatchModel = PRIOR
+) -> tuple[float, tuple[FieldComparison, ...]]:
+    """Sum of field weights and the per-field comparisons for one pair, weighed by `model`."""
     comparisons = compare(probe, person)
+    if model is not PRIOR:
+        comparisons = weigh(comparisons, model, tf_values(probe))
     return round(sum(c.weight for c in comparisons), 2), comparisons
 
 
 def score_candidates(
-    probes: Sequence[KnownPerson], people: Sequence[KnownPerson]
+    probes: Sequence[KnownPerson], people: Sequence[KnownPerson], model: MatchModel = PRIOR
 ) -> tuple[Candidate, ...]:
     """Every distinct person scored against the best-fitting probe, best first.
 
@@ -98,7 +128,7 @@ def score_candidates(
         target = prepare(person)
         best: tuple[float, tuple[FieldComparison, ...]] | None = None
         for probe in prepared_probes:
-            scored = score_pair(probe, target)
+            scored = score_pair(probe, target, model)
             if best is None or scored[0] > best[0]:
                 best = scored
         if best is not None:
@@ -345,26 +375,29 @@ def assess(
     *,
     dependent: bool,
     place: str = "",
+    model: MatchModel = PRIOR,
     roster: int = 0,
 ) -> Assessment:
-    """Apply the certainty gate to scored candidates (best first); `place` is the
-    enrollee's place in the family and `roster` the number of people the candidates
-    were searched among (see `could_be_the_enrollee`; 0: not known, no chance rule)."""
+    """Apply the certainty gate to scored candidates (best first, scored with `model`);
+    `place` is the enrollee's place in the family and `roster` the number of people the
+    candidates were searched among (see `could_be_the_enrollee`; 0: not known, no
+    chance rule)."""
     if not candidates:
         return Assessment("new", candidates)
     best = candidates[0]
+    upper, lower = thresholds.upper_score(model), thresholds.lower_score(model)
     known = any(_levels(c).get("subscriber_number") == "same_family" for c in candidates)
     plausible = [
         c
         for c in candidates
-        if c.score >= thresholds.lower
+        if c.score >= lower
         or _plausible_without_score(c)
         or could_be_the_enrollee(c, place, family_known=known, roster=roster)
     ]
     if not plausible:
         return Assessment("new", candidates)
     found: list[str] = list(blockers(best, dependent=dependent))
-    if best.score < thresholds.upper:
+    if best.score < upper:
         found.append("below_upper_threshold")
     if len(candidates) > 1 and best.score - candidates[1].score < thresholds.margin:
         found.append("runner_up_within_margin")
@@ -380,6 +413,7 @@ def identify_known(
     birth_sequence: int | None,
     people: Sequence[KnownPerson],
     thresholds: Thresholds,
+    model: MatchModel = PRIOR,
     roster: int = 0,
 ) -> Assessment:
     """Find the known member a change or termination is about.
@@ -394,7 +428,7 @@ def identify_known(
     the certainty gate decides.
     """
     dependent = relationship_group not in ("self", "spouse")
-    scored = score_candidates(probes, people)
+    scored = score_candidates(probes, people, model)
     by_id = {c.member_id: c for c in scored}
     family_key = normalize_id(subscriber_number)
     family = [
@@ -438,5 +472,6 @@ def identify_known(
             rest = tuple(c for c in scored if c.member_id != chosen.member_id)
             return Assessment("match", (chosen, *rest))
     return assess(
-        scored, thresholds, dependent=dependent, place=relationship_group, roster=roster
+        scored, thresholds, dependent=dependent, place=relationship_group, model=model,
+        roster=roster,
     )

@@ -11,7 +11,9 @@ from ledger.desk.access import (
     export_members,
     group_rows,
     load_groups_file,
+    match_models,
     member_history,
+    train_match_model,
     verify_chains,
 )
 from ledger.desk.auth import NotPermitted, initialise
@@ -114,6 +116,8 @@ __all__ = [
     "audit_records",
     "export_members",
     "group_rows",
+    "match_models",
+    "train_match_model",
     "initialise",
     "load_groups_file",
     "list_items",

@@ -1,5 +1,5 @@
-"""Signed-in reads: member history, member export, chain verification, groups, the audit log;
-and loading a groups file.
+"""Signed-in reads: member history, member export, chain verification, groups, the audit log,
+the match models; loading a groups file and training a match model.
 
 Each function takes the signed-in `Actor` (`ledger.desk.users.login`), or None on
 a database that has no user accounts yet (the commands then run open, as
@@ -24,10 +24,21 @@ from sqlalchemy.engine import Connection, Engine
 
 from ledger.billing import load_billing_config
 from ledger.desk.users import Actor, refuse, require
-from ledger.store import audit, engine, load_config, load_policy_file, queries, show_groups
+from ledger.store import (
+    audit,
+    engine,
+    load_config,
+    load_policy_file,
+    model_rows,
+    queries,
+    show_groups,
+    train_model,
+)
 from ledger.store import schema as t
 
 __all__ = [
+    "match_models",
+    "train_match_model",
     "audit_records",
     "export_members",
     "group_rows",
@@ -153,6 +164,29 @@ def group_rows(target: str | Engine, actor: Actor | None, sponsor_id: str | None
     _check(eng, actor, "groups.read", False, sponsor_id or "")
     with eng.connect() as conn:
         return show_groups(conn, sponsor_id)
+
+
+def match_models(target: str | Engine, actor: Actor | None) -> list[dict[str, Any]]:
+    """The stored match model versions and the prior (`ledger.store.model_rows`: no parameter
+    values), audited as 'matching.models'."""
+    eng = _engine(target)
+    user = _check(eng, actor, "matching.models", False)
+    with eng.begin() as conn:
+        rows = model_rows(conn)
+        audit(conn, user, "matching.models", details={"count": len(rows)})
+    return rows
+
+
+def train_match_model(
+    target: str | Engine, actor: Actor, *, sample: int | None, activate: bool
+) -> dict[str, Any]:
+    """Fit a match model on the ledger's members and store it (`ledger.store.train_model`,
+    audited as 'matching.train'); its row as `match_models` lists it."""
+    eng = _engine(target)
+    _check(eng, actor, "matching.train", False)
+    with eng.begin() as conn:
+        model = train_model(conn, actor.user_id, sample=sample, activate=activate)
+        return next(r for r in model_rows(conn) if r["version"] == model.version)
 
 
 def load_groups_file(conn: Connection, path: Path, *, user: str) -> tuple[int, int]:

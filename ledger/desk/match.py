@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection
 
 from edi.records import MemberTransaction, decode_json
 from ledger.desk.views import person_view
-from ledger.store import LedgerError, UnitOfWork, load_people
+from ledger.store import LedgerError, UnitOfWork, get_model, load_people
 from matching.decisions import Candidate, Decision, KnownPerson, Outcome, Reason
+from matching.model import PRIOR, MatchModel
 from matching.normalize import normalize_id
 from matching.person import enrollee_probes
 from matching.score import score_candidates
@@ -83,18 +84,28 @@ def check_person(tx: MemberTransaction, person: KnownPerson, listed: set[str]) -
     return _check(tx, person, listed)
 
 
+def item_model(conn: Connection, row: Any) -> MatchModel:
+    """The match model that scored review item `row` (the prior when it names none, or a
+    version no longer stored), so members a reviewer adds are scored like its candidates."""
+    version = getattr(row, "model_version", None)
+    return (get_model(conn, int(version)) if version is not None else None) or PRIOR
+
+
 def check_match(
-    conn: Connection, tx: MemberTransaction, member_id: str, listed: set[str]
-) -> MatchCheck | None:
-    """`member_id` scored against `tx` with its conflicts; None when the ledger has no such
-    member (the ledger then refuses the resolution itself). `listed` holds the item's
-    candidate ids."""
+    conn: Connection, tx: MemberTransaction, member_id: str, listed: set[str],
+    model: MatchModel = PRIOR,
+) -> MatchCheck | None:  # fmt: skip
+    """`member_id` scored against `tx` (with `model`) with its conflicts; None when the ledger
+    has no such member (the ledger then refuses the resolution itself). `listed` holds the
+    item's candidate ids."""
     people = load_people(conn, [member_id])
-    return _check(tx, people[0], listed) if people else None
+    return _check(tx, people[0], listed, model) if people else None
 
 
-def _check(tx: MemberTransaction, person: KnownPerson, listed: set[str]) -> MatchCheck:
-    (candidate,) = score_candidates(enrollee_probes(tx), [person])
+def _check(
+    tx: MemberTransaction, person: KnownPerson, listed: set[str], model: MatchModel = PRIOR
+) -> MatchCheck:
+    (candidate,) = score_candidates(enrollee_probes(tx), [person], model)
     levels = {c.field: c.level for c in candidate.comparisons}
     conflicts = tuple(f"{f}_conflict" for f in MATCH_CONFLICTS if levels.get(f) == "conflict")
     return MatchCheck(person.member_id, person.member_id in listed, candidate, conflicts)
@@ -119,8 +130,9 @@ def scored_members(
     if missing:
         raise LedgerError(f"member {missing[0]} not found")
     ids = {str(c["member_id"]) for c in listed}
+    model = item_model(conn, row)
     return [
-        _check(tx, people[m], ids).to_json() | {"person": person_view(people[m], show_phi=show_phi)}
+        _check(tx, people[m], ids, model).to_json() | {"person": person_view(people[m], show_phi=show_phi)}
         for m in wanted
     ]
 

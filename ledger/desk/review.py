@@ -42,6 +42,7 @@ from ledger.desk.match import (
     MatchCheck,
     MatchRefused,
     check_match,
+    item_model,
     scored_members,
     with_subscriber,
 )
@@ -67,6 +68,7 @@ from ledger.store import (
     LedgerError,
     LedgerSettings,
     UnitOfWork,
+    active_model,
     apply_in,
     audit,
     engine,
@@ -450,7 +452,7 @@ def _resolve(
         check = None
         if match is not None:
             listed = {str(c["member_id"]) for c in candidates_of(row.candidates)}
-            check = check_match(conn, tx, match, listed)
+            check = check_match(conn, tx, match, listed, item_model(conn, row))
             if check is not None and check.conflicts and override_reason is None:
                 raise _Conflicts(check)
         decision, resolution = _decision(
@@ -565,7 +567,7 @@ def _release(
     applied: Applied, settings: LedgerSettings, *, release: bool,
 ) -> tuple[list[Released], list[int]]:  # fmt: skip
     """Route again, and apply, each dependent held with the subscriber of item `row`."""
-    from matching.route import decide_family
+    from matching.route import MatchingSettings, decide_family
 
     ri = t.review_items
     held = list(
@@ -584,13 +586,15 @@ def _release(
     if not release:
         return [], [int(h.id) for h in held]
     group = group_policy(conn, row.sponsor_id or "")
+    matching = MatchingSettings(model=active_model(conn))
     out: list[Released] = []
     still: list[int] = []
     for h in held:
         tx = decode_json(MemberTransaction, h.transaction)
         received = utc(h.received_at)
         assert received is not None
-        (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received)
+        (decision,) = decide_family(header, [tx], candidates=uow, group=group, received_at=received,
+                                    settings=matching)  # fmt: skip
         decision = with_subscriber(uow, decision, applied.member_id)
         res = apply_in(uow, header, decision, received_at=received, settings=settings,
                        subscriber_member_id=applied.member_id,

@@ -80,6 +80,8 @@ def item_lines(item: Mapping[str, Any]) -> Iterator[str]:
     else:
         yield f"due {item['due_at'] or '-'}  ({time_left(item['time_left_seconds'])})"
     yield f"why: {item['explanation']}"
+    if item.get("model_version") is not None:
+        yield f"match model: version {item['model_version']}"
     if tx.get("unreadable"):
         yield "member: (stored transaction unreadable)"
         return

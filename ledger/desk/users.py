@@ -77,6 +77,9 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "ledger.verify": frozenset({"auditor", "supervisor", "operator"}),
     "groups.read": frozenset({"reviewer", "supervisor", "auditor", "operator", "service"}),
     "groups.manage": frozenset({"administrator"}),
+    # match models: fitted on every member (administrators), listed without their values
+    "matching.train": frozenset({"administrator"}),
+    "matching.models": frozenset({"supervisor", "auditor", "operator"}),
     "audit.read": frozenset({"auditor", "supervisor"}),
     # the browser face: a session (people only; the unattended service user has none),
     # notes on items, member search, the supervisors' dashboard

@@ -155,6 +155,8 @@ class ItemView:
     suggested_member_id: str | None
     transaction: dict[str, Any]
     candidates: tuple[dict[str, Any], ...]
+    model_version: int | None = None
+    """The match model that scored the candidates (0: the prior; None: not recorded)."""
 
     @property
     def overdue(self) -> bool:
@@ -186,6 +188,7 @@ class ItemView:
             "suggested_member_id": self.suggested_member_id,
             "transaction": self.transaction,
             "candidates": list(self.candidates),
+            "model_version": self.model_version,
         }
 
 
@@ -253,6 +256,7 @@ def item_view(row: Any, now: dt.datetime, show_phi: bool, *, summary: bool = Fal
         suggested_member_id=row.suggested_member_id,
         transaction=tx_view,
         candidates=() if summary else tuple(candidates_of(row.candidates)),
+        model_version=getattr(row, "model_version", None),
     )
 
 

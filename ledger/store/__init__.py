@@ -34,6 +34,14 @@ from ledger.store.groups import (
     set_group,
     show_groups,
 )
+from ledger.store.match_models import (
+    MODELS_HEADER,
+    active_model,
+    get_model,
+    model_line,
+    model_rows,
+)
+from ledger.store.match_models import train as train_model
 from ledger.store.policies import FullFilePolicy, get_policy, load_policy_file
 from ledger.store.queries import Span, VerifyReport, roster, spans, verify_chain
 from ledger.store.spans import Refused, terminate
@@ -47,6 +55,12 @@ from ledger.store.unit import (
 )
 
 __all__ = [
+    "MODELS_HEADER",
+    "active_model",
+    "get_model",
+    "model_line",
+    "model_rows",
+    "train_model",
     "DbControlNumbers",
     "tighten_file_mode",
     "AUDIT_FIELDS",

@@ -132,6 +132,7 @@ def store_review_item(
         "received_at": received_at,
         "due_at": due,
         "status": "open",
+        "model_version": decision.model_version,
     }
     return uow.insert_returning_id(t.review_items, row)
 
@@ -316,7 +317,7 @@ def _enrol(
                          "identifiers": [k for k, _ in idents], "demographics": demo,
                          "coverages": spans}),
         valid_from=valid_from, lineage=tx.lineage, decided_by=decision.decided_by,
-        score=decision.score, notes=notes,
+        score=decision.score, notes=notes, model_version=decision.model_version,
     )  # fmt: skip
     seqs = [seq]
     if tx.benefit_status is BenefitStatus.COBRA:
@@ -347,6 +348,7 @@ def _cobra_entry(uow: UnitOfWork, decision: Decision, mid: str, begin: dt.date |
         after={"cobra_event": tx.cobra_event.value if tx.cobra_event else ""},
         valid_from=first_date(tx, None, "340") or begin, lineage=tx.lineage,
         decided_by=decision.decided_by, score=decision.score,
+        model_version=decision.model_version,
     )  # fmt: skip
 
 
@@ -400,6 +402,7 @@ def _change(
     common: dict[str, Any] = {
         "member_id": mid, "lineage": tx.lineage,
         "decided_by": decision.decided_by, "score": decision.score,
+        "model_version": decision.model_version,
     }  # fmt: skip
 
     def next_seq() -> int:

@@ -165,6 +165,8 @@ entries = sa.Table(
     sa.Column("notes", sa.Text, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=True),
+    # the match model whose weights decided (0: the prior); hashed when present (0013)
     sa.Index("ix_entries_member", "member_id", "seq"),
 )
 
@@ -250,6 +252,7 @@ review_items = sa.Table(
     sa.Column("resolution", sa.String(32), nullable=True),
     sa.Column("resolved_by", sa.String(80), nullable=True),
     sa.Column("resolved_at", TS, nullable=True),
+    sa.Column("model_version", sa.Integer, nullable=True),
     sa.Index("ix_review_items_queue", "status", "queue", "due_at"),
     sa.Index("ix_review_items_family", "family_key"),
 )
@@ -295,6 +298,20 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+match_models = sa.Table(
+    "match_models",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("trained_by", sa.String(80), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("diagnostics", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=False),
+)
+"""Fitted match models (revision 0013): `params` is the model as JSON (m/u per level, term
+frequencies — PHI at rest — and the prior odds), `diagnostics` the fit's; at most one row is
+active. No active row: the hand-set prior, version 0."""
 
 APPEND_ONLY = (
     "entries",

@@ -100,9 +100,12 @@ def chain_hash(row: Mapping[str, Any], fields: Sequence[str] = HASHED_FIELDS) ->
     """sha256 over `fields` of `row` (prev_hash included), each length-prefixed.
 
     The encoding is unambiguous: None is 'N', any other value 'len:text'
-    (timestamps as UTC ISO text, dates ISO, floats by repr).
+    (timestamps as UTC ISO text, dates ISO, floats by repr). An entry's `model_version`
+    (revision 0013) follows when present, so entries recorded before it hash as they did.
     """
     payload = "|".join(_field_text(row.get(f)) for f in fields)
+    if row.get("model_version") is not None:
+        payload += "|" + _field_text(row["model_version"])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -131,6 +134,8 @@ def _entry_hash(row: Mapping[str, Any], middle: str) -> str:
         "N" if score is None else _field_text(score),
         _text_or_n(row["notes"]), _text_or_n(row["prev_hash"]),
     ))  # fmt: skip
+    if row["model_version"] is not None:
+        payload += "|" + _text_or_n(row["model_version"])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -300,8 +305,10 @@ class UnitOfWork:
         decided_by: str = "auto",
         score: float | None = None,
         notes: Sequence[str] = (),
+        model_version: int | None = None,
     ) -> int:
-        """Append one chained ledger entry; returns its seq."""
+        """Append one chained ledger entry; returns its seq. `model_version` names the
+        match model of an automatic decision."""
         self.seq += 1
         ln = lineage
         row: dict[str, Any] = {
@@ -326,6 +333,7 @@ class UnitOfWork:
             "score": score,
             "notes": canonical_json(list(notes)) if notes else None,
             "prev_hash": self.head_hash,
+            "model_version": model_version,
         }
         row["hash"] = _entry_hash(row, self._middle_text(row))
         self.head_hash = row["hash"]

@@ -8,6 +8,7 @@ test database). Moving modules must not change table names, revision ids or data
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -59,3 +60,13 @@ def test_a_0005_ledger_upgrades_and_verifies(tmp_path: Path) -> None:
     assert "audit:" in res.stdout and "chain intact" in res.stdout
     listed = CliRunner().invoke(main, ["--db", url, "review", "list", "--json"], env=env)
     assert listed.exit_code == 0, listed.output
+    # revision 0013: nothing recorded before it names a model; the prior is active
+    with engine(url).connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM entries WHERE model_version IS NOT NULL").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM match_models").scalar_one() == 0
+    models = CliRunner().invoke(main, ["--db", url, "matching", "models", "--json"], env=env)
+    assert models.exit_code == 0, models.output
+    assert [json.loads(x)["version"] for x in models.stdout.splitlines()] == [0]
+    assert all(i.get("model_version") is None
+               for i in map(json.loads, listed.stdout.splitlines()))

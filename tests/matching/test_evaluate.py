@@ -74,3 +74,19 @@ def test_cli_names_the_data_set(capsys) -> None:  # type: ignore[no-untyped-def]
                  "--new", "10", "--json"]) == 0  # fmt: skip
     data = json.loads(capsys.readouterr().out)
     assert data["data"] == "hard" and data["records"] == 50
+
+
+def test_learned_model_and_curve_on_the_hard_profile() -> None:
+    """`--model learned` fits on the store first and decides with it (version 1); the
+    curve trades automation for precision as `upper` rises."""
+    from matching.evaluate import curve
+
+    result = evaluate(seed=11, families=500, matches=500, new=150, data="hard", model="learned")
+    assert result["model"]["version"] == 1 and result["wrong_apply"] == 0
+    assert result["upper_score"] > 23.0  # the same probability, the fitted model's own odds
+    assert result["model"]["diagnostics"]["random_pairs"] > 0
+    points = curve(11, 500, 500, 150, data="hard", model="prior", uppers=(0.5, 0.9846, 0.9999))
+    assert [p["upper_score"] for p in points] == [17.0, 23.0, 30.29]
+    automatic = [p["automatic_right_rate"] for p in points]
+    assert automatic[0] >= automatic[1] >= automatic[2]
+    assert points[0]["wrong_apply"] >= points[1]["wrong_apply"] == points[2]["wrong_apply"] == 0

@@ -180,7 +180,7 @@ def test_change_with_conflicting_ssn_is_not_applied() -> None:
 def test_enrollment_certain_match_applies_to_that_person() -> None:
     d = one(transaction_for(ROBERT, first="BOB", maintenance="025", coverages=("025",)))
     assert (d.outcome, d.member_id) == (Outcome.APPLY, "M1")
-    assert d.score is not None and d.score >= MatchingSettings().upper
+    assert d.score is not None and d.score >= MatchingSettings().thresholds.upper_score()
 
 
 def test_coverage_addition_under_a_change_goes_through_the_gate() -> None:

@@ -63,7 +63,7 @@ def test_same_family_near_birth_date_is_never_certainly_new() -> None:
         postal_code="",
     )
     scored = score_candidates([probe], [CHILD])
-    assert scored[0].score < Thresholds().lower
+    assert scored[0].score < Thresholds().lower_score()
     assert assess(scored, Thresholds(), dependent=True).verdict == "uncertain"
     far = replace(probe, birth_date=dt.date(2025, 12, 1))
     assert assess(score_candidates([far], [CHILD]), Thresholds(), dependent=True).verdict == "new"
@@ -131,12 +131,12 @@ def test_assess_holds_a_plausible_candidate_below_the_lower_threshold() -> None:
     probe = replace(CHILD, member_id="", ssn="", first="ADAEZE", birth_date=dt.date(2009, 1, 1),
                     subscriber_numbers=("SUB9",), birth_sequence=None)  # fmt: skip
     scored = score_candidates([probe], [replace(CHILD, address_line1="")])
-    assert scored[0].score < Thresholds().lower
+    assert scored[0].score < Thresholds().lower_score()
     # other family, birth date replaced: only the names agree → a namesake
     assert assess(scored, Thresholds(), dependent=True).verdict == "new"
     near = replace(probe, address_line1=CHILD.address_line1, postal_code="", gender="M")
     scored = score_candidates([near], [CHILD])
-    assert scored[0].score < Thresholds().lower
+    assert scored[0].score < Thresholds().lower_score()
     # the same street line: one household, where the same given name is the same child
     assert assess(scored, Thresholds(), dependent=True).verdict == "uncertain"
 

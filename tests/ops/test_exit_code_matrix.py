@@ -47,6 +47,9 @@ CODES_FOR = {
     # tests/cli): here the refusals only.
     "billing show": {1, 2, 75, 77, 78}, "billing remit": {1, 2, 75, 77, 78},
     "review decide": {1, 2, 75, 77, 78},
+    # A fit refuses only a ledger of fewer than two members (tests/cli/test_matching_cli.py);
+    # listing the versions has nothing to reject.
+    "matching train": {0, 2, 75, 77, 78}, "matching models": {0, 2, 75, 77, 78},
 }
 """The classes each command can meet; every other command meets all six."""
 
@@ -200,6 +203,8 @@ OK: dict[str, tuple[str | None, list[str]]] = {
     "groups invite": ("root", ["groups", "invite", "991234567", "--address-line1", "1 Main St",
                                "--city", "Austin", "--state", "TX", "--postal-code", "78701"]),
     "review decide": ("rita", ["review", "decide", "999", "keep"]),
+    "matching train": ("root", ["matching", "train", "--no-activate", "--sample", "10"]),
+    "matching models": ("aud", ["matching", "models"]),
 }
 
 REJECTED: dict[str, tuple[str | None, list[str]]] = {

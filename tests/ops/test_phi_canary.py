@@ -94,7 +94,7 @@ def test_canaries_in_failures_never_reach_logs_or_errors(tmp_path, monkeypatch) 
     def exploding(*_a, **_kw):
         raise ValueError(f"cannot place {opskit.CANARY_LAST} {opskit.CANARY_SSN}")
 
-    monkeypatch.setattr(ledger.ingest, "_default_decider", lambda: exploding)
+    monkeypatch.setattr(ledger.ingest, "_default_decider", lambda *_: exploding)
     result = _drops_cli(url, inbox)
     [outcome] = [json.loads(line) for line in result.stdout.splitlines()][:1]
     assert outcome["reason"] == "internal_error"
@@ -107,7 +107,7 @@ def test_canaries_in_failures_never_reach_logs_or_errors(tmp_path, monkeypatch) 
             f"UPDATE demographics SET last='{opskit.CANARY_LAST}'", {"ssn": opskit.CANARY_SSN},
             Exception(f"server closed the connection while sending {opskit.CANARY_SSN}"))
 
-    monkeypatch.setattr(ledger.ingest, "_default_decider", lambda: db_down)
+    monkeypatch.setattr(ledger.ingest, "_default_decider", lambda *_: db_down)
     (inbox / "down.edi").write_bytes(opskit.canary_edi(isa13="000000201"))
     result = _drops_cli(url, inbox)
     assert result.exit_code == 75
