@@ -36,6 +36,8 @@ blocks grow with the roster, so every decision does not pay for them):
 - ``surname_md``      Soundex(surname) | month-day of birth (a year mistyped)
 - ``given_md``        Soundex(given root) | month-day of birth
 - ``given_ym``        Soundex(given root) | year-month of birth (a day mistyped)
+- ``given_tail``      Soundex(surname) | the given name without its first letter (a
+                      first-letter typo: JESSICA/TESSICA; every Soundex keeps the first)
 - ``street``          house number | first four letters of the street (spaces ignored)
 
 A look-up also tries the SSN with the digits on either side of a masked third
@@ -84,10 +86,12 @@ KEY_KINDS = (
     "surname_md",
     "given_md",
     "given_ym",
+    "given_tail",
     "street",
 )
 WIDE_KINDS = (
-    "ssn_part", "sur3_year", "dob", "name", "surname_md", "given_md", "given_ym", "street"
+    "ssn_part", "sur3_year", "dob", "name", "surname_md", "given_md", "given_ym", "given_tail",
+    "street",
 )
 """Kinds looked up only by the wider search before a NEW decision (`wide_keys`)."""
 
@@ -221,6 +225,9 @@ def _wide(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list
             surname = soundex(last)
             keys.extend(("name", f"{surname}|{sound}") for sound in sounds)
             keys.extend(("surname_md", f"{surname}|{day}") for day in days)
+            tail = compact_name(first)[1:]
+            if len(tail) >= 3:
+                keys.append(("given_tail", f"{surname}|{tail}"))
         keys.extend(("given_md", f"{sound}|{day}") for sound in sounds for day in days)
         keys.extend(("given_ym", f"{sound}|{ym}") for sound in sounds for ym in months)
     street = _street_key(person.address_line1)

@@ -81,3 +81,26 @@ def test_upgrade_builds_the_wider_search_keys_for_stored_members(
     assert _keys(ledger_url) == written
     with engine(ledger_url).connect() as conn:
         assert verify_chain(conn).ok
+
+
+def test_upgrade_builds_the_given_tail_keys_for_stored_members(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """A ledger written before 0014 (no `given_tail` keys) gets exactly the keys a ledger
+    written now has; the downgrade deletes them."""
+    people = [M(sub="SUB1", first="JESSICA", ssn="212345678"),
+              M(sub="SUB1", subscriber=False, rel="19", first="BO", dob="20150607")]
+    ingest_file(ledger_url, write(tmp_path, "a.x12", interchange([transaction_set(people)])),
+                received_at=RECEIVED)
+    written = _keys(ledger_url)
+    tails = [key for key in written if key[0] == "given_tail"]
+    assert [(v.split("|")[1], m) for _, v, m in tails] == [("ESSICA", "M000000001")]  # BO: too short
+    with engine(ledger_url).begin() as conn:  # a ledger written before 0014
+        conn.exec_driver_sql("DELETE FROM blocking_keys WHERE kind = 'given_tail'")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0013_match_models'")
+
+    upgrade(ledger_url)
+
+    assert _keys(ledger_url) == written
+    with engine(ledger_url).connect() as conn:
+        assert verify_chain(conn).ok

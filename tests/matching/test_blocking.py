@@ -171,5 +171,10 @@ def test_the_wider_search_reaches_what_the_first_misses() -> None:
     assert "dob" in wide(first="NOBERT", last="DOWALSKI", address_line1="")
     assert "given_md" in wide(last="NOWAK", birth_date=dt.date(1981, 3, 4), address_line1="")
     assert "street" in wide(first="", last="", birth_date=None, address_line1="12 MAPLESTREET")
+    # a first-letter typo of the given name, another birth date and a move: the surname
+    # with the given name less its first letter is the one key left
+    moved = {"first": "NOBERT", "birth_date": dt.date(1979, 11, 30),
+             "address_line1": "9 OTHER RD", "postal_code": "99999"}  # fmt: skip
+    assert wide(**moved) == {"given_tail"}
     assert set(WIDE_KINDS) <= {kind for kind, _ in person_keys(ROBERT)}
     assert not set(WIDE_KINDS) & {kind for kind, _ in transaction_keys(transaction_for(ROBERT))}
