@@ -173,7 +173,9 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
     name that is neither identical, a common nickname of it nor swapped with the
     surname (a close spelling, two nicknames of one name or a nickname only the
     public table lists, only with an agreeing birth sequence, INS17), or a
-    different birth sequence. `dependent` says the enrollee is
+    different birth sequence — and with an identical SSN, a given name that
+    conflicts or a different birth sequence (a sibling sent with a twin's SSN).
+    `dependent` says the enrollee is
     neither subscriber nor spouse (or their place is unknown).
     """
     lv = _levels(candidate)
@@ -204,6 +206,14 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
                 out.append("family_birth_sequence")
             if birth_date == "missing":
                 out.append("family_birth_date_missing")
+        elif dependent:
+            # An identical SSN with another given name or birth sequence: a sibling sent
+            # with the SSN of a brother or sister (a twin's, keyed from the family's
+            # papers) is likelier than a child renamed.
+            if lv.get("given_name") == "conflict":
+                out.append("family_given_name")
+            if lv.get("birth_sequence") == "conflict":
+                out.append("family_birth_sequence")
     return tuple(out)
 
 

@@ -515,3 +515,22 @@ def test_a_new_twin_named_with_another_nickname_of_his_brothers_name_is_never_ap
     bill = transaction_for(replace(liam, first="WILLIAM"))  # a direct nickname: the same boy
     (d,) = decide_family(HEADER, [bill], candidates=source, group=GROUP, received_at=RECEIVED)
     assert (d.outcome, d.member_id) == (Outcome.APPLY, "M7")
+
+
+def test_a_new_twin_sent_with_his_sisters_ssn_is_never_applied_to_her() -> None:
+    """A family's SSNs get keyed from one form: a new twin sent with his known twin
+    sister's SSN agrees on SSN, birth date, surname, address and family number and
+    scores far above `upper` — the given name that conflicts (or a different INS17)
+    must still hold him."""
+    sister = replace(TWIN1, member_id="M7", first="NAOMI", gender="F", ssn="312345678")
+    source = MemoryCandidates([ROBERT, ANNA, sister])
+    tx = transaction_for(sister, first="ELIAS", gender="M", birth_sequence=None)
+    (d,) = decide_family(HEADER, [tx], candidates=source, group=GROUP, received_at=RECEIVED)
+    assert d.outcome is Outcome.REVIEW and d.member_id is None
+    assert "family_given_name" in d.explanation
+    other = transaction_for(sister, birth_sequence=2)  # her INS17 is 1
+    (d,) = decide_family(HEADER, [other], candidates=source, group=GROUP, received_at=RECEIVED)
+    assert d.outcome is Outcome.REVIEW and "family_birth_sequence" in d.explanation
+    (d,) = decide_family(HEADER, [transaction_for(sister)], candidates=source, group=GROUP,
+                         received_at=RECEIVED)  # fmt: skip
+    assert (d.outcome, d.member_id) == (Outcome.APPLY, "M7")  # she herself is applied
