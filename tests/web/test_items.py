@@ -32,6 +32,7 @@ def test_candidates_show_conflicts_coverages_and_family(web: Web) -> None:
     page = b.get(f"/items/{item}").text
     cards = _cards(page)
     alice = cards["M000000001"]
+    assert "<dt>Match model</dt><dd>version 0 (the hand-set weights)</dd>" in page
     assert "p class=\"error conflicts\"" not in alice
     assert "HLT Health" in alice and "Not covered today" not in alice
     assert "M000000002" in alice and "19 Child" in alice and "CARLA" in alice
