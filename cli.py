@@ -686,13 +686,20 @@ def matching_group() -> None:
               help="Fit on at most N members drawn at random (default: all, up to 200,000).")
 @click.option("--activate/--no-activate", default=True, show_default=True,
               help="Make the new version the one ingest scores with.")
+@click.option("--file", "files", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An 834 whose members are paired with the ledger's as ingest would look "
+                   "them up (unlabelled): EM learns from the pairs of one person it finds. "
+                   "Repeatable.")
 @json_option("Print the stored version as JSON: version, active, trained_by, created_at, "
              "log2_prior_odds, diagnostics.")
 @as_option
 def matching_train_cmd(inv: Invocation, sample: int | None, activate: bool,
-                       as_json: bool) -> None:
-    """Fit a match model on the ledger's members and store it as a new version (administrator
-    only; audited as 'matching.train'). Exit 1 when the ledger holds fewer than two members.
+                       files: tuple[Path, ...], as_json: bool) -> None:
+    """Fit a match model on the ledger's members (and the members of each --file, paired
+    with them) and store it as a new version (administrator only; audited as
+    'matching.train'). Exit 1 when the ledger holds fewer than two members or a --file no
+    member transaction.
 
     \b
     Example:
@@ -702,7 +709,7 @@ def matching_train_cmd(inv: Invocation, sample: int | None, activate: bool,
     from ledger.store import model_line
 
     row = train_match_model(inv.url, inv.signin("matching.train"), sample=sample,
-                            activate=activate)
+                            activate=activate, files=files)
     _rows([row], as_json, model_line)
 
 

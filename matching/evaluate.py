@@ -70,7 +70,7 @@ from matching.score import DEFAULT_UPPER
 RECEIVED = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 HEADER = TransactionSetHeader(lineage=Lineage(source="synthetic"))
 DATA = ("synthetic", "hard", *FEBRL_SETS)
-MODELS = ("prior", "learned")
+MODELS = ("prior", "learned", "learned-incoming")
 CURVE = (0.5, 0.8, 0.9, 0.95, 0.98, DEFAULT_UPPER, 0.99, 0.995, 0.999, 0.9999)
 """The `upper` match probabilities of `--curve` (DEFAULT_UPPER: the tuned 23 bits)."""
 
@@ -126,10 +126,21 @@ class _Store:
         self.members[member.person].append(person)
 
 
-def learned_model(labelled: LabelledSet) -> MatchModel:
+def learned_model(labelled: LabelledSet, *, incoming: bool = False) -> MatchModel:
     """A model fitted on the set's store (version 1), as `enroll834 matching train` fits
-    the ledger's members."""
-    return fit([p for p, _ in labelled.store], version=1, trained_at="evaluation")
+    the ledger's members; with `incoming`, the incoming file's people (unlabelled) are
+    paired with the store too, as `matching train --file` pairs a file's."""
+    arriving = [transaction_person(m.tx) for family in labelled.incoming for m in family]
+    return fit([p for p, _ in labelled.store], version=1, trained_at="evaluation",
+               incoming=arriving if incoming else ())  # fmt: skip
+
+
+def _model(name: str, labelled: LabelledSet) -> MatchModel:
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r} (one of {', '.join(MODELS)})")
+    if name == "prior":
+        return PRIOR
+    return learned_model(labelled, incoming=name == "learned-incoming")
 
 
 def model_report(model: MatchModel) -> dict[str, Any]:
@@ -155,12 +166,11 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run the matcher over one labelled set and return the metrics (see module doc).
 
-    `model`: 'prior', 'learned' (fitted on the store first) or a `MatchModel`."""
+    `model`: 'prior', 'learned' (fitted on the store first), 'learned-incoming' (on the
+    store and the incoming people, unlabelled) or a `MatchModel`."""
     labelled = labelled or labelled_set(data, seed, families, matches, new)
     if isinstance(model, str):
-        if model not in MODELS:
-            raise ValueError(f"unknown model {model!r} (one of {', '.join(MODELS)})")
-        model = learned_model(labelled) if model == "learned" else PRIOR
+        model = _model(model, labelled)
     settings = replace(settings or MatchingSettings(), model=model)
     store = _Store(labelled)
     roster = len(store.source)
@@ -239,7 +249,7 @@ def curve(
 ) -> list[dict[str, Any]]:
     """Precision and automation at each `upper` match probability (one run each)."""
     labelled = labelled_set(data, seed, families, matches, new)
-    fitted = learned_model(labelled) if model == "learned" else PRIOR
+    fitted = _model(model, labelled)
     out = []
     for upper in uppers:
         r = evaluate(seed, families, matches, new, MatchingSettings(upper=upper), data,
@@ -336,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.add_argument(
         "--model", choices=MODELS, default="prior",
-        help="prior: the hand-set weights (version 0); learned: EM fitted on the store first",
+        help="prior: the hand-set weights (version 0); learned: EM fitted on the store "
+             "first; learned-incoming: on the store and the incoming file's people",
     )  # fmt: skip
     parser.add_argument(
         "--curve", action="store_true",

@@ -172,6 +172,27 @@ def blocked_pairs(
     return ordered
 
 
+def incoming_pairs(
+    people: Sequence[KnownPerson], incoming: Sequence[KnownPerson], settings: FitSettings
+) -> list[tuple[int, int]]:
+    """(incoming index, roster index) pairs sharing a first-search blocking key (roster
+    blocks ≤ `max_block`): an incoming file's people against the roster, as ingest looks
+    them up — unlabelled, but where a person and their record meet."""
+    wide = frozenset(WIDE_KINDS)
+    blocks: dict[tuple[str, str], list[int]] = {}
+    for i, person in enumerate(people):
+        for key in person_keys(person):
+            if key[0] not in wide:
+                blocks.setdefault(key, []).append(i)
+    pairs: dict[tuple[int, int], None] = {}
+    for j, person in enumerate(incoming):
+        for key in person_keys(person):
+            members = blocks.get(key, ()) if key[0] not in wide else ()
+            if len(members) <= settings.max_block:
+                pairs.update(((j, i), None) for i in members)
+    return list(pairs)[: settings.max_blocked_pairs]
+
+
 @dataclass
 class EMResult:
     """m and look-alike u per comparison level, λ, and how the fit went."""
@@ -308,8 +329,11 @@ def fit(
     trained_at: str,
     settings: FitSettings | None = None,
     prior: MatchModel = PRIOR,
+    incoming: Sequence[KnownPerson] = (),
 ) -> MatchModel:
-    """A model fitted to `people` (the roster), versioned `version`. See the module doc."""
+    """A model fitted to `people` (the roster), versioned `version`; with `incoming` (the
+    people of incoming files, unlabelled), their blocked pairs with the roster join the
+    EM too. See the module doc."""
     settings = settings or FitSettings()
     settings.check()
     if len(people) < 2:
@@ -319,6 +343,9 @@ def fit(
     counts, drawn = random_pair_counts(prepared, settings.random_pairs, rng)
     pairs = blocked_pairs(people, settings, rng)
     vectors = [vector(prepared[i], prepared[j]) for i, j in pairs]
+    cross = incoming_pairs(people, incoming, settings)
+    arriving = [prepare(p) for p in incoming]
+    vectors += [vector(arriving[j], prepared[i]) for j, i in cross]
     result = em(
         vectors, prior_strength=settings.prior_strength,
         max_iterations=settings.max_iterations, tolerance=settings.tolerance,
@@ -362,7 +389,8 @@ def fit(
         log_likelihood=round(result.log_likelihood, 4),
         match_share=result.match_share,
         roster_people=len(people),
-        blocked_pairs=len(pairs),
+        blocked_pairs=len(pairs) + len(cross),
+        incoming_people=len(incoming),
         random_pairs=drawn,
         prior_levels=tuple(prior_kept),
         clipped_levels=tuple(clipped),

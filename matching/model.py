@@ -71,6 +71,9 @@ class Diagnostics(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     roster_people: int = 0
     blocked_pairs: int = 0
     random_pairs: int = 0
+    incoming_people: int = 0
+    """People of incoming files paired with the roster (their blocked pairs are among
+    `blocked_pairs`): where most pairs of one person are found."""
     prior_levels: tuple[str, ...] = ()
     """'field.level' whose m fell back to the prior (too few expected matches)."""
     clipped_levels: tuple[str, ...] = ()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from ledger.billing import load_billing_config
 from ledger.desk.users import Actor, refuse, require
 from ledger.store import (
+    LedgerError,
     audit,
     engine,
     load_config,
@@ -35,6 +36,7 @@ from ledger.store import (
     train_model,
 )
 from ledger.store import schema as t
+from matching.decisions import KnownPerson
 
 __all__ = [
     "match_models",
@@ -178,15 +180,33 @@ def match_models(target: str | Engine, actor: Actor | None) -> list[dict[str, An
 
 
 def train_match_model(
-    target: str | Engine, actor: Actor, *, sample: int | None, activate: bool
+    target: str | Engine, actor: Actor, *, sample: int | None, activate: bool,
+    files: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Fit a match model on the ledger's members and store it (`ledger.store.train_model`,
-    audited as 'matching.train'); its row as `match_models` lists it."""
+    """Fit a match model on the ledger's members — and the members of the 834 `files`,
+    unlabelled, paired with them as ingest looks them up (where EM finds most pairs of
+    one person) — and store it (`ledger.store.train_model`, audited as 'matching.train');
+    its row as `match_models` lists it. A file without a member transaction is refused."""
     eng = _engine(target)
     _check(eng, actor, "matching.train", False)
+    incoming = [person for path in files for person in _file_people(path)]
     with eng.begin() as conn:
-        model = train_model(conn, actor.user_id, sample=sample, activate=activate)
+        model = train_model(conn, actor.user_id, sample=sample, activate=activate,
+                            incoming=incoming)  # fmt: skip
         return next(r for r in model_rows(conn) if r["version"] == model.version)
+
+
+def _file_people(path: Path) -> list[KnownPerson]:
+    """The enrollees of an 834's member transactions (2100A values), read as ingest reads."""
+    from edi.reader import read
+    from edi.records import MemberTransaction
+    from matching.person import transaction_person
+
+    people = [transaction_person(ev) for ev in read(path, path.name)
+              if isinstance(ev, MemberTransaction)]  # fmt: skip
+    if not people:
+        raise LedgerError(f"matching train: {path.name} holds no member transaction")
+    return people
 
 
 def load_groups_file(conn: Connection, path: Path, *, user: str) -> tuple[int, int]:

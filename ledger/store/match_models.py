@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ from ledger.store import schema as t
 from ledger.store.audit_log import audit
 from ledger.store.db import LedgerError, utcnow
 from ledger.store.unit import load_people
+from matching.decisions import KnownPerson
 from matching.learn import FitSettings, TrainingError, fit
 from matching.model import PRIOR, Diagnostics, MatchModel
 
@@ -93,10 +95,12 @@ def train(
     sample: int | None = None,
     activate: bool = True,
     settings: FitSettings | None = None,
+    incoming: Sequence[KnownPerson] = (),
 ) -> MatchModel:
-    """Fit a model on (a random `sample` of) the ledger's members, store it as the next
-    version, audit `matching.train`, and make it active when `activate`; returns the
-    model as stored (what `active_model` / `get_model` read back)."""
+    """Fit a model on (a random `sample` of) the ledger's members — and `incoming`, the
+    people of incoming files, unlabelled, paired with them by blocking — store it as the
+    next version, audit `matching.train`, and make it active when `activate`; returns
+    the model as stored (what `active_model` / `get_model` read back)."""
     settings = settings or FitSettings()
     ids = _member_ids(conn)
     limit = DEFAULT_SAMPLE if sample is None else sample
@@ -109,7 +113,8 @@ def train(
     last = conn.execute(sa.select(sa.func.max(t.match_models.c.version))).scalar()
     version = int(last or 0) + 1
     try:
-        model = fit(people, version=version, trained_at=now.isoformat(), settings=settings)
+        model = fit(people, version=version, trained_at=now.isoformat(), settings=settings,
+                    incoming=incoming)  # fmt: skip
     except TrainingError as exc:
         raise LedgerError(f"matching train: {exc}") from None
     if activate:
@@ -130,7 +135,7 @@ def _summary(d: Diagnostics) -> dict[str, Any]:
         "iterations": d.iterations, "converged": d.converged,
         "log_likelihood": d.log_likelihood, "match_share": d.match_share,
         "roster_people": d.roster_people, "blocked_pairs": d.blocked_pairs,
-        "random_pairs": d.random_pairs,
+        "random_pairs": d.random_pairs, "incoming_people": d.incoming_people,
     }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from desk834 import (
     Member,
     Person,
     desk_test_env,  # noqa: F401 - autouse fixture
+    interchange,
 )
 
 from edi.records import MemberTransaction, decode_json
@@ -129,3 +130,30 @@ def test_no_database_is_a_configuration_error(tmp_path) -> None:
             res = CliRunner().invoke(main, ["--db", url, *args], env=env)
             assert res.exit_code == 78, (url, args, res.output)
             assert res.stdout == "" and "Traceback" not in res.output
+
+
+def test_train_on_an_incoming_file_learns_from_the_pairs_it_finds(desk: Desk, tmp_path) -> None:
+    """--file pairs an 834's members with the ledger's as ingest looks them up: the
+    roster re-sent is where EM finds pairs of one person (the roster alone holds none)."""
+    resent = tmp_path / "resent.834"
+    resent.write_bytes(interchange([Member(p, f"S{i}") for i, p in
+                                    enumerate((ALICE, BOB, DAVE, FRED, GINA), 100)],
+                                   control=9))  # fmt: skip
+    alone = json.loads(desk.run("root", "matching", "train", "--json").stdout)["diagnostics"]
+    res = desk.run("root", "matching", "train", "--file", str(resent), "--json")
+    assert res.exit_code == 0, res.output
+    diag = json.loads(res.stdout)["diagnostics"]
+    assert diag["incoming_people"] == 5 and alone["incoming_people"] == 0
+    assert diag["blocked_pairs"] >= alone["blocked_pairs"] + 5
+    assert diag["match_share"] > alone["match_share"]
+    assert "TESTPERSON" not in res.stdout  # nothing of the file's people is printed
+    (audited,) = [a for a in desk.audit() if a["target"] == "model 2"]
+    assert audited["details"]["incoming_people"] == 5
+
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not an 834\n")
+    refused = desk.run("root", "matching", "train", "--file", str(junk))
+    assert refused.exit_code == 1 and "notes.txt holds no member transaction" in refused.output
+    assert "Traceback" not in refused.output
+    missing = desk.run("root", "matching", "train", "--file", str(tmp_path / "nowhere.834"))
+    assert missing.exit_code == 2

@@ -90,3 +90,18 @@ def test_learned_model_and_curve_on_the_hard_profile() -> None:
     automatic = [p["automatic_right_rate"] for p in points]
     assert automatic[0] >= automatic[1] >= automatic[2]
     assert points[0]["wrong_apply"] >= points[1]["wrong_apply"] == points[2]["wrong_apply"] == 0
+
+
+def test_learned_from_incoming_pairs_finds_matches_the_roster_alone_does_not() -> None:
+    """The store alone holds one record per person: EM finds no match share there. Paired
+    with the incoming people (unlabelled), it finds the re-sent ones and learns their m —
+    and the renumbered families make a differing family number weigh less."""
+    alone = evaluate(seed=11, families=500, matches=500, new=150, data="hard", model="learned")
+    both = evaluate(seed=11, families=500, matches=500, new=150, data="hard",
+                    model="learned-incoming")  # fmt: skip
+    assert alone["model"]["diagnostics"]["match_share"] < 0.01
+    assert both["model"]["diagnostics"]["match_share"] > 0.2
+    assert both["model"]["diagnostics"]["incoming_people"] == both["records"]
+    other = "subscriber_number.other_family"
+    assert both["model"]["weights"][other] > alone["model"]["weights"][other]
+    assert both["wrong_apply"] == 0

@@ -47,9 +47,8 @@ CODES_FOR = {
     # tests/cli): here the refusals only.
     "billing show": {1, 2, 75, 77, 78}, "billing remit": {1, 2, 75, 77, 78},
     "review decide": {1, 2, 75, 77, 78},
-    # A fit refuses only a ledger of fewer than two members (tests/cli/test_matching_cli.py);
-    # listing the versions has nothing to reject.
-    "matching train": {0, 2, 75, 77, 78}, "matching models": {0, 2, 75, 77, 78},
+    # Listing the versions has nothing to reject.
+    "matching models": {0, 2, 75, 77, 78},
 }
 """The classes each command can meet; every other command meets all six."""
 
@@ -234,6 +233,8 @@ REJECTED: dict[str, tuple[str | None, list[str]]] = {
                             "--reference", "R{n}"]),
     "billing remit": ("ops", ["billing", "remit", "{dir}/junk.edi"]),
     "billing commission": ("ops", ["billing", "commission", "--period", "2027-13"]),
+    "matching train": ("root", ["matching", "train", "--no-activate", "--file",
+                                "{dir}/junk.edi"]),  # no member transaction in it
     "groups contact": ("root", ["groups", "contact", "000000000", "--representative-name",
                                 "Dana Reyes", "--representative-phone", "555-0100"]),
     "groups invite": ("root", ["groups", "invite", "000000000", "--address-line1", "1 Main St",
