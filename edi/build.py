@@ -167,7 +167,7 @@ class SetBuilder(BuilderBase):
 
     def _ins(self, seg: Segment) -> bool:
         self.members += 1
-        m = MemberLoop(seg, self.members)
+        m = MemberLoop(seg, self.members, seg)
         self._member = m
         self._loop = "2000"
         self._entity = self._coverage = self._cob = self._category = None
