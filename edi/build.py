@@ -72,6 +72,7 @@ from edi.records import (
     Language,
     Lineage,
     MemberTransaction,
+    MemberVerdict,
     PersonName,
     Reference,
     TransactionSetHeader,
@@ -105,8 +106,11 @@ class SetBuilder(BuilderBase):
     """
 
     def __init__(self, st: Segment, lineage: Lineage, ctx: Context, *, version4010: bool = False,
-                 lenient: bool = False) -> None:
+                 lenient: bool = False, records: bool = True) -> None:
         super().__init__(st, lineage, ctx, version4010=version4010, lenient=lenient)
+        self.records = records
+        """False: each closed member is a `MemberVerdict` (lineage, findings, rejected);
+        every check runs as before, only the member's record is not assembled."""
         # INS and HD elements repeat across members: their clean readings are
         # kept (shared, never mutated) so each distinct one is decoded once
         self._ins_seen: dict[tuple[str, ...], tuple[Any, ...]] = {}
@@ -122,10 +126,10 @@ class SetBuilder(BuilderBase):
 
     # ------------------------------------------------------------ driving
 
-    def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | None:
+    def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | MemberVerdict | None:
         """Map one segment; returns the header or a member when this segment closes one."""
         if seg.id == "INS":
-            done: TransactionSetHeader | MemberTransaction | None = None
+            done: TransactionSetHeader | MemberTransaction | MemberVerdict | None = None
             if self._header is not None:
                 done = self._build_header(self._last)
             elif self._member is not None:
@@ -154,9 +158,9 @@ class SetBuilder(BuilderBase):
         return BuildStats(fed=self._mapped + reported, mapped=self._mapped, reported=reported,
                           reported_positions=list(self._reported))
 
-    def close(self) -> list[TransactionSetHeader | MemberTransaction]:
+    def close(self) -> list[TransactionSetHeader | MemberTransaction | MemberVerdict]:
         """End of the set: the header (if no INS came) and the last member."""
-        out: list[TransactionSetHeader | MemberTransaction] = []
+        out: list[TransactionSetHeader | MemberTransaction | MemberVerdict] = []
         if self._header is not None:
             out.append(self._build_header(self._last))
         if self._member is not None:
@@ -577,7 +581,7 @@ class SetBuilder(BuilderBase):
 
     # ------------------------------------------------------------ member
 
-    def _build_member(self, m: MemberLoop, last: Segment) -> MemberTransaction:
+    def _build_member(self, m: MemberLoop, last: Segment) -> MemberTransaction | MemberVerdict:
         self._member = None
         if "2100A" not in m.by_loop:
             self._report(m.ins, "model.missing_member_name", self.strictness, Level.SEGMENT,
@@ -591,4 +595,8 @@ class SetBuilder(BuilderBase):
         lineage = replace(self.lineage, first_position=m.ins.position,
                           last_position=last.position, first_offset=m.ins.offset,
                           member_ordinal=m.ordinal)
+        if not self.records:
+            findings = m.findings
+            return MemberVerdict(lineage=lineage, findings=findings, rejected=any(
+                f.severity is Severity.ERROR for f in findings) if findings else False)
         return assemble_member(m, lineage)

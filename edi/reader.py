@@ -49,6 +49,7 @@ from edi.records import (
     InterchangeStart,
     Lineage,
     MemberTransaction,
+    MemberVerdict,
     SetEnd,
     SetStart,
     SetStatus,
@@ -94,8 +95,14 @@ def read(
     *,
     validator: Validator | None = None,
     file_sha256: str | None = None,
+    records: bool = True,
 ) -> Iterator[Event]:
     """Read an 834 input and yield its events in file order (see `edi.records.Event`).
+
+    `records=False` reads for the verdict only: each member loop is yielded as a
+    `MemberVerdict` (its lineage, findings and whether they reject it, the same as its
+    `MemberTransaction` would carry) and its record is not assembled; everything else,
+    every check included, is the same.
 
     `source` names the input in findings and lineage (default: the path, or
     '<bytes>'/'<stream>'). `file_sha256` defaults to the SHA-256 of the bytes
@@ -127,7 +134,7 @@ def read(
             run = start(name)
         else:
             checked = list(validator.findings(data, name))
-    return _Reader(name, file_sha256, checked, run).run(read_batches(data, name))
+    return _Reader(name, file_sha256, checked, run, records).run(read_batches(data, name))
 
 
 def file_sha256(path: Path) -> str:
@@ -181,8 +188,9 @@ class _Reader:
     """The envelope state machine: one pass, one open ISA/GS/ST at a time."""
 
     def __init__(self, source: str, sha: str | None, checked: Iterable[Finding],
-                 validation: ValidationRun | None = None) -> None:
+                 validation: ValidationRun | None = None, records: bool = True) -> None:
         self.ctx = Context(source)
+        self.records = records
         self.validation = validation
         self.unplaced: list[Finding] = []  # incremental findings without a position: last
         self.sha = sha
@@ -273,6 +281,7 @@ class _Reader:
         in_set = False
         last: Segment | None = None
         validate = self.validation.feed if self.validation is not None else None
+        member_type = MemberTransaction if self.records else MemberVerdict
         add = self._add
         for batch in batches:
             if validate is not None:
@@ -297,7 +306,7 @@ class _Reader:
                     if feed is not None:
                         done = feed(seg)
                         if done is not None:
-                            if type(done) is MemberTransaction and not done.findings \
+                            if type(done) is member_type and not done.findings \
                                     and not self.checked:
                                 self.members += 1  # _emit's work for a clean member
                                 yield done
@@ -444,12 +453,13 @@ class _Reader:
         self.builder = (
             SetBuilder(st, self.set_lineage, self.ctx,
                        version4010=self.gs.version.startswith("00401") or isa.version == "00401",
-                       lenient=self.gs.version == "005010X307")
+                       lenient=self.gs.version == "005010X307", records=self.records)
             if check.readable else None
         )
         return iter(())
 
-    def _emit(self, done: TransactionSetHeader | MemberTransaction) -> Iterator[Event]:
+    def _emit(self, done: TransactionSetHeader | MemberTransaction | MemberVerdict,
+              ) -> Iterator[Event]:
         if isinstance(done, TransactionSetHeader):
             self.set_findings.extend(self._take(done.lineage.last_position))
             self.header_sent = True
@@ -543,6 +553,6 @@ def findings_of(event: Event) -> tuple[Finding, ...]:
     """The findings an event carries (a bare Finding is its own), in order."""
     if isinstance(event, Finding):
         return (event,)
-    if isinstance(event, (MemberTransaction, SetEnd, GroupEnd, InterchangeEnd)):
+    if isinstance(event, (MemberTransaction, MemberVerdict, SetEnd, GroupEnd, InterchangeEnd)):
         return event.findings
     return ()
