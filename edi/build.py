@@ -80,6 +80,8 @@ from edi.records import (
 from edi.segments import Segment
 
 _HEADER_DATE_LOOPS = frozenset({"HEADER", "1000A", "1000B", "1000C", "1100C"})
+ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+"""Segment ids that end a set's run of segments (the reader's: never fed to a builder)."""
 
 
 _REMEMBERED = 4096
@@ -150,6 +152,49 @@ class SetBuilder(BuilderBase):
         else:
             self._reported.append(seg.position)
         return None
+
+    def feed_run(self, items: list[Any], i: int,
+                 ) -> tuple[int, list[TransactionSetHeader | MemberTransaction | MemberVerdict]]:
+        """`feed` each of `items[i:]` up to the first that is not a segment or is an
+        envelope segment (ISA, IEA, GS, GE, ST, SE); returns the index of that item (or
+        len(items)) and what those segments closed, in order. The reader's loop for the
+        segments of a set: one call per run of them instead of one per segment."""
+        out: list[TransactionSetHeader | MemberTransaction | MemberVerdict] = []
+        handlers = self._handlers
+        envelope = ENVELOPE_IDS
+        reported = self._reported
+        mapped = 0
+        last = self._last
+        n = len(items)
+        while i < n:
+            seg = items[i]
+            if type(seg) is not Segment:
+                break
+            sid = seg.id
+            if sid in envelope:
+                break
+            i += 1
+            if sid == "INS":
+                if self._header is not None:
+                    out.append(self._build_header(last))
+                elif self._member is not None:
+                    out.append(self._build_member(self._member, last))
+                last = seg
+                self._ins(seg)
+                mapped += 1
+                continue
+            last = seg
+            handler = handlers.get(sid)
+            if handler is None:
+                self._unmapped(seg)
+                reported.append(seg.position)
+            elif handler(seg):
+                mapped += 1
+            else:
+                reported.append(seg.position)
+        self._last = last
+        self._mapped += mapped
+        return i, out
 
     @property
     def stats(self) -> BuildStats:

@@ -25,7 +25,7 @@ from typing import BinaryIO, Protocol
 
 from msgspec.structs import replace
 
-from edi.build import SetBuilder
+from edi.build import ENVELOPE_IDS, SetBuilder
 from edi.envelope import (
     Context,
     SetCheck,
@@ -277,7 +277,7 @@ class _Reader:
         (interleaving the two per segment measured slower).
         """
         envelope = _ENVELOPE_IDS
-        feed = None  # the open set's builder.feed
+        feed_run = None  # the open set's builder.feed_run
         in_set = False
         last: Segment | None = None
         validate = self.validation.feed if self.validation is not None else None
@@ -290,7 +290,28 @@ class _Reader:
                         found = validate(item)
                         if found:
                             add(found)
-            for item in batch:
+            i = 0
+            n = len(batch)
+            while i < n:
+                if feed_run is not None:
+                    # the set's segments up to the next finding or envelope segment
+                    j, closed = feed_run(batch, i)
+                    if j > i:
+                        fed = batch[j - 1]
+                        if type(fed) is Segment:  # always: feed_run reads segments only
+                            last = fed
+                        i = j
+                        for done in closed:
+                            if type(done) is member_type and not done.findings \
+                                    and not self.checked:
+                                self.members += 1  # _emit's work for a clean member
+                                yield done
+                            else:
+                                yield from self._emit(done)
+                        if i >= n:
+                            break
+                item = batch[i]
+                i += 1
                 if type(item) is not Segment:  # cheaper than isinstance
                     assert isinstance(item, Finding)
                     if (self.isa is not None and item.segment_position is not None
@@ -302,16 +323,7 @@ class _Reader:
                 seg = item
                 sid = seg.id
                 if in_set and sid not in envelope:
-                    last = seg
-                    if feed is not None:
-                        done = feed(seg)
-                        if done is not None:
-                            if type(done) is member_type and not done.findings \
-                                    and not self.checked:
-                                self.members += 1  # _emit's work for a clean member
-                                yield done
-                            else:
-                                yield from self._emit(done)
+                    last = seg  # a set that cannot be read (no builder)
                     continue
                 if sid == "ISA":
                     yield from self._end_interchange(None, seg)
@@ -346,7 +358,7 @@ class _Reader:
                     self._inside_unexpected(seg, "a transaction set")
                 last = seg
                 in_set = self.st is not None
-                feed = self.builder.feed if self.builder is not None else None
+                feed_run = self.builder.feed_run if self.builder is not None else None
         if self.validation is not None:
             self._add(self.validation.close())
         yield from self._end_interchange(None, last)
@@ -546,7 +558,7 @@ class _Reader:
 _BATCH = 200
 """Items per list when `events` is given them one by one (`read` reads the tokenizer's lists)."""
 
-_ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+_ENVELOPE_IDS = ENVELOPE_IDS
 
 
 def findings_of(event: Event) -> tuple[Finding, ...]:
