@@ -39,6 +39,7 @@ from edi.loops import (
     COVERAGE_LEVEL,
     COVERAGE_LOOPS,
     EMPLOYMENT_STATUS,
+    EMPTY_NAME,
     ENTITY_LOOPS,
     GENDER,
     INSURANCE_LINE,
@@ -83,6 +84,9 @@ _HEADER_DATE_LOOPS = frozenset({"HEADER", "1000A", "1000B", "1000C", "1100C"})
 ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 """Segment ids that end a set's run of segments (the reader's: never fed to a builder)."""
 
+
+_READ = Demographics()
+"""The demographics of an entity read for the verdict only (`records=False`): there, not kept."""
 
 _REMEMBERED = 4096
 """Distinct INS / HD element tuples kept per set (bounded: memory stays flat)."""
@@ -363,8 +367,9 @@ class SetBuilder(BuilderBase):
         el = seg.elements
         begin = _DATES.get(el[2]) if len(el) > 2 and el[1] == "D8" else None
         if begin is not None:  # a D8 date seen before: the common case, inline
-            target.append(DatePeriod(qualifier=el[0], begin=begin, end=None,
-                                     position=seg.position))
+            if self.records or target is self._header_dates:  # the header is always built
+                target.append(DatePeriod(qualifier=el[0], begin=begin, end=None,
+                                         position=seg.position))
             return True
         value = self._dtp_value(seg)
         if value is None:
@@ -401,8 +406,9 @@ class SetBuilder(BuilderBase):
         m.entities.append(self._entity)
         return True
 
-    @staticmethod
-    def _person(seg: Segment) -> PersonName:
+    def _person(self, seg: Segment) -> PersonName:
+        if not self.records:
+            return EMPTY_NAME  # read for the verdict: an entity has a name, never read
         el = seg.elements + BLANK
         return PersonName(
             entity_code=el[0], entity_type=el[1], last=el[2], first=el[3],
@@ -440,7 +446,7 @@ class SetBuilder(BuilderBase):
         if e is None or self._loop not in ("2100A", "2100B") or e.dmg is not None:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        if el[5]:
+        if el[5] and self.records:
             comp = seg.delimiters.component
             races = tuple(r.replace(comp, ":") for r in seg.repeats(5) if r)
         else:
@@ -462,7 +468,7 @@ class SetBuilder(BuilderBase):
             birth_date=birth, gender=gender,
             marital_status=marital, race_ethnicity=races, citizenship=el[6],
             race_collection_code=el[11], position=seg.position,
-        )
+        ) if self.records else _READ  # read for the verdict: the loop has its DMG
         return True
 
     def _in_2100a(self) -> Entity | None:
