@@ -389,21 +389,35 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     if not as_json:
         click.echo(SUMMARY_HEADER)
     out = sys.stdout.buffer
+    # JSON lines go out 64 at a time: stdout may be unbuffered (python -u, PYTHONUNBUFFERED),
+    # and a write per member is a system call per member
+    lines: list[bytes] = []
     for path in files:
         try:
             for event in read(path, str(path)):
                 if isinstance(event, MemberTransaction):
                     if as_json:
-                        out.write(dumps_line(event))
+                        lines.append(dumps_line(event))
+                        if len(lines) >= 64:
+                            out.write(b"".join(lines))
+                            lines.clear()
                     else:
                         click.echo(summary_line(event))
                 for finding in findings_of(event):
+                    if lines:  # the members before a finding are written before it
+                        out.write(b"".join(lines))
+                        lines.clear()
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)
         except BrokenPipeError:
             raise
         except OSError as exc:
+            if lines:
+                out.write(b"".join(lines))
             raise _cannot(path, exc) from None
+        if lines:
+            out.write(b"".join(lines))
+            lines.clear()
     if rejected:
         raise SystemExit(EXIT_REJECTED)
 
