@@ -39,6 +39,7 @@ from edi.loops import (
     COVERAGE_LEVEL,
     COVERAGE_LOOPS,
     EMPLOYMENT_STATUS,
+    EMPTY_NAME,
     ENTITY_LOOPS,
     GENDER,
     INSURANCE_LINE,
@@ -72,6 +73,7 @@ from edi.records import (
     Language,
     Lineage,
     MemberTransaction,
+    MemberVerdict,
     PersonName,
     Reference,
     TransactionSetHeader,
@@ -79,7 +81,12 @@ from edi.records import (
 from edi.segments import Segment
 
 _HEADER_DATE_LOOPS = frozenset({"HEADER", "1000A", "1000B", "1000C", "1100C"})
+ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+"""Segment ids that end a set's run of segments (the reader's: never fed to a builder)."""
 
+
+_READ = Demographics()
+"""The demographics of an entity read for the verdict only (`records=False`): there, not kept."""
 
 _REMEMBERED = 4096
 """Distinct INS / HD element tuples kept per set (bounded: memory stays flat)."""
@@ -105,8 +112,11 @@ class SetBuilder(BuilderBase):
     """
 
     def __init__(self, st: Segment, lineage: Lineage, ctx: Context, *, version4010: bool = False,
-                 lenient: bool = False) -> None:
+                 lenient: bool = False, records: bool = True) -> None:
         super().__init__(st, lineage, ctx, version4010=version4010, lenient=lenient)
+        self.records = records
+        """False: each closed member is a `MemberVerdict` (lineage, findings, rejected);
+        every check runs as before, only the member's record is not assembled."""
         # INS and HD elements repeat across members: their clean readings are
         # kept (shared, never mutated) so each distinct one is decoded once
         self._ins_seen: dict[tuple[str, ...], tuple[Any, ...]] = {}
@@ -122,10 +132,10 @@ class SetBuilder(BuilderBase):
 
     # ------------------------------------------------------------ driving
 
-    def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | None:
+    def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | MemberVerdict | None:
         """Map one segment; returns the header or a member when this segment closes one."""
         if seg.id == "INS":
-            done: TransactionSetHeader | MemberTransaction | None = None
+            done: TransactionSetHeader | MemberTransaction | MemberVerdict | None = None
             if self._header is not None:
                 done = self._build_header(self._last)
             elif self._member is not None:
@@ -147,6 +157,49 @@ class SetBuilder(BuilderBase):
             self._reported.append(seg.position)
         return None
 
+    def feed_run(self, items: list[Any], i: int,
+                 ) -> tuple[int, list[TransactionSetHeader | MemberTransaction | MemberVerdict]]:
+        """`feed` each of `items[i:]` up to the first that is not a segment or is an
+        envelope segment (ISA, IEA, GS, GE, ST, SE); returns the index of that item (or
+        len(items)) and what those segments closed, in order. The reader's loop for the
+        segments of a set: one call per run of them instead of one per segment."""
+        out: list[TransactionSetHeader | MemberTransaction | MemberVerdict] = []
+        handlers = self._handlers
+        envelope = ENVELOPE_IDS
+        reported = self._reported
+        mapped = 0
+        last = self._last
+        n = len(items)
+        while i < n:
+            seg = items[i]
+            if type(seg) is not Segment:
+                break
+            sid = seg.id
+            if sid in envelope:
+                break
+            i += 1
+            if sid == "INS":
+                if self._header is not None:
+                    out.append(self._build_header(last))
+                elif self._member is not None:
+                    out.append(self._build_member(self._member, last))
+                last = seg
+                self._ins(seg)
+                mapped += 1
+                continue
+            last = seg
+            handler = handlers.get(sid)
+            if handler is None:
+                self._unmapped(seg)
+                reported.append(seg.position)
+            elif handler(seg):
+                mapped += 1
+            else:
+                reported.append(seg.position)
+        self._last = last
+        self._mapped += mapped
+        return i, out
+
     @property
     def stats(self) -> BuildStats:
         """Conservation counters so far (`fed` = mapped + reported, counted separately)."""
@@ -154,9 +207,9 @@ class SetBuilder(BuilderBase):
         return BuildStats(fed=self._mapped + reported, mapped=self._mapped, reported=reported,
                           reported_positions=list(self._reported))
 
-    def close(self) -> list[TransactionSetHeader | MemberTransaction]:
+    def close(self) -> list[TransactionSetHeader | MemberTransaction | MemberVerdict]:
         """End of the set: the header (if no INS came) and the last member."""
-        out: list[TransactionSetHeader | MemberTransaction] = []
+        out: list[TransactionSetHeader | MemberTransaction | MemberVerdict] = []
         if self._header is not None:
             out.append(self._build_header(self._last))
         if self._member is not None:
@@ -167,7 +220,7 @@ class SetBuilder(BuilderBase):
 
     def _ins(self, seg: Segment) -> bool:
         self.members += 1
-        m = MemberLoop(seg, self.members)
+        m = MemberLoop(seg, self.members, seg)
         self._member = m
         self._loop = "2000"
         self._entity = self._coverage = self._cob = self._category = None
@@ -314,8 +367,9 @@ class SetBuilder(BuilderBase):
         el = seg.elements
         begin = _DATES.get(el[2]) if len(el) > 2 and el[1] == "D8" else None
         if begin is not None:  # a D8 date seen before: the common case, inline
-            target.append(DatePeriod(qualifier=el[0], begin=begin, end=None,
-                                     position=seg.position))
+            if self.records or target is self._header_dates:  # the header is always built
+                target.append(DatePeriod(qualifier=el[0], begin=begin, end=None,
+                                         position=seg.position))
             return True
         value = self._dtp_value(seg)
         if value is None:
@@ -352,8 +406,9 @@ class SetBuilder(BuilderBase):
         m.entities.append(self._entity)
         return True
 
-    @staticmethod
-    def _person(seg: Segment) -> PersonName:
+    def _person(self, seg: Segment) -> PersonName:
+        if not self.records:
+            return EMPTY_NAME  # read for the verdict: an entity has a name, never read
         el = seg.elements + BLANK
         return PersonName(
             entity_code=el[0], entity_type=el[1], last=el[2], first=el[3],
@@ -391,7 +446,7 @@ class SetBuilder(BuilderBase):
         if e is None or self._loop not in ("2100A", "2100B") or e.dmg is not None:
             return self._unmapped(seg)
         el = ("",) + seg.elements + BLANK
-        if el[5]:
+        if el[5] and self.records:
             comp = seg.delimiters.component
             races = tuple(r.replace(comp, ":") for r in seg.repeats(5) if r)
         else:
@@ -413,7 +468,7 @@ class SetBuilder(BuilderBase):
             birth_date=birth, gender=gender,
             marital_status=marital, race_ethnicity=races, citizenship=el[6],
             race_collection_code=el[11], position=seg.position,
-        )
+        ) if self.records else _READ  # read for the verdict: the loop has its DMG
         return True
 
     def _in_2100a(self) -> Entity | None:
@@ -577,7 +632,7 @@ class SetBuilder(BuilderBase):
 
     # ------------------------------------------------------------ member
 
-    def _build_member(self, m: MemberLoop, last: Segment) -> MemberTransaction:
+    def _build_member(self, m: MemberLoop, last: Segment) -> MemberTransaction | MemberVerdict:
         self._member = None
         if "2100A" not in m.by_loop:
             self._report(m.ins, "model.missing_member_name", self.strictness, Level.SEGMENT,
@@ -591,4 +646,8 @@ class SetBuilder(BuilderBase):
         lineage = replace(self.lineage, first_position=m.ins.position,
                           last_position=last.position, first_offset=m.ins.offset,
                           member_ordinal=m.ordinal)
+        if not self.records:
+            findings = m.findings
+            return MemberVerdict(lineage=lineage, findings=findings, rejected=any(
+                f.severity is Severity.ERROR for f in findings) if findings else False)
         return assemble_member(m, lineage)

@@ -11,8 +11,9 @@ Shape, for any record:
 * fields that are empty (None, "", empty tuple) are omitted; booleans and numbers are kept.
 
 The records are msgspec Structs; each record type gets a plan once (its fields with
-how each is rendered, read from the field types), compiled into one straight-line
-function, and lines are encoded by one reused `msgspec.json.Encoder`. `tests/edi/test_parse_json_format.py` holds this shape equal,
+how each is rendered, read from the field types), compiled into one function that copies
+a record into its JSON twin (a Struct msgspec encodes leaving out the fields that hold
+their defaults), and lines are encoded by one reused `msgspec.json.Encoder`. `tests/edi/test_parse_json_format.py` holds this shape equal,
 key by key, to what the pydantic records printed before.
 
 Member objects hold identifiers and names (PHI): this is data output for
@@ -82,22 +83,27 @@ def _raw(value: JsonValue) -> msgspec.Raw:
     return msgspec.Raw(msgspec.json.encode(value))
 
 
-class _Codes(dict[str, msgspec.Raw]):
+class _Codes(dict[str, msgspec.Raw | None]):
     """{"code": c, "name": name or null} per qualifier code, encoded once each."""
 
     def __init__(self, names: dict[str, str]) -> None:
         super().__init__()
         self.names = names
 
-    def __missing__(self, code: str) -> msgspec.Raw:
+    def __missing__(self, code: str) -> msgspec.Raw | None:
         raw = _raw({"code": code, "name": self.names.get(code)})
         if len(self) < 4096:  # codes a file invents stay bounded
             self[code] = raw
         return raw
 
 
-_Render = Callable[[Any], dict[str, JsonValue]]
+_Render = Callable[[Any], Any]
 _RENDERERS: dict[type[msgspec.Struct], _Render] = {}
+_KEEP = object()
+"""The default of a field that is always written (int, bool): no value is this object."""
+_EMPTY: dict[int, Any] = {_TEXT: "", _SET: None, _ENUM: None, _RECORD: None, _RECORDS: (),
+                          _ARRAY: (), _CODE: None, _ALWAYS: _KEEP}
+"""Per kind of field, the value that leaves it out of the line (see `_compile`)."""
 
 
 def _renderer(cls: type[msgspec.Struct]) -> _Render:
@@ -108,54 +114,66 @@ def _renderer(cls: type[msgspec.Struct]) -> _Render:
 
 
 def _compile(cls: type[msgspec.Struct]) -> _Render:
-    """The renderer of `cls`: one straight-line function generated from its plan, nested
-    records through their own renderers (a test compares its output with the rule stated
-    plainly, tests/edi/test_parse_json_format.py)."""
+    """The renderer of `cls`: one generated function that copies a record into its JSON
+    twin, a Struct with the same fields in the same order that msgspec encodes leaving out
+    every field holding its default (`omit_defaults`), so the per-field work of leaving
+    empty fields out runs in msgspec's C code.
+
+    A twin field's default is what the rule leaves out: "" for text, None for optional
+    values, codes and records, the empty tuple for tuples (msgspec compares a default by
+    identity: CPython has one empty string and one empty tuple, and the renderer passes
+    `()` for an empty tuple of records), and a private sentinel for ints and bools (always
+    written). Enums and qualifiers become their pre-encoded `{"code", "name"}` (None stays
+    None), nested records their own twins. A test compares the lines with the rule stated
+    plainly (tests/edi/test_parse_json_format.py)."""
     if cls is Finding:
         return Finding.as_json
-    lines = ["def render(r):", "    o = {}"]
-    env: dict[str, Any] = {}
-    tests = {_TEXT: 'v != ""', _SET: "v is not None", _ENUM: "v is not None",
-             _RECORD: "v is not None", _RECORDS: "v", _ARRAY: "v", _CODE: 'v != ""'}
-    for i, (name, kind, detail) in enumerate(_plan(cls)):
+    plan = _plan(cls)
+    twin = msgspec.defstruct(
+        f"{cls.__name__}Json", [(name, Any, _EMPTY[kind]) for name, kind, _ in plan],
+        omit_defaults=True, gc=False)
+    env: dict[str, Any] = {"T": twin}
+    args: list[str] = []
+    for i, (name, kind, detail) in enumerate(plan):
+        d = f"d{i}"
         if kind in (_RECORD, _RECORDS):
-            detail = _renderer(detail)
+            env[d] = _renderer(detail)
+        elif kind == _ENUM:
+            env[d] = {None: None, **detail}
         elif kind == _CODE:
-            detail = _Codes(detail)
-        env[f"d{i}"] = detail
-        value = {_TEXT: "v", _SET: "v", _ARRAY: "v", _ALWAYS: "v", _ENUM: f"d{i}[v]",
-                 _RECORD: f"d{i}(v)", _RECORDS: f"[d{i}(x) for x in v]",
-                 _CODE: f"d{i}[v]"}[kind]
-        lines.append(f"    v = r.{name}")
-        if kind == _ALWAYS:
-            lines.append(f"    o[{name!r}] = {value}")
-        else:
-            lines.append(f"    if {tests[kind]}:")
-            lines.append(f"        o[{name!r}] = {value}")
-    lines.append("    return o")
-    exec("\n".join(lines), env)  # noqa: S102 - source built above from field names only
+            env[d] = codes = _Codes(detail)
+            codes[""] = None  # an empty qualifier is left out
+        args.append({
+            _TEXT: f"r.{name}", _SET: f"r.{name}", _ARRAY: f"r.{name}", _ALWAYS: f"r.{name}",
+            _ENUM: f"{d}[r.{name}]", _CODE: f"{d}[r.{name}]",
+            _RECORD: f"(None if (v := r.{name}) is None else {d}(v))",
+            _RECORDS: f"([*map({d}, v)] if (v := r.{name}) else ())",
+        }[kind])
+    source = "def render(r):\n    return T(" + ", ".join(args) + ")\n"
+    exec(source, env)  # noqa: S102 - source built above from field names only
     render: _Render = env["render"]
     return render
-
-
-def to_json(record: msgspec.Struct) -> dict[str, JsonValue]:
-    """The JSON object of a record (see module doc), ready for `msgspec.json`: dates stay
-    dates (written as ISO strings), code objects are pre-encoded `msgspec.Raw`."""
-    return _renderer(type(record))(record)
 
 
 _ENCODER = msgspec.json.Encoder()
 _encode: Callable[[Any], bytes] = _ENCODER.encode
 
 
+def to_json(record: msgspec.Struct) -> dict[str, JsonValue]:
+    """The JSON object of a record (see module doc), as `json.loads` reads its line."""
+    value: dict[str, JsonValue] = msgspec.json.decode(_encode(_renderer(type(record))(record)))
+    return value
+
+
 def dumps(record: msgspec.Struct) -> str:
     """One record as a single JSON line (no trailing newline)."""
-    return _encode(to_json(record)).decode("utf-8")
+    return _encode(_renderer(type(record))(record)).decode("utf-8")
 
 
 def dumps_line(record: msgspec.Struct) -> bytes:
     """One record as a UTF-8 JSON line, newline included (what `parse --json` writes)."""
-    return _encode(to_json(record)) + b"\n"
+    render = _RENDERERS.get(type(record)) or _renderer(type(record))
+    return _encode(render(record)) + b"\n"
 
 
 def summary_line(member: MemberTransaction) -> str:

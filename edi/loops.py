@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import msgspec
+
 from edi import codes as c
 from edi.findings import Finding, Severity
 from edi.records import (
@@ -125,28 +127,26 @@ def parse_d8(value: str) -> dt.date | None:
     return found
 
 
-class Entity:
-    """A 2100x / 2310 / 2330 loop being read: NM1 plus what attaches to it."""
+class Entity(msgspec.Struct, gc=False):
+    """A 2100x / 2310 / 2330 loop being read: NM1 plus what attaches to it.
 
-    __slots__ = ("loop_id", "name", "n3", "n4", "contacts", "dmg", "ecs", "icm", "amts",
-                 "hlh", "luis", "sequence", "pla")
+    The loop accumulators are mutable msgspec Structs: built in C with their defaults (the
+    rarely used parts start as the shared empty tuple and grow by `+=`, so most loops never
+    allocate them), and not tracked by the cycle collector (they never form a cycle)."""
 
-    def __init__(self, loop_id: str, name: PersonName | None, sequence: str = "") -> None:
-        self.loop_id = loop_id
-        self.name = name
-        self.n3: Segment | None = None
-        self.n4: Segment | None = None
-        # the rarely used parts start as shared empty tuples and grow by `+=`:
-        # most loops never allocate them
-        self.contacts: tuple[Contact, ...] = ()
-        self.dmg: Demographics | None = None
-        self.ecs: tuple[str, ...] = ()
-        self.icm: Income | None = None
-        self.amts: tuple[Amount, ...] = ()
-        self.hlh: HealthInfo | None = None
-        self.luis: tuple[Language, ...] = ()
-        self.sequence = sequence
-        self.pla: Segment | None = None
+    loop_id: str
+    name: PersonName | None
+    sequence: str = ""
+    n3: Segment | None = None
+    n4: Segment | None = None
+    contacts: tuple[Contact, ...] = ()
+    dmg: Demographics | None = None
+    ecs: tuple[str, ...] = ()
+    icm: Income | None = None
+    amts: tuple[Amount, ...] = ()
+    hlh: HealthInfo | None = None
+    luis: tuple[Language, ...] = ()
+    pla: Segment | None = None
 
     def address(self) -> Address | None:
         n3, n4 = self.n3, self.n4
@@ -169,21 +169,20 @@ class Entity:
 _BLANK = ("",) * 8
 
 
-class CoverageLoop:
-    __slots__ = ("hd", "fields", "dates", "amts", "refs", "qq", "idcs", "providers", "cobs")
+class CoverageLoop(msgspec.Struct, gc=False):
+    """A 2300 loop being read (see `Entity`)."""
 
-    def __init__(self, hd: Segment, fields: tuple[Any, ...]) -> None:
-        self.hd = hd
-        self.fields = fields
-        """maintenance_type, maintenance_reason, insurance_line, plan_description,
-        coverage_level, late_enrollment (in the order of `Coverage`; shared, never changed)."""
-        self.dates: list[DatePeriod] = []
-        self.amts: tuple[Amount, ...] = ()  # the rare parts: see `Entity`
-        self.refs: tuple[Reference, ...] = ()
-        self.qq = ""
-        self.idcs: tuple[IdCard, ...] = ()
-        self.providers: tuple[Entity, ...] = ()
-        self.cobs: tuple[CobLoop, ...] = ()
+    hd: Segment
+    fields: tuple[Any, ...]
+    """maintenance_type, maintenance_reason, insurance_line, plan_description,
+    coverage_level, late_enrollment (in the order of `Coverage`; shared, never changed)."""
+    dates: list[DatePeriod] = msgspec.field(default_factory=list)
+    amts: tuple[Amount, ...] = ()
+    refs: tuple[Reference, ...] = ()
+    qq: str = ""
+    idcs: tuple[IdCard, ...] = ()
+    providers: tuple[Entity, ...] = ()
+    cobs: tuple[CobLoop, ...] = ()
 
     def build(self) -> Coverage:
         maintenance_type, reason, line, plan, level, late = self.fields
@@ -214,14 +213,13 @@ def _provider(p: Entity) -> Provider:
                     change_date=parse_d8(pla.get(3)) if pla is not None else None)
 
 
-class CobLoop:
-    __slots__ = ("seg", "refs", "dates", "entities")
+class CobLoop(msgspec.Struct, gc=False):
+    """A 2320 loop being read (see `Entity`)."""
 
-    def __init__(self, seg: Segment) -> None:
-        self.seg = seg
-        self.refs: list[Reference] = []
-        self.dates: list[DatePeriod] = []
-        self.entities: list[Entity] = []
+    seg: Segment
+    refs: list[Reference] = msgspec.field(default_factory=list)
+    dates: list[DatePeriod] = msgspec.field(default_factory=list)
+    entities: list[Entity] = msgspec.field(default_factory=list)
 
     def build(self) -> CoordinationOfBenefits:
         s = self.seg
@@ -233,41 +231,35 @@ class CobLoop:
                                       )
 
 
-class CategoryLoop:
-    __slots__ = ("position", "name", "value", "qualifier", "date")
+class CategoryLoop(msgspec.Struct, gc=False):
+    """A 2700/2750 reporting category being read (see `Entity`)."""
 
-    def __init__(self, position: int) -> None:
-        self.position = position
-        self.name = ""
-        self.value = ""
-        self.qualifier = ""
-        self.date: dt.date | None = None
+    position: int
+    name: str = ""
+    value: str = ""
+    qualifier: str = ""
+    date: dt.date | None = None
 
 
-class MemberLoop:
-    """The 2000 loop being read."""
+class MemberLoop(msgspec.Struct, gc=False):
+    """The 2000 loop being read (see `Entity`)."""
 
-    __slots__ = ("ins", "ordinal", "last", "fields", "refs", "dates", "entities", "by_loop",
-                 "disabilities", "coverages", "categories", "findings", "subscriber_number",
-                 "group_policy")
-
-    def __init__(self, ins: Segment, ordinal: int) -> None:
-        self.ins = ins
-        self.ordinal = ordinal
-        self.last = ins
-        self.fields: tuple[Any, ...] = ()
-        """`MemberTransaction`'s fields subscriber .. birth_sequence, in its order (shared,
-        never changed)."""
-        self.refs: tuple[Reference, ...] = ()  # the rare parts: see `Entity`
-        self.dates: list[DatePeriod] = []
-        self.entities: list[Entity] = []
-        self.by_loop: dict[str, int] = {}
-        self.disabilities: tuple[tuple[Segment, list[DatePeriod]], ...] = ()
-        self.coverages: list[CoverageLoop] = []
-        self.categories: tuple[CategoryLoop, ...] = ()
-        self.findings: tuple[Finding, ...] = ()
-        self.subscriber_number = ""
-        self.group_policy = ""
+    ins: Segment
+    ordinal: int
+    last: Segment | None = None
+    fields: tuple[Any, ...] = ()
+    """`MemberTransaction`'s fields subscriber .. birth_sequence, in its order (shared,
+    never changed)."""
+    refs: tuple[Reference, ...] = ()
+    dates: list[DatePeriod] = msgspec.field(default_factory=list)
+    entities: list[Entity] = msgspec.field(default_factory=list)
+    by_loop: dict[str, int] = msgspec.field(default_factory=dict)
+    disabilities: tuple[tuple[Segment, list[DatePeriod]], ...] = ()
+    coverages: list[CoverageLoop] = msgspec.field(default_factory=list)
+    categories: tuple[CategoryLoop, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    subscriber_number: str = ""
+    group_policy: str = ""
 
 
 def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:

@@ -25,7 +25,7 @@ from typing import BinaryIO, Protocol
 
 from msgspec.structs import replace
 
-from edi.build import SetBuilder
+from edi.build import ENVELOPE_IDS, SetBuilder
 from edi.envelope import (
     Context,
     SetCheck,
@@ -49,13 +49,14 @@ from edi.records import (
     InterchangeStart,
     Lineage,
     MemberTransaction,
+    MemberVerdict,
     SetEnd,
     SetStart,
     SetStatus,
     TransactionSetHeader,
 )
 from edi.segments import Segment
-from edi.tokenize import read_segments
+from edi.tokenize import read_batches
 
 
 class Validator(Protocol):
@@ -94,8 +95,14 @@ def read(
     *,
     validator: Validator | None = None,
     file_sha256: str | None = None,
+    records: bool = True,
 ) -> Iterator[Event]:
     """Read an 834 input and yield its events in file order (see `edi.records.Event`).
+
+    `records=False` reads for the verdict only: each member loop is yielded as a
+    `MemberVerdict` (its lineage, findings and whether they reject it, the same as its
+    `MemberTransaction` would carry) and its record is not assembled; everything else,
+    every check included, is the same.
 
     `source` names the input in findings and lineage (default: the path, or
     '<bytes>'/'<stream>'). `file_sha256` defaults to the SHA-256 of the bytes
@@ -127,8 +134,7 @@ def read(
             run = start(name)
         else:
             checked = list(validator.findings(data, name))
-    return events(read_segments(data, name), name, file_sha256=file_sha256,
-                  validator_findings=checked, validation=run)
+    return _Reader(name, file_sha256, checked, run, records).run(read_batches(data, name))
 
 
 def file_sha256(path: Path) -> str:
@@ -163,7 +169,16 @@ def events(
     incremental `validation` run fed each segment of `items` here; the events
     are the same.
     """
-    return _Reader(source, file_sha256, validator_findings, validation).run(items)
+    return _Reader(source, file_sha256, validator_findings, validation).run(
+        _batched(items) if validation is not None else ([item] for item in items))
+
+
+def _batched(items: Iterable[Segment | Finding]) -> Iterator[list[Segment | Finding]]:
+    """`items` in lists of `_BATCH`, each validated before it is read (bounded: memory
+    stays flat in file size); without a validator each item is read as it comes."""
+    it = iter(items)
+    while batch := list(islice(it, _BATCH)):
+        yield batch
 
 
 _SCOPED = ("interchange_control", "group_control", "set_control")
@@ -173,8 +188,9 @@ class _Reader:
     """The envelope state machine: one pass, one open ISA/GS/ST at a time."""
 
     def __init__(self, source: str, sha: str | None, checked: Iterable[Finding],
-                 validation: ValidationRun | None = None) -> None:
+                 validation: ValidationRun | None = None, records: bool = True) -> None:
         self.ctx = Context(source)
+        self.records = records
         self.validation = validation
         self.unplaced: list[Finding] = []  # incremental findings without a position: last
         self.sha = sha
@@ -230,25 +246,6 @@ class _Reader:
             else:
                 self._defer(f)
 
-    def _validated(self, items: Iterable[Segment | Finding],
-                   run: ValidationRun) -> Iterator[Segment | Finding]:
-        """`items` again, each batch fed to `run` (findings queued) before it is passed on.
-
-        Validating a batch before reading it keeps each loop small and hot
-        (interleaving the two per segment measured slower), and every finding
-        up to a segment is queued before the reader sees that segment.
-        """
-        feed = run.feed
-        add = self._add
-        it = iter(items)
-        while batch := list(islice(it, _BATCH)):
-            for item in batch:
-                if type(item) is Segment:
-                    found = feed(item)
-                    if found:
-                        add(found)
-            yield from batch
-
     def _take(self, upto: int) -> list[Finding]:
         """Validator findings located at or before segment position `upto`."""
         q = self.checked
@@ -271,70 +268,97 @@ class _Reader:
 
     # ------------------------------------------------------------ main loop
 
-    def run(self, items: Iterable[Segment | Finding]) -> Iterator[Event]:
+    def run(self, batches: Iterable[list[Segment | Finding]]) -> Iterator[Event]:
+        """The events of the items, read a list at a time (the tokenizer's lists).
+
+        With an incremental validator, each list is validated before it is read (findings
+        queued), so every finding up to a segment is queued before the reader sees that
+        segment; validating a list before reading it keeps each loop small and hot
+        (interleaving the two per segment measured slower).
+        """
         envelope = _ENVELOPE_IDS
-        feed = None  # the open set's builder.feed
+        feed_run = None  # the open set's builder.feed_run
         in_set = False
         last: Segment | None = None
-        if self.validation is not None:
-            items = self._validated(items, self.validation)
-        for item in items:
-            if type(item) is not Segment:  # cheaper than isinstance
-                assert isinstance(item, Finding)
-                if (self.isa is not None and item.segment_position is not None
-                        and item.severity is not Severity.INFO):
-                    self._defer(item)
-                else:
-                    yield item
-                continue
-            seg = item
-            sid = seg.id
-            if in_set and sid not in envelope:
-                last = seg
-                if feed is not None:
-                    done = feed(seg)
-                    if done is not None:
-                        if type(done) is MemberTransaction and not done.findings \
-                                and not self.checked:
-                            self.members += 1  # _emit's work for a clean member
-                            yield done
-                        else:
-                            yield from self._emit(done)
-                continue
-            if sid == "ISA":
-                yield from self._end_interchange(None, seg)
-                yield from self._bare(seg.position - 1)
-                yield from self._start_interchange(seg)
-            elif sid == "IEA":
-                if self.isa is None:
+        validate = self.validation.feed if self.validation is not None else None
+        member_type = MemberTransaction if self.records else MemberVerdict
+        add = self._add
+        for batch in batches:
+            if validate is not None:
+                for item in batch:
+                    if type(item) is Segment:
+                        found = validate(item)
+                        if found:
+                            add(found)
+            i = 0
+            n = len(batch)
+            while i < n:
+                if feed_run is not None:
+                    # the set's segments up to the next finding or envelope segment
+                    j, closed = feed_run(batch, i)
+                    if j > i:
+                        fed = batch[j - 1]
+                        if type(fed) is Segment:  # always: feed_run reads segments only
+                            last = fed
+                        i = j
+                        for done in closed:
+                            if type(done) is member_type and not done.findings \
+                                    and not self.checked:
+                                self.members += 1  # _emit's work for a clean member
+                                yield done
+                            else:
+                                yield from self._emit(done)
+                        if i >= n:
+                            break
+                item = batch[i]
+                i += 1
+                if type(item) is not Segment:  # cheaper than isinstance
+                    assert isinstance(item, Finding)
+                    if (self.isa is not None and item.segment_position is not None
+                            and item.severity is not Severity.INFO):
+                        self._defer(item)
+                    else:
+                        yield item
+                    continue
+                seg = item
+                sid = seg.id
+                if in_set and sid not in envelope:
+                    last = seg  # a set that cannot be read (no builder)
+                    continue
+                if sid == "ISA":
+                    yield from self._end_interchange(None, seg)
+                    yield from self._bare(seg.position - 1)
+                    yield from self._start_interchange(seg)
+                elif sid == "IEA":
+                    if self.isa is None:
+                        yield from self._outside(seg, "an interchange")
+                    else:
+                        yield from self._end_interchange(seg, seg)
+                elif self.isa is None:
                     yield from self._outside(seg, "an interchange")
-                else:
-                    yield from self._end_interchange(seg, seg)
-            elif self.isa is None:
-                yield from self._outside(seg, "an interchange")
-            elif sid == "GS":
-                yield from self._end_group(None, seg)
-                yield from self._start_group(seg)
-            elif sid == "GE":
-                if self.gs is None:
+                elif sid == "GS":
+                    yield from self._end_group(None, seg)
+                    yield from self._start_group(seg)
+                elif sid == "GE":
+                    if self.gs is None:
+                        self._inside_unexpected(seg, "a functional group")
+                    else:
+                        yield from self._end_group(seg, seg)
+                elif self.gs is None:
                     self._inside_unexpected(seg, "a functional group")
+                elif sid == "ST":
+                    yield from self._end_set(None, seg)
+                    yield from self._start_set(seg)
+                elif sid == "SE":
+                    if self.st is None:
+                        self._inside_unexpected(seg, "a transaction set")
+                    else:
+                        yield from self._end_set(seg, seg)
                 else:
-                    yield from self._end_group(seg, seg)
-            elif self.gs is None:
-                self._inside_unexpected(seg, "a functional group")
-            elif sid == "ST":
-                yield from self._end_set(None, seg)
-                yield from self._start_set(seg)
-            elif sid == "SE":
-                if self.st is None:
                     self._inside_unexpected(seg, "a transaction set")
-                else:
-                    yield from self._end_set(seg, seg)
-            else:
-                self._inside_unexpected(seg, "a transaction set")
-            last = seg
-            in_set = self.st is not None
-            feed = self.builder.feed if self.builder is not None else None
+                last = seg
+                in_set = self.st is not None
+                feed_run = self.builder.feed_run if self.builder is not None else None
         if self.validation is not None:
             self._add(self.validation.close())
         yield from self._end_interchange(None, last)
@@ -441,12 +465,13 @@ class _Reader:
         self.builder = (
             SetBuilder(st, self.set_lineage, self.ctx,
                        version4010=self.gs.version.startswith("00401") or isa.version == "00401",
-                       lenient=self.gs.version == "005010X307")
+                       lenient=self.gs.version == "005010X307", records=self.records)
             if check.readable else None
         )
         return iter(())
 
-    def _emit(self, done: TransactionSetHeader | MemberTransaction) -> Iterator[Event]:
+    def _emit(self, done: TransactionSetHeader | MemberTransaction | MemberVerdict,
+              ) -> Iterator[Event]:
         if isinstance(done, TransactionSetHeader):
             self.set_findings.extend(self._take(done.lineage.last_position))
             self.header_sent = True
@@ -531,15 +556,15 @@ class _Reader:
 
 
 _BATCH = 200
-"""Segments validated ahead of the reader (bounded: memory stays flat in file size)."""
+"""Items per list when `events` is given them one by one (`read` reads the tokenizer's lists)."""
 
-_ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+_ENVELOPE_IDS = ENVELOPE_IDS
 
 
 def findings_of(event: Event) -> tuple[Finding, ...]:
     """The findings an event carries (a bare Finding is its own), in order."""
     if isinstance(event, Finding):
         return (event,)
-    if isinstance(event, (MemberTransaction, SetEnd, GroupEnd, InterchangeEnd)):
+    if isinstance(event, (MemberTransaction, MemberVerdict, SetEnd, GroupEnd, InterchangeEnd)):
         return event.findings
     return ()

@@ -392,6 +392,16 @@ class MemberTransaction(Record, frozen=True, kw_only=True):
         return self.identifier("F6")
 
 
+class MemberVerdict(Record, frozen=True, kw_only=True):
+    """A member loop read for its verdict only (`edi.reader.read(..., records=False)`):
+    where it is, the findings located inside it and whether they reject it, exactly as
+    its `MemberTransaction` would carry them; the member's values are not assembled."""
+
+    lineage: Lineage
+    findings: tuple[Finding, ...] = ()
+    rejected: bool = False
+
+
 # ---------------------------------------------------------------- envelope headers
 
 
@@ -522,12 +532,14 @@ Event = (
     | GroupStart
     | SetStart
     | MemberTransaction
+    | MemberVerdict
     | SetEnd
     | GroupEnd
     | InterchangeEnd
     | Finding
 )
-"""What `edi.read()` yields, in file order. A bare `Finding` is a file-level finding."""
+"""What `edi.read()` yields, in file order. A bare `Finding` is a file-level finding; a
+reading without records yields a `MemberVerdict` where a `MemberTransaction` would be."""
 
 
 # ---------------------------------------------------------------- stored form and schema

@@ -31,7 +31,7 @@ from edi.findings import Finding, Level, Severity
 from edi.segments import Delimiters, Segment
 from edi.transport import IsaScan, TextStream, open_text, scan_isa
 
-__all__ = ["read_segments", "segments_text", "normalise"]
+__all__ = ["read_segments", "read_batches", "segments_text", "normalise"]
 
 WS = " \t\r\n\x00\x0b\x0c"
 """Characters dropped before a segment id (padding, line formatting)."""
@@ -530,8 +530,13 @@ def read_segments(data: DataInput, source: str = "<bytes>") -> Iterator[Segment 
     chunks, so memory does not grow with the input. Never raises for bad
     input: problems come out as `Finding`s (validator 'transport').
     """
-    stream = open_text(data, source)
-    return itertools.chain.from_iterable(_Tokenizer(stream, source).batches())
+    return itertools.chain.from_iterable(read_batches(data, source))
+
+
+def read_batches(data: DataInput, source: str = "<bytes>") -> Iterator[list[Segment | Finding]]:
+    """The items of `read_segments` a list at a time, as the tokenizer makes them (lists of
+    at most a few hundred items, some empty; never changed once yielded)."""
+    return _Tokenizer(open_text(data, source), source).batches()
 
 
 def segments_text(data: DataInput, source: str = "<bytes>") -> Iterator[str]:

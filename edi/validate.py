@@ -1,8 +1,10 @@
 """Validate a file: the reader's verdicts as a frozen report, with its TA1 and 999/997.
 
 `validate_file()` runs `edi.reader.read()` with an IG validator (the compiled
-one by default; `make_validator('pyx12')` for cross-checking), counts members instead of keeping them, keeps every finding, and
-builds per interchange the acknowledgments `edi.acks` writes:
+one by default; `make_validator('pyx12')` for cross-checking) for the verdict only
+(`records=False`: members as `MemberVerdict`s, not assembled), counts members instead of
+keeping them, keeps every finding, and builds per interchange the acknowledgments
+`edi.acks` writes:
 
 - a TA1 when the sender asked for one (ISA14 = 1) or the interchange has a
   note (TA105 != 000);
@@ -47,6 +49,7 @@ from edi.records import (
     InterchangeHeader,
     InterchangeStart,
     MemberTransaction,
+    MemberVerdict,
     SetEnd,
     SetStart,
     SetStatus,
@@ -288,7 +291,7 @@ class ReportBuilder:
         self.rejected: list[int] = []
 
     def feed(self, event: Event) -> None:
-        if isinstance(event, MemberTransaction):
+        if isinstance(event, (MemberTransaction, MemberVerdict)):
             self.member_findings.extend(event.findings)
             if event.rejected and event.lineage.member_ordinal is not None:
                 self.rejected.append(event.lineage.member_ordinal)
@@ -488,7 +491,7 @@ def validate_file(
     data: Path | bytes = Path(path_or_bytes) if isinstance(path_or_bytes, str) else path_or_bytes
     name = source or (data.name if isinstance(data, Path) else "<bytes>")
     builder = ReportBuilder(name, control or MemoryControlNumbers(), now or datetime.now(UTC))
-    for event in read(data, name, validator=validator):
+    for event in read(data, name, validator=validator, records=False):
         builder.feed(event)
     return builder.report()
 

@@ -64,8 +64,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ledger.config_sources import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE
+from ledger.config_sources import config_path as config_path
+
 DEFAULT_DATABASE_URL = "sqlite:///enroll834.db"
-DEFAULT_CONFIG_FILE = "enroll834.toml"
 SECRET_WORDS = ("password", "secret", "token", "access_code", "key")
 
 
@@ -235,17 +237,6 @@ class _TomlSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self._data)
-
-
-def config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
-    """The TOML file to read: `explicit`, else ENROLL834_CONFIG, else ./enroll834.toml if present."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("ENROLL834_CONFIG")
-    if env:
-        return Path(env)
-    default = Path(DEFAULT_CONFIG_FILE)
-    return default if default.is_file() else None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ ROOMS = ("store", "fullfile", "billing", "desk", "drops", "clients")
 FLOORS = {
     "edi": 0,
     "matching": 1,
+    "ledger.config_sources": 0,  # where the configuration comes from; imports nothing
     "ledger": 2,  # ledger/__init__.py only
     "ledger.settings": 2,  # configuration: imports nothing of the ledger
     "ledger.pipeline": 2,  # edi's reader in a second process; imports edi only

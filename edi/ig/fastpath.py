@@ -201,8 +201,22 @@ def dtp_formats(node: Node) -> list[str]:
 
 _D8_MATCH = re.compile(D8).fullmatch
 _RD8_MATCH = re.compile(RD8).fullmatch
+_D8_SEEN: set[str] = set()
+"""Values the D8 pattern matched (files repeat their dates): a set look-up instead of the
+regex; bounded, so memory stays flat."""
 
-_D8_TEST = "D8_MATCH({v}) is not None"
+
+def _d8_ok(value: str) -> bool:
+    """Whether `value` matches the D8 pattern (remembered when it does)."""
+    if _D8_MATCH(value) is None:
+        return False
+    if len(_D8_SEEN) >= 65_536:
+        _D8_SEEN.clear()
+    _D8_SEEN.add(value)
+    return True
+
+
+_D8_TEST = "({v} in D8_SEEN or D8_OK({v}))"
 _RD8_TEST = "RD8_MATCH({v}) is not None"
 
 
@@ -220,7 +234,7 @@ class _Generator:
         self.b = b
         self.node = node
         self.scope: dict[str, object] = {
-            "D8_MATCH": _D8_MATCH, "RD8_MATCH": _RD8_MATCH, "SEP": b.sep,
+            "D8_SEEN": _D8_SEEN, "D8_OK": _d8_ok, "RD8_MATCH": _RD8_MATCH, "SEP": b.sep,
         }
 
     def const(self, value: object) -> str:
@@ -300,14 +314,16 @@ class _Generator:
                      for f in formats]
             body += [f"    if not ({' or '.join(tests)}):", "        return False"]
             first = 3
+        depth = ""  # the elements after an optional one are tested only when it is present
         for i in range(first, len(fields)):
             rule = fields[i]
             dates = type_list if (not formats and type_list and isinstance(rule, ElementRule)
                                   and rule.data_ele == "1251") else None
             lines = self.field(i, rule, dates)
             if i >= least:
-                lines = [f"    if n > {i}:"] + ["    " + line for line in lines]
-            body += lines
+                body.append(f"{depth}    if n > {i}:")
+                depth += "    "
+            body += [depth + line for line in lines]
         head = ["    n = len(e)", f"    if n > {len(fields)} or n < {least} or not e[-1]:",
                 "        return False"]
         return head + body

@@ -237,6 +237,9 @@ class ValidationRun:
         self.skip_set = False
         self.quiet = True
         """No findings now: no set seen yet in this interchange, or a set not this validator's."""
+        self.usual = False
+        """Findings now, and the fast path may pass a segment (the sender's character set is
+        not `basic`): kept up to date with `quiet` and `charset`, read once per segment."""
         self.aliased = False
         self.set_position = 0
         self.member = 0
@@ -300,11 +303,12 @@ class ValidationRun:
         else:
             return self.walk(m, seg)
         self.node = result
-        if self.quiet:
+        if self.usual:
+            out = None if fast(elements) else self.checks(m, seg, m.nodes[result])
+        elif self.quiet:
             return None
-        # the fast path knows the extended set only: a basic partner's segments get every check
-        basic = self.charset == "basic"
-        out = None if fast(elements) and not basic else self.checks(m, seg, m.nodes[result])
+        else:  # the fast path knows the extended set only: a basic partner's segments get every check
+            out = self.checks(m, seg, m.nodes[result])
         if situational is not None:
             extra = self.situational.check(seg, situational)  # type: ignore[union-attr]
             if extra:
@@ -318,6 +322,7 @@ class ValidationRun:
             return self._envelope(seg)
         finally:
             self.quiet = not self.seen_st or self.skip_set
+            self.usual = not self.quiet and self.charset != "basic"
 
     def _envelope(self, seg: Segment) -> list[Finding] | None:
         sid = seg.id
