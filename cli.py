@@ -381,7 +381,7 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     Example:
       enroll834 parse samples/family-enrollment.edi --json > members.jsonl
     """
-    from edi.jsonout import SUMMARY_HEADER, dumps_lines, summary_line
+    from edi.jsonout import SUMMARY_HEADER, dumps_members, summary_line
     from edi.reader import findings_of, read
     from edi.records import MemberTransaction
 
@@ -399,13 +399,15 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
                     if as_json:
                         members.append(event)
                         if len(members) >= 64:
-                            out.write(dumps_lines(members))
+                            out.write(dumps_members(members))
                             members.clear()
                     else:
                         click.echo(summary_line(event))
+                    if not event.findings:
+                        continue
                 for finding in findings_of(event):
                     if members:  # the members before a finding are written before it
-                        out.write(dumps_lines(members))
+                        out.write(dumps_members(members))
                         members.clear()
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)
@@ -413,10 +415,10 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
             raise
         except OSError as exc:
             if members:
-                out.write(dumps_lines(members))
+                out.write(dumps_members(members))
             raise _cannot(path, exc) from None
         if members:
-            out.write(dumps_lines(members))
+            out.write(dumps_members(members))
             members.clear()
     if rejected:
         raise SystemExit(EXIT_REJECTED)

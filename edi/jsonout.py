@@ -182,14 +182,11 @@ def dumps_line(record: msgspec.Struct) -> bytes:
     return _encode(render(record)) + b"\n"
 
 
-def dumps_lines(records: Iterable[msgspec.Struct]) -> bytes:
-    """Records as UTF-8 JSON lines, each ending in a newline, encoded in one call: the same
-    bytes as their `dumps_line`s joined."""
-    twins = []
-    for record in records:
-        render = _RENDERERS.get(type(record)) or _renderer(type(record))
-        twins.append(render(record))
-    return _ENCODER.encode_lines(twins)
+def dumps_members(members: Iterable[MemberTransaction]) -> bytes:
+    """Member transactions as UTF-8 JSON lines, each ending in a newline, encoded in one
+    call (what `parse --json` writes): the same bytes as their `dumps_line`s joined."""
+    render = _RENDERERS.get(MemberTransaction) or _renderer(MemberTransaction)
+    return _ENCODER.encode_lines([*map(render, members)])
 
 
 def summary_line(member: MemberTransaction) -> str:
