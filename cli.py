@@ -381,7 +381,7 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     Example:
       enroll834 parse samples/family-enrollment.edi --json > members.jsonl
     """
-    from edi.jsonout import SUMMARY_HEADER, dumps_line, summary_line
+    from edi.jsonout import SUMMARY_HEADER, dumps_members, summary_line
     from edi.reader import findings_of, read
     from edi.records import MemberTransaction
 
@@ -389,35 +389,37 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     if not as_json:
         click.echo(SUMMARY_HEADER)
     out = sys.stdout.buffer
-    # JSON lines go out 64 at a time: stdout may be unbuffered (python -u, PYTHONUNBUFFERED),
-    # and a write per member is a system call per member
-    lines: list[bytes] = []
+    # JSON lines go out 64 members at a time, encoded in one call: stdout may be unbuffered
+    # (python -u, PYTHONUNBUFFERED), and a write per member is a system call per member
+    members: list[MemberTransaction] = []
     for path in files:
         try:
             for event in read(path, str(path)):
                 if isinstance(event, MemberTransaction):
                     if as_json:
-                        lines.append(dumps_line(event))
-                        if len(lines) >= 64:
-                            out.write(b"".join(lines))
-                            lines.clear()
+                        members.append(event)
+                        if len(members) >= 64:
+                            out.write(dumps_members(members))
+                            members.clear()
                     else:
                         click.echo(summary_line(event))
+                    if not event.findings:
+                        continue
                 for finding in findings_of(event):
-                    if lines:  # the members before a finding are written before it
-                        out.write(b"".join(lines))
-                        lines.clear()
+                    if members:  # the members before a finding are written before it
+                        out.write(dumps_members(members))
+                        members.clear()
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)
         except BrokenPipeError:
             raise
         except OSError as exc:
-            if lines:
-                out.write(b"".join(lines))
+            if members:
+                out.write(dumps_members(members))
             raise _cannot(path, exc) from None
-        if lines:
-            out.write(b"".join(lines))
-            lines.clear()
+        if members:
+            out.write(dumps_members(members))
+            members.clear()
     if rejected:
         raise SystemExit(EXIT_REJECTED)
 

@@ -13,7 +13,8 @@ Shape, for any record:
 The records are msgspec Structs; each record type gets a plan once (its fields with
 how each is rendered, read from the field types), compiled into one function that copies
 a record into its JSON twin (a Struct msgspec encodes leaving out the fields that hold
-their defaults), and lines are encoded by one reused `msgspec.json.Encoder`. `tests/edi/test_parse_json_format.py` holds this shape equal,
+their defaults), its nested records inlined, and lines are encoded by one reused
+`msgspec.json.Encoder` (`parse --json`: 64 members in one `encode_lines` call). `tests/edi/test_parse_json_format.py` holds this shape equal,
 key by key, to what the pydantic records printed before.
 
 Member objects hold identifiers and names (PHI): this is data output for
@@ -23,9 +24,10 @@ stdout, never for logs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -98,6 +100,8 @@ class _Codes(dict[str, msgspec.Raw | None]):
 
 
 _Render = Callable[[Any], Any]
+_AS_IS = frozenset({_TEXT, _SET, _ARRAY, _ALWAYS})
+"""Kinds of field the twin holds as the record does."""
 _RENDERERS: dict[type[msgspec.Struct], _Render] = {}
 _KEEP = object()
 """The default of a field that is always written (int, bool): no value is this object."""
@@ -124,35 +128,68 @@ def _compile(cls: type[msgspec.Struct]) -> _Render:
     identity: CPython has one empty string and one empty tuple, and the renderer passes
     `()` for an empty tuple of records), and a private sentinel for ints and bools (always
     written). Enums and qualifiers become their pre-encoded `{"code", "name"}` (None stays
-    None), nested records their own twins. A test compares the lines with the rule stated
-    plainly (tests/edi/test_parse_json_format.py)."""
+    None), nested records their own twins, built in the same expression (`_twin_expr`). A
+    test compares the lines with the rule stated plainly (tests/edi/test_parse_json_format.py)."""
     if cls is Finding:
         return Finding.as_json
-    plan = _plan(cls)
-    twin = msgspec.defstruct(
-        f"{cls.__name__}Json", [(name, Any, _EMPTY[kind]) for name, kind, _ in plan],
-        omit_defaults=True, gc=False)
-    env: dict[str, Any] = {"T": twin}
-    args: list[str] = []
-    for i, (name, kind, detail) in enumerate(plan):
-        d = f"d{i}"
-        if kind in (_RECORD, _RECORDS):
-            env[d] = _renderer(detail)
-        elif kind == _ENUM:
-            env[d] = {None: None, **detail}
-        elif kind == _CODE:
-            env[d] = codes = _Codes(detail)
-            codes[""] = None  # an empty qualifier is left out
-        args.append({
-            _TEXT: f"r.{name}", _SET: f"r.{name}", _ARRAY: f"r.{name}", _ALWAYS: f"r.{name}",
-            _ENUM: f"{d}[r.{name}]", _CODE: f"{d}[r.{name}]",
-            _RECORD: f"(None if (v := r.{name}) is None else {d}(v))",
-            _RECORDS: f"([*map({d}, v)] if (v := r.{name}) else ())",
-        }[kind])
-    source = "def render(r):\n    return T(" + ", ".join(args) + ")\n"
+    env: dict[str, Any] = {"astuple": msgspec.structs.astuple}
+    source = "def render(r):\n    return " + _twin_expr(cls, "r", env, itertools.count()) + "\n"
     exec(source, env)  # noqa: S102 - source built above from field names only
     render: _Render = env["render"]
     return render
+
+
+_TWINS: dict[type[msgspec.Struct], type[msgspec.Struct]] = {}
+
+
+def _twin(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """The JSON twin of `cls` (see `_compile`), made once."""
+    twin = _TWINS.get(cls)
+    if twin is None:
+        twin = _TWINS[cls] = msgspec.defstruct(
+            f"{cls.__name__}Json", [(name, Any, _EMPTY[kind]) for name, kind, _ in _plan(cls)],
+            omit_defaults=True, gc=False)
+    return twin
+
+
+def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
+               ids: Iterator[int]) -> str:
+    """The expression that builds the twin of the record of type `cls` named `var` (never
+    None); the tables and functions it names are put in `env`. A nested record is built in
+    the same expression (no call per nested record); the items of a tuple of records by
+    their type's own renderer."""
+    def name(prefix: str, value: Any = None) -> str:
+        n = f"{prefix}{next(ids)}"
+        if prefix != "v":  # v: a local variable of the expression
+            env[n] = value
+        return n
+
+    t = name("T", _twin(cls))
+    plan = _plan(cls)
+    if all(kind in _AS_IS for _, kind, _ in plan):
+        # every field copied as it is: one C call reads them all, in declaration order
+        return f"{t}(*astuple({var}))"
+    args: list[str] = []
+    for field, kind, detail in plan:
+        value = f"{var}.{field}"
+        if kind in _AS_IS:
+            args.append(value)
+        elif kind == _ENUM:
+            args.append(f"{name('e', {None: None, **detail})}[{value}]")
+        elif kind == _CODE:
+            codes = _Codes(detail)
+            codes[""] = None  # an empty qualifier is left out
+            args.append(f"{name('c', codes)}[{value}]")
+        elif kind == _RECORD:
+            v = name("v")
+            inner = (f"{name('f', Finding.as_json)}({v})" if detail is Finding
+                     else _twin_expr(detail, v, env, ids))
+            args.append(f"(None if ({v} := {value}) is None else {inner})")
+        else:  # _RECORDS
+            v = name("v")
+            args.append(f"([*map({name('f', _renderer(detail))}, {v})] if ({v} := {value}) "
+                        "else ())")
+    return f"{t}(" + ", ".join(args) + ")"
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -174,6 +211,13 @@ def dumps_line(record: msgspec.Struct) -> bytes:
     """One record as a UTF-8 JSON line, newline included (what `parse --json` writes)."""
     render = _RENDERERS.get(type(record)) or _renderer(type(record))
     return _encode(render(record)) + b"\n"
+
+
+def dumps_members(members: Iterable[MemberTransaction]) -> bytes:
+    """Member transactions as UTF-8 JSON lines, each ending in a newline, encoded in one
+    call (what `parse --json` writes): the same bytes as their `dumps_line`s joined."""
+    render = _RENDERERS.get(MemberTransaction) or _renderer(MemberTransaction)
+    return _ENCODER.encode_lines([*map(render, members)])
 
 
 def summary_line(member: MemberTransaction) -> str:
