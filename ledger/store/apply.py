@@ -58,7 +58,7 @@ from ledger.store.spans import (
     span_dict,
     terminate,
 )
-from ledger.store.unit import UnitOfWork, canonical_json, person_from
+from ledger.store.unit import UnitOfWork, person_from
 from matching.decisions import Decision, KnownPerson, Outcome, Reason
 
 __all__ = [
