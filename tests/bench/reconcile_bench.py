@@ -1,7 +1,8 @@
 """Full-file reconciliation benchmark (a script and bench-runner cases; not timed tests).
 
 A ledger of N invented subscribers (one coverage each) is built and exported
-as a full file (`ledger.fullfile.export834`) in a child process; 1 % of
+as a full file (`ledger.fullfile.export834`) in a child process (on SQLite the ledger
+is `ledger_bench`'s cached base ledger of that size, built once for both benches); 1 % of
 its members are dropped from the file and 1 % get a new street; then the
 file is reconciled in this process (verify policy: 1 % missing_in_file, 1 %
 field_mismatch, the rest confirmed). Reported: reconcile seconds, members/s
