@@ -105,8 +105,13 @@ def queue_discrepancies(
     sponsor = header.sponsor.id.strip() if header.sponsor else ""
     head = encode_json(header)
     due = received_at + dt.timedelta(hours=sla_hours)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    queued = 0
     for (kind, _), members in groups.items():
+        if len(rows) >= _QUEUE_BATCH:  # written in batches: memory stays one batch of items
+            bulk_insert(conn, t.review_items, rows)
+            queued += len(rows)
+            rows = []
         summary = _summary(run_id, kind, members, header, eff, source)
         rows.append({
             "queue": RECONCILIATION_QUEUE, "reason": kind,
@@ -118,7 +123,11 @@ def queue_discrepancies(
             "assignee": None, "resolution": None, "resolved_by": None, "resolved_at": None,
         })  # fmt: skip
     bulk_insert(conn, t.review_items, rows)
-    return len(rows)
+    return queued + len(rows)
+
+
+_QUEUE_BATCH = 2000
+"""Work items per insert of `queue_discrepancies`."""
 
 
 def is_reconciliation(row: Any) -> bool:

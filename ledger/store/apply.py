@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -57,7 +58,7 @@ from ledger.store.spans import (
     span_dict,
     terminate,
 )
-from ledger.store.unit import UnitOfWork, canonical_json, person_from
+from ledger.store.unit import UnitOfWork, person_from
 from matching.decisions import Decision, KnownPerson, Outcome, Reason
 
 __all__ = [
@@ -125,7 +126,7 @@ def store_review_item(
         "sponsor_id": header.sponsor.id if header.sponsor else "",
         "transaction": encode_json(tx),
         "header": _header_json(header),
-        "candidates": canonical_json(candidates),
+        "candidates": _CANDIDATES_JSON.encode(candidates).decode(),
         "suggested_member_id": decision.member_id,
         "family_key": f"{ln.sender_id}|{ln.interchange_control}|{ln.set_control}|{who}",
         "transaction_set_id": transaction_set_id,
@@ -137,6 +138,8 @@ def store_review_item(
     return uow.insert_returning_id(t.review_items, row)
 
 
+_CANDIDATES_JSON = msgspec.json.Encoder(order="sorted")
+"""The candidates column: sorted keys, compact (not hashed; read back with json.loads)."""
 _LAST_HEADER: list[Any] = [None, ""]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import operator
 from collections import defaultdict
@@ -33,6 +34,9 @@ from matching.decisions import BlockingKey, KnownPerson
 FLUSH_ROWS = 20000
 """Buffered rows that trigger a batch write."""
 MAX_CANDIDATES = 200
+PEOPLE_CACHE = 40_000
+"""Stored people a unit of work keeps as KnownPerson between candidate look-ups (the wider
+search finds the same people again and again); about 0.5 KB each."""
 SQLITE_CACHE_KIB = 128 * 1024
 """SQLite page cache per writing connection (KiB); 0 leaves SQLite's default."""
 
@@ -238,6 +242,12 @@ class UnitOfWork:
         self._buf: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
         self._buffered = 0
         self._pending_people: dict[str, KnownPerson] = {}
+        # Stored people already built, by member id: people this unit of work created
+        # (exactly as `load_people` would build them) and people it loaded. Whatever
+        # writes a member's rows drops that member from here (`add`, `register_person`);
+        # writers are serialised, so nothing else changes them while this is open.
+        self._people: dict[str, KnownPerson] = {}
+        self._pending_new: set[str] = set()
         self._pending_keys: dict[BlockingKey, tuple[str, ...]] = {}
         self._member_keys: dict[str, set[BlockingKey]] = {}
         self._key_rows: list[tuple[str, str, str]] = []
@@ -267,6 +277,8 @@ class UnitOfWork:
         if table is t.blocking_keys:
             self._add_key((row["kind"], row["value"]), row["member_id"])
             return
+        if table in _PERSON_TABLES:
+            self._people.pop(row["member_id"], None)
         self._buf[table].append(row)
         self._buffered += 1
         if self._buffered >= FLUSH_ROWS:
@@ -286,7 +298,10 @@ class UnitOfWork:
             if rows:
                 bulk_insert(self.conn, table, rows)
         self._buffered = 0
-        # written rows are found by queries from now on
+        # written rows are found by queries from now on; people created here stay built
+        new = self._pending_new
+        self._remember(p for mid, p in self._pending_people.items() if mid in new)
+        self._pending_new = set()
         self._pending_people.clear()
         self._pending_keys.clear()
         self._member_keys.clear()
@@ -378,6 +393,11 @@ class UnitOfWork:
         `new` says the member was created in this unit of work (no stored keys yet).
         """
         mid = person.member_id
+        self._people.pop(mid, None)  # a changed person is read again once written
+        if new:
+            self._pending_new.add(mid)
+        else:
+            self._pending_new.discard(mid)
         known = self._member_keys.get(mid)
         if known is None and new:
             fresh = person_keys(person)  # has no duplicates
@@ -439,9 +459,29 @@ class UnitOfWork:
             self._cursor.execute(_candidate_sql(self.conn, len(stored_keys)), params)
             for (mid,) in self._cursor.fetchall():
                 ids[mid] = None
-        pending = [self._pending_people[m] for m in ids if m in self._pending_people]
-        stored = [m for m in ids if m not in self._pending_people]
-        return pending + load_people(self.conn, stored)
+        pending_people = self._pending_people
+        pending = [pending_people[m] for m in ids if m in pending_people]
+        stored = [m for m in ids if m not in pending_people]
+        if not stored:
+            return pending
+        cache = self._people
+        missing = [m for m in stored if m not in cache]
+        if missing:
+            loaded = load_people(self.conn, missing)
+            self._remember(loaded)
+            got = {p.member_id: p for p in loaded}
+            return pending + [p for m in stored
+                              if (p := cache.get(m) or got.get(m)) is not None]
+        return pending + [cache[m] for m in stored]
+
+    def _remember(self, people: Iterable[KnownPerson]) -> None:
+        """Keep stored people built (at most PEOPLE_CACHE; the oldest half goes first)."""
+        cache = self._people
+        for p in people:
+            cache[p.member_id] = p
+        if len(cache) > PEOPLE_CACHE:
+            for mid in list(itertools.islice(cache, len(cache) // 2)):
+                del cache[mid]
 
     def roster_size(self) -> int:
         """`CandidateSource`: the members the ledger holds (every member id ever given)."""
@@ -509,6 +549,7 @@ def next_control_number(conn: Connection, kind: str) -> int:
 _SQL_CACHE: dict[tuple[str, int], str] = {}
 _ROW_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
 _KEY_COLS = ("kind", "value", "member_id")
+_PERSON_TABLES = (t.members, t.member_identifiers, t.demographics_versions)
 _BITMAP_BYTES = 1 << 23
 _BITMAP_MASK = (_BITMAP_BYTES << 3) - 1
 _MEMBER_KEYS = sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
@@ -546,39 +587,76 @@ def _candidate_sql(conn: Connection, n: int) -> str:
     return sql
 
 
-_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
-_d = t.demographics_versions
-_LATEST_DEMOGRAPHICS = sa.select(_d).where(
-    _d.c.version_id.in_(
-        sa.select(sa.func.max(_d.c.version_id))
-        .where(_d.c.member_id.in_(_IDS))
-        .group_by(_d.c.member_id)
-        .scalar_subquery()
-    )
+_PEOPLE_SQL = (
+    "SELECT m.member_id, m.relationship, m.birth_sequence, m.sponsor_id, d.version_id, "
+    "d.last, d.first, d.middle, d.birth_date, d.gender, d.address_line1, d.postal_code "
+    "FROM members m LEFT JOIN demographics_versions d ON d.version_id = "
+    "(SELECT max(x.version_id) FROM demographics_versions x WHERE x.member_id = m.member_id) "
+    "WHERE m.member_id IN ({marks})"
 )
-_IDENTIFIERS = sa.select(
-    t.member_identifiers.c.member_id, t.member_identifiers.c.type, t.member_identifiers.c.value
-).where(t.member_identifiers.c.member_id.in_(_IDS))
-_MEMBERS = sa.select(t.members).where(t.members.c.member_id.in_(_IDS))
+_IDENTIFIERS_SQL = "SELECT member_id, type, value FROM member_identifiers WHERE member_id IN ({marks})"
+_PEOPLE_CHUNK = 500
+"""Member ids per look-up statement (bound parameters: SQLite's limit is far above)."""
+_PEOPLE_TEXT: dict[tuple[str, int], tuple[str, str]] = {}
+
+
+def _people_sql(dialect: str, n: int) -> tuple[str, str]:
+    """The two statements of `load_people` for n ids, built once per size."""
+    got = _PEOPLE_TEXT.get((dialect, n))
+    if got is None:
+        marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * n)
+        got = _PEOPLE_TEXT[(dialect, n)] = (_PEOPLE_SQL.format(marks=marks),
+                                            _IDENTIFIERS_SQL.format(marks=marks))
+    return got
 
 
 def load_people(conn: Connection, member_ids: Iterable[str]) -> list[KnownPerson]:
-    """KnownPerson (current values) for each stored member id, in the order given."""
+    """KnownPerson (current values) for each stored member id, in the order given.
+
+    Two statements per 500 ids (members with their newest demographics version, then
+    identifiers), straight through the driver: this is the candidate look-up of every
+    match, where building Core statements cost more than the queries.
+    """
     ids = list(dict.fromkeys(member_ids))
     if not ids:
         return []
-    bind = {"ids": ids}
-    demo = {r.member_id: r for r in conn.execute(_LATEST_DEMOGRAPHICS, bind)}
+    dialect = conn.dialect.name
+    rows: dict[str, Any] = {}
     idents: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in conn.execute(_IDENTIFIERS, bind):
-        idents[r.member_id].append((r.type, r.value))
-    rows = {r.member_id: r for r in conn.execute(_MEMBERS, bind)}
+    for i in range(0, len(ids), _PEOPLE_CHUNK):
+        chunk = ids[i : i + _PEOPLE_CHUNK]
+        people_sql, idents_sql = _people_sql(dialect, len(chunk))
+        params = tuple(chunk)
+        for r in conn.exec_driver_sql(people_sql, params):
+            rows[r[0]] = r
+        for mid, kind, value in conn.exec_driver_sql(idents_sql, params):
+            idents[mid].append((kind, value))
     out: list[KnownPerson] = []
     for mid in ids:
-        row = rows.get(mid)
-        if row is None:
+        found = rows.get(mid)
+        if found is None:
             continue
-        out.append(person_from(row, demo.get(mid), idents.get(mid, [])))
+        (_, relationship, birth_sequence, sponsor, version, last, first, middle, birth,
+         gender, line1, postal) = found
+        if isinstance(birth, str):  # SQLite keeps dates as ISO text
+            birth = dt.date.fromisoformat(birth)
+        have = version is not None
+        pairs = idents.get(mid, ())
+        ssns = [v for k, v in pairs if k == "ssn"]
+        medicare = [v for k, v in pairs if k == "medicare_id"]
+        out.append(KnownPerson(
+            member_id=mid,
+            subscriber_numbers=tuple(v for k, v in pairs if k == "subscriber_number"),
+            ssn=ssns[-1] if ssns else "",
+            last=last if have else "", first=first if have else "",
+            middle=middle if have else "", birth_date=birth if have else None,
+            gender=gender if have else "", relationship=relationship or "",
+            birth_sequence=birth_sequence,
+            address_line1=line1 if have else "", postal_code=postal if have else "",
+            medicare_id=medicare[-1] if medicare else "",
+            other_ids=tuple((k[4:], v) for k, v in pairs if k.startswith("ref:")),
+            sponsor_id=sponsor or "",
+        ))  # fmt: skip
     return out
 
 

@@ -155,3 +155,17 @@ def test_a_replace_file_queues_nothing(ledger_url: str, tmp_path: Path) -> None:
                  bgn08="RX")  # fmt: skip
     assert rec.semantics == "replace" and "work_items" not in rec.counts
     assert not list_items(ledger_url, SAM, queue="reconciliation")
+
+
+def test_work_items_written_in_batches_are_the_same_items(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.fullfile import work
+
+    monkeypatch.setattr(work, "_QUEUE_BATCH", 1)  # every item its own insert
+    _, _, rec, _ = _verify_run(ledger_url, tmp_path)
+    assert rec.counts["work_items"] == 3
+    queued = [r for r in rows(ledger_url, t.review_items) if r["queue"] == "reconciliation"]
+    assert [r["reason"] for r in sorted(queued, key=lambda r: r["id"])] == [
+        "field_mismatch", "missing_in_ledger", "missing_in_file"]
+    assert set(_items(ledger_url)) == {"missing_in_file", "missing_in_ledger", "field_mismatch"}
