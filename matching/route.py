@@ -68,6 +68,8 @@ from matching.score import (
     Thresholds,
     assess,
     identify_known,
+    rank,
+    raw_scores,
     score_candidates,
 )
 
@@ -283,7 +285,8 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     dependent = group not in ("self", "spouse")
     model = ctx.settings.model
     roster = ctx.candidates.roster_size()
-    scored = score_candidates(probes, people, model)
+    raw = raw_scores(probes, people, model)
+    scored = rank(raw)
     assessment = assess(
         scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
         roster=roster,
@@ -291,7 +294,7 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     if assessment.verdict == "new":
         more = _wider(probes, people, ctx)
         if more:
-            scored = score_candidates(probes, [*people, *more], model)
+            scored = rank([*raw, *raw_scores(probes, more, model)])
             wider = assess(
                 scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
                 roster=roster,

@@ -116,8 +116,17 @@ def score_candidates(
     holds the enrollee's subscriber number (the family is new or renumbered — the
     subscriber key brings every holder), "other family" weighs 0 (`NEW_NUMBER`).
     """
+    return rank(raw_scores(probes, people, model))
+
+
+def raw_scores(
+    probes: Sequence[KnownPerson], people: Sequence[KnownPerson], model: MatchModel = PRIOR
+) -> list[Candidate]:
+    """`score_candidates` before `rank`: each distinct person against its best probe, in
+    the order given (scores of two searches can be ranked together without scoring a
+    person twice)."""
     if not people:
-        return ()
+        return []
     prepared_probes = [prepare(p) for p in probes]
     seen: set[str] = set()
     out: list[Candidate] = []
@@ -133,6 +142,13 @@ def score_candidates(
                 best = scored
         if best is not None:
             out.append(Candidate(person.member_id, best[0], best[1]))
+    return out
+
+
+def rank(raw: Sequence[Candidate]) -> tuple[Candidate, ...]:
+    """Raw scores (each person once) best first; a subscriber number nobody among them
+    holds weighs 0 (`NEW_NUMBER`)."""
+    out = list(raw)
     if out and not any(_levels(c).get("subscriber_number") == "same_family" for c in out):
         out = [_unheld_number(c) for c in out]
     out.sort(key=lambda c: (-c.score, c.member_id))
