@@ -151,12 +151,7 @@ def blocked_pairs(
 ) -> list[tuple[int, int]]:
     """Index pairs of people of different families sharing a first-search blocking key
     (blocks ≤ `max_block`), each pair once; sampled down to `max_blocked_pairs`."""
-    wide = frozenset(WIDE_KINDS)
-    blocks: dict[tuple[str, str], list[int]] = {}
-    for i, person in enumerate(people):
-        for key in person_keys(person):
-            if key[0] not in wide:
-                blocks.setdefault(key, []).append(i)
+    blocks = _first_search_blocks(people)
     family = [frozenset(normalize_id(n) for n in p.subscriber_numbers) - {""} for p in people]
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
@@ -172,22 +167,28 @@ def blocked_pairs(
     return ordered
 
 
-def incoming_pairs(
-    people: Sequence[KnownPerson], incoming: Sequence[KnownPerson], settings: FitSettings
-) -> list[tuple[int, int]]:
-    """(incoming index, roster index) pairs sharing a first-search blocking key (roster
-    blocks ≤ `max_block`): an incoming file's people against the roster, as ingest looks
-    them up — unlabelled, but where a person and their record meet."""
+def _first_search_blocks(people: Sequence[KnownPerson]) -> dict[tuple[str, str], list[int]]:
+    """The indexes of `people` holding each first-search blocking key (no wide kinds)."""
     wide = frozenset(WIDE_KINDS)
     blocks: dict[tuple[str, str], list[int]] = {}
     for i, person in enumerate(people):
         for key in person_keys(person):
             if key[0] not in wide:
                 blocks.setdefault(key, []).append(i)
+    return blocks
+
+
+def incoming_pairs(
+    people: Sequence[KnownPerson], incoming: Sequence[KnownPerson], settings: FitSettings
+) -> list[tuple[int, int]]:
+    """(incoming index, roster index) pairs sharing a first-search blocking key (roster
+    blocks ≤ `max_block`): an incoming file's people against the roster, as ingest looks
+    them up — unlabelled, but where a person and their record meet."""
+    blocks = _first_search_blocks(people)
     pairs: dict[tuple[int, int], None] = {}
     for j, person in enumerate(incoming):
         for key in person_keys(person):
-            members = blocks.get(key, ()) if key[0] not in wide else ()
+            members = blocks.get(key, ())
             if len(members) <= settings.max_block:
                 pairs.update(((j, i), None) for i in members)
     return list(pairs)[: settings.max_blocked_pairs]
