@@ -130,9 +130,12 @@ def learned_model(labelled: LabelledSet, *, incoming: bool = False) -> MatchMode
     """A model fitted on the set's store (version 1), as `enroll834 matching train` fits
     the ledger's members; with `incoming`, the incoming file's people (unlabelled) are
     paired with the store too, as `matching train --file` pairs a file's."""
-    arriving = [transaction_person(m.tx) for family in labelled.incoming for m in family]
+    arriving = (
+        [transaction_person(m.tx) for family in labelled.incoming for m in family]
+        if incoming else []
+    )  # fmt: skip
     return fit([p for p, _ in labelled.store], version=1, trained_at="evaluation",
-               incoming=arriving if incoming else ())  # fmt: skip
+               incoming=arriving)  # fmt: skip
 
 
 def _model(name: str, labelled: LabelledSet) -> MatchModel:

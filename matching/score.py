@@ -305,7 +305,10 @@ def chance_it_is(candidate: Candidate, roster: int) -> float:
     level counts at m (the share of true pairs sent so) over its chance between
     strangers (`_RARITY`; a conflict is what strangers show), and the prior is
     `KNOWN_SHARE`."""
-    lv = _levels(candidate)
+    return _chance(_levels(candidate), roster)
+
+
+def _chance(lv: dict[str, str], roster: int) -> float:
     bits = sum(table.get(lv.get(name, ""), 0.0) for name, table in _RARITY.items())
     for name, levels in _M.items():
         bits += levels.get(lv.get(name, ""), 0.0)
@@ -345,9 +348,8 @@ def could_be_the_enrollee(
     a given name and a birth date one keyed digit apart is common, so that is no
     evidence of the person; at or above it, two agreements make it a possible
     enrollee however many fields conflict — a birth date and a street line with
-    three fields replaced, among five thousand, are no coincidence. `place` is the enrollee's
-    place in the family
-    (self/spouse/dependent).
+    three fields replaced, among five thousand, are no coincidence. `place` is the
+    enrollee's place in the family (self/spouse/dependent).
     """
     lv = _levels(candidate)
     family = lv.get("subscriber_number") == "same_family"
@@ -382,7 +384,7 @@ def could_be_the_enrollee(
     if not household and dob == "conflict" and not street and lv.get("ssn") not in _AGREES["ssn"]:
         return False  # a namesake elsewhere: only the names agree, the birth date does not
     if disagree and not household and roster:
-        if chance_it_is(candidate, roster) < CERTAINLY_ELSE:
+        if _chance(lv, roster) < CERTAINLY_ELSE:
             return False  # in a roster this large, strangers agree so far by chance
         if agree >= 2:
             return True  # two agreements no stranger of a roster this size shows by chance
