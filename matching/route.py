@@ -67,6 +67,7 @@ from matching.score import (
     Assessment,
     Thresholds,
     assess,
+    desk_order,
     identify_known,
     rank,
     raw_scores,
@@ -241,6 +242,11 @@ def _top(assessment: Assessment, settings: MatchingSettings) -> tuple[Candidate,
     return assessment.candidates[: settings.max_candidates]
 
 
+def _desk(assessment: Assessment, settings: MatchingSettings) -> tuple[Candidate, ...]:
+    """A held decision's candidates for the representative, most likely first (`desk_order`)."""
+    return desk_order(assessment.candidates)[: settings.max_candidates]
+
+
 def _review(
     tx: MemberTransaction,
     ctx: _Context,
@@ -254,7 +260,7 @@ def _review(
         outcome=Outcome.REVIEW,
         transaction=tx,
         score=best.score if best else None,
-        candidates=_top(assessment, ctx.settings) if assessment else (),
+        candidates=_desk(assessment, ctx.settings) if assessment else (),
         reason=reason,
         explanation=explanation,
         queue="review",
@@ -375,7 +381,7 @@ def decide_member(tx: MemberTransaction, ctx: _Context) -> Decision:
             outcome=Outcome.REFER,
             transaction=tx,
             score=desk.best.score if desk.best else None,
-            candidates=_top(desk, ctx.settings),
+            candidates=_desk(desk, ctx.settings),
             reason=Reason.MEDICARE_REFERRAL,
             explanation="Medicare indicated by "
             + ", ".join(triggers)

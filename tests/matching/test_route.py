@@ -534,3 +534,18 @@ def test_a_new_twin_sent_with_his_sisters_ssn_is_never_applied_to_her() -> None:
     (d,) = decide_family(HEADER, [transaction_for(sister)], candidates=source, group=GROUP,
                          received_at=RECEIVED)  # fmt: skip
     assert (d.outcome, d.member_id) == (Outcome.APPLY, "M7")  # she herself is applied
+
+
+def test_the_desk_sees_the_family_member_of_that_name_before_a_twin_of_that_birth_date() -> None:
+    # Maya re-sent with her twin brothers' birth date: against strangers the identical
+    # birth date outweighs the given name, inside one family a twin shares the date and
+    # no sibling the name, so the representative sees Maya first.
+    tx = transaction_for(
+        OLDER, maintenance="021", coverages=("021",), birth_date=TWIN1.birth_date, gender=""
+    )
+    d = one(tx)
+    assert d.outcome is Outcome.REVIEW
+    scores = {c.member_id: c.score for c in d.candidates}
+    assert scores["M3"] > scores["M5"] and scores["M4"] > scores["M5"]  # scores unchanged
+    assert d.candidates[0].member_id == "M5"
+    assert d.score == max(scores.values())  # the decision keeps the gate's best score
