@@ -193,9 +193,11 @@ class ItemView:
 
 
 def candidates_of(text: str) -> list[dict[str, Any]]:
-    """The stored candidates JSON, best score first."""
-    items = json.loads(text or "[]")
-    return sorted(items, key=lambda c: -float(c.get("score") or 0.0))
+    """The stored candidates JSON in the decision's order: most likely first
+    (`matching.score.desk_order`: by score, a family's members told apart by given name
+    before birth date)."""
+    items: list[dict[str, Any]] = json.loads(text or "[]")
+    return items
 
 
 SUMMARY_CODES = ("maintenance_type", "maintenance_reason", "relationship", "benefit_status")

@@ -336,3 +336,14 @@ def test_an_unreadable_item_does_not_hide_the_queue(led: Ledger) -> None:
     assert views[second.id].transaction["subscriber_number"] == "S300"
     with pytest.raises(LedgerError, match="unreadable"):
         desk.resolve(led.url, RITA, first.id, new_member=True)
+
+
+def test_the_desk_keeps_the_decisions_order_of_candidates() -> None:
+    # matching lists a held decision's candidates most likely first, which inside a
+    # family is not always the highest score (a twin shares the birth date): the desk
+    # shows them as decided, not sorted again by score
+    from ledger.desk.views import candidates_of
+
+    stored = '[{"member_id": "M5", "score": 0.79}, {"member_id": "M3", "score": 4.87}]'
+    assert [c["member_id"] for c in candidates_of(stored)] == ["M5", "M3"]
+    assert candidates_of("") == []
