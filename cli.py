@@ -702,7 +702,8 @@ def ledger_history_cmd(inv: Invocation, member_id: str, as_json: bool, show_phi:
 
 @main.group("matching")
 def matching_group() -> None:
-    """Match models: fit the weights on the ledger's members, list the stored versions.
+    """Match models: fit the weights on the ledger's members, list the stored versions,
+    choose the active one.
 
     A model is per-field m/u weights (EM, u from random pairs of members, term
     frequencies of names and birth dates) with its fit's diagnostics; the active
@@ -713,6 +714,7 @@ def matching_group() -> None:
     Example:
       ENROLL834_ACCESS_CODE=... enroll834 matching train --json --as alice
       enroll834 matching models --as carol
+      ENROLL834_ACCESS_CODE=... enroll834 matching activate 0 --as alice
     """
 
 
@@ -745,6 +747,26 @@ def matching_train_cmd(inv: Invocation, sample: int | None, activate: bool,
 
     row = train_match_model(inv.url, inv.signin("matching.train"), sample=sample,
                             activate=activate, files=files)
+    _rows([row], as_json, model_line)
+
+
+@matching_group.command("activate")
+@click.argument("version", type=click.IntRange(min=0))
+@json_option("Print the now active version as JSON (as `matching models --json` lists it).")
+@as_option
+def matching_activate_cmd(inv: Invocation, version: int, as_json: bool) -> None:
+    """Make a stored model VERSION the one ingest scores with; 0 goes back to the hand-set
+    prior (administrator only; audited as 'matching.activate' with the version it
+    replaced). Exit 1 when no such version is stored.
+
+    \b
+    Example:
+      ENROLL834_ACCESS_CODE=... enroll834 matching activate 0 --as alice
+    """
+    from ledger.desk import activate_match_model
+    from ledger.store import model_line
+
+    row = activate_match_model(inv.url, inv.signin("matching.train"), version)
     _rows([row], as_json, model_line)
 
 

@@ -7,6 +7,7 @@ ledger.billing for the billing part of a groups file.
 
 from ledger.desk import auth, sessions, users
 from ledger.desk.access import (
+    activate_match_model,
     audit_records,
     export_members,
     group_rows,
@@ -117,6 +118,7 @@ __all__ = [
     "export_members",
     "group_rows",
     "match_models",
+    "activate_match_model",
     "train_match_model",
     "initialise",
     "load_groups_file",

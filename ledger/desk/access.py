@@ -26,6 +26,7 @@ from ledger.billing import load_billing_config
 from ledger.desk.users import Actor, refuse, require
 from ledger.store import (
     LedgerError,
+    activate_model,
     audit,
     engine,
     load_config,
@@ -193,6 +194,16 @@ def train_match_model(
     with eng.begin() as conn:
         model = train_model(conn, actor.user_id, sample=sample, activate=activate,
                             incoming=incoming)  # fmt: skip
+        return next(r for r in model_rows(conn) if r["version"] == model.version)
+
+
+def activate_match_model(target: str | Engine, actor: Actor, version: int) -> dict[str, Any]:
+    """Make stored `version` the model ingest scores with (0: the prior), audited as
+    'matching.activate' (`ledger.store.activate_model`); its row as `match_models` lists it."""
+    eng = _engine(target)
+    _check(eng, actor, "matching.train", False)
+    with eng.begin() as conn:
+        model = activate_model(conn, actor.user_id, version)
         return next(r for r in model_rows(conn) if r["version"] == model.version)
 
 

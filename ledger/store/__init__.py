@@ -41,6 +41,7 @@ from ledger.store.match_models import (
     model_line,
     model_rows,
 )
+from ledger.store.match_models import activate as activate_model
 from ledger.store.match_models import train as train_model
 from ledger.store.policies import FullFilePolicy, get_policy, load_policy_file
 from ledger.store.queries import Span, VerifyReport, roster, spans, verify_chain
@@ -61,6 +62,7 @@ __all__ = [
     "model_line",
     "model_rows",
     "train_model",
+    "activate_model",
     "DbControlNumbers",
     "tighten_file_mode",
     "AUDIT_FIELDS",

@@ -130,6 +130,23 @@ def train(
     return stored
 
 
+def activate(conn: Connection, user: str, version: int) -> MatchModel:
+    """Make stored `version` the model ingest scores with (0: back to the prior, no stored
+    version active); audited as 'matching.activate' with the version it replaced. A version
+    not stored is refused with LedgerError."""
+    before = active_model(conn).version
+    if version != 0 and get_model(conn, version) is None:
+        raise LedgerError(f"matching activate: no model version {version}")
+    conn.execute(t.match_models.update().values(active=False))
+    if version != 0:
+        conn.execute(
+            t.match_models.update().where(t.match_models.c.version == version).values(active=True)
+        )
+    audit(conn, user, "matching.activate", target=f"model {version}",
+          details={"version": version, "replaced": before})  # fmt: skip
+    return active_model(conn)
+
+
 def _summary(d: Diagnostics) -> dict[str, Any]:
     return {
         "iterations": d.iterations, "converged": d.converged,

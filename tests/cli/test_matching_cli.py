@@ -157,3 +157,29 @@ def test_train_on_an_incoming_file_learns_from_the_pairs_it_finds(desk: Desk, tm
     assert "Traceback" not in refused.output
     missing = desk.run("root", "matching", "train", "--file", str(tmp_path / "nowhere.834"))
     assert missing.exit_code == 2
+
+
+def test_activate_chooses_the_model_ingest_scores_with(desk: Desk) -> None:
+    assert desk.run("root", "matching", "train", "--json").exit_code == 0  # version 1, active
+    back = desk.run("root", "matching", "activate", "0", "--json")
+    assert back.exit_code == 0, back.output
+    assert json.loads(back.stdout)["version"] == 0 and json.loads(back.stdout)["active"]
+    rows = [json.loads(x) for x in desk.run("aud", "matching", "models", "--json").stdout.splitlines()]
+    assert [(r["version"], r["active"]) for r in rows] == [(1, False), (0, True)]
+    desk.ingest([Member(NEWCOMER, "S600")])
+    assert _versions(desk.url, t.entries).count(1) == 0  # the prior decided it
+    assert desk.run("root", "matching", "activate", "1").exit_code == 0
+    desk.ingest([Member(Person("LATECOMER", "IRIS", dt.date(1993, 3, 3), "F", "677889999"),
+                        "S700")])
+    assert _versions(desk.url, t.entries).count(1) == 1
+    activated = [a for a in desk.audit() if a["action"] == "matching.activate"]
+    assert [(a["target"], a["details"]) for a in activated] == [
+        ("model 0", {"version": 0, "replaced": 1}), ("model 1", {"version": 1, "replaced": 0})]
+
+    missing = desk.run("root", "matching", "activate", "7")
+    assert missing.exit_code == 1 and "no model version 7" in missing.output
+    assert "Traceback" not in missing.output
+    assert desk.run("rita", "matching", "activate", "0").exit_code == 77
+    assert desk.run("root", "matching", "activate", "-1").exit_code == 2
+    rows = [json.loads(x) for x in desk.run("aud", "matching", "models", "--json").stdout.splitlines()]
+    assert [(r["version"], r["active"]) for r in rows] == [(1, True), (0, False)]

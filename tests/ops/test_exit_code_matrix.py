@@ -204,6 +204,7 @@ OK: dict[str, tuple[str | None, list[str]]] = {
     "review decide": ("rita", ["review", "decide", "999", "keep"]),
     "matching train": ("root", ["matching", "train", "--no-activate", "--sample", "10"]),
     "matching models": ("aud", ["matching", "models"]),
+    "matching activate": ("root", ["matching", "activate", "0"]),
 }
 
 REJECTED: dict[str, tuple[str | None, list[str]]] = {
@@ -235,6 +236,7 @@ REJECTED: dict[str, tuple[str | None, list[str]]] = {
     "billing commission": ("ops", ["billing", "commission", "--period", "2027-13"]),
     "matching train": ("root", ["matching", "train", "--no-activate", "--file",
                                 "{dir}/junk.edi"]),  # no member transaction in it
+    "matching activate": ("root", ["matching", "activate", "9"]),  # no such version
     "groups contact": ("root", ["groups", "contact", "000000000", "--representative-name",
                                 "Dana Reyes", "--representative-phone", "555-0100"]),
     "groups invite": ("root", ["groups", "invite", "000000000", "--address-line1", "1 Main St",
