@@ -69,6 +69,7 @@ from ledger.store import (
     LedgerError,
     LedgerSettings,
     UnitOfWork,
+    active_model,
     apply_in,
     bulk_insert,
     canonical_json,
@@ -181,6 +182,8 @@ class _Run:
         self.recorded_at = recorded_at
         self.received_at = recorded_at
         self.sponsor = header.sponsor.id.strip() if header.sponsor else ""
+        self.model = active_model(conn)
+        """The match model ingest scores with: file members are identified as ingest would."""
         self.eff = effective_date(header)
         self.ftime = file_time(header)
         replace = policy.policy == "replace" and header.action_code is ActionCode.REPLACE
@@ -291,7 +294,7 @@ class _Run:
             mine = [people[m] for m in people.by_tx[j]]
             rel = relationship_group(tx.relationship.value if tx.relationship else "")
             a = identify_known(probes, tx.subscriber_number, rel, tx.birth_sequence, mine,
-                               thresholds)  # fmt: skip
+                               thresholds, self.model)  # fmt: skip
             verdicts[k] = a.verdict
             if a.verdict == "match" and a.best is not None:
                 matched[k] = a.best.member_id
@@ -437,7 +440,7 @@ class _Run:
         tx = decode_json(MemberTransaction, r.tx)
         outcome = Outcome.NEW_MEMBER if r.kind == "enrol" else Outcome.APPLY
         decision = Decision(outcome=outcome, transaction=tx, member_id=r.member_id,
-                            decided_by=DECIDED_BY,
+                            decided_by=DECIDED_BY, model_version=self.model.version,
                             explanation=f"full file reconciliation run {self.run_id}")  # fmt: skip
         res = apply_in(uow, self.header, decision, received_at=self.received_at,
                        settings=settings)  # fmt: skip

@@ -208,6 +208,25 @@ def test_replace_terminates_absent_and_applies_changes(ledger_url: str, tmp_path
     assert rec2.counts["confirmed_members"] == 4
 
 
+def test_replace_identifies_with_the_active_model_and_names_it(ledger_url: str,
+                                                              tmp_path: Path) -> None:
+    from ledger.store import train_model
+
+    people = family(4)
+    seed(ledger_url, tmp_path, people)
+    with engine(ledger_url).begin() as conn:
+        assert train_model(conn, "root", activate=True).version == 1
+    listed = [full(people[0], hds=(("030", "HLT", "HMO2", HLT),)), full(people[1]), full(people[2]),
+              full(M(sub="SUB9999", last="NEWCOMER", first="ZOE", ssn="987650001", dob="19950505"))]  # fmt: skip
+    rec, _ = run(ledger_url, tmp_path, listed, policy=REPLACE, bgn08="RX")
+    assert rec.status == "applied", rec.guard
+    with engine(ledger_url).connect() as conn:
+        decided = {r.kind: r.model_version for r in conn.execute(
+            sa.select(t.entries.c.kind, t.entries.c.model_version)
+            .where(t.entries.c.decided_by == "full_file"))}  # fmt: skip
+    assert decided["coverage_changed"] == decided["enrolment"] == 1
+
+
 def test_replace_policy_on_a_verify_file_only_verifies(ledger_url: str, tmp_path: Path) -> None:
     people = family(2)
     seed(ledger_url, tmp_path, people)
