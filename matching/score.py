@@ -364,8 +364,11 @@ def could_be_the_enrollee(
     shared, so they are no evidence of the person. Never certainly somebody
     else: the family's subscriber for a subscriber sent for the family; a
     household member born on the same or a near date (a twin, a sibling); a
-    household member of the same given name with at most two conflicts. A
-    spouse's place in the same family agrees.
+    household member of the same given name with at most two conflicts; a
+    household member when the enrollee or the member has no given name (missing,
+    a filler or a single letter) and only the birth date conflicts (no SSN,
+    gender or place that conflicts: a birth date may be sent wrong, and nothing
+    else tells the two apart). A spouse's place in the same family agrees.
 
     Certainly somebody else: when the enrollee's own family is known (a
     candidate holds its number), another family's member unless two of SSN,
@@ -393,6 +396,13 @@ def could_be_the_enrollee(
     dob = lv.get("birth_date")
     if household and dob in _AGREES["birth_date"]:
         return True  # a twin or a sibling born a keyed digit apart
+    if (
+        household
+        and dob == "conflict"
+        and lv.get("given_name") in ("missing", "initial")
+        and "conflict" not in (lv.get("ssn"), lv.get("gender"), lv.get("relationship"))
+    ):
+        return True  # nameless in this household: only a birth date, perhaps sent wrong, differs
     agree = int(family and place == "spouse" and lv.get("relationship") == "agree")
     disagree = int(lv.get("gender") == "conflict")
     given_conflicts = lv.get("given_name") == "conflict"

@@ -189,3 +189,20 @@ def test_the_gate_speaks_of_the_roster_the_candidates_came_from() -> None:
     assert levels["birth_date"] == "one_edit" and levels["surname"] == "conflict"
     assert assess(scored, Thresholds(), dependent=True, roster=10_000).verdict == "uncertain"
     assert assess(scored, Thresholds(), dependent=True, roster=5_000_000).verdict == "new"
+
+
+def test_a_nameless_enrollee_of_a_household_is_never_certainly_another_member() -> None:
+    # sent without a given name and with a birth date that differs: nothing but a birth
+    # date, perhaps sent wrong, tells this person from the member of that household
+    nameless = replace(CHILD, member_id="", first="", birth_date=dt.date(2009, 11, 3))
+    (scored,) = score_candidates([nameless], [CHILD])
+    assert could_be_the_enrollee(scored, "dependent")
+    assert assess((scored,), Thresholds(), dependent=True).verdict == "uncertain"
+    for placeholder in ("B", "BABY"):  # a single letter and a filler name count as missing
+        (s,) = score_candidates([replace(nameless, first=placeholder)], [CHILD])
+        assert could_be_the_enrollee(s, "dependent"), placeholder
+    # another gender, or a given name that differs, is somebody else of the household
+    (boy,) = score_candidates([replace(nameless, gender="M")], [CHILD])
+    assert not could_be_the_enrollee(boy, "dependent")
+    (named,) = score_candidates([replace(nameless, first="NNEKA")], [CHILD])
+    assert not could_be_the_enrollee(named, "dependent")
