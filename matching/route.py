@@ -281,6 +281,17 @@ def _wider(probes: list[KnownPerson], people: list[KnownPerson], ctx: _Context) 
     return more
 
 
+INFANT_DAYS = 366
+"""An enrollee born at most this many days before the enrollment arrived is an infant."""
+
+
+def _infant(tx: MemberTransaction, received_at: dt.datetime) -> bool:
+    """Born in the year before `received_at` (or after it: a date sent ahead)."""
+    demographics = tx.member.demographics
+    born = demographics.birth_date if demographics else None
+    return born is not None and (received_at.date() - born).days <= INFANT_DAYS
+
+
 def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     """The certainty gate over the enrollee's candidates (also shown on referrals and reviews).
 
@@ -291,11 +302,12 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     dependent = group not in ("self", "spouse")
     model = ctx.settings.model
     roster = ctx.candidates.roster_size()
+    infant = _infant(tx, ctx.received_at)
     raw = raw_scores(probes, people, model)
     scored = rank(raw)
     assessment = assess(
         scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
-        roster=roster,
+        roster=roster, infant=infant,
     )
     if assessment.verdict == "new":
         more = _wider(probes, people, ctx)
@@ -303,7 +315,7 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
             scored = rank([*raw, *raw_scores(probes, more, model)])
             wider = assess(
                 scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
-                roster=roster,
+                roster=roster, infant=infant,
             )
             if wider.verdict != "new":
                 return wider  # somebody the first search missed could be the enrollee

@@ -350,7 +350,12 @@ def _chance(lv: dict[str, str], roster: int) -> float:
 
 
 def could_be_the_enrollee(
-    candidate: Candidate, place: str = "", *, family_known: bool = False, roster: int = 0
+    candidate: Candidate,
+    place: str = "",
+    *,
+    family_known: bool = False,
+    roster: int = 0,
+    infant: bool = False,
 ) -> bool:
     """False when the candidate cannot be the enrollee even if any two fields were sent wrong.
 
@@ -368,7 +373,9 @@ def could_be_the_enrollee(
     household member when the enrollee or the member has no given name (missing,
     a filler or a single letter) and only the birth date conflicts (no SSN,
     gender or place that conflicts: a birth date may be sent wrong, and nothing
-    else tells the two apart). A spouse's place in the same family agrees.
+    else tells the two apart) — unless the enrollee is an `infant`, born in the
+    year before the enrollment arrived: a newborn not yet named is enrolled beside
+    the brothers and sisters born before. A spouse's place in the same family agrees.
 
     Certainly somebody else: when the enrollee's own family is known (a
     candidate holds its number), another family's member unless two of SSN,
@@ -400,6 +407,7 @@ def could_be_the_enrollee(
         household
         and dob == "conflict"
         and lv.get("given_name") in ("missing", "initial")
+        and not infant
         and "conflict" not in (lv.get("ssn"), lv.get("gender"), lv.get("relationship"))
     ):
         return True  # nameless in this household: only a birth date, perhaps sent wrong, differs
@@ -448,11 +456,13 @@ def assess(
     place: str = "",
     model: MatchModel = PRIOR,
     roster: int = 0,
+    infant: bool = False,
 ) -> Assessment:
     """Apply the certainty gate to scored candidates (best first, scored with `model`);
     `place` is the enrollee's place in the family and `roster` the number of people the
     candidates were searched among (see `could_be_the_enrollee`; 0: not known, no
-    chance rule)."""
+    chance rule); `infant`: the enrollee was born in the year before the enrollment
+    arrived."""
     if not candidates:
         return Assessment("new", candidates)
     best = candidates[0]
@@ -463,7 +473,7 @@ def assess(
         for c in candidates
         if c.score >= lower
         or _plausible_without_score(c)
-        or could_be_the_enrollee(c, place, family_known=known, roster=roster)
+        or could_be_the_enrollee(c, place, family_known=known, roster=roster, infant=infant)
     ]
     if not plausible:
         return Assessment("new", candidates)

@@ -482,6 +482,16 @@ def test_a_newborn_in_a_known_family_is_still_new() -> None:
     assert d.outcome is Outcome.NEW_MEMBER, d.explanation
 
 
+def test_a_nameless_child_with_another_birth_date_is_not_certainly_new() -> None:
+    """Maya re-sent without a given name and with a birth date keyed wrong: only that date
+    tells her from a new child, so a person decides; a newborn sent so is new (above)."""
+    nameless = transaction_for(OLDER, first="", birth_date=dt.date(2013, 2, 14),
+                               birth_sequence=None)  # fmt: skip
+    d = one(nameless)
+    assert d.outcome is Outcome.REVIEW, d.explanation
+    assert d.candidates[0].member_id == "M5"
+
+
 def test_a_renumbered_family_is_decided_in_the_family_its_subscriber_matched() -> None:
     """The whole family re-sent under a number nobody holds: the subscriber matches by
     SSN; his daughter (no SSN, moved with him, no ZIP) is then compared as a member of

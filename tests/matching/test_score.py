@@ -88,12 +88,14 @@ def _levels(**levels: str) -> Candidate:
 
 
 def test_a_newborn_is_certainly_not_a_sibling_nor_a_parent() -> None:
-    """Inside one family surname and street are shared: a far birth date alone (the given
-    name a placeholder) rules a sibling out, so a newborn is new."""
+    """Inside one family surname and street are shared: for an infant (born in the year
+    before the enrollment arrived) a far birth date alone (the given name a placeholder)
+    rules a sibling out, so a newborn is new; anybody older sent so could be the member."""
     sibling = _levels(birth_date="conflict", surname="exact", given_name="missing",
                       address="exact", subscriber_number="same_family",
                       relationship="agree")  # fmt: skip
-    assert not could_be_the_enrollee(sibling, "dependent")
+    assert not could_be_the_enrollee(sibling, "dependent", infant=True)
+    assert could_be_the_enrollee(sibling, "dependent")
     born_near = _levels(birth_date="one_edit", surname="exact", subscriber_number="same_family")
     assert could_be_the_enrollee(born_near, "dependent")  # a twin or a sibling
 
