@@ -218,7 +218,9 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
     address and sometimes birth date: birth dates that conflict (unless SSN and
     given name — identical or a common nickname — are the same); and for
     dependents without an identical SSN, a birth date that is not identical
-    (typos included: siblings are often one digit apart) or missing, a given
+    (siblings are often one digit apart; a typo is let through only beside an
+    identical given name and no conflicting gender or birth sequence, since no
+    two brothers or sisters share a given name) or missing, a given
     name that is neither identical, a common nickname of it nor swapped with the
     surname (a close spelling, two nicknames of one name or a nickname only the
     public table lists, only with an agreeing birth sequence, INS17), or a
@@ -240,8 +242,16 @@ def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
         birth_date = lv.get("birth_date")
         # the same SSN and given name: a birth date sent wrong, not another family member
         same_person = ssn_exact and lv.get("given_name") in ("exact", "nickname")
+        # the same given name with a birth date one keyed digit off (or day and month
+        # swapped): a typo of this member's date — siblings share no given name
+        typo = (
+            birth_date in ("one_edit", "day_month_swapped")
+            and lv.get("given_name") == "exact"
+            and lv.get("birth_sequence") != "conflict"
+            and lv.get("gender") != "conflict"
+        )
         if (birth_date == "conflict" and not same_person) or (
-            dependent and not ssn_exact and birth_date not in ("exact", "missing")
+            dependent and not ssn_exact and birth_date not in ("exact", "missing") and not typo
         ):
             out.append("family_birth_date")
         if dependent and not ssn_exact:

@@ -43,12 +43,29 @@ def test_score_is_the_sum_of_field_weights_and_sorted() -> None:
 
 
 def test_sibling_one_digit_dob_away_is_never_automatic() -> None:
-    probe = replace(
-        SIBLING, member_id="", birth_date=dt.date(2016, 4, 12), first="ADAEZE", birth_sequence=None
-    )
-    scored = score_candidates([replace(probe, birth_date=dt.date(2016, 4, 13))], [CHILD])
-    assert "family_birth_date" in blockers(scored[0], dependent=True)
-    assert assess(scored, Thresholds(), dependent=True).verdict == "uncertain"
+    # a brother or sister born one keyed digit apart, named alike but not the same
+    for first in ("ADAEZI", "ADA", ""):
+        probe = replace(SIBLING, member_id="", first=first, birth_date=dt.date(2016, 4, 13),
+                        birth_sequence=None)  # fmt: skip
+        scored = score_candidates([probe], [CHILD])
+        assert "family_birth_date" in blockers(scored[0], dependent=True), first
+        assert assess(scored, Thresholds(), dependent=True).verdict == "uncertain", first
+
+
+def test_a_birth_date_typo_beside_the_same_given_name_is_this_child() -> None:
+    # no two brothers or sisters share a given name: one keyed digit (or day and month
+    # swapped) beside an identical given name is this child's date sent wrong ...
+    for born in (dt.date(2016, 4, 13), dt.date(2016, 12, 4)):
+        typo = replace(CHILD, member_id="", birth_date=born)
+        scored = score_candidates([typo], [CHILD, SIBLING])
+        assert scored[0].member_id == "C1"
+        assert "family_birth_date" not in blockers(scored[0], dependent=True), born
+        assert assess(scored, Thresholds(), dependent=True).verdict == "match", born
+    # ... unless the gender or the birth sequence says another child
+    for other in ({"gender": "M"}, {"birth_sequence": 2}):
+        typo = replace(CHILD, member_id="", birth_date=dt.date(2016, 4, 13), **other)
+        (scored,) = score_candidates([typo], [CHILD])
+        assert "family_birth_date" in blockers(scored, dependent=True), other
 
 
 def test_same_family_near_birth_date_is_never_certainly_new() -> None:
