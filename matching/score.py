@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from matching.compare import COMPARISONS, Prepared, compare, prepare, tf_values
+from matching.compare import COMPARISONS, Prepared, prepare, tf_values
 from matching.decisions import Candidate, FieldComparison, KnownPerson
+from matching.levels import prepared, scored
 from matching.model import PRIOR, PRIOR_LOG2_ODDS, MatchModel, probability, score_for, weigh
 from matching.normalize import normalize_id
 
@@ -101,9 +102,9 @@ def score_pair(
     probe: Prepared, person: Prepared, model: MatchModel = PRIOR
 ) -> tuple[float, tuple[FieldComparison, ...]]:
     """Sum of field weights and the per-field comparisons for one pair, weighed by `model`."""
-    comparisons = compare(probe, person)
-    if model is not PRIOR:
-        comparisons = weigh(comparisons, model, tf_values(probe))
+    if model is PRIOR:
+        return scored(probe, person)
+    comparisons = weigh(scored(probe, person)[1], model, tf_values(probe))
     return round(sum(c.weight for c in comparisons), 2), comparisons
 
 
@@ -127,14 +128,14 @@ def raw_scores(
     person twice)."""
     if not people:
         return []
-    prepared_probes = [prepare(p) for p in probes]
+    prepared_probes = [prepared(p) for p in probes]
     seen: set[str] = set()
     out: list[Candidate] = []
     for person in people:
         if person.member_id in seen:
             continue
         seen.add(person.member_id)
-        target = prepare(person)
+        target = prepared(person)
         best: tuple[float, tuple[FieldComparison, ...]] | None = None
         for probe in prepared_probes:
             scored = score_pair(probe, target, model)
@@ -397,6 +398,48 @@ def could_be_the_enrollee(
     return True
 
 
+def _plausible(candidate: Candidate, lower: float, place: str, known: bool, roster: int) -> bool:
+    """Not certainly somebody else (`assess`): at or above `lower`, plausible without
+    a score, or a possible enrollee (`known`: a candidate holds the enrollee's number)."""
+    return (
+        candidate.score >= lower
+        or _plausible_without_score(candidate)
+        or could_be_the_enrollee(candidate, place, family_known=known, roster=roster)
+    )
+
+
+def nobody_more(
+    first: Sequence[Candidate],
+    more: Sequence[Candidate],
+    thresholds: Thresholds,
+    *,
+    place: str = "",
+    model: MatchModel = PRIOR,
+    roster: int = 0,
+) -> bool:
+    """True when `assess(rank([*first, *more]), …)` is certainly 'new', given that
+    `assess(rank(first), …)` is, with the same thresholds, place, model and roster
+    (`first` and `more`: raw scores of distinct people). False: assess the whole.
+
+    When no person of `more` holds the enrollee's subscriber number, ranking them with
+    `first` changes none of `first`'s candidates (a number held by nobody weighs 0 for
+    all or for none) nor what `assess` reads of the whole (whether the family is known),
+    so the verdict is 'new' exactly when none of `more`, as ranked there, is plausible.
+    """
+    known = False
+    for c in first:
+        if _levels(c).get("subscriber_number") == "same_family":
+            known = True
+            break
+    lower = thresholds.lower_score(model)
+    for c in more:
+        if _levels(c).get("subscriber_number") == "same_family":
+            return False
+        if _plausible(c if known else _unheld_number(c), lower, place, known, roster):
+            return False
+    return True
+
+
 def assess(
     candidates: tuple[Candidate, ...],
     thresholds: Thresholds,
@@ -415,14 +458,7 @@ def assess(
     best = candidates[0]
     upper, lower = thresholds.upper_score(model), thresholds.lower_score(model)
     known = any(_levels(c).get("subscriber_number") == "same_family" for c in candidates)
-    plausible = [
-        c
-        for c in candidates
-        if c.score >= lower
-        or _plausible_without_score(c)
-        or could_be_the_enrollee(c, place, family_known=known, roster=roster)
-    ]
-    if not plausible:
+    if not any(_plausible(c, lower, place, known, roster) for c in candidates):
         return Assessment("new", candidates)
     found: list[str] = list(blockers(best, dependent=dependent))
     if best.score < upper:
