@@ -17,6 +17,9 @@ while its entry lives; it is bounded (`PREPARED_MAX`, oldest first out).
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from matching.compare import COMPARISONS, Prepared, _street_similar, prepare
@@ -31,6 +34,12 @@ PREPARED_MAX = 50_000
 _PREPARED: dict[int, tuple[KnownPerson, Prepared]] = {}
 
 
+def evict_oldest(cache: dict[Any, Any]) -> None:
+    """Drop a bounded cache's oldest entry (another thread may have dropped it first)."""
+    with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+        del cache[next(iter(cache))]
+
+
 def prepared(person: KnownPerson) -> Prepared:
     """`compare.prepare(person)`, computed once per `KnownPerson` object while it is kept."""
     hit = _PREPARED.get(id(person))
@@ -38,7 +47,7 @@ def prepared(person: KnownPerson) -> Prepared:
         return hit[1]
     out = prepare(person)
     if len(_PREPARED) >= PREPARED_MAX:
-        del _PREPARED[next(iter(_PREPARED))]
+        evict_oldest(_PREPARED)
     _PREPARED[id(person)] = (person, out)
     return out
 
@@ -250,6 +259,6 @@ def apart_bound(model: MatchModel) -> float:
         # 'missing', 'initial' and 'new_number' weigh 0 in every model
         bound += at_most if c.field in ("ssn", "birth_date") else max(at_most, 0.0)
     if len(_BOUNDS) >= 16:
-        del _BOUNDS[next(iter(_BOUNDS))]
+        evict_oldest(_BOUNDS)
     _BOUNDS[id(model)] = (model, bound)
     return bound

@@ -28,14 +28,14 @@ the model's stated prior odds; `margin` stays in bits of score.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from matching.compare import COMPARISONS, Prepared, prepare, tf_values
 from matching.decisions import Candidate, FieldComparison, KnownPerson
-from matching.levels import prepared, scored
+from matching.levels import evict_oldest, prepared, scored
 from matching.model import PRIOR, PRIOR_LOG2_ODDS, MatchModel, probability, score_for, weigh
 from matching.normalize import normalize_id
 
@@ -94,8 +94,22 @@ class Assessment:
         return self.candidates[0] if self.candidates else None
 
 
-def _levels(candidate: Candidate) -> dict[str, str]:
-    return {c.field: c.level for c in candidate.comparisons}
+_BY_TUPLE_MAX = 4096
+_LEVELS_BY_TUPLE: dict[int, tuple[tuple[FieldComparison, ...], Mapping[str, str]]] = {}
+"""Level by field of comparison tuples seen (scoring shares one tuple per combination of
+levels: `levels.scored`), by the tuple's identity; the entry holds the tuple."""
+
+
+def _levels(candidate: Candidate) -> Mapping[str, str]:
+    comparisons = candidate.comparisons
+    hit = _LEVELS_BY_TUPLE.get(id(comparisons))
+    if hit is not None and hit[0] is comparisons:
+        return hit[1]
+    found = {c.field: c.level for c in comparisons}
+    if len(_LEVELS_BY_TUPLE) >= _BY_TUPLE_MAX:
+        evict_oldest(_LEVELS_BY_TUPLE)
+    _LEVELS_BY_TUPLE[id(comparisons)] = (comparisons, found)
+    return found
 
 
 def score_pair(
@@ -164,18 +178,33 @@ NEW_NUMBER = FieldComparison(
 )
 
 
+_UNHELD: dict[
+    int, tuple[tuple[FieldComparison, ...], tuple[FieldComparison, ...] | None, float]
+] = {}
+"""`_unheld_number`'s comparisons and score by the identity of the tuple it replaces (None:
+nothing to replace); the entry holds the tuple."""
+
+
 def _unheld_number(candidate: Candidate) -> Candidate:
     """Another family's number weighs against a candidate only when the enrollee's number
     belongs to a known family; a number nobody holds (a family new or renumbered) says
     nothing about which person this is: weight 0."""
-    comparisons = tuple(
-        NEW_NUMBER if c.field == "subscriber_number" and c.level == "other_family" else c
-        for c in candidate.comparisons
-    )
-    if comparisons == candidate.comparisons:
+    before = candidate.comparisons
+    hit = _UNHELD.get(id(before))
+    if hit is None or hit[0] is not before:
+        comparisons = tuple(
+            NEW_NUMBER if c.field == "subscriber_number" and c.level == "other_family" else c
+            for c in before
+        )
+        same = comparisons == before
+        hit = (before, None if same else comparisons,
+               0.0 if same else round(sum(c.weight for c in comparisons), 2))  # fmt: skip
+        if len(_UNHELD) >= _BY_TUPLE_MAX:
+            evict_oldest(_UNHELD)
+        _UNHELD[id(before)] = hit
+    if hit[1] is None:
         return candidate
-    score = round(sum(c.weight for c in comparisons), 2)
-    return Candidate(candidate.member_id, score, comparisons)
+    return Candidate(candidate.member_id, hit[2], hit[1])
 
 
 def blockers(candidate: Candidate, *, dependent: bool) -> tuple[str, ...]:
@@ -309,7 +338,7 @@ def chance_it_is(candidate: Candidate, roster: int) -> float:
     return _chance(_levels(candidate), roster)
 
 
-def _chance(lv: dict[str, str], roster: int) -> float:
+def _chance(lv: Mapping[str, str], roster: int) -> float:
     bits = sum(table.get(lv.get(name, ""), 0.0) for name, table in _RARITY.items())
     for name, levels in _M.items():
         bits += levels.get(lv.get(name, ""), 0.0)
