@@ -12,7 +12,7 @@ holds the two to the same answer on every level of every field.
 identity of its `KnownPerson`: the ledger hands back the same object for a person
 across the look-ups of a unit of work, and the evaluation and the in-memory source
 keep theirs. The cache holds the object it is keyed by, so an id is never reused
-while its entry lives; it is bounded (`PREPARED_MAX`, oldest first out).
+while its entry lives; it is bounded (`PREPARED_MAX`, least recently used first out).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from matching.model import MatchModel
 _jw = JaroWinkler.similarity
 _dl = DamerauLevenshtein.distance
 
-PREPARED_MAX = 50_000
-"""People whose prepared form is kept (the ledger's unit of work keeps 40,000 people)."""
+PREPARED_MAX = 20_000
+"""People whose prepared form is kept, the least recently used first out (about 1 KB each
+with the person it holds)."""
 _PREPARED: dict[int, tuple[KnownPerson, Prepared]] = {}
 
 
@@ -42,13 +43,15 @@ def evict_oldest(cache: dict[Any, Any]) -> None:
 
 def prepared(person: KnownPerson) -> Prepared:
     """`compare.prepare(person)`, computed once per `KnownPerson` object while it is kept."""
-    hit = _PREPARED.get(id(person))
+    key = id(person)
+    hit = _PREPARED.pop(key, None)
     if hit is not None and hit[0] is person:
+        _PREPARED[key] = hit  # now the most recently used
         return hit[1]
     out = prepare(person)
     if len(_PREPARED) >= PREPARED_MAX:
         evict_oldest(_PREPARED)
-    _PREPARED[id(person)] = (person, out)
+    _PREPARED[key] = (person, out)
     return out
 
 

@@ -237,6 +237,9 @@ def test_prepared_is_kept_per_object_and_bounded(monkeypatch: pytest.MonkeyPatch
     for p in people:
         assert prepared(p) == prepare(p)
     assert len(levels._PREPARED) == 3
+    kept = prepared(people[2])  # used: kept, while the least recently used goes
+    prepared(people[0])
+    assert prepared(people[2]) is kept and id(people[3]) not in levels._PREPARED
     assert all(held is person for key, (held, _) in levels._PREPARED.items()
                for person in [held] if id(person) == key)  # fmt: skip
 
