@@ -191,7 +191,8 @@ def test_nobody_more_is_assess_of_the_whole() -> None:
 
 @pytest.mark.parametrize("data", ["synthetic", "hard"])
 def test_the_screen_changes_no_decision(data: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every decision of a labelled set, with the wider search's screen and without it."""
+    """Every decision of a labelled set, with the wider search's screen, without it, and
+    without judging the wider search's people alone."""
     labelled = labelled_set(data, 4, 400, 400, 150)
     group = GroupPolicy(sponsor_id="LABELLED")
 
@@ -223,6 +224,9 @@ def test_the_screen_changes_no_decision(data: str, monkeypatch: pytest.MonkeyPat
     assert run() == screened
     assert screened_people["apart"] > 0  # the screen did set people aside
     monkeypatch.setattr(route, "_screen", lambda probes, more, model, lower: ([], more))
+    assert run() == screened
+    # and as the gate was before either: everybody ranked and assessed together
+    monkeypatch.setattr(route, "nobody_more", lambda *args, **kw: False)
     assert run() == screened
 
 
