@@ -49,6 +49,8 @@ class Prepared:
     first_shared: frozenset[str]
     """Nicknames of one root in the project's own table (WILLIE-LIAM: both WILLIAM)."""
     birth_date: dt.date | None
+    birth_digits: str
+    """The birth date as YYYYMMDD ('' when missing): what one keyed digit changes."""
     gender: str
     relationship: str
     birth_sequence: int | None
@@ -60,19 +62,30 @@ class Prepared:
     postal: str
     subscriber_numbers: frozenset[str]
     medicare_id: str
+    last_again: str
+    """`compact_name(last)`: what `nickname_related` reads of the surname (name swaps)."""
+    last_again_links: frozenset[str]
+    """`nickname_links(last_again)`."""
+    first_again: str
+    """`compact_name(first)`: what `nickname_related` reads of the given name."""
+    first_again_links: frozenset[str]
+    """`nickname_links(first_again)`."""
 
 
 def prepare(person: KnownPerson) -> Prepared:
     """Normalise a person for comparison (placeholders become missing)."""
     gender = person.gender.strip().upper()
+    last, first = compact_name(person.last), compact_name(person.first)
+    last_again, first_again = compact_name(last), compact_name(first)
     return Prepared(
         ssn=normalize_ssn(person.ssn),
-        last=compact_name(person.last),
-        first=compact_name(person.first),
+        last=last,
+        first=first,
         first_links=nickname_links(person.first),
         first_common=common_nickname_links(person.first, shared_roots=False),
         first_shared=common_nickname_links(person.first),
         birth_date=person.birth_date,
+        birth_digits=person.birth_date.strftime("%Y%m%d") if person.birth_date else "",
         gender=gender if gender in ("M", "F") else "",
         relationship=relationship_group(person.relationship),
         birth_sequence=person.birth_sequence or None,
@@ -84,6 +97,10 @@ def prepare(person: KnownPerson) -> Prepared:
             n for n in (normalize_id(s) for s in person.subscriber_numbers) if n
         ),
         medicare_id=normalize_id(person.medicare_id),
+        last_again=last_again,
+        last_again_links=nickname_links(last_again),
+        first_again=first_again,
+        first_again_links=nickname_links(first_again),
     )
 
 
@@ -178,9 +195,7 @@ def _dob_swapped(a: Prepared, b: Prepared) -> bool:
 
 
 def _dob_one_edit(a: Prepared, b: Prepared) -> bool:
-    x, y = a.birth_date, b.birth_date
-    assert x is not None and y is not None
-    return _one_edit(x.strftime("%Y%m%d"), y.strftime("%Y%m%d"))
+    return _one_edit(a.birth_digits, b.birth_digits)
 
 
 BIRTH_DATE = Comparison(

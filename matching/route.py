@@ -56,6 +56,8 @@ from matching.decisions import (
     Outcome,
     Reason,
 )
+from matching.levels import apart as levels_apart
+from matching.levels import apart_bound, prepared
 from matching.model import PRIOR, MatchModel
 from matching.normalize import normalize_id, relationship_group
 from matching.person import enrollee_probes
@@ -69,6 +71,7 @@ from matching.score import (
     assess,
     desk_order,
     identify_known,
+    nobody_more,
     rank,
     raw_scores,
     score_candidates,
@@ -292,6 +295,26 @@ def _infant(tx: MemberTransaction, received_at: dt.datetime) -> bool:
     return born is not None and (received_at.date() - born).days <= INFANT_DAYS
 
 
+def _screen(
+    probes: list[KnownPerson], more: list[KnownPerson], model: MatchModel, lower: float
+) -> tuple[list[KnownPerson], list[KnownPerson]]:
+    """The wider search's people split into those certainly not plausible — `levels.apart`
+    from every probe while `model` scores such a pair below `lower` however the names,
+    gender, place and birth sequence compare (`levels.apart_bound`), so that no score,
+    identifier, family or two agreeing fields make them a possible enrollee (see
+    `score.could_be_the_enrollee`: a birth date conflicting outside the household with
+    no street and no SSN agreement is a namesake) — and the rest, to be scored."""
+    if not more or apart_bound(model) >= lower - 0.05:
+        return [], more
+    mine = [prepared(p) for p in probes]
+    apart: list[KnownPerson] = []
+    doubtful: list[KnownPerson] = []
+    for person in more:
+        theirs = prepared(person)
+        (apart if all(levels_apart(p, theirs) for p in mine) else doubtful).append(person)
+    return apart, doubtful
+
+
 def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     """The certainty gate over the enrollee's candidates (also shown on referrals and reviews).
 
@@ -300,23 +323,25 @@ def _gate(tx: MemberTransaction, ctx: _Context) -> Assessment:
     probes, people = _lookup(tx, ctx)
     group = relationship_group(tx.relationship.value if tx.relationship else "")
     dependent = group not in ("self", "spouse")
-    model = ctx.settings.model
+    model, thresholds = ctx.settings.model, ctx.settings.thresholds
     roster = ctx.candidates.roster_size()
     infant = _infant(tx, ctx.received_at)
     raw = raw_scores(probes, people, model)
-    scored = rank(raw)
     assessment = assess(
-        scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
-        roster=roster, infant=infant,
+        rank(raw), thresholds, dependent=dependent, place=group, model=model, roster=roster,
+        infant=infant,
     )
     if assessment.verdict == "new":
         more = _wider(probes, people, ctx)
-        if more:
-            scored = rank([*raw, *raw_scores(probes, more, model)])
+        apart, doubtful = _screen(probes, more, model, thresholds.lower_score(model))
+        extra = raw_scores(probes, doubtful, model)
+        # nobody_more: the wider search's people alone say whether the verdict could change
+        if extra and not nobody_more(raw, extra, thresholds, place=group, model=model,
+                                     roster=roster, infant=infant):  # fmt: skip
             wider = assess(
-                scored, ctx.settings.thresholds, dependent=dependent, place=group, model=model,
-                roster=roster, infant=infant,
-            )
+                rank([*raw, *extra, *raw_scores(probes, apart, model)]), thresholds,
+                dependent=dependent, place=group, model=model, roster=roster, infant=infant,
+            )  # fmt: skip
             if wider.verdict != "new":
                 return wider  # somebody the first search missed could be the enrollee
     return assessment

@@ -28,13 +28,14 @@ the model's stated prior odds; `margin` stays in bits of score.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from matching.compare import COMPARISONS, Prepared, compare, prepare, tf_values
+from matching.compare import COMPARISONS, Prepared, prepare, tf_values
 from matching.decisions import Candidate, FieldComparison, KnownPerson
+from matching.levels import evict_oldest, prepared, scored
 from matching.model import PRIOR, PRIOR_LOG2_ODDS, MatchModel, probability, score_for, weigh
 from matching.normalize import normalize_id
 
@@ -93,17 +94,31 @@ class Assessment:
         return self.candidates[0] if self.candidates else None
 
 
-def _levels(candidate: Candidate) -> dict[str, str]:
-    return {c.field: c.level for c in candidate.comparisons}
+_BY_TUPLE_MAX = 4096
+_LEVELS_BY_TUPLE: dict[int, tuple[tuple[FieldComparison, ...], Mapping[str, str]]] = {}
+"""Level by field of comparison tuples seen (scoring shares one tuple per combination of
+levels: `levels.scored`), by the tuple's identity; the entry holds the tuple."""
+
+
+def _levels(candidate: Candidate) -> Mapping[str, str]:
+    comparisons = candidate.comparisons
+    hit = _LEVELS_BY_TUPLE.get(id(comparisons))
+    if hit is not None and hit[0] is comparisons:
+        return hit[1]
+    found = {c.field: c.level for c in comparisons}
+    if len(_LEVELS_BY_TUPLE) >= _BY_TUPLE_MAX:
+        evict_oldest(_LEVELS_BY_TUPLE)
+    _LEVELS_BY_TUPLE[id(comparisons)] = (comparisons, found)
+    return found
 
 
 def score_pair(
     probe: Prepared, person: Prepared, model: MatchModel = PRIOR
 ) -> tuple[float, tuple[FieldComparison, ...]]:
     """Sum of field weights and the per-field comparisons for one pair, weighed by `model`."""
-    comparisons = compare(probe, person)
-    if model is not PRIOR:
-        comparisons = weigh(comparisons, model, tf_values(probe))
+    if model is PRIOR:
+        return scored(probe, person)
+    comparisons = weigh(scored(probe, person)[1], model, tf_values(probe))
     return round(sum(c.weight for c in comparisons), 2), comparisons
 
 
@@ -127,14 +142,14 @@ def raw_scores(
     person twice)."""
     if not people:
         return []
-    prepared_probes = [prepare(p) for p in probes]
+    prepared_probes = [prepared(p) for p in probes]
     seen: set[str] = set()
     out: list[Candidate] = []
     for person in people:
         if person.member_id in seen:
             continue
         seen.add(person.member_id)
-        target = prepare(person)
+        target = prepared(person)
         best: tuple[float, tuple[FieldComparison, ...]] | None = None
         for probe in prepared_probes:
             scored = score_pair(probe, target, model)
@@ -163,18 +178,33 @@ NEW_NUMBER = FieldComparison(
 )
 
 
+_UNHELD: dict[
+    int, tuple[tuple[FieldComparison, ...], tuple[FieldComparison, ...] | None, float]
+] = {}
+"""`_unheld_number`'s comparisons and score by the identity of the tuple it replaces (None:
+nothing to replace); the entry holds the tuple."""
+
+
 def _unheld_number(candidate: Candidate) -> Candidate:
     """Another family's number weighs against a candidate only when the enrollee's number
     belongs to a known family; a number nobody holds (a family new or renumbered) says
     nothing about which person this is: weight 0."""
-    comparisons = tuple(
-        NEW_NUMBER if c.field == "subscriber_number" and c.level == "other_family" else c
-        for c in candidate.comparisons
-    )
-    if comparisons == candidate.comparisons:
+    before = candidate.comparisons
+    hit = _UNHELD.get(id(before))
+    if hit is None or hit[0] is not before:
+        comparisons = tuple(
+            NEW_NUMBER if c.field == "subscriber_number" and c.level == "other_family" else c
+            for c in before
+        )
+        same = comparisons == before
+        hit = (before, None if same else comparisons,
+               0.0 if same else round(sum(c.weight for c in comparisons), 2))  # fmt: skip
+        if len(_UNHELD) >= _BY_TUPLE_MAX:
+            evict_oldest(_UNHELD)
+        _UNHELD[id(before)] = hit
+    if hit[1] is None:
         return candidate
-    score = round(sum(c.weight for c in comparisons), 2)
-    return Candidate(candidate.member_id, score, comparisons)
+    return Candidate(candidate.member_id, hit[2], hit[1])
 
 
 _WITHIN_FAMILY: dict[tuple[str, str], float] = {
@@ -351,7 +381,7 @@ def chance_it_is(candidate: Candidate, roster: int) -> float:
     return _chance(_levels(candidate), roster)
 
 
-def _chance(lv: dict[str, str], roster: int) -> float:
+def _chance(lv: Mapping[str, str], roster: int) -> float:
     bits = sum(table.get(lv.get(name, ""), 0.0) for name, table in _RARITY.items())
     for name, levels in _M.items():
         bits += levels.get(lv.get(name, ""), 0.0)
@@ -458,6 +488,53 @@ def could_be_the_enrollee(
     return True
 
 
+def _plausible(
+    candidate: Candidate, lower: float, place: str, known: bool, roster: int, infant: bool
+) -> bool:
+    """Not certainly somebody else (`assess`): at or above `lower`, plausible without
+    a score, or a possible enrollee (`known`: a candidate holds the enrollee's number)."""
+    return (
+        candidate.score >= lower
+        or _plausible_without_score(candidate)
+        or could_be_the_enrollee(
+            candidate, place, family_known=known, roster=roster, infant=infant
+        )
+    )
+
+
+def nobody_more(
+    first: Sequence[Candidate],
+    more: Sequence[Candidate],
+    thresholds: Thresholds,
+    *,
+    place: str = "",
+    model: MatchModel = PRIOR,
+    roster: int = 0,
+    infant: bool = False,
+) -> bool:
+    """True when `assess(rank([*first, *more]), …)` is certainly 'new', given that
+    `assess(rank(first), …)` is, with the same thresholds, place, model, roster and infant
+    (`first` and `more`: raw scores of distinct people). False: assess the whole.
+
+    When no person of `more` holds the enrollee's subscriber number, ranking them with
+    `first` changes none of `first`'s candidates (a number held by nobody weighs 0 for
+    all or for none) nor what `assess` reads of the whole (whether the family is known),
+    so the verdict is 'new' exactly when none of `more`, as ranked there, is plausible.
+    """
+    known = False
+    for c in first:
+        if _levels(c).get("subscriber_number") == "same_family":
+            known = True
+            break
+    lower = thresholds.lower_score(model)
+    for c in more:
+        if _levels(c).get("subscriber_number") == "same_family":
+            return False
+        if _plausible(c if known else _unheld_number(c), lower, place, known, roster, infant):
+            return False
+    return True
+
+
 def assess(
     candidates: tuple[Candidate, ...],
     thresholds: Thresholds,
@@ -478,14 +555,7 @@ def assess(
     best = candidates[0]
     upper, lower = thresholds.upper_score(model), thresholds.lower_score(model)
     known = any(_levels(c).get("subscriber_number") == "same_family" for c in candidates)
-    plausible = [
-        c
-        for c in candidates
-        if c.score >= lower
-        or _plausible_without_score(c)
-        or could_be_the_enrollee(c, place, family_known=known, roster=roster, infant=infant)
-    ]
-    if not plausible:
+    if not any(_plausible(c, lower, place, known, roster, infant) for c in candidates):
         return Assessment("new", candidates)
     found: list[str] = list(blockers(best, dependent=dependent))
     if best.score < upper:
