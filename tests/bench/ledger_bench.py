@@ -57,20 +57,36 @@ from run import peak_rss_mb  # noqa: E402
 CACHE = ROOT / ".bench"
 """Built base ledgers of the scale benchmark (SQLite), reused while the write path is unchanged."""
 RECEIVED = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
+"""When the in-process benches receive their files (`received_at`)."""
+SENT = dt.date(2026, 1, 15)
+"""When those files were sent (BGN); effective the first of the next month."""
+
+
+def _first_of_next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "we", "za", "bri", "dra", "fen",
              "gor", "hul", "jas", "kel", "mor", "nim", "pax", "quo", "sel", "tov", "ulm", "yer"]
 
 
+def _ssn(i: int) -> str:
+    """Member `i`'s invented SSN: unique, scattered over the 8xx area (48271 is prime to
+    10^8). Numbered in order, every SSN would be one keyed digit from its neighbours' and
+    each new member a possible typo of another, held for review: no real file looks so."""
+    return f"8{(i * 48271 + 4099) % 10**8:08d}"
+
+
 def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, isa13: int = 1,
-                  seed: int = 7) -> Path:  # fmt: skip
-    """A one-set 834 of `n` invented subscribers (enrolments, or 001 address changes)."""
+                  seed: int = 7, sent: dt.date = SENT) -> Path:  # fmt: skip
+    """A one-set 834 of `n` invented subscribers (enrolments, or 001 address changes), sent
+    on `sent` and effective the first of the next month."""
     rnd = random.Random(seed + start)
+    eff = f"{_first_of_next_month(sent):%Y%m%d}"
     segs = [
-        "ISA*00*          *00*          *ZZ*BENCHSENDER    *ZZ*BENCHPAYER     *260115*1200*^*00501"
-        f"*{isa13:09d}*0*P*:",
-        "GS*BE*BENCHSENDER*BENCHPAYER*20260115*1200*1*X*005010X220A1",
+        "ISA*00*          *00*          *ZZ*BENCHSENDER    *ZZ*BENCHPAYER     "
+        f"*{sent:%y%m%d}*1200*^*00501*{isa13:09d}*0*P*:",
+        f"GS*BE*BENCHSENDER*BENCHPAYER*{sent:%Y%m%d}*1200*1*X*005010X220A1",
     ]
-    st = ["ST*834*0001*005010X220A1", "BGN*00*B1*20260115*1200****2",
+    st = ["ST*834*0001*005010X220A1", f"BGN*00*B1*{sent:%Y%m%d}*1200****2",
           "N1*P5*BENCH GROUP*FI*991234567", "N1*IN*SYNTH PLAN*FI*990000001"]  # fmt: skip
     for i in range(start, start + n):
         who = random.Random(i)  # the same person in the enrolment and the change file
@@ -78,14 +94,14 @@ def write_members(path: Path, n: int, *, start: int = 0, change: bool = False, i
         first = "".join(who.choice(SYLLABLES) for _ in range(2)).upper()
         dob = dt.date(1950, 1, 1) + dt.timedelta(days=who.randrange(20000))
         if change:
-            st += ["INS*Y*18*001*43*A***FT", f"REF*0F*B{i:09d}", "DTP*303*D8*20260201",
-                   f"NM1*IL*1*{last}*{first}****34*8{i:08d}", f"N3*{rnd.randrange(1, 999)} NEW RD",
+            st += ["INS*Y*18*001*43*A***FT", f"REF*0F*B{i:09d}", f"DTP*303*D8*{eff}",
+                   f"NM1*IL*1*{last}*{first}****34*{_ssn(i)}", f"N3*{rnd.randrange(1, 999)} NEW RD",
                    "N4*SPRINGFIELD*IL*62701", f"DMG*D8*{dob:%Y%m%d}*F"]  # fmt: skip
         else:
-            st += ["INS*Y*18*021*28*A***FT", f"REF*0F*B{i:09d}", "DTP*356*D8*20260201",
-                   f"NM1*IL*1*{last}*{first}****34*8{i:08d}", f"N3*{i} MAIN ST",
+            st += ["INS*Y*18*021*28*A***FT", f"REF*0F*B{i:09d}", f"DTP*356*D8*{eff}",
+                   f"NM1*IL*1*{last}*{first}****34*{_ssn(i)}", f"N3*{i} MAIN ST",
                    "N4*SPRINGFIELD*IL*62701", f"DMG*D8*{dob:%Y%m%d}*F",
-                   "HD*021**HLT*PPO1*EMP", "DTP*348*D8*20260201"]  # fmt: skip
+                   "HD*021**HLT*PPO1*EMP", f"DTP*348*D8*{eff}"]  # fmt: skip
     st.append(f"SE*{len(st) + 1}*0001")
     segs += st + ["GE*1*1", f"IEA*1*{isa13:09d}"]
     path.write_text("~\n".join(segs) + "~\n")
@@ -386,13 +402,16 @@ def main() -> None:
                          a.full_members, cache, repeat), indent=2))
 
 
-def _new_members_file(members: int) -> Path:
-    """A `members`-enrolment file under .bench/ (write_members), generated once and reused."""
+def _new_members_file(members: int, sent: dt.date = SENT) -> Path:
+    """A `members`-enrolment file under .bench/ (write_members) sent on `sent`, generated
+    once and reused. The command-line benches send it today: `enroll834 ingest` judges the
+    effective date against the clock (90 days back, 60 ahead), and a file of another season
+    would be held for review whole."""
     bench_dir = ROOT / ".bench"
     bench_dir.mkdir(exist_ok=True)
-    path = bench_dir / f"834-{members}-new-members.edi"
+    path = bench_dir / f"834-{members}-new-members-{sent:%Y%m%d}.edi"
     if not path.exists():
-        tmp = write_members(path.with_suffix(f".{os.getpid()}.tmp"), members)
+        tmp = write_members(path.with_suffix(f".{os.getpid()}.tmp"), members, sent=sent)
         tmp.rename(path)
     return path
 

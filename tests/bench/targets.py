@@ -108,10 +108,11 @@ def measure(cmd: list[str], *, stdout: Path | None = None, env: dict[str, str] |
 
 
 def new_members_file(members: int) -> Path:
-    """The runner's `members`-enrolment file, generated in a child process (so this
-    process stays small)."""
-    code = ("import sys; sys.path[:0] = sys.argv[1:3]; from ledger_bench import "
-            "_new_members_file; print(_new_members_file(int(sys.argv[3])))")
+    """The runner's `members`-enrolment file, sent today (`ingest` judges its effective date
+    against the clock), generated in a child process (so this process stays small)."""
+    code = ("import sys, datetime; sys.path[:0] = sys.argv[1:3]; from ledger_bench import "
+            "_new_members_file; print(_new_members_file(int(sys.argv[3]), "
+            "datetime.date.today()))")
     out = subprocess.run([sys.executable, "-c", code, str(HERE), str(ROOT), str(members)],
                          check=True, capture_output=True, text=True, cwd=ROOT)
     return Path(out.stdout.strip().splitlines()[-1])
