@@ -307,16 +307,22 @@ class _Tokenizer:
                 if k:
                     off += k
                     buf = buf[k:]
-                n = buf.count(term)
-                if n and buf.count(term_lf) == n:
+                # split on terminator + LF first: the usual layout, and then its count is known
+                parts = buf.split(term_lf)
+                n = len(parts) - 1
+                if n and buf.count(term) == n:
                     sep, sl = term_lf, tl + 1
                     clean = buf.count("\n") == n and "\r" not in buf
-                elif n and buf.count(term_crlf) == n:
-                    sep, sl = term_crlf, tl + 2
-                    clean = buf.count("\n") == n and buf.count("\r") == n
                 else:
-                    clean = "\n" not in buf and "\r" not in buf
-            parts = buf.split(sep)
+                    n = buf.count(term)
+                    if n and buf.count(term_crlf) == n:
+                        sep, sl = term_crlf, tl + 2
+                        clean = buf.count("\n") == n and buf.count("\r") == n
+                    else:
+                        clean = "\n" not in buf and "\r" not in buf
+                    parts = buf.split(sep)
+            else:
+                parts = buf.split(sep)
             rest = parts.pop()
             one = stream.one_to_one or buf.isascii()
             todo: Iterable[str] = parts
