@@ -307,12 +307,14 @@ class _Tokenizer:
                 if k:
                     off += k
                     buf = buf[k:]
-                # split on terminator + LF first: the usual layout, and then its count is known
+                # split on terminator + LF first (the usual layout); what is left between the
+                # pairs, joined, holds no terminator when each is followed by a LF, and no LF
+                # when each follows a terminator (a copy and two memchr scans: two counts
+                # cost more)
                 parts = buf.split(term_lf)
-                n = len(parts) - 1
-                if n and buf.count(term) == n:
+                if len(parts) > 1 and term not in (between := "".join(parts)):
                     sep, sl = term_lf, tl + 1
-                    clean = buf.count("\n") == n and "\r" not in buf
+                    clean = "\n" not in between and "\r" not in buf
                 else:
                     n = buf.count(term)
                     if n and buf.count(term_crlf) == n:
