@@ -15,7 +15,9 @@ how each is rendered, read from the field types), compiled into one function tha
 a record into its JSON twin (a Struct msgspec encodes leaving out the fields that hold
 their defaults), its nested records inlined, and lines are encoded by one reused
 `msgspec.json.Encoder` (`parse --json`: 64 members in one `encode_lines` call). `tests/edi/test_parse_json_format.py` holds this shape equal,
-key by key, to what the pydantic records printed before.
+key by key, to what the pydantic records printed before. `JSON_ASSEMBLY` builds a member's
+twin straight from the builder's loops (`edi.loops.assemble`), from the same plans, without
+building its records first (what `parse --json` reads with).
 
 Member objects hold identifiers and names (PHI): this is data output for
 stdout, never for logs.
@@ -161,8 +163,8 @@ def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
     their type's own renderer.
 
     With `var` "" the expression reads each field from the variable of the field's own
-    name (a maker's keyword arguments, `_maker`), and a field whose records are of a type
-    in `built` holds their twins already."""
+    name (a maker's parameters, `_maker`), and a field whose records are of a type in
+    `built` holds their twins already."""
     def name(prefix: str, value: Any = None) -> str:
         n = f"{prefix}{next(ids)}"
         if prefix != "v":  # v: a local variable of the expression
