@@ -381,7 +381,14 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     Example:
       enroll834 parse samples/family-enrollment.edi --json > members.jsonl
     """
-    from edi.jsonout import SUMMARY_HEADER, dumps_members, summary_line
+    from edi.jsonout import (
+        JSON_ASSEMBLY,
+        MEMBER_JSON,
+        SUMMARY_HEADER,
+        dumps_twins,
+        member_twin,
+        summary_line,
+    )
     from edi.reader import findings_of, read
     from edi.records import MemberTransaction
 
@@ -390,16 +397,23 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
         click.echo(SUMMARY_HEADER)
     out = sys.stdout.buffer
     # JSON lines go out 64 members at a time, encoded in one call: stdout may be unbuffered
-    # (python -u, PYTHONUNBUFFERED), and a write per member is a system call per member
-    members: list[MemberTransaction] = []
+    # (python -u, PYTHONUNBUFFERED), and a write per member is a system call per member.
+    # A member without findings is read straight into its JSON twin (JSON_ASSEMBLY).
+    members: list[Any] = []
     for path in files:
         try:
-            for event in read(path, str(path)):
+            for event in read(path, str(path), assembly=JSON_ASSEMBLY if as_json else None):
+                if type(event) is MEMBER_JSON:
+                    members.append(event)
+                    if len(members) >= 64:
+                        out.write(dumps_twins(members))
+                        members.clear()
+                    continue
                 if isinstance(event, MemberTransaction):
                     if as_json:
-                        members.append(event)
+                        members.append(member_twin(event))
                         if len(members) >= 64:
-                            out.write(dumps_members(members))
+                            out.write(dumps_twins(members))
                             members.clear()
                     else:
                         click.echo(summary_line(event))
@@ -407,7 +421,7 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
                         continue
                 for finding in findings_of(event):
                     if members:  # the members before a finding are written before it
-                        out.write(dumps_members(members))
+                        out.write(dumps_twins(members))
                         members.clear()
                     rejected = rejected or finding.rejects
                     click.echo(str(finding), err=True)
@@ -415,10 +429,10 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
             raise
         except OSError as exc:
             if members:
-                out.write(dumps_members(members))
+                out.write(dumps_twins(members))
             raise _cannot(path, exc) from None
         if members:
-            out.write(dumps_members(members))
+            out.write(dumps_twins(members))
             members.clear()
     if rejected:
         raise SystemExit(EXIT_REJECTED)

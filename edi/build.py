@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from msgspec.structs import replace
 
 from edi import codes as c
@@ -49,17 +50,19 @@ from edi.loops import (
     MEDICARE_PLAN,
     MEDICARE_REASON,
     NM1_LOOPS,
+    RECORDS,
     RELATIONSHIP,
     SINGLE_ENTITY_LOOPS,
     STUDENT_STATUS,
     YES_NO,
+    Assembly,
     BuildStats,
     CategoryLoop,
     CobLoop,
     CoverageLoop,
     Entity,
     MemberLoop,
-    assemble_member,
+    assemble,
     parse_d8,
 )
 from edi.records import (
@@ -81,6 +84,9 @@ from edi.records import (
 from edi.segments import Segment
 
 _HEADER_DATE_LOOPS = frozenset({"HEADER", "1000A", "1000B", "1000C", "1100C"})
+Closed = TransactionSetHeader | MemberTransaction | MemberVerdict | msgspec.Struct
+"""What a segment closes: the set's header or a member (a record, a verdict, or what the
+builder's `assembly` built)."""
 ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 """Segment ids that end a set's run of segments (the reader's: never fed to a builder)."""
 
@@ -117,6 +123,11 @@ class SetBuilder(BuilderBase):
         self.records = records
         """False: each closed member is a `MemberVerdict` (lineage, findings, rejected);
         every check runs as before, only the member's record is not assembled."""
+        self.assembly: Assembly | None = None
+        """When set (and `records`), a member whose loop has no findings is assembled by it
+        (`edi.loops.assemble`) instead of as a `MemberTransaction`; its owner sets it only
+        while nothing else can add findings to the members it closes (the reader: while
+        no finding waits in its queue)."""
         # INS and HD elements repeat across members: their clean readings are
         # kept (shared, never mutated) so each distinct one is decoded once
         self._ins_seen: dict[tuple[str, ...], tuple[Any, ...]] = {}
@@ -132,10 +143,10 @@ class SetBuilder(BuilderBase):
 
     # ------------------------------------------------------------ driving
 
-    def feed(self, seg: Segment) -> TransactionSetHeader | MemberTransaction | MemberVerdict | None:
+    def feed(self, seg: Segment) -> Closed | None:
         """Map one segment; returns the header or a member when this segment closes one."""
         if seg.id == "INS":
-            done: TransactionSetHeader | MemberTransaction | MemberVerdict | None = None
+            done: Closed | None = None
             if self._header is not None:
                 done = self._build_header(self._last)
             elif self._member is not None:
@@ -158,12 +169,12 @@ class SetBuilder(BuilderBase):
         return None
 
     def feed_run(self, items: list[Any], i: int,
-                 ) -> tuple[int, list[TransactionSetHeader | MemberTransaction | MemberVerdict]]:
+                 ) -> tuple[int, list[Closed]]:
         """`feed` each of `items[i:]` up to the first that is not a segment or is an
         envelope segment (ISA, IEA, GS, GE, ST, SE); returns the index of that item (or
         len(items)) and what those segments closed, in order. The reader's loop for the
         segments of a set: one call per run of them instead of one per segment."""
-        out: list[TransactionSetHeader | MemberTransaction | MemberVerdict] = []
+        out: list[Closed] = []
         handlers = self._handlers
         envelope = ENVELOPE_IDS
         reported = self._reported
@@ -207,9 +218,9 @@ class SetBuilder(BuilderBase):
         return BuildStats(fed=self._mapped + reported, mapped=self._mapped, reported=reported,
                           reported_positions=list(self._reported))
 
-    def close(self) -> list[TransactionSetHeader | MemberTransaction | MemberVerdict]:
+    def close(self) -> list[Closed]:
         """End of the set: the header (if no INS came) and the last member."""
-        out: list[TransactionSetHeader | MemberTransaction | MemberVerdict] = []
+        out: list[Closed] = []
         if self._header is not None:
             out.append(self._build_header(self._last))
         if self._member is not None:
@@ -632,7 +643,7 @@ class SetBuilder(BuilderBase):
 
     # ------------------------------------------------------------ member
 
-    def _build_member(self, m: MemberLoop, last: Segment) -> MemberTransaction | MemberVerdict:
+    def _build_member(self, m: MemberLoop, last: Segment) -> Closed:
         self._member = None
         if "2100A" not in m.by_loop:
             self._report(m.ins, "model.missing_member_name", self.strictness, Level.SEGMENT,
@@ -650,4 +661,9 @@ class SetBuilder(BuilderBase):
             findings = m.findings
             return MemberVerdict(lineage=lineage, findings=findings, rejected=any(
                 f.severity is Severity.ERROR for f in findings) if findings else False)
-        return assemble_member(m, lineage)
+        assembly = self.assembly
+        if assembly is not None and not m.findings:
+            assembled: msgspec.Struct = assemble(m, lineage, assembly)
+            return assembled
+        member: MemberTransaction = assemble(m, lineage, RECORDS)
+        return member

@@ -15,7 +15,9 @@ how each is rendered, read from the field types), compiled into one function tha
 a record into its JSON twin (a Struct msgspec encodes leaving out the fields that hold
 their defaults), its nested records inlined, and lines are encoded by one reused
 `msgspec.json.Encoder` (`parse --json`: 64 members in one `encode_lines` call). `tests/edi/test_parse_json_format.py` holds this shape equal,
-key by key, to what the pydantic records printed before.
+key by key, to what the pydantic records printed before. `JSON_ASSEMBLY` builds a member's
+twin straight from the builder's loops (`edi.loops.assemble`), from the same plans, without
+building its records first (what `parse --json` reads with).
 
 Member objects hold identifiers and names (PHI): this is data output for
 stdout, never for logs.
@@ -35,6 +37,7 @@ import msgspec
 
 from edi.codes import DATE_QUALIFIERS, IDENTIFIER_QUALIFIERS
 from edi.findings import Finding
+from edi.loops import ASSEMBLED, Assembly
 from edi.records import DatePeriod, MemberTransaction, Reference
 
 JsonValue = Any
@@ -153,11 +156,15 @@ def _twin(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
 
 
 def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
-               ids: Iterator[int]) -> str:
+               ids: Iterator[int], built: frozenset[type] = frozenset()) -> str:
     """The expression that builds the twin of the record of type `cls` named `var` (never
     None); the tables and functions it names are put in `env`. A nested record is built in
     the same expression (no call per nested record); the items of a tuple of records by
-    their type's own renderer."""
+    their type's own renderer.
+
+    With `var` "" the expression reads each field from the variable of the field's own
+    name (a maker's parameters, `_maker`), and a field whose records are of a type in
+    `built` holds their twins already."""
     def name(prefix: str, value: Any = None) -> str:
         n = f"{prefix}{next(ids)}"
         if prefix != "v":  # v: a local variable of the expression
@@ -166,12 +173,12 @@ def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
 
     t = name("T", _twin(cls))
     plan = _plan(cls)
-    if all(kind in _AS_IS for _, kind, _ in plan):
+    if var and all(kind in _AS_IS for _, kind, _ in plan):
         # every field copied as it is: one C call reads them all, in declaration order
         return f"{t}(*astuple({var}))"
     args: list[str] = []
     for field, kind, detail in plan:
-        value = f"{var}.{field}"
+        value = f"{var}.{field}" if var else field
         if kind in _AS_IS:
             args.append(value)
         elif kind == _ENUM:
@@ -180,6 +187,9 @@ def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
             codes = _Codes(detail)
             codes[""] = None  # an empty qualifier is left out
             args.append(f"{name('c', codes)}[{value}]")
+        elif detail in built:
+            # twins already; an empty tuple of them is the one the twin leaves out
+            args.append(value if kind == _RECORD else f"({value} or ())")
         elif kind == _RECORD:
             v = name("v")
             inner = (f"{name('f', Finding.as_json)}({v})" if detail is Finding
@@ -190,6 +200,42 @@ def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
             args.append(f"([*map({name('f', _renderer(detail))}, {v})] if ({v} := {value}) "
                         "else ())")
     return f"{t}(" + ", ".join(args) + ")"
+
+
+def _maker(cls: type[msgspec.Struct], built: frozenset[type], *,
+           positional: bool = False) -> Callable[..., Any]:
+    """A function taking the keyword arguments of `cls` (its defaults the same), or with
+    `positional` every field positionally in declaration order, that returns the JSON twin
+    of the record `cls(...)` would be without building that record; nested records of the
+    types in `built` are passed as twins already (see `JSON_ASSEMBLY`)."""
+    env: dict[str, Any] = {"astuple": msgspec.structs.astuple}
+    params: list[str] = []
+    for f in msgspec.structs.fields(cls):
+        if f.required or positional:
+            params.append(f.name)
+        else:
+            assert f.default_factory is msgspec.NODEFAULT, f"{cls.__name__}.{f.name}"
+            env[f"D_{f.name}"] = f.default
+            params.append(f"{f.name}=D_{f.name}")
+    body = _twin_expr(cls, "", env, itertools.count(), built)
+    star = "" if positional else "*, "
+    source = f"def make({star}{', '.join(params)}):\n    return {body}\n"
+    exec(source, env)  # noqa: S102 - source built above from field names only
+    make: Callable[..., Any] = env["make"]
+    return make
+
+
+def _json_assembly() -> Assembly:
+    built = frozenset(ASSEMBLED.values())
+    return Assembly(**{name: _maker(cls, built, positional=name == "member")
+                       for name, cls in ASSEMBLED.items()})
+
+
+JSON_ASSEMBLY = _json_assembly()
+"""Assembles a member straight into its JSON twin (`edi.reader.read(..., assembly=...)`):
+the same lines as rendering its `MemberTransaction`, without building the records."""
+MEMBER_JSON: type[msgspec.Struct] = _twin(MemberTransaction)
+"""The type of a member's JSON twin (what `JSON_ASSEMBLY` assembles)."""
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -215,9 +261,22 @@ def dumps_line(record: msgspec.Struct) -> bytes:
 
 def dumps_members(members: Iterable[MemberTransaction]) -> bytes:
     """Member transactions as UTF-8 JSON lines, each ending in a newline, encoded in one
-    call (what `parse --json` writes): the same bytes as their `dumps_line`s joined."""
+    call: the same bytes as their `dumps_line`s joined."""
     render = _RENDERERS.get(MemberTransaction) or _renderer(MemberTransaction)
     return _ENCODER.encode_lines([*map(render, members)])
+
+
+def member_twin(member: MemberTransaction) -> msgspec.Struct:
+    """The JSON twin of a member transaction (a `MEMBER_JSON`)."""
+    twin: msgspec.Struct = (_RENDERERS.get(MemberTransaction)
+                            or _renderer(MemberTransaction))(member)
+    return twin
+
+
+def dumps_twins(twins: list[msgspec.Struct]) -> bytes:
+    """JSON twins as UTF-8 JSON lines, each ending in a newline, encoded in one call (what
+    `parse --json` writes)."""
+    return _ENCODER.encode_lines(twins)
 
 
 def summary_line(member: MemberTransaction) -> str:

@@ -11,6 +11,7 @@ already typed here).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -148,21 +149,23 @@ class Entity(msgspec.Struct, gc=False):
     luis: tuple[Language, ...] = ()
     pla: Segment | None = None
 
-    def address(self) -> Address | None:
+    def address(self, k: Assembly) -> Any:
+        """The loop's `Address` (N3 + N4) built by `k`, None without either."""
         n3, n4 = self.n3, self.n4
         if n3 is None and n4 is None:
             return None
         a = n3.elements + _BLANK if n3 is not None else _BLANK
         b = n4.elements + _BLANK if n4 is not None else _BLANK
-        return Address(
+        return k.address(
             line1=a[0], line2=a[1], city=b[0], state=b[1], postal_code=b[2],
             country=b[3], location_qualifier=b[4], location_id=b[5],
             country_subdivision=b[6])
 
-    def related(self) -> RelatedEntity:
+    def related(self, k: Assembly) -> Any:
+        """The loop as a `RelatedEntity` built by `k`."""
         assert self.name is not None
-        return RelatedEntity(
-            loop_id=self.loop_id, name=self.name, address=self.address(),
+        return k.related(
+            loop_id=self.loop_id, name=self.name, address=self.address(k),
             contact=self.contacts[0] if self.contacts else None)
 
 
@@ -184,9 +187,10 @@ class CoverageLoop(msgspec.Struct, gc=False):
     providers: tuple[Entity, ...] = ()
     cobs: tuple[CobLoop, ...] = ()
 
-    def build(self) -> Coverage:
+    def build(self, k: Assembly) -> Any:
+        """The loop as a `Coverage` built by `k`."""
         maintenance_type, reason, line, plan, level, late = self.fields
-        return Coverage(
+        return k.coverage(
             maintenance_type=maintenance_type,
             maintenance_reason=reason,
             insurance_line=line,
@@ -198,16 +202,16 @@ class CoverageLoop(msgspec.Struct, gc=False):
             references=self.refs,
             prior_coverage_months=self.qq,
             id_cards=self.idcs,
-            providers=tuple([_provider(p) for p in self.providers]) if self.providers else (),
-            coordination=tuple([b.build() for b in self.cobs]) if self.cobs else (),
+            providers=tuple([_provider(p, k) for p in self.providers]) if self.providers else (),
+            coordination=tuple([b.build(k) for b in self.cobs]) if self.cobs else (),
             position=self.hd.position,
         )
 
 
-def _provider(p: Entity) -> Provider:
+def _provider(p: Entity, k: Assembly) -> Any:
     name = p.name or PersonName(entity_code="", position=0)
     pla = p.pla
-    return Provider(sequence=p.sequence, name=name, address=p.address(),
+    return k.provider(sequence=p.sequence, name=name, address=p.address(k),
                     contacts=p.contacts,
                     change_reason=pla.get(5) if pla is not None else "",
                     change_date=parse_d8(pla.get(3)) if pla is not None else None)
@@ -221,14 +225,14 @@ class CobLoop(msgspec.Struct, gc=False):
     dates: list[DatePeriod] = msgspec.field(default_factory=list)
     entities: list[Entity] = msgspec.field(default_factory=list)
 
-    def build(self) -> CoordinationOfBenefits:
+    def build(self, k: Assembly) -> Any:
+        """The loop as a `CoordinationOfBenefits` built by `k`."""
         s = self.seg
-        return CoordinationOfBenefits(payer_responsibility=s.get(1), policy_number=s.get(2),
-                                      coordination=s.get(3),
-                                      service_types=tuple(x for x in s.repeats(4) if x), references=tuple(self.refs),
-                                      dates=tuple(self.dates), entities=tuple(e.related() for e in self.entities),
-                                      position=s.position,
-                                      )
+        return k.coordination(
+            payer_responsibility=s.get(1), policy_number=s.get(2), coordination=s.get(3),
+            service_types=tuple(x for x in s.repeats(4) if x), references=tuple(self.refs),
+            dates=tuple(self.dates), entities=tuple(e.related(k) for e in self.entities),
+            position=s.position)
 
 
 class CategoryLoop(msgspec.Struct, gc=False):
@@ -262,84 +266,116 @@ class MemberLoop(msgspec.Struct, gc=False):
     group_policy: str = ""
 
 
+class Assembly(msgspec.Struct, frozen=True, gc=False):
+    """The constructors `assemble` builds a member's records with. `RECORDS` builds the
+    records of `edi.records`; `edi.jsonout.JSON_ASSEMBLY` builds their JSON twins straight
+    from the loops (what `parse --json` prints), so both read the loops through the one
+    mapping in `assemble`. `member` takes every field of `MemberTransaction` positionally,
+    in declaration order (a keyword call of 33 arguments cost more than the rest of the
+    twin); the others take their record's keyword arguments. A record built while reading
+    a segment (a name, a date, a reference, demographics) is passed to them as it is."""
+
+    member: Callable[..., Any]
+    member_name: Callable[..., Any]
+    incorrect: Callable[..., Any]
+    related: Callable[..., Any]
+    address: Callable[..., Any]
+    coverage: Callable[..., Any]
+    provider: Callable[..., Any]
+    coordination: Callable[..., Any]
+    disability: Callable[..., Any]
+    category: Callable[..., Any]
+
+
+def positional(cls: type[msgspec.Struct]) -> Callable[..., Any]:
+    """`cls`'s constructor taking every field positionally, in declaration order."""
+    names = cls.__struct_fields__
+    env: dict[str, Any] = {"cls": cls}
+    source = (f"def make({', '.join(names)}):\n"
+              f"    return cls({', '.join(f'{n}={n}' for n in names)})\n")
+    exec(source, env)  # noqa: S102 - source built above from field names only
+    make: Callable[..., Any] = env["make"]
+    return make
+
+
+ASSEMBLED: dict[str, type[msgspec.Struct]] = {
+    "member": MemberTransaction, "member_name": MemberName, "incorrect": IncorrectMember,
+    "related": RelatedEntity, "address": Address, "coverage": Coverage, "provider": Provider,
+    "coordination": CoordinationOfBenefits, "disability": Disability,
+    "category": ReportingCategory}
+"""The record type each constructor of an `Assembly` stands for."""
+RECORDS = Assembly(**{name: positional(cls) if name == "member" else cls
+                      for name, cls in ASSEMBLED.items()})
+"""The records of `edi.records` (`assemble_member`)."""
+
+
 def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
     """The frozen member transaction for a closed 2000 loop (findings must be complete)."""
-    member_name: MemberName | None = None
-    incorrect: IncorrectMember | None = None
-    mailing = custodial = drop_off = None
-    employers: list[RelatedEntity] = []
-    schools: list[RelatedEntity] = []
-    responsible: list[RelatedEntity] = []
+    member: MemberTransaction = assemble(m, lineage, RECORDS)
+    return member
+
+
+def assemble(m: MemberLoop, lineage: Lineage, k: Assembly) -> Any:
+    """The member transaction of a closed 2000 loop built by `k` (findings must be
+    complete): a `MemberTransaction` with `RECORDS`."""
+    member = incorrect = mailing_address = custodial_parent = drop_off_location = None
+    in_2100d: list[Any] = []
+    in_2100e: list[Any] = []
+    in_2100g: list[Any] = []
     for e in m.entities:
         loop = e.loop_id
         assert e.name is not None
         if loop == "2100A":
-            member_name = MemberName(
+            member = k.member_name(
                 name=e.name, contact=e.contacts[0] if e.contacts else None,
-                address=e.address(), demographics=e.dmg,
+                address=e.address(k), demographics=e.dmg,
                 employment_classes=e.ecs, income=e.icm, amounts=e.amts,
                 health=e.hlh, languages=e.luis)
         elif loop == "2100B":
-            incorrect = IncorrectMember(name=e.name, demographics=e.dmg)
+            incorrect = k.incorrect(name=e.name, demographics=e.dmg)
         elif loop == "2100C":
-            mailing = e.related()
+            mailing_address = e.related(k)
         elif loop == "2100D":
-            employers.append(e.related())
+            in_2100d.append(e.related(k))
         elif loop == "2100E":
-            schools.append(e.related())
+            in_2100e.append(e.related(k))
         elif loop == "2100F":
-            custodial = e.related()
+            custodial_parent = e.related(k)
         elif loop == "2100G":
-            responsible.append(e.related())
+            in_2100g.append(e.related(k))
         else:
-            drop_off = e.related()
-    if member_name is None:
-        member_name = MemberName(name=EMPTY_NAME)
-    findings = m.findings
+            drop_off_location = e.related(k)
+    if member is None:
+        member = k.member_name(name=EMPTY_NAME)
     (subscriber, relationship, maintenance_type, maintenance_reason, benefit_status,
      medicare_plan, medicare_reason, cobra_event, employment_status, student_status, handicap,
      death_date, confidentiality, birth_sequence) = m.fields
-    return MemberTransaction(
-        lineage=lineage,
-        subscriber=subscriber,
-        relationship=relationship,
-        maintenance_type=maintenance_type,
-        maintenance_reason=maintenance_reason,
-        benefit_status=benefit_status,
-        medicare_plan=medicare_plan,
-        medicare_reason=medicare_reason,
-        cobra_event=cobra_event,
-        employment_status=employment_status,
-        student_status=student_status,
-        handicap=handicap,
-        death_date=death_date,
-        confidentiality=confidentiality,
-        birth_sequence=birth_sequence,
-        subscriber_number=m.subscriber_number,
-        group_policy_number=m.group_policy,
-        identifiers=m.refs,
-        dates=tuple(m.dates),
-        member=member_name,
-        incorrect=incorrect,
-        mailing_address=mailing,
-        employers=tuple(employers) if employers else (),
-        schools=tuple(schools) if schools else (),
-        custodial_parent=custodial,
-        responsible_persons=tuple(responsible) if responsible else (),
-        drop_off_location=drop_off,
-        disabilities=tuple([
-            Disability(disability_type=s.get(1), diagnosis_qualifier=s.get(7),
-                       diagnosis=s.get(8), dates=tuple(d), position=s.position)
-            for s, d in m.disabilities]) if m.disabilities else (),
-        coverages=tuple([cov.build() for cov in m.coverages]) if m.coverages else (),
-        reporting_categories=tuple([
-            ReportingCategory(
-                name=k.name, value=k.value, reference_qualifier=k.qualifier,
-                date=k.date, position=k.position)
-            for k in m.categories]) if m.categories else (),
-        findings=findings,
-        rejected=any(f.severity is Severity.ERROR for f in findings) if findings else False,
-    )
+    subscriber_number = m.subscriber_number
+    group_policy_number = m.group_policy
+    identifiers = m.refs
+    dates = tuple(m.dates)
+    employers = tuple(in_2100d) if in_2100d else ()
+    schools = tuple(in_2100e) if in_2100e else ()
+    responsible_persons = tuple(in_2100g) if in_2100g else ()
+    disabilities = tuple([
+        k.disability(disability_type=s.get(1), diagnosis_qualifier=s.get(7),
+                     diagnosis=s.get(8), dates=tuple(d), position=s.position)
+        for s, d in m.disabilities]) if m.disabilities else ()
+    coverages = tuple([cov.build(k) for cov in m.coverages]) if m.coverages else ()
+    reporting_categories = tuple([
+        k.category(name=cat.name, value=cat.value, reference_qualifier=cat.qualifier,
+                   date=cat.date, position=cat.position)
+        for cat in m.categories]) if m.categories else ()
+    findings = m.findings
+    rejected = any(f.severity is Severity.ERROR for f in findings) if findings else False
+    # every field of MemberTransaction, in its order (a test holds the names equal)
+    return k.member(
+        lineage, subscriber, relationship, maintenance_type, maintenance_reason,
+        benefit_status, medicare_plan, medicare_reason, cobra_event, employment_status,
+        student_status, handicap, death_date, confidentiality, birth_sequence,
+        subscriber_number, group_policy_number, identifiers, dates, member, incorrect,
+        mailing_address, employers, schools, custodial_parent, responsible_persons,
+        drop_off_location, disabilities, coverages, reporting_categories, findings, rejected)
 
 
 EMPTY_NAME = PersonName(entity_code="", position=0)

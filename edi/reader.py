@@ -21,11 +21,12 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast, overload
 
+import msgspec
 from msgspec.structs import replace
 
-from edi.build import ENVELOPE_IDS, SetBuilder
+from edi.build import ENVELOPE_IDS, Closed, SetBuilder
 from edi.envelope import (
     Context,
     SetCheck,
@@ -39,6 +40,7 @@ from edi.envelope import (
     outside_envelope,
 )
 from edi.findings import Finding, Level, Severity
+from edi.loops import Assembly
 from edi.records import (
     Event,
     GroupEnd,
@@ -89,6 +91,7 @@ class IncrementalValidator(Validator, Protocol):
         ...
 
 
+@overload
 def read(
     data: bytes | BinaryIO | Path,
     source: str | None = None,
@@ -96,13 +99,43 @@ def read(
     validator: Validator | None = None,
     file_sha256: str | None = None,
     records: bool = True,
-) -> Iterator[Event]:
+    assembly: None = None,
+) -> Iterator[Event]: ...
+
+
+@overload
+def read(
+    data: bytes | BinaryIO | Path,
+    source: str | None = None,
+    *,
+    validator: Validator | None = None,
+    file_sha256: str | None = None,
+    records: bool = True,
+    assembly: Assembly,
+) -> Iterator[Event | msgspec.Struct]: ...
+
+
+def read(
+    data: bytes | BinaryIO | Path,
+    source: str | None = None,
+    *,
+    validator: Validator | None = None,
+    file_sha256: str | None = None,
+    records: bool = True,
+    assembly: Assembly | None = None,
+) -> Iterator[Event] | Iterator[Event | msgspec.Struct]:
     """Read an 834 input and yield its events in file order (see `edi.records.Event`).
 
     `records=False` reads for the verdict only: each member loop is yielded as a
     `MemberVerdict` (its lineage, findings and whether they reject it, the same as its
     `MemberTransaction` would carry) and its record is not assembled; everything else,
     every check included, is the same.
+
+    With an `assembly` (`edi.loops.Assembly`, e.g. `edi.jsonout.JSON_ASSEMBLY`, ignored with
+    `records=False`), a member whose loop has no findings while no other finding waits to
+    be merged is yielded as that assembly builds it instead of as a `MemberTransaction`;
+    every other member, so every member that carries findings, is still a
+    `MemberTransaction`. Everything else is the same.
 
     `source` names the input in findings and lineage (default: the path, or
     '<bytes>'/'<stream>'). `file_sha256` defaults to the SHA-256 of the bytes
@@ -134,7 +167,8 @@ def read(
             run = start(name)
         else:
             checked = list(validator.findings(data, name))
-    return _Reader(name, file_sha256, checked, run, records).run(read_batches(data, name))
+    return _Reader(name, file_sha256, checked, run, records, assembly).run(
+        read_batches(data, name))
 
 
 def file_sha256(path: Path) -> str:
@@ -169,8 +203,9 @@ def events(
     incremental `validation` run fed each segment of `items` here; the events
     are the same.
     """
-    return _Reader(source, file_sha256, validator_findings, validation).run(
-        _batched(items) if validation is not None else ([item] for item in items))
+    # without an assembly the reader yields events only
+    return cast(Iterator[Event], _Reader(source, file_sha256, validator_findings, validation).run(
+        _batched(items) if validation is not None else ([item] for item in items)))
 
 
 def _batched(items: Iterable[Segment | Finding]) -> Iterator[list[Segment | Finding]]:
@@ -182,15 +217,19 @@ def _batched(items: Iterable[Segment | Finding]) -> Iterator[list[Segment | Find
 
 
 _SCOPED = ("interchange_control", "group_control", "set_control")
+_Out = Event | msgspec.Struct
+"""What the reader yields: events, and with an assembly the members it built."""
 
 
 class _Reader:
     """The envelope state machine: one pass, one open ISA/GS/ST at a time."""
 
     def __init__(self, source: str, sha: str | None, checked: Iterable[Finding],
-                 validation: ValidationRun | None = None, records: bool = True) -> None:
+                 validation: ValidationRun | None = None, records: bool = True,
+                 assembly: Assembly | None = None) -> None:
         self.ctx = Context(source)
         self.records = records
+        self.assembly = assembly if records else None
         self.validation = validation
         self.unplaced: list[Finding] = []  # incremental findings without a position: last
         self.sha = sha
@@ -268,7 +307,7 @@ class _Reader:
 
     # ------------------------------------------------------------ main loop
 
-    def run(self, batches: Iterable[list[Segment | Finding]]) -> Iterator[Event]:
+    def run(self, batches: Iterable[list[Segment | Finding]]) -> Iterator[_Out]:
         """The events of the items, read a list at a time (the tokenizer's lists).
 
         With an incremental validator, each list is validated before it is read (findings
@@ -278,10 +317,12 @@ class _Reader:
         """
         envelope = _ENVELOPE_IDS
         feed_run = None  # the open set's builder.feed_run
+        builder: SetBuilder | None = None
+        assembly = self.assembly
+        member_type = MemberTransaction if self.records else MemberVerdict
         in_set = False
         last: Segment | None = None
         validate = self.validation.feed if self.validation is not None else None
-        member_type = MemberTransaction if self.records else MemberVerdict
         add = self._add
         for batch in batches:
             if validate is not None:
@@ -295,6 +336,9 @@ class _Reader:
             while i < n:
                 if feed_run is not None:
                     # the set's segments up to the next finding or envelope segment
+                    if assembly is not None and builder is not None:
+                        # an assembled member cannot take findings later: none may wait
+                        builder.assembly = None if self.checked else assembly
                     j, closed = feed_run(batch, i)
                     if j > i:
                         fed = batch[j - 1]
@@ -302,12 +346,17 @@ class _Reader:
                             last = fed
                         i = j
                         for done in closed:
-                            if type(done) is member_type and not done.findings \
-                                    and not self.checked:
-                                self.members += 1  # _emit's work for a clean member
+                            if type(done) is member_type:
+                                if not done.findings and not self.checked:
+                                    self.members += 1  # _emit's work for a clean member
+                                    yield done
+                                    continue
+                            elif type(done) is not TransactionSetHeader:
+                                # assembled: no findings, and none waited (see above)
+                                self.members += 1
                                 yield done
-                            else:
-                                yield from self._emit(done)
+                                continue
+                            yield from self._emit(done)
                         if i >= n:
                             break
                 item = batch[i]
@@ -358,7 +407,8 @@ class _Reader:
                     self._inside_unexpected(seg, "a transaction set")
                 last = seg
                 in_set = self.st is not None
-                feed_run = self.builder.feed_run if self.builder is not None else None
+                builder = self.builder
+                feed_run = builder.feed_run if builder is not None else None
         if self.validation is not None:
             self._add(self.validation.close())
         yield from self._end_interchange(None, last)
@@ -396,7 +446,7 @@ class _Reader:
         self.groups, self.gs_seen = 0, set()
         yield InterchangeStart(header=header)
 
-    def _end_interchange(self, iea: Segment | None, at: Segment | None) -> Iterator[Event]:
+    def _end_interchange(self, iea: Segment | None, at: Segment | None) -> Iterator[_Out]:
         if self.isa is None:
             return
         yield from self._end_group(None, at)
@@ -425,7 +475,7 @@ class _Reader:
         self.sets, self.st_seen = 0, set()
         yield GroupStart(header=header, interchange_control=self.isa.control_number)
 
-    def _end_group(self, ge: Segment | None, at: Segment | None) -> Iterator[Event]:
+    def _end_group(self, ge: Segment | None, at: Segment | None) -> Iterator[_Out]:
         if self.gs is None:
             return
         yield from self._end_set(None, at)
@@ -470,12 +520,16 @@ class _Reader:
         )
         return iter(())
 
-    def _emit(self, done: TransactionSetHeader | MemberTransaction | MemberVerdict,
-              ) -> Iterator[Event]:
+    def _emit(self, done: Closed) -> Iterator[_Out]:
         if isinstance(done, TransactionSetHeader):
             self.set_findings.extend(self._take(done.lineage.last_position))
             self.header_sent = True
             yield SetStart(header=done)
+            return
+        if not isinstance(done, (MemberTransaction, MemberVerdict)):
+            # assembled (`self.assembly`): no findings, and none waited when it was built
+            self.members += 1
+            yield done
             return
         lin = done.lineage
         extra = None
@@ -496,12 +550,14 @@ class _Reader:
             self.member_warnings = True
         yield done
 
-    def _end_set(self, se: Segment | None, at: Segment | None) -> Iterator[Event]:
+    def _end_set(self, se: Segment | None, at: Segment | None) -> Iterator[_Out]:
         st = self.st
         if st is None:
             return
         builder = self.builder
         if builder is not None:
+            if self.assembly is not None:
+                builder.assembly = None if self.checked else self.assembly
             for done in builder.close():
                 yield from self._emit(done)
         if not self.header_sent:
@@ -561,7 +617,7 @@ _BATCH = 200
 _ENVELOPE_IDS = ENVELOPE_IDS
 
 
-def findings_of(event: Event) -> tuple[Finding, ...]:
+def findings_of(event: Event | msgspec.Struct) -> tuple[Finding, ...]:
     """The findings an event carries (a bare Finding is its own), in order."""
     if isinstance(event, Finding):
         return (event,)

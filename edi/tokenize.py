@@ -307,16 +307,24 @@ class _Tokenizer:
                 if k:
                     off += k
                     buf = buf[k:]
-                n = buf.count(term)
-                if n and buf.count(term_lf) == n:
+                # split on terminator + LF first (the usual layout); what is left between the
+                # pairs, joined, holds no terminator when each is followed by a LF, and no LF
+                # when each follows a terminator (a copy and two memchr scans: two counts
+                # cost more)
+                parts = buf.split(term_lf)
+                if len(parts) > 1 and term not in (between := "".join(parts)):
                     sep, sl = term_lf, tl + 1
-                    clean = buf.count("\n") == n and "\r" not in buf
-                elif n and buf.count(term_crlf) == n:
-                    sep, sl = term_crlf, tl + 2
-                    clean = buf.count("\n") == n and buf.count("\r") == n
+                    clean = "\n" not in between and "\r" not in buf
                 else:
-                    clean = "\n" not in buf and "\r" not in buf
-            parts = buf.split(sep)
+                    n = buf.count(term)
+                    if n and buf.count(term_crlf) == n:
+                        sep, sl = term_crlf, tl + 2
+                        clean = buf.count("\n") == n and buf.count("\r") == n
+                    else:
+                        clean = "\n" not in buf and "\r" not in buf
+                    parts = buf.split(sep)
+            else:
+                parts = buf.split(sep)
             rest = parts.pop()
             one = stream.one_to_one or buf.isascii()
             todo: Iterable[str] = parts

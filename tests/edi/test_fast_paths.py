@@ -158,3 +158,19 @@ def test_fast_built_records_are_ordinary_frozen_records() -> None:
     assert copy.rejected and not m.rejected and replace(copy, rejected=False) == m
     with pytest.raises(AttributeError):
         m.member.name.last = "X"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("variant", [b"~", b"~\n\n", b"~\r\n", b"~ \n"])
+def test_a_terminator_without_its_line_break_or_a_stray_one_reads_the_same(
+    variant: bytes,
+) -> None:
+    """The one-segment-per-line layout is taken only when every terminator in the buffer
+    is followed by a LF and every LF follows a terminator; one pair out of place reads the
+    same segments (the general loop)."""
+    clean = simple(member("900110001"), member("900110002"))
+    mixed = clean.replace(b"~\nNM1*IL*1*TESTER*ALICE****34*900110002~\n",
+                          b"~\nNM1*IL*1*TESTER*ALICE****34*900110002" + variant, 1)
+    assert mixed != clean
+    want = [(t[0], t[1], t[2]) for t in tokens(clean) if isinstance(t[1], tuple)]
+    got = [(t[0], t[1], t[2]) for t in tokens(mixed) if isinstance(t[1], tuple)]
+    assert got == want

@@ -1,0 +1,90 @@
+"""Members assembled straight into their JSON twins (`read(..., assembly=JSON_ASSEMBLY)`, what
+`parse --json` reads with) are the same lines as the `MemberTransaction` records rendered, and
+a member that has or may still get findings stays a record."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from pathlib import Path
+
+import msgspec
+import pytest
+from click.testing import CliRunner
+from parse_json_inputs import INPUTS, input_bytes
+from x834 import member, simple
+
+from cli import main
+from edi import loops
+from edi.jsonout import JSON_ASSEMBLY, MEMBER_JSON, dumps_line, dumps_twins
+from edi.reader import read
+from edi.records import MemberTransaction
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _both(data: bytes, name: str) -> tuple[list[MemberTransaction], list[msgspec.Struct]]:
+    records = [e for e in read(data, name) if isinstance(e, MemberTransaction)]
+    assembled = [e for e in read(data, name, assembly=JSON_ASSEMBLY)
+                 if type(e) is MEMBER_JSON or isinstance(e, MemberTransaction)]
+    return records, assembled
+
+
+def _lines(items: list[msgspec.Struct]) -> bytes:
+    return b"".join(dumps_twins([e]) if type(e) is MEMBER_JSON
+                    else dumps_line(e) for e in items)  # type: ignore[arg-type]
+
+
+def test_the_member_call_names_every_field_in_order() -> None:
+    """`assemble` passes MemberTransaction's fields positionally (see `Assembly`)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(loops.assemble)))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and n.func.attr == "member"]
+    (call,) = calls
+    assert not call.keywords
+    assert [a.id for a in call.args if isinstance(a, ast.Name)] == list(
+        MemberTransaction.__struct_fields__)
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_generated_inputs_give_the_same_lines(name: str) -> None:
+    records, assembled = _both(input_bytes(name), name)
+    assert len(records) == len(assembled)
+    assert any(type(e) is MEMBER_JSON for e in assembled)
+    assert _lines(assembled) == b"".join(dumps_line(m) for m in records)
+    for record, item in zip(records, assembled, strict=True):
+        # a member with findings is never assembled: its findings print on stderr
+        assert (type(item) is MEMBER_JSON) == (not record.findings)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.edi")), ids=lambda p: p.name)
+def test_samples_give_the_same_lines(path: Path) -> None:
+    records, assembled = _both(path.read_bytes(), path.name)
+    assert _lines(assembled) == b"".join(dumps_line(m) for m in records)
+
+
+def test_a_member_a_waiting_finding_falls_in_is_a_record_with_it() -> None:
+    """The tokenizer's finding inside the second member waits in the reader's queue until
+    that member closes: it is read into a record, which carries and is rejected by it."""
+    data = simple(member("900110001"), member("900110002"), member("900110003")).replace(
+        b"TESTER*ALICE****34*900110002", b"TES\nTER*ALICE****34*900110002")
+    records, assembled = _both(data, "broken.edi")
+    assert [type(e) for e in assembled] == [MEMBER_JSON, MemberTransaction, MEMBER_JSON]
+    second = assembled[1]
+    assert isinstance(second, MemberTransaction) and second.rejected
+    assert [f.code for f in second.findings] == ["transport.line_break_in_element"]
+    assert second == records[1]
+    assert _lines(assembled) == b"".join(dumps_line(m) for m in records)
+
+
+def test_parse_json_prints_the_records_lines(tmp_path: Path) -> None:
+    data = simple(member("900110001"), member("900110002"),
+                  member("900110003", ins="INS*Y*18*021*28*Q***FT"))
+    path = tmp_path / "in.edi"
+    path.write_bytes(data)
+    result = CliRunner().invoke(main, ["parse", str(path), "--json"])
+    assert result.exit_code == 1  # the third member's INS05 is not a benefit status
+    records = [e for e in read(data, str(path)) if isinstance(e, MemberTransaction)]
+    assert records[2].findings and not records[0].findings
+    assert result.stdout_bytes == b"".join(dumps_line(m) for m in records)
