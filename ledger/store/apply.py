@@ -97,8 +97,9 @@ def store_review_item(
     settings: LedgerSettings,
     explanation: str = "",
     transaction_set_id: int | None = None,
-) -> int:
-    """Insert a review item holding the transaction; returns its id."""
+) -> int | None:
+    """Insert a review item holding the transaction; returns its id (None when `uow`
+    buffers review items: `UnitOfWork.add_review_item`)."""
     tx = decision.transaction
     ln = header.lineage
     who = tx.subscriber_number or f"ordinal:{tx.lineage.member_ordinal}"
@@ -135,7 +136,7 @@ def store_review_item(
         "status": "open",
         "model_version": decision.model_version,
     }
-    return uow.insert_returning_id(t.review_items, row)
+    return uow.add_review_item(row)
 
 
 _CANDIDATES_JSON = msgspec.json.Encoder(order="sorted")
