@@ -104,22 +104,6 @@ def store_review_item(
     ln = header.lineage
     who = tx.subscriber_number or f"ordinal:{tx.lineage.member_ordinal}"
     due = decision.due_at or received_at + dt.timedelta(hours=settings.review_sla_hours)
-    candidates = [
-        {
-            "member_id": c.member_id,
-            "score": c.score,
-            "comparisons": [
-                {
-                    "field": f.field,
-                    "level": f.level,
-                    "weight": f.weight,
-                    "description": f.description,
-                }
-                for f in c.comparisons
-            ],
-        }
-        for c in decision.candidates
-    ]
     row = {
         "queue": queue,
         "reason": reason.value,
@@ -127,7 +111,7 @@ def store_review_item(
         "sponsor_id": header.sponsor.id if header.sponsor else "",
         "transaction": encode_json(tx),
         "header": _header_json(header),
-        "candidates": _CANDIDATES_JSON.encode(candidates).decode(),
+        "candidates": _CANDIDATES_JSON.encode(decision.candidates).decode(),
         "suggested_member_id": decision.member_id,
         "family_key": f"{ln.sender_id}|{ln.interchange_control}|{ln.set_control}|{who}",
         "transaction_set_id": transaction_set_id,
@@ -140,7 +124,8 @@ def store_review_item(
 
 
 _CANDIDATES_JSON = msgspec.json.Encoder(order="sorted")
-"""The candidates column: sorted keys, compact (not hashed; read back with json.loads)."""
+"""The candidates column: `Candidate` and `FieldComparison` (dataclasses) as objects of all
+their fields, sorted keys, compact (not hashed; read back with json.loads)."""
 _LAST_HEADER: list[Any] = [None, ""]
 
 
