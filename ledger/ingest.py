@@ -487,7 +487,7 @@ class _Run:
         conn = self.eng.connect()
         trans = conn.begin()
         try:
-            uow = UnitOfWork(conn)
+            uow = UnitOfWork(conn, review_ids=False)  # nothing here reads an item's id
             ts = t.transaction_sets
             done = conn.execute(
                 sa.select(ts.c.id).where(

@@ -97,28 +97,13 @@ def store_review_item(
     settings: LedgerSettings,
     explanation: str = "",
     transaction_set_id: int | None = None,
-) -> int:
-    """Insert a review item holding the transaction; returns its id."""
+) -> int | None:
+    """Insert a review item holding the transaction; returns its id (None when `uow`
+    buffers review items: `UnitOfWork.add_review_item`)."""
     tx = decision.transaction
     ln = header.lineage
     who = tx.subscriber_number or f"ordinal:{tx.lineage.member_ordinal}"
     due = decision.due_at or received_at + dt.timedelta(hours=settings.review_sla_hours)
-    candidates = [
-        {
-            "member_id": c.member_id,
-            "score": c.score,
-            "comparisons": [
-                {
-                    "field": f.field,
-                    "level": f.level,
-                    "weight": f.weight,
-                    "description": f.description,
-                }
-                for f in c.comparisons
-            ],
-        }
-        for c in decision.candidates
-    ]
     row = {
         "queue": queue,
         "reason": reason.value,
@@ -126,7 +111,7 @@ def store_review_item(
         "sponsor_id": header.sponsor.id if header.sponsor else "",
         "transaction": encode_json(tx),
         "header": _header_json(header),
-        "candidates": _CANDIDATES_JSON.encode(candidates).decode(),
+        "candidates": _CANDIDATES_JSON.encode(decision.candidates).decode(),
         "suggested_member_id": decision.member_id,
         "family_key": f"{ln.sender_id}|{ln.interchange_control}|{ln.set_control}|{who}",
         "transaction_set_id": transaction_set_id,
@@ -135,11 +120,12 @@ def store_review_item(
         "status": "open",
         "model_version": decision.model_version,
     }
-    return uow.insert_returning_id(t.review_items, row)
+    return uow.add_review_item(row)
 
 
 _CANDIDATES_JSON = msgspec.json.Encoder(order="sorted")
-"""The candidates column: sorted keys, compact (not hashed; read back with json.loads)."""
+"""The candidates column: `Candidate` and `FieldComparison` (dataclasses) as objects of all
+their fields, sorted keys, compact (not hashed; read back with json.loads)."""
 _LAST_HEADER: list[Any] = [None, ""]
 
 

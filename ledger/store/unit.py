@@ -33,12 +33,17 @@ from matching.decisions import BlockingKey, KnownPerson
 
 FLUSH_ROWS = 20000
 """Buffered rows that trigger a batch write."""
+REVIEW_ROWS = 256
+"""Buffered review items that trigger a batch write: each holds its transaction and
+candidates as JSON (several KB), so they are written far sooner than FLUSH_ROWS."""
 MAX_CANDIDATES = 200
 PEOPLE_CACHE = 40_000
 """Stored people a unit of work keeps as KnownPerson between candidate look-ups (the wider
 search finds the same people again and again); about 0.5 KB each."""
-SQLITE_CACHE_KIB = 128 * 1024
-"""SQLite page cache per writing connection (KiB); 0 leaves SQLite's default."""
+SQLITE_CACHE_KIB = 32 * 1024
+"""SQLite page cache per writing connection (KiB); 0 leaves SQLite's default. 32 MiB: an
+ingest of 100,000 new members peaked at 239 MB (both processes) against 344 MB with
+128 MiB, at the same CPU time (README, "The ledger's share")."""
 
 _INSERT_ORDER = (
     t.members,
@@ -220,8 +225,14 @@ def insert_tuples(conn: Connection, table: str, cols: Sequence[str], data: list[
 class UnitOfWork:
     """One open database transaction writing to the ledger (see module docstring)."""
 
-    def __init__(self, conn: Connection, recorded_at: dt.datetime | None = None) -> None:
+    def __init__(
+        self, conn: Connection, recorded_at: dt.datetime | None = None, *,
+        review_ids: bool = True,
+    ) -> None:
         self.conn = conn
+        self.review_ids = review_ids
+        """Whether a review item is inserted at once, its id returned (`add_review_item`);
+        False buffers it with the other rows (bulk ingest: one write per batch)."""
         if SQLITE_CACHE_KIB and conn.dialect.name == "sqlite":
             # the default 2 MB page cache thrashes once the key indexes outgrow it
             conn.exec_driver_sql(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
@@ -432,47 +443,72 @@ class UnitOfWork:
             self.flush()
 
     def candidates(self, keys: Sequence[BlockingKey]) -> list[KnownPerson]:
-        """`CandidateSource`: everybody sharing any of `keys` (at most MAX_CANDIDATES)."""
+        """`CandidateSource`: the people sharing any of `keys`, at most MAX_CANDIDATES.
+
+        Key by key in the order asked (matching asks the most telling first: subscriber,
+        SSN, ...), each key's members in member-id order (stored before those still
+        buffered), each person once: when more than MAX_CANDIDATES share the keys, the
+        ones kept are those of the earlier keys, the same ones every time.
+        """
         keys = list(dict.fromkeys(keys))
         if not keys:
             return []
-        ids: dict[str, None] = {}
         pending_keys = self._pending_keys
         bits = self._written
-        stored_keys: list[BlockingKey] = []
-        for key in keys:
-            found = pending_keys.get(key)
-            if found is not None:
-                ids.update(dict.fromkeys(found))
+        stored_at: list[int] = []
+        for i, key in enumerate(keys):
             # the bitmap answers "certainly not stored" for keys this unit of work never wrote
             if bits is None:
-                stored_keys.append(key)
+                stored_at.append(i)
             else:
                 bit = hash(key) & _BITMAP_MASK
                 if bits[bit >> 3] & (1 << (bit & 7)):
-                    stored_keys.append(key)
-        if stored_keys:
-            # unflushed keys and people are found in memory above and below
+                    stored_at.append(i)
+        by_key: dict[int, list[str]] = {}
+        if stored_at:
+            # unflushed keys and people are found in memory below
             if self._cursor is None:
                 self._cursor = self.conn.connection.cursor()
-            params = tuple(part for key in stored_keys for part in key)
-            self._cursor.execute(_candidate_sql(self.conn, len(stored_keys)), params)
-            for (mid,) in self._cursor.fetchall():
-                ids[mid] = None
+            if self.conn.dialect.name == "postgresql":
+                # one statement text for any number of keys: prepared once, planned once
+                args: tuple[Any, ...] = ([keys[i][0] for i in stored_at],
+                                         [keys[i][1] for i in stored_at])
+                self._cursor.execute(_PG_CANDIDATES, args, prepare=False)
+            else:
+                args = tuple(part for i in stored_at for part in keys[i])
+                self._cursor.execute(_candidate_sql(len(stored_at)), args)
+            rows = self._cursor.fetchall()
+            if rows:
+                rows.sort()
+                for r, mid in rows:
+                    by_key.setdefault(stored_at[r], []).append(mid)
+        ids: dict[str, None] = {}
+        for i, key in enumerate(keys):
+            got = by_key.get(i)
+            if got is not None:
+                ids.update(dict.fromkeys(got))
+            found = pending_keys.get(key)
+            if found is not None:
+                ids.update(dict.fromkeys(found))
+            if len(ids) >= MAX_CANDIDATES:
+                ids = dict.fromkeys(itertools.islice(ids, MAX_CANDIDATES))
+                break
+        if not ids:
+            return []
         pending_people = self._pending_people
-        pending = [pending_people[m] for m in ids if m in pending_people]
-        stored = [m for m in ids if m not in pending_people]
-        if not stored:
-            return pending
         cache = self._people
-        missing = [m for m in stored if m not in cache]
+        missing = [m for m in ids if m not in pending_people and m not in cache]
+        got_people: dict[str, KnownPerson] = {}
         if missing:
             loaded = load_people(self.conn, missing)
             self._remember(loaded)
-            got = {p.member_id: p for p in loaded}
-            return pending + [p for m in stored
-                              if (p := cache.get(m) or got.get(m)) is not None]
-        return pending + [cache[m] for m in stored]
+            got_people = {p.member_id: p for p in loaded}
+        out: list[KnownPerson] = []
+        for m in ids:
+            p = pending_people.get(m) or cache.get(m) or got_people.get(m)
+            if p is not None:
+                out.append(p)
+        return out
 
     def _remember(self, people: Iterable[KnownPerson]) -> None:
         """Keep stored people built (at most PEOPLE_CACHE; the oldest half goes first)."""
@@ -520,6 +556,17 @@ class UnitOfWork:
         self._cursor.execute(sql, values)
         return int(self._cursor.lastrowid)
 
+    def add_review_item(self, row: dict[str, Any]) -> int | None:
+        """Insert one `review_items` row: at once with its id returned, or, when the unit
+        of work was opened with `review_ids=False`, buffered (written in the order added,
+        the database giving the ids then) and None returned."""
+        if self.review_ids:
+            return self.insert_returning_id(t.review_items, row)
+        self.add(t.review_items, row)
+        if len(self._buf[t.review_items]) >= REVIEW_ROWS:
+            self.flush()
+        return None
+
     def pending_subscriber(self, subscriber_number: str) -> str | None:
         """The lowest member id buffered (not yet written) in this unit of work with this
         subscriber number and relationship 18 (self), if any."""
@@ -546,7 +593,7 @@ def next_control_number(conn: Connection, kind: str) -> int:
     return int(row.next_value)
 
 
-_SQL_CACHE: dict[tuple[str, int], str] = {}
+_SQL_CACHE: dict[int, str] = {}
 _ROW_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
 _KEY_COLS = ("kind", "value", "member_id")
 _PERSON_TABLES = (t.members, t.member_identifiers, t.demographics_versions)
@@ -573,18 +620,29 @@ def _index_pending(
             pending[key] = ids + mid
 
 
-def _candidate_sql(conn: Connection, n: int) -> str:
-    """Driver-level SQL for n (kind, value) pairs; built once per size (expression
-    building per call costs more than the indexed lookup itself)."""
-    key = (conn.dialect.name, n)
-    sql = _SQL_CACHE.get(key)
+def _candidate_sql(n: int) -> str:
+    """SQLite's driver-level SQL for n (kind, value) pairs: (position of the pair, member
+    id) rows, at most MAX_CANDIDATES per pair, in member-id order (a range of the primary
+    key that stops early); built once per size (expression building per call costs more
+    than the indexed look-up itself)."""
+    sql = _SQL_CACHE.get(n)
     if sql is None:
-        mark = "?" if conn.dialect.name == "sqlite" else "%s"
-        cond = " OR ".join([f"(kind = {mark} AND value = {mark})"] * n)
-        sql = _SQL_CACHE[key] = (
-            f"SELECT DISTINCT member_id FROM blocking_keys WHERE {cond} LIMIT {MAX_CANDIDATES}"
+        sql = _SQL_CACHE[n] = " UNION ALL ".join(
+            f"SELECT {i} AS r, member_id FROM (SELECT member_id FROM blocking_keys "
+            f"WHERE kind = ? AND value = ? ORDER BY member_id LIMIT {MAX_CANDIDATES}) AS q{i}"
+            for i in range(n)
         )
     return sql
+
+
+_PG_CANDIDATES = (
+    "SELECT min(k.r) - 1, b.member_id FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY "
+    "AS k(kind, value, r) CROSS JOIN LATERAL (SELECT member_id FROM blocking_keys "
+    "WHERE kind = k.kind AND value = k.value ORDER BY member_id "
+    f"LIMIT {MAX_CANDIDATES}) AS b GROUP BY b.member_id"
+)
+"""`_candidate_sql` on PostgreSQL: the pairs as two arrays, one statement for any number;
+a member once, with the first pair that holds it."""
 
 
 _PEOPLE_SQL = (
