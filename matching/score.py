@@ -28,6 +28,7 @@ the model's stated prior odds; `margin` stays in bits of score.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -95,7 +96,9 @@ class Assessment:
 
 
 _BY_TUPLE_MAX = 4096
-_LEVELS_BY_TUPLE: dict[int, tuple[tuple[FieldComparison, ...], Mapping[str, str]]] = {}
+_LEVELS_BY_TUPLE: OrderedDict[int, tuple[tuple[FieldComparison, ...], Mapping[str, str]]] = (
+    OrderedDict()
+)
 """Level by field of comparison tuples seen (scoring shares one tuple per combination of
 levels: `levels.scored`), by the tuple's identity; the entry holds the tuple."""
 
@@ -178,9 +181,9 @@ NEW_NUMBER = FieldComparison(
 )
 
 
-_UNHELD: dict[
+_UNHELD: OrderedDict[
     int, tuple[tuple[FieldComparison, ...], tuple[FieldComparison, ...] | None, float]
-] = {}
+] = OrderedDict()
 """`_unheld_number`'s comparisons and score by the identity of the tuple it replaces (None:
 nothing to replace); the entry holds the tuple."""
 

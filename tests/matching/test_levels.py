@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import replace
 
 import pytest
@@ -231,7 +231,7 @@ def test_the_screen_changes_no_decision(data: str, monkeypatch: pytest.MonkeyPat
 
 
 def test_prepared_is_kept_per_object_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(levels, "_PREPARED", {})
+    monkeypatch.setattr(levels, "_PREPARED", OrderedDict())
     monkeypatch.setattr(levels, "PREPARED_MAX", 3)
     people = _pool(5, seed=1)
     first = prepared(people[0])
