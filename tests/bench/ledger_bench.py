@@ -404,9 +404,9 @@ def main() -> None:
 
 def _new_members_file(members: int, sent: dt.date = SENT) -> Path:
     """A `members`-enrolment file under .bench/ (write_members) sent on `sent`, generated
-    once and reused. The command-line benches send it today: `enroll834 ingest` judges the
-    effective date against the clock (90 days back, 60 ahead), and a file of another season
-    would be held for review whole."""
+    once and reused. The command-line benches send it today, so it reads as a file arriving
+    now (`enroll834 ingest` judges effective dates against the clock; targets.py's bench
+    sender also has wide date windows)."""
     bench_dir = ROOT / ".bench"
     bench_dir.mkdir(exist_ok=True)
     path = bench_dir / f"834-{members}-new-members-{sent:%Y%m%d}.edi"
