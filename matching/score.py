@@ -210,15 +210,21 @@ def _unheld_number(candidate: Candidate) -> Candidate:
     return Candidate(candidate.member_id, hit[2], hit[1])
 
 
-_WITHIN_FAMILY: dict[tuple[str, str], float] = {
-    ("birth_date", "exact"): round(math.log2(0.94 / 0.03), 2),
-    ("given_name", "exact"): round(math.log2(0.86 / 0.001), 2),
-    ("given_name", "nickname"): round(math.log2(0.05 / 0.001), 2),
+_FAMILY_U = {
+    ("birth_date", "exact"): 0.03,
+    ("given_name", "exact"): 0.001,
+    ("given_name", "nickname"): 0.001,
 }
-"""Weights of the levels that tell one family's members apart, with u among the members
-of one family instead of among strangers: a brother or sister shares the birth date when
-a twin (about 3 in 100 pairs of children) but almost never the given name (about 1 in
-1,000). m is compare.py's."""
+"""u among the members of one family instead of among strangers, for the levels that tell
+them apart: a brother or sister shares the birth date when a twin (about 3 in 100 pairs of
+children) but almost never the given name (about 1 in 1,000)."""
+_WITHIN_FAMILY: dict[tuple[str, str], float] = {
+    (c.field, lv.name): round(math.log2(lv.m / _FAMILY_U[c.field, lv.name]), 2)
+    for c in COMPARISONS
+    for lv in c.levels
+    if (c.field, lv.name) in _FAMILY_U
+}
+"""Those levels' weights within one family (m is compare.py's)."""
 
 
 def desk_order(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
@@ -233,7 +239,7 @@ def desk_order(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
 
     def key(c: Candidate) -> tuple[float, str]:
         value = c.score
-        if any(f.field == "subscriber_number" and f.level == "same_family" for f in c.comparisons):
+        if _levels(c).get("subscriber_number") == "same_family":
             for f in c.comparisons:
                 family = _WITHIN_FAMILY.get((f.field, f.level))
                 if family is not None:

@@ -470,7 +470,8 @@ class UnitOfWork:
             if self._cursor is None:
                 self._cursor = self.conn.connection.cursor()
             if self.conn.dialect.name == "postgresql":
-                # one statement text for any number of keys: prepared once, planned once
+                # one statement text for any number of keys, sent unprepared: a plan made
+                # while the table was small would be kept as it grows
                 args: tuple[Any, ...] = ([keys[i][0] for i in stored_at],
                                          [keys[i][1] for i in stored_at])
                 self._cursor.execute(_PG_CANDIDATES, args, prepare=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from edi import reader
+from edi import tokenize
 from edi.findings import Finding
 from edi.generate import FORMS, generate
 from edi.ig import CompiledValidator
@@ -122,8 +122,8 @@ def test_generated_files_read_the_same_in_every_form(form_name: str, version: st
 
 @pytest.mark.parametrize("batch", [1, 7, None])
 def test_mutated_files_read_the_same(batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    if batch is not None:  # the reader validates this many segments ahead of itself
-        monkeypatch.setattr(reader, "_BATCH", batch)
+    if batch is not None:  # the tokenizer's lists: each is validated before it is read
+        monkeypatch.setattr(tokenize, "_BATCH", batch)
     rejected = with_findings = 0
     for seed in range(150):
         events = assert_same(mutated(seed), f"seed {seed}")
