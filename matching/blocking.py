@@ -36,9 +36,18 @@ blocks grow with the roster, so every decision does not pay for them):
 - ``surname_md``      Soundex(surname) | month-day of birth (a year mistyped)
 - ``given_md``        Soundex(given root) | month-day of birth
 - ``given_ym``        Soundex(given root) | year-month of birth (a day mistyped)
+- ``given_yd``        Soundex(given root) | year and day of birth (a month mistyped
+                      beside a surname changed or left out)
 - ``given_tail``      Soundex(surname) | the given name without its first letter (a
                       first-letter typo: JESSICA/TESSICA; every Soundex keeps the first)
 - ``street``          house number | first four letters of the street (spaces ignored)
+- ``sur3_given``      first three letters of the surname | Soundex(given root), no date (a
+                      birth date left out beside a surname typo after the third letter,
+                      or a second surname joined on: SMITHCASTRO for SMITH)
+- ``surname_tail``    the surname without its first letter | birth year (a first-letter
+                      typo of the surname: OMITH for SMITH, beside a mistyped month)
+- ``surname_letters`` the surname's letters in alphabetical order | birth year (two
+                      letters transposed: GACRIA for GARCIA, beside a given-name typo)
 
 A look-up also tries the SSN with the digits on either side of a masked third
 transposed (the one keyed error the masks miss; exact SSNs, so in the first
@@ -86,12 +95,16 @@ KEY_KINDS = (
     "surname_md",
     "given_md",
     "given_ym",
+    "given_yd",
     "given_tail",
     "street",
+    "sur3_given",
+    "surname_tail",
+    "surname_letters",
 )
 WIDE_KINDS = (
-    "ssn_part", "sur3_year", "dob", "name", "surname_md", "given_md", "given_ym", "given_tail",
-    "street",
+    "ssn_part", "sur3_year", "dob", "name", "surname_md", "given_md", "given_ym", "given_yd",
+    "given_tail", "street", "sur3_given", "surname_tail", "surname_letters",
 )
 """Kinds looked up only by the wider search before a NEW decision (`wide_keys`)."""
 
@@ -212,13 +225,21 @@ def _wide(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list
     pairs = [(person.last, person.first)]
     if swap_names:
         pairs.append((person.first, person.last))
-    for year in sorted({d.year for d in dobs}):
-        for last, first in pairs:
-            sur3, initial = _sur3(last), _initial(first)
-            if sur3 and initial:
-                keys.append(("sur3_year", f"{sur3}|{initial}|{year}"))
+    years = sorted({d.year for d in dobs})
+    for last, first in pairs:
+        sur3, initial = _sur3(last), _initial(first)
+        if sur3 and initial:
+            keys.extend(("sur3_year", f"{sur3}|{initial}|{year}") for year in years)
+        if sur3:
+            keys.extend(("sur3_given", f"{sur3}|{sound}") for sound in _given_sounds(first))
+        surname = surname_key(last)
+        if len(surname) >= 4:
+            tail, letters = surname[1:], "".join(sorted(surname))
+            keys.extend(("surname_tail", f"{tail}|{year}") for year in years)
+            keys.extend(("surname_letters", f"{letters}|{year}") for year in years)
     days = sorted({f"{d.month:02d}-{d.day:02d}" for d in dobs})
     months = sorted({f"{d.year}-{d.month:02d}" for d in dobs})
+    year_days = sorted({f"{d.year}-{d.day:02d}" for d in dobs})
     for last, first in pairs:
         sounds = _given_sounds(first)
         if surname_key(last):
@@ -230,6 +251,7 @@ def _wide(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list
                 keys.append(("given_tail", f"{surname}|{tail}"))
         keys.extend(("given_md", f"{sound}|{day}") for sound in sounds for day in days)
         keys.extend(("given_ym", f"{sound}|{ym}") for sound in sounds for ym in months)
+        keys.extend(("given_yd", f"{sound}|{yd}") for sound in sounds for yd in year_days)
     street = _street_key(person.address_line1)
     if street:
         keys.append(("street", street))

@@ -104,3 +104,32 @@ def test_upgrade_builds_the_given_tail_keys_for_stored_members(
     assert _keys(ledger_url) == written
     with engine(ledger_url).connect() as conn:
         assert verify_chain(conn).ok
+
+
+def test_upgrade_builds_the_surname_keys_for_stored_members(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    """A ledger written before 0015 (no `sur3_given`, `surname_tail`, `surname_letters`,
+    `given_yd` keys) gets exactly the keys a ledger written now has; the downgrade deletes them."""
+    people = [M(sub="SUB1", last="GARCIA", first="JOSHUA", ssn="212345678"),
+              M(sub="SUB1", subscriber=False, rel="19", last="GARCIA", first="BO",
+                dob="20150607")]
+    ingest_file(ledger_url, write(tmp_path, "a.x12", interchange([transaction_set(people)])),
+                received_at=RECEIVED)
+    written = _keys(ledger_url)
+    kinds = ("sur3_given", "surname_tail", "surname_letters", "given_yd")
+    new = {(kind, value) for kind, value, _ in written if kind in kinds}
+    assert {("surname_tail", "ARCIA|2015"), ("surname_letters", "AACGIR|2015"),
+            ("sur3_given", "GAR|J200"), ("sur3_given", "GAR|B000"),
+            ("given_yd", "B000|2015-07")} <= new
+    with engine(ledger_url).begin() as conn:  # a ledger written before 0015
+        conn.exec_driver_sql(
+            "DELETE FROM blocking_keys WHERE kind IN ('sur3_given', 'surname_tail',"
+            " 'surname_letters', 'given_yd')")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0014_given_tail_key'")
+
+    upgrade(ledger_url)
+
+    assert _keys(ledger_url) == written
+    with engine(ledger_url).connect() as conn:
+        assert verify_chain(conn).ok

@@ -176,5 +176,20 @@ def test_the_wider_search_reaches_what_the_first_misses() -> None:
     moved = {"first": "NOBERT", "birth_date": dt.date(1979, 11, 30),
              "address_line1": "9 OTHER RD", "postal_code": "99999"}  # fmt: skip
     assert wide(**moved) == {"given_tail"}
+    # no birth date, no SSN, a move and a second surname joined on (or a typo after the
+    # third letter): the surname's first three letters with the given name's sound
+    gone = {"birth_date": None, "address_line1": "9 OTHER RD", "postal_code": "99999"}
+    assert wide(last="KOWALSKI-NOWAK", **gone) == {"sur3_given"}
+    assert wide(last="KOWALSKY", first="ROBBY", **gone) >= {"sur3_given"}
+    # a first-letter typo of the surname beside a mistyped month, a given-name typo and a
+    # move: the surname less its first letter with the birth year
+    month = {"first": "NOBERT", "birth_date": dt.date(1980, 8, 4),
+             "address_line1": "9 OTHER RD", "postal_code": "99999"}  # fmt: skip
+    assert wide(last="NOWALSKI", **month) == {"surname_tail"}
+    # two surname letters transposed at the front, the same elsewhere
+    assert wide(last="OKWALSKI", **month) == {"surname_letters"}
+    # a month mistyped beside another surname and a move: the given name with year and day
+    assert wide(last="NOWAK", birth_date=dt.date(1980, 9, 4), address_line1="9 OTHER RD",
+                postal_code="99999") == {"given_yd"}  # fmt: skip
     assert set(WIDE_KINDS) <= {kind for kind, _ in person_keys(ROBERT)}
     assert not set(WIDE_KINDS) & {kind for kind, _ in transaction_keys(transaction_for(ROBERT))}
