@@ -43,7 +43,8 @@ blocks grow with the roster, so every decision does not pay for them):
 - ``street``          house number | first four letters of the street (spaces ignored)
 - ``sur3_given``      first three letters of the surname | Soundex(given root), no date (a
                       birth date left out beside a surname typo after the third letter,
-                      or a second surname joined on: SMITHCASTRO for SMITH)
+                      or a second surname joined on: SMITHCASTRO for SMITH); looked up
+                      only for an enrollee sent without a birth date
 - ``surname_tail``    the surname without its first letter | birth year (a first-letter
                       typo of the surname: OMITH for SMITH, beside a mistyped month)
 - ``surname_letters`` the surname's letters in alphabetical order | birth year (two
@@ -230,7 +231,9 @@ def _wide(person: KnownPerson, *, dobs: list[dt.date], swap_names: bool) -> list
         sur3, initial = _sur3(last), _initial(first)
         if sur3 and initial:
             keys.extend(("sur3_year", f"{sur3}|{initial}|{year}") for year in years)
-        if sur3:
+        if sur3 and (not swap_names or not dobs):
+            # stored for everyone, looked up (swaps: a look-up) only without a birth date:
+            # its blocks grow with the roster, and with a date the date keys reach further
             keys.extend(("sur3_given", f"{sur3}|{sound}") for sound in _given_sounds(first))
         surname = surname_key(last)
         if len(surname) >= 4:

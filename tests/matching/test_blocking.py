@@ -181,6 +181,8 @@ def test_the_wider_search_reaches_what_the_first_misses() -> None:
     gone = {"birth_date": None, "address_line1": "9 OTHER RD", "postal_code": "99999"}
     assert wide(last="KOWALSKI-NOWAK", **gone) == {"sur3_given"}
     assert wide(last="KOWALSKY", first="ROBBY", **gone) >= {"sur3_given"}
+    dated = transaction_person(transaction_for(ROBERT, ssn="", subscriber_number=""))
+    assert "sur3_given" not in {kind for kind, _ in wide_keys([dated])}  # a date reaches further
     # a first-letter typo of the surname beside a mistyped month, a given-name typo and a
     # move: the surname less its first letter with the birth year
     month = {"first": "NOBERT", "birth_date": dt.date(1980, 8, 4),
