@@ -338,9 +338,10 @@ def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
     complete): a `MemberTransaction` with `RECORDS`. `lineage` is the member's, as
     `k.lineage` makes it."""
     member = incorrect = mailing_address = custodial_parent = drop_off_location = None
-    in_2100d: list[Any] = []
-    in_2100e: list[Any] = []
-    in_2100g: list[Any] = []
+    # the rare repeated loops start as the shared empty tuple (no list per member)
+    employers: tuple[Any, ...] = ()
+    schools: tuple[Any, ...] = ()
+    responsible_persons: tuple[Any, ...] = ()
     for e in m.entities:
         loop = e.loop_id
         assert e.name is not None
@@ -355,13 +356,13 @@ def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
         elif loop == "2100C":
             mailing_address = e.related(k)
         elif loop == "2100D":
-            in_2100d.append(e.related(k))
+            employers += (e.related(k),)
         elif loop == "2100E":
-            in_2100e.append(e.related(k))
+            schools += (e.related(k),)
         elif loop == "2100F":
             custodial_parent = e.related(k)
         elif loop == "2100G":
-            in_2100g.append(e.related(k))
+            responsible_persons += (e.related(k),)
         else:
             drop_off_location = e.related(k)
     if member is None:
@@ -373,9 +374,6 @@ def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
     group_policy_number = m.group_policy
     identifiers = m.refs
     dates = tuple(m.dates)
-    employers = tuple(in_2100d) if in_2100d else ()
-    schools = tuple(in_2100e) if in_2100e else ()
-    responsible_persons = tuple(in_2100g) if in_2100g else ()
     disabilities = tuple([
         k.disability(disability_type=s.get(1), diagnosis_qualifier=s.get(7),
                      diagnosis=s.get(8), dates=tuple(d), position=s.position)
