@@ -98,6 +98,11 @@ _REMEMBERED = 4096
 """Distinct INS / HD element tuples kept per set (bounded: memory stays flat)."""
 
 
+def _stop(seg: Segment) -> bool:
+    """`SetBuilder.feed_run`'s marker for the envelope ids: the run ends before them."""
+    raise AssertionError("an envelope segment is never fed to a set's builder")
+
+
 def _remember(seen: dict[tuple[str, ...], tuple[Any, ...]], key: tuple[str, ...],
               fields: tuple[Any, ...]) -> None:
     if len(seen) >= _REMEMBERED:
@@ -140,6 +145,10 @@ class SetBuilder(BuilderBase):
             "PLA": self._pla, "COB": self._cob_seg, "LS": self._ls, "LE": self._le,
             "N1": self._n1, "BGN": self._bgn, "QTY": self._qty, "ACT": self._act,
         }
+        # feed_run's table: every handler, plus INS and the envelope ids as markers (one
+        # dict look-up per segment decides all three)
+        self._run_handlers: dict[str, Callable[[Segment], bool]] = {
+            **self._handlers, "INS": self._ins, **dict.fromkeys(ENVELOPE_IDS, _stop)}
 
     # ------------------------------------------------------------ driving
 
@@ -175,8 +184,10 @@ class SetBuilder(BuilderBase):
         len(items)) and what those segments closed, in order. The reader's loop for the
         segments of a set: one call per run of them instead of one per segment."""
         out: list[Closed] = []
-        handlers = self._handlers
-        envelope = ENVELOPE_IDS
+        handlers = self._run_handlers
+        ins = handlers["INS"]
+        unmapped = self._unmapped
+        stop = _stop
         reported = self._reported
         mapped = 0
         last = self._last
@@ -185,25 +196,24 @@ class SetBuilder(BuilderBase):
             seg = items[i]
             if type(seg) is not Segment:
                 break
-            sid = seg.id
-            if sid in envelope:
+            try:
+                handler = handlers[seg.id]
+            except KeyError:
+                handler = unmapped
+            if handler is stop:  # an envelope segment
                 break
             i += 1
-            if sid == "INS":
+            if handler is ins:
                 if self._header is not None:
                     out.append(self._build_header(last))
                 elif self._member is not None:
                     out.append(self._build_member(self._member, last))
                 last = seg
-                self._ins(seg)
+                ins(seg)
                 mapped += 1
                 continue
             last = seg
-            handler = handlers.get(sid)
-            if handler is None:
-                self._unmapped(seg)
-                reported.append(seg.position)
-            elif handler(seg):
+            if handler(seg):
                 mapped += 1
             else:
                 reported.append(seg.position)
@@ -405,16 +415,23 @@ class SetBuilder(BuilderBase):
             self._cob.entities.append(self._entity)
             self._loop = "2330"
             return True
-        target = ENTITY_LOOPS.get(seg.get(1))
+        el = seg.elements + BLANK
+        target = ENTITY_LOOPS.get(el[0])
         if target is None or loop not in NM1_LOOPS:
             return self._unmapped(seg)
-        count = m.by_loop.get(target, 0)
+        by_loop = m.by_loop
+        count = by_loop.get(target, 0)
         if count >= (1 if target in SINGLE_ENTITY_LOOPS else 13 if target == "2100G" else 3):
             return self._unmapped(seg)
-        m.by_loop[target] = count + 1
+        by_loop[target] = count + 1
         self._loop = target
-        self._entity = Entity(target, self._person(seg))
-        m.entities.append(self._entity)
+        # the loop's name, as `_person` reads it (inline: one call less per member)
+        e = self._entity = Entity(target, PersonName(
+            entity_code=el[0], entity_type=el[1], last=el[2], first=el[3],
+            middle=el[4], prefix=el[5], suffix=el[6], id_qualifier=el[7],
+            id=el[8], relationship_code=el[9], position=seg.position,
+        ) if self.records else EMPTY_NAME)
+        m.entities.append(e)
         return True
 
     def _person(self, seg: Segment) -> PersonName:
@@ -654,16 +671,21 @@ class SetBuilder(BuilderBase):
                          "member loop has no REF*0F subscriber number", "3", member=m,
                          loop="2000")
         m.last = last
-        lineage = replace(self.lineage, first_position=m.ins.position,
-                          last_position=last.position, first_offset=m.ins.offset,
-                          member_ordinal=m.ordinal)
+        ins = m.ins
         if not self.records:
             findings = m.findings
-            return MemberVerdict(lineage=lineage, findings=findings, rejected=any(
-                f.severity is Severity.ERROR for f in findings) if findings else False)
+            return MemberVerdict(
+                lineage=replace(self.lineage, first_position=ins.position,
+                                last_position=last.position, first_offset=ins.offset,
+                                member_ordinal=m.ordinal),
+                findings=findings, rejected=any(
+                    f.severity is Severity.ERROR for f in findings) if findings else False)
         assembly = self.assembly
         if assembly is not None and not m.findings:
-            assembled: msgspec.Struct = assemble(m, lineage, assembly)
+            assembled: msgspec.Struct = assemble(m, assembly.lineage(
+                self.lineage, ins.position, last.position, ins.offset, m.ordinal), assembly)
             return assembled
-        member: MemberTransaction = assemble(m, lineage, RECORDS)
+        member: MemberTransaction = assemble(m, replace(
+            self.lineage, first_position=ins.position, last_position=last.position,
+            first_offset=ins.offset, member_ordinal=m.ordinal), RECORDS)
         return member

@@ -26,6 +26,7 @@ stdout, never for logs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import types
 import typing
@@ -37,8 +38,8 @@ import msgspec
 
 from edi.codes import DATE_QUALIFIERS, IDENTIFIER_QUALIFIERS
 from edi.findings import Finding
-from edi.loops import ASSEMBLED, Assembly
-from edi.records import DatePeriod, MemberTransaction, Reference
+from edi.loops import ASSEMBLED, LINEAGE_OWN, Assembly
+from edi.records import DatePeriod, Lineage, MemberTransaction, Reference
 
 JsonValue = Any
 
@@ -50,6 +51,7 @@ _QUALIFIER_NAMES: dict[type[msgspec.Struct], dict[str, str]] = {
 _Plan = tuple[tuple[str, int, Any], ...]
 
 
+@functools.cache
 def _plan(cls: type[msgspec.Struct]) -> _Plan:
     """(field, kind, detail) per field of `cls`, in declaration order."""
     hints = typing.get_type_hints(cls)
@@ -225,10 +227,37 @@ def _maker(cls: type[msgspec.Struct], built: frozenset[type], *,
     return make
 
 
+def _constructor(cls: type[msgspec.Struct], built: frozenset[type]) -> Callable[..., Any]:
+    """What `JSON_ASSEMBLY` builds the twin of a `cls` with: the twin type itself when a
+    twin holds every field as the record does and each of the record's defaults is the
+    value the twin leaves out (a keyword call of a generated maker cost twice the twin's
+    own constructor), else `_maker`'s function."""
+    plan = _plan(cls)
+    defaults = {f.name: f.default for f in msgspec.structs.fields(cls)}
+    if all(kind in _AS_IS and defaults[name] is _EMPTY[kind] for name, kind, _ in plan):
+        return _twin(cls)
+    return _maker(cls, built)
+
+
+def _lineage_maker() -> Callable[[Lineage, int, int, int, int], Any]:
+    """`Assembly.lineage` for JSON_ASSEMBLY: the twin of a member's `Lineage` made from its
+    set's (`edi.loops.member_lineage`) without building that record first."""
+    assert all(kind in _AS_IS for _, kind, _ in _plan(Lineage))
+    inherited = Lineage.__struct_fields__[:-len(LINEAGE_OWN)]
+    source = (f"def make(b, {', '.join(LINEAGE_OWN)}):\n"
+              f"    return T({', '.join(f'b.{n}' for n in inherited)}, "
+              f"{', '.join(LINEAGE_OWN)})\n")
+    env: dict[str, Any] = {"T": _twin(Lineage)}
+    exec(source, env)  # noqa: S102 - source built above from field names only
+    make: Callable[[Lineage, int, int, int, int], Any] = env["make"]
+    return make
+
+
 def _json_assembly() -> Assembly:
-    built = frozenset(ASSEMBLED.values())
-    return Assembly(**{name: _maker(cls, built, positional=name == "member")
-                       for name, cls in ASSEMBLED.items()})
+    built = frozenset(ASSEMBLED.values()) | {Lineage}
+    return Assembly(lineage=_lineage_maker(), **{
+        name: _maker(cls, built, positional=True) if name == "member"
+        else _constructor(cls, built) for name, cls in ASSEMBLED.items()})
 
 
 JSON_ASSEMBLY = _json_assembly()

@@ -14,9 +14,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import repeat
 from typing import Any, TypeVar
 
 import msgspec
+from msgspec.structs import replace
 
 from edi import codes as c
 from edi.findings import Finding, Severity
@@ -273,8 +275,11 @@ class Assembly(msgspec.Struct, frozen=True, gc=False):
     mapping in `assemble`. `member` takes every field of `MemberTransaction` positionally,
     in declaration order (a keyword call of 33 arguments cost more than the rest of the
     twin); the others take their record's keyword arguments. A record built while reading
-    a segment (a name, a date, a reference, demographics) is passed to them as it is."""
+    a segment (a name, a date, a reference, demographics) is passed to them as it is.
+    `lineage(set_lineage, first_position, last_position, first_offset, member_ordinal)`
+    makes a member's lineage from its set's, as `member` takes it."""
 
+    lineage: Callable[[Lineage, int, int, int, int], Any]
     member: Callable[..., Any]
     member_name: Callable[..., Any]
     incorrect: Callable[..., Any]
@@ -304,8 +309,21 @@ ASSEMBLED: dict[str, type[msgspec.Struct]] = {
     "coordination": CoordinationOfBenefits, "disability": Disability,
     "category": ReportingCategory}
 """The record type each constructor of an `Assembly` stands for."""
-RECORDS = Assembly(**{name: positional(cls) if name == "member" else cls
-                      for name, cls in ASSEMBLED.items()})
+
+
+def member_lineage(lineage: Lineage, first_position: int, last_position: int,
+                   first_offset: int, member_ordinal: int) -> Lineage:
+    """A member's `Lineage`: its set's with the member's positions and ordinal."""
+    return replace(lineage, first_position=first_position, last_position=last_position,
+                   first_offset=first_offset, member_ordinal=member_ordinal)
+
+
+LINEAGE_OWN = ("first_position", "last_position", "first_offset", "member_ordinal")
+"""The fields of a member's `Lineage` that are its own (the last ones); the others are its
+set's."""
+assert Lineage.__struct_fields__[-len(LINEAGE_OWN):] == LINEAGE_OWN
+RECORDS = Assembly(lineage=member_lineage, **{
+    name: positional(cls) if name == "member" else cls for name, cls in ASSEMBLED.items()})
 """The records of `edi.records` (`assemble_member`)."""
 
 
@@ -315,13 +333,15 @@ def assemble_member(m: MemberLoop, lineage: Lineage) -> MemberTransaction:
     return member
 
 
-def assemble(m: MemberLoop, lineage: Lineage, k: Assembly) -> Any:
+def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
     """The member transaction of a closed 2000 loop built by `k` (findings must be
-    complete): a `MemberTransaction` with `RECORDS`."""
+    complete): a `MemberTransaction` with `RECORDS`. `lineage` is the member's, as
+    `k.lineage` makes it."""
     member = incorrect = mailing_address = custodial_parent = drop_off_location = None
-    in_2100d: list[Any] = []
-    in_2100e: list[Any] = []
-    in_2100g: list[Any] = []
+    # the rare repeated loops start as the shared empty tuple (no list per member)
+    employers: tuple[Any, ...] = ()
+    schools: tuple[Any, ...] = ()
+    responsible_persons: tuple[Any, ...] = ()
     for e in m.entities:
         loop = e.loop_id
         assert e.name is not None
@@ -336,13 +356,13 @@ def assemble(m: MemberLoop, lineage: Lineage, k: Assembly) -> Any:
         elif loop == "2100C":
             mailing_address = e.related(k)
         elif loop == "2100D":
-            in_2100d.append(e.related(k))
+            employers += (e.related(k),)
         elif loop == "2100E":
-            in_2100e.append(e.related(k))
+            schools += (e.related(k),)
         elif loop == "2100F":
             custodial_parent = e.related(k)
         elif loop == "2100G":
-            in_2100g.append(e.related(k))
+            responsible_persons += (e.related(k),)
         else:
             drop_off_location = e.related(k)
     if member is None:
@@ -354,14 +374,11 @@ def assemble(m: MemberLoop, lineage: Lineage, k: Assembly) -> Any:
     group_policy_number = m.group_policy
     identifiers = m.refs
     dates = tuple(m.dates)
-    employers = tuple(in_2100d) if in_2100d else ()
-    schools = tuple(in_2100e) if in_2100e else ()
-    responsible_persons = tuple(in_2100g) if in_2100g else ()
     disabilities = tuple([
         k.disability(disability_type=s.get(1), diagnosis_qualifier=s.get(7),
                      diagnosis=s.get(8), dates=tuple(d), position=s.position)
         for s, d in m.disabilities]) if m.disabilities else ()
-    coverages = tuple([cov.build(k) for cov in m.coverages]) if m.coverages else ()
+    coverages = tuple(map(CoverageLoop.build, m.coverages, repeat(k))) if m.coverages else ()
     reporting_categories = tuple([
         k.category(name=cat.name, value=cat.value, reference_qualifier=cat.qualifier,
                    date=cat.date, position=cat.position)

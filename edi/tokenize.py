@@ -328,11 +328,26 @@ class _Tokenizer:
             rest = parts.pop()
             one = stream.one_to_one or buf.isascii()
             todo: Iterable[str] = parts
-            if clean and one and not mapped and not after_iea and not _padding(buf, sep, term):
-                # nothing to strip, check or map here: the loop below without those steps
+            fast = clean and one and not mapped and not after_iea and not _padding(buf, sep, term)
+            if fast and not _boundary(buf, sep):
+                # nothing to strip, check or map here, and no ISA or IEA: the loop below
+                # without those steps
                 todo = ()
                 for lo in range(0, len(parts), _BATCH):
                     batch: list[Segment | Finding] = []
+                    append = batch.append
+                    for p in parts[lo : lo + _BATCH]:
+                        f = p.split(el)
+                        sid = f.pop(0)
+                        position += 1
+                        append(Segment(sid, tuple(f), position, off, d))
+                        off += len(p) + sl
+                    yield batch
+            elif fast:
+                # the same, stopping at the first ISA or IEA
+                todo = ()
+                for lo in range(0, len(parts), _BATCH):
+                    batch = []
                     append = batch.append
                     for p in parts[lo : lo + _BATCH]:
                         f = p.split(el)
@@ -488,6 +503,15 @@ def _singles(gen: Generator[_T, None, _R]) -> Generator[list[_T], None, _R]:
 def _padding(buf: str, sep: str, term: str) -> bool:
     """True when some segment in `buf` (split on `sep`) may have leading padding or be empty."""
     return buf[:1] in WS or buf.startswith(sep) or _after_sep(sep, term).search(buf) is not None
+
+
+def _boundary(buf: str, sep: str) -> bool:
+    """True when some segment in `buf` (split on `sep`) may be an ISA or IEA: each starts
+    `buf` or follows a `sep` (two memchr scans instead of a test per segment)."""
+    return buf.startswith(_BOUNDARY_IDS) or sep + "IEA" in buf or sep + "ISA" in buf
+
+
+_BOUNDARY_IDS = ("ISA", "IEA")
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,9 +17,9 @@ from x834 import member, simple
 
 from cli import main
 from edi import loops
-from edi.jsonout import JSON_ASSEMBLY, MEMBER_JSON, dumps_line, dumps_twins
+from edi.jsonout import JSON_ASSEMBLY, MEMBER_JSON, _twin, dumps_line, dumps_twins
 from edi.reader import read
-from edi.records import MemberTransaction
+from edi.records import Address, Lineage, MemberTransaction
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -45,6 +45,22 @@ def test_the_member_call_names_every_field_in_order() -> None:
     assert not call.keywords
     assert [a.id for a in call.args if isinstance(a, ast.Name)] == list(
         MemberTransaction.__struct_fields__)
+
+
+def test_json_lineage_and_address_are_the_records_twins() -> None:
+    """`JSON_ASSEMBLY.lineage` makes the twin of `loops.member_lineage` without the record;
+    `JSON_ASSEMBLY.address` is the twin type itself (the same defaults as `Address`)."""
+    base = Lineage(source="s.edi", file_sha256="ab" * 32, sender_id="S", set_control="0001")
+    for own in ((12, 24, 379, 1), (0, 0, 0, None)):
+        record = loops.member_lineage(base, *own)
+        assert msgspec.json.encode(JSON_ASSEMBLY.lineage(base, *own)) == dumps_line(
+            record).rstrip(b"\n")
+        assert loops.RECORDS.lineage(base, *own) == record
+    for fields in ({}, {"line1": "1 MAIN ST", "city": "X"}, {"country_subdivision": "Q"}):
+        assert msgspec.json.encode(JSON_ASSEMBLY.address(**fields)) == dumps_line(
+            Address(**fields)).rstrip(b"\n")
+    assert JSON_ASSEMBLY.address is _twin(Address)
+    assert not isinstance(JSON_ASSEMBLY.coverage, type)  # enums and records: a maker
 
 
 @pytest.mark.parametrize("name", sorted(INPUTS))

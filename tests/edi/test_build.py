@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 from x834 import HEADER, encode, group, interchange, member, simple, transaction_set
 
 from edi.codes import (
@@ -299,3 +300,17 @@ def test_garbage_segment_id_never_reaches_a_finding() -> None:
     assert (f.code, f.segment_id, f.x12_code, f.loop_id) == ("model.unrecognized_segment", None, "1",
                                                           "2300")
     assert "JANE" not in str(f) and "1234" not in str(f)
+
+
+def test_a_2100_name_and_a_2310_name_map_the_nm1_elements_alike() -> None:
+    """`_nm1` reads a 2100 loop's name inline; `_person` reads the others (2310, 2330)."""
+    elements = "1*DOCTOR*DANA*Q*DR*III*XX*1234567893*25"
+    data = simple([
+        "INS*Y*18*021*28*A***FT", "REF*0F*900112222", f"NM1*IL*{elements}",
+        "HD*021**HLT**EMP", "LX*1", f"NM1*P3*{elements}"])
+    (m,) = [e for e in read(data, "t.edi") if isinstance(e, MemberTransaction)]
+    name = m.member.name
+    (provider,) = m.coverages[0].providers
+    assert name.entity_code == "IL" and provider.name.entity_code == "P3"
+    assert name.relationship_code == "25" and name.id == "1234567893" and name.suffix == "III"
+    assert msgspec.structs.replace(provider.name, entity_code="IL", position=name.position) == name

@@ -142,6 +142,27 @@ def test_padding_scan_is_the_plain_check_in_one_pass(sep: str, term: str) -> Non
     assert 0 < found < 500
 
 
+@pytest.mark.parametrize("sep", ["~\n", "~\r\n", "~"])
+def test_boundary_scan_finds_every_isa_and_iea_the_per_segment_test_would(sep: str) -> None:
+    """The tokenizer's clean loop skips its per-segment ISA/IEA test when `_boundary` says
+    no segment of the chunk can start with either (`NM1*IL*1*ISAAC` is data)."""
+    import random
+
+    from edi.tokenize import _boundary
+
+    rng = random.Random(11)
+    alphabet = ["INS*Y", "NM1*IL*1*ISAAC", "ISA*00", "IEA*1", "ISA", "IEA", "LISA*", "*IEA",
+                "~", "\n", "I", "SA", "EA"]
+    found = 0
+    for _ in range(800):
+        buf = sep.join("".join(rng.choices(alphabet, k=rng.randint(0, 3)))
+                       for _ in range(rng.randint(1, 6)))
+        plain = any(p.startswith(("ISA", "IEA")) for p in buf.split(sep))
+        assert _boundary(buf, sep) == plain, (sep, buf)
+        found += plain
+    assert 0 < found < 800
+
+
 def test_repeated_and_new_dates_parse_alike() -> None:
     m = only(simple(member(extra=("DTP*349*D8*20240101", "DTP*349*D8*20240229",
                                   "DTP*349*RD8*20240101-20240131"))))
