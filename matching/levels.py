@@ -23,7 +23,7 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from matching.compare import COMPARISONS, Prepared, _street_similar, prepare
+from matching.compare import COMPARISONS, Prepared, Stored, _street_similar, prepare, stored
 from matching.decisions import FieldComparison, KnownPerson
 from matching.model import MatchModel
 
@@ -59,6 +59,17 @@ def prepared(person: KnownPerson) -> Prepared:
         evict_oldest(_PREPARED)
     _PREPARED[key] = (person, out)
     return out
+
+
+def screened(person: KnownPerson) -> Prepared | Stored:
+    """What `apart` reads of `person`: its prepared form when one is kept, else its
+    `compare.stored` form (the same values; not kept). The wider search's people are
+    mostly set aside by `apart` and never scored: they need no names prepared."""
+    hit = _PREPARED.get(id(person))
+    if hit is not None and hit[0] is person:
+        return hit[1]
+    return stored(person.ssn, person.birth_date, person.subscriber_numbers, person.medicare_id,
+                  person.address_line1, person.postal_code)  # fmt: skip
 
 
 def _close(x: str, x_again: str, x_links: frozenset[str], y: str, y_again: str) -> bool:
@@ -210,7 +221,7 @@ def comparisons(a: Prepared, b: Prepared) -> tuple[FieldComparison, ...]:
 # ---------------------------------------------------------------- the wider search's screen
 
 
-def apart(a: Prepared, b: Prepared) -> bool:
+def apart(a: Prepared, b: Prepared | Stored) -> bool:
     """SSN and birth date both sent and conflicting (levels `conflict`), no street
     agreement (address level neither exact, street nor similar), not the same family
     (subscriber number level not same_family) and no identical Medicare id: the levels

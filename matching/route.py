@@ -57,7 +57,7 @@ from matching.decisions import (
     Reason,
 )
 from matching.levels import apart as levels_apart
-from matching.levels import apart_bound, prepared
+from matching.levels import apart_bound, prepared, screened
 from matching.model import PRIOR, MatchModel
 from matching.normalize import normalize_id, relationship_group
 from matching.person import enrollee_probes
@@ -310,7 +310,7 @@ def _screen(
     apart: list[KnownPerson] = []
     doubtful: list[KnownPerson] = []
     for person in more:
-        theirs = prepared(person)
+        theirs = screened(person)
         (apart if all(levels_apart(p, theirs) for p in mine) else doubtful).append(person)
     return apart, doubtful
 

@@ -14,10 +14,10 @@ import pytest
 import matching.levels as levels
 import matching.route as route
 from matching.blocking import lookup_keys, wide_keys
-from matching.compare import COMPARISONS, compare, prepare, tf_values
+from matching.compare import COMPARISONS, Stored, compare, prepare, stored, tf_values
 from matching.decisions import Candidate, GroupPolicy, KnownPerson, Outcome
 from matching.evaluate import HEADER, RECEIVED, labelled_set, learned_model
-from matching.levels import apart, apart_bound, level_indices, prepared, scored
+from matching.levels import apart, apart_bound, level_indices, prepared, scored, screened
 from matching.memory import MemoryCandidates
 from matching.model import PRIOR, MatchModel, weigh
 from matching.person import enrollee_probes, transaction_person
@@ -253,3 +253,36 @@ def test_every_declared_level_has_its_shared_field_comparison() -> None:
         assert [f.level for f in shared] == [lv.name for lv in c.levels] + ["missing"]
         assert [f.weight for f in shared[:-1]] == [lv.weight for lv in c.levels]
     assert list(itertools.chain.from_iterable(levels._LEVELS))
+
+
+def test_the_stored_form_is_what_prepare_gives_those_fields() -> None:
+    """`compare.stored` normalises SSN, birth date, street, ZIP, family and Medicare id
+    exactly as `prepare` does, so `apart` reads the same either way (`levels.screened`)."""
+    people = _pool(600, seed=5) + [
+        replace(p, birth_date=d) for p, d in zip(
+            _pool(4, seed=6), [dt.date(999, 1, 2), dt.date(1, 12, 31), dt.date(1000, 1, 1),
+                               dt.date(2024, 2, 29)], strict=True)
+    ]  # fmt: skip
+    for person in people:
+        x = prepare(person)
+        y = stored(person.ssn, person.birth_date, person.subscriber_numbers,
+                   person.medicare_id, person.address_line1, person.postal_code)  # fmt: skip
+        for name in Stored.__slots__:
+            assert getattr(y, name) == getattr(x, name), name
+        if person.birth_date is not None:
+            assert x.birth_digits == person.birth_date.strftime("%Y%m%d")
+    for a, b in _pairs(5_000, seed=9):
+        x = prepare(a)
+        assert apart(x, prepare(b)) == apart(x, screened(b))
+
+
+def test_screened_is_the_kept_prepared_form_else_the_stored_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(levels, "_PREPARED", OrderedDict())
+    person = _pool(1, seed=11)[0]
+    first = screened(person)
+    assert isinstance(first, Stored)
+    assert len(levels._PREPARED) == 0  # the stored form is not kept, nor prepared
+    kept = prepared(person)
+    assert screened(person) is kept
