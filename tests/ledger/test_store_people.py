@@ -17,7 +17,7 @@ from ledger.store.apply import apply_in
 from ledger.store.db import engine, upgrade
 from ledger.store.unit import UnitOfWork, load_people
 from matching.blocking import transaction_keys
-from matching.decisions import Decision, Outcome
+from matching.decisions import Decision, KnownPerson, Outcome
 from tests.ledger.ledger_helpers import RECEIVED, M, interchange, transaction_set
 
 
@@ -130,3 +130,18 @@ def test_people_loaded_for_a_look_up_go_through_the_units_own_cursor(
         assert seen == []
         assert len(found) == 8
         assert found == load_people(conn, [p.member_id for p in found])
+
+
+def test_a_full_cache_of_people_drops_its_oldest_eighth(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unit, "PEOPLE_CACHE", 16)
+    upgrade(db_url)
+    with engine(db_url).connect() as conn, conn.begin():
+        uow = UnitOfWork(conn)
+        people = [KnownPerson(member_id=f"M{i:09d}") for i in range(17)]
+        uow._remember(people[:16])
+        assert len(uow._people) == 16
+        uow._remember(people[16:])
+        # 17 kept are one over: the oldest 17 // 8 go, the rest stay in order
+        assert list(uow._people) == [p.member_id for p in people[2:]]
