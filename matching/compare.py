@@ -89,7 +89,7 @@ class Stored:
     medicare_id: str
 
 
-def _birth_digits(birth_date: dt.date | None) -> str:
+def birth_digits(birth_date: dt.date | None) -> str:
     """`birth_date.strftime("%Y%m%d")` ('' for None): the ISO text without its hyphens
     costs a fifth of strftime, and is the same text from the year 1000 on (strftime does
     not pad a shorter year)."""
@@ -118,7 +118,7 @@ def stored(
     """The `Stored` form of a person's values (the `KnownPerson` fields of the same names)."""
     street, number, letters = _street_parts(address_line1)
     return Stored(
-        ssn=normalize_ssn(ssn), birth_date=birth_date, birth_digits=_birth_digits(birth_date),
+        ssn=normalize_ssn(ssn), birth_date=birth_date, birth_digits=birth_digits(birth_date),
         street=street, street_number=number, street_letters=letters,
         postal=postal5(postal_code), subscriber_numbers=_family(subscriber_numbers),
         medicare_id=normalize_id(medicare_id),
@@ -139,7 +139,7 @@ def prepare(person: KnownPerson) -> Prepared:
         first_common=common_nickname_links(person.first, shared_roots=False),
         first_shared=common_nickname_links(person.first),
         birth_date=person.birth_date,
-        birth_digits=_birth_digits(person.birth_date),
+        birth_digits=birth_digits(person.birth_date),
         gender=gender if gender in ("M", "F") else "",
         relationship=relationship_group(person.relationship),
         birth_sequence=person.birth_sequence or None,
