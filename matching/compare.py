@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -72,11 +72,65 @@ class Prepared:
     """`nickname_links(first_again)`."""
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What `levels.apart` reads of a person (SSN, birth date, street, ZIP, family and
+    Medicare id), normalised exactly as `prepare` does, from a person's stored values:
+    the wider search's people are ruled out from these before anybody builds them."""
+
+    ssn: str
+    birth_date: dt.date | None
+    birth_digits: str
+    street: str
+    street_number: str
+    street_letters: str
+    postal: str
+    subscriber_numbers: frozenset[str]
+    medicare_id: str
+
+
+def birth_digits(birth_date: dt.date | None) -> str:
+    """`birth_date.strftime("%Y%m%d")` ('' for None): the ISO text without its hyphens
+    costs a fifth of strftime, and is the same text from the year 1000 on (strftime does
+    not pad a shorter year)."""
+    if birth_date is None:
+        return ""
+    if birth_date.year >= 1000:
+        return birth_date.isoformat().replace("-", "")
+    return birth_date.strftime("%Y%m%d")
+
+
+def _street_parts(line1: str) -> tuple[str, str, str]:
+    """(street, house number, street letters) of a street line, as `Prepared` holds them."""
+    street = normalize_address(line1)
+    number = street.split(" ", 1)[0] if street[:1].isdigit() else ""
+    return street, number, "".join(c for c in street if c.isalpha())
+
+
+def _family(numbers: Iterable[str]) -> frozenset[str]:
+    return frozenset(n for n in (normalize_id(s) for s in numbers) if n)
+
+
+def stored(
+    ssn: str, birth_date: dt.date | None, subscriber_numbers: Iterable[str], medicare_id: str,
+    address_line1: str, postal_code: str,
+) -> Stored:
+    """The `Stored` form of a person's values (the `KnownPerson` fields of the same names)."""
+    street, number, letters = _street_parts(address_line1)
+    return Stored(
+        ssn=normalize_ssn(ssn), birth_date=birth_date, birth_digits=birth_digits(birth_date),
+        street=street, street_number=number, street_letters=letters,
+        postal=postal5(postal_code), subscriber_numbers=_family(subscriber_numbers),
+        medicare_id=normalize_id(medicare_id),
+    )  # fmt: skip
+
+
 def prepare(person: KnownPerson) -> Prepared:
     """Normalise a person for comparison (placeholders become missing)."""
     gender = person.gender.strip().upper()
     last, first = compact_name(person.last), compact_name(person.first)
     last_again, first_again = compact_name(last), compact_name(first)
+    street, number, letters = _street_parts(person.address_line1)
     return Prepared(
         ssn=normalize_ssn(person.ssn),
         last=last,
@@ -85,17 +139,15 @@ def prepare(person: KnownPerson) -> Prepared:
         first_common=common_nickname_links(person.first, shared_roots=False),
         first_shared=common_nickname_links(person.first),
         birth_date=person.birth_date,
-        birth_digits=person.birth_date.strftime("%Y%m%d") if person.birth_date else "",
+        birth_digits=birth_digits(person.birth_date),
         gender=gender if gender in ("M", "F") else "",
         relationship=relationship_group(person.relationship),
         birth_sequence=person.birth_sequence or None,
-        street=(street := normalize_address(person.address_line1)),
-        street_number=street.split(" ", 1)[0] if street[:1].isdigit() else "",
-        street_letters="".join(c for c in street if c.isalpha()),
+        street=street,
+        street_number=number,
+        street_letters=letters,
         postal=postal5(person.postal_code),
-        subscriber_numbers=frozenset(
-            n for n in (normalize_id(s) for s in person.subscriber_numbers) if n
-        ),
+        subscriber_numbers=_family(person.subscriber_numbers),
         medicare_id=normalize_id(person.medicare_id),
         last_again=last_again,
         last_again_links=nickname_links(last_again),
@@ -385,7 +437,7 @@ BIRTH_SEQUENCE = Comparison(
     ),
 )
 
-def _street_similar(a: Prepared, b: Prepared) -> bool:
+def _street_similar(a: Prepared | Stored, b: Prepared | Stored) -> bool:
     """The same street name spelt alike (spaces ignored), the same or no house number."""
     if a.postal and b.postal and a.postal != b.postal:
         return False

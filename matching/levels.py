@@ -18,14 +18,24 @@ while its entry lives; it is bounded (`PREPARED_MAX`, least recently used first 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections import OrderedDict
 from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from matching.compare import COMPARISONS, Prepared, _street_similar, prepare
+from matching.compare import (
+    COMPARISONS,
+    Prepared,
+    Stored,
+    _street_similar,
+    birth_digits,
+    prepare,
+    stored,
+)
 from matching.decisions import FieldComparison, KnownPerson
 from matching.model import MatchModel
+from matching.normalize import normalize_ssn
 
 _jw = JaroWinkler.similarity
 _dl = DamerauLevenshtein.distance
@@ -210,20 +220,46 @@ def comparisons(a: Prepared, b: Prepared) -> tuple[FieldComparison, ...]:
 # ---------------------------------------------------------------- the wider search's screen
 
 
-def apart(a: Prepared, b: Prepared) -> bool:
-    """SSN and birth date both sent and conflicting (levels `conflict`), no street
-    agreement (address level neither exact, street nor similar), not the same family
-    (subscriber number level not same_family) and no identical Medicare id: the levels
-    `level_indices` gives these fields, read without the names."""
-    x, y = a.ssn, b.ssn
+def _conflicting(a: Prepared, y: str, e: dt.date | None, digits: str) -> bool:
+    """`a`'s SSN and birth date against another's (`y` normalised, `e` and its `digits`):
+    both sent and conflicting (levels `conflict`). The first half of `apart`."""
+    x = a.ssn
     if not (x and y) or x == y or (len(x) == len(y) and _dl(x, y) == 1):
         return False
-    d, e = a.birth_date, b.birth_date
+    d = a.birth_date
     if d is None or e is None or d == e:
         return False
     if d.year == e.year and d.month == e.day and d.day == e.month:
         return False
-    if len(a.birth_digits) == len(b.birth_digits) and _dl(a.birth_digits, b.birth_digits) == 1:
+    return not (len(a.birth_digits) == len(digits) and _dl(a.birth_digits, digits) == 1)
+
+
+def apart_from_all(mine: list[Prepared], person: KnownPerson) -> bool:
+    """`all(apart(p, prepare(person)) for p in mine)`: on the person's prepared form when
+    one is kept, else on its `compare.stored` form (the same values, not kept), read only
+    as far as the SSN and birth date while they already say it is not apart. The wider
+    search's people are mostly set aside and never scored: they need no names prepared."""
+    theirs: Prepared | Stored
+    hit = _PREPARED.get(id(person))
+    if hit is not None and hit[0] is person:
+        theirs = hit[1]
+    else:
+        ssn, born = normalize_ssn(person.ssn), person.birth_date
+        digits = birth_digits(born)
+        for p in mine:
+            if not _conflicting(p, ssn, born, digits):
+                return False
+        theirs = stored(person.ssn, born, person.subscriber_numbers, person.medicare_id,
+                        person.address_line1, person.postal_code)  # fmt: skip
+    return all(apart(p, theirs) for p in mine)
+
+
+def apart(a: Prepared, b: Prepared | Stored) -> bool:
+    """SSN and birth date both sent and conflicting (levels `conflict`), no street
+    agreement (address level neither exact, street nor similar), not the same family
+    (subscriber number level not same_family) and no identical Medicare id: the levels
+    `level_indices` gives these fields, read without the names."""
+    if not _conflicting(a, b.ssn, b.birth_date, b.birth_digits):
         return False
     if a.subscriber_numbers & b.subscriber_numbers:
         return False

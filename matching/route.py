@@ -56,8 +56,7 @@ from matching.decisions import (
     Outcome,
     Reason,
 )
-from matching.levels import apart as levels_apart
-from matching.levels import apart_bound, prepared
+from matching.levels import apart_bound, apart_from_all, prepared
 from matching.model import PRIOR, MatchModel
 from matching.normalize import normalize_id, relationship_group
 from matching.person import enrollee_probes
@@ -310,8 +309,7 @@ def _screen(
     apart: list[KnownPerson] = []
     doubtful: list[KnownPerson] = []
     for person in more:
-        theirs = prepared(person)
-        (apart if all(levels_apart(p, theirs) for p in mine) else doubtful).append(person)
+        (apart if apart_from_all(mine, person) else doubtful).append(person)
     return apart, doubtful
 
 

@@ -17,7 +17,7 @@ from ledger.store.apply import apply_in
 from ledger.store.db import engine, upgrade
 from ledger.store.unit import UnitOfWork, load_people
 from matching.blocking import transaction_keys
-from matching.decisions import Decision, Outcome
+from matching.decisions import Decision, KnownPerson, Outcome
 from tests.ledger.ledger_helpers import RECEIVED, M, interchange, transaction_set
 
 
@@ -107,3 +107,41 @@ def test_order_and_values_hold_when_the_cache_is_emptied(
             found = uow.candidates(shared + [("street_year", "0 NOWHERE|1980")])
             assert len(uow._people) <= 3 + len(found)
             assert found == load_people(conn, [p.member_id for p in found])
+
+
+def test_people_loaded_for_a_look_up_go_through_the_units_own_cursor(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look-up that must read stored people runs its two statements on the unit of
+    work's driver cursor (no SQLAlchemy execution per statement), and builds them as a
+    read through the connection does."""
+    monkeypatch.setattr(unit, "PEOPLE_CACHE", 2)
+    upgrade(db_url)
+    header, txs = _events(_family(8))
+    with engine(db_url).connect() as conn, conn.begin():
+        uow = UnitOfWork(conn)
+        for tx in txs:
+            apply_in(uow, header, Decision(Outcome.NEW_MEMBER, tx), received_at=RECEIVED)
+        uow.flush()
+        uow._people.clear()  # nobody built: each person is read from the database
+        keys = [k for tx in txs for k in transaction_keys(tx) if k[0] == "ssn"]
+        with _people_statements(conn) as seen:
+            found = uow.candidates(keys)
+        assert seen == []
+        assert len(found) == 8
+        assert found == load_people(conn, [p.member_id for p in found])
+
+
+def test_a_full_cache_of_people_drops_its_oldest_eighth(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unit, "PEOPLE_CACHE", 16)
+    upgrade(db_url)
+    with engine(db_url).connect() as conn, conn.begin():
+        uow = UnitOfWork(conn)
+        people = [KnownPerson(member_id=f"M{i:09d}") for i in range(17)]
+        uow._remember(people[:16])
+        assert len(uow._people) == 16
+        uow._remember(people[16:])
+        # 17 kept are one over: the oldest 17 // 8 go, the rest stay in order
+        assert list(uow._people) == [p.member_id for p in people[2:]]

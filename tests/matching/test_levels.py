@@ -14,10 +14,10 @@ import pytest
 import matching.levels as levels
 import matching.route as route
 from matching.blocking import lookup_keys, wide_keys
-from matching.compare import COMPARISONS, compare, prepare, tf_values
+from matching.compare import COMPARISONS, Stored, compare, prepare, stored, tf_values
 from matching.decisions import Candidate, GroupPolicy, KnownPerson, Outcome
 from matching.evaluate import HEADER, RECEIVED, labelled_set, learned_model
-from matching.levels import apart, apart_bound, level_indices, prepared, scored
+from matching.levels import apart, apart_bound, apart_from_all, level_indices, prepared, scored
 from matching.memory import MemoryCandidates
 from matching.model import PRIOR, MatchModel, weigh
 from matching.person import enrollee_probes, transaction_person
@@ -253,3 +253,45 @@ def test_every_declared_level_has_its_shared_field_comparison() -> None:
         assert [f.level for f in shared] == [lv.name for lv in c.levels] + ["missing"]
         assert [f.weight for f in shared[:-1]] == [lv.weight for lv in c.levels]
     assert list(itertools.chain.from_iterable(levels._LEVELS))
+
+
+def test_the_stored_form_is_what_prepare_gives_those_fields(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`compare.stored` normalises SSN, birth date, street, ZIP, family and Medicare id
+    exactly as `prepare` does, so `apart` reads the same either way, and `apart_from_all`
+    is `apart` from each probe, on people prepared or not."""
+    people = _pool(600, seed=5) + [
+        replace(p, birth_date=d) for p, d in zip(
+            _pool(4, seed=6), [dt.date(999, 1, 2), dt.date(1, 12, 31), dt.date(1000, 1, 1),
+                               dt.date(2024, 2, 29)], strict=True)
+    ]  # fmt: skip
+    for person in people:
+        x = prepare(person)
+        y = stored(person.ssn, person.birth_date, person.subscriber_numbers,
+                   person.medicare_id, person.address_line1, person.postal_code)  # fmt: skip
+        for name in Stored.__slots__:
+            assert getattr(y, name) == getattr(x, name), name
+        if person.birth_date is not None:
+            assert x.birth_digits == person.birth_date.strftime("%Y%m%d")
+    monkeypatch.setattr(levels, "_PREPARED", OrderedDict())
+    pairs = _pairs(6_000, seed=9)
+    rng = random.Random(10)
+    answers: Counter[bool] = Counter()
+    for i in range(0, len(pairs) - 2, 3):
+        (a, b), (c, _), (e, _) = pairs[i : i + 3]
+        mine = [prepare(a), prepare(c), prepare(e)][: rng.randint(1, 3)]
+        whole = all(apart(p, prepare(b)) for p in mine)
+        assert apart_from_all(mine, b) == whole  # b not prepared: not kept either
+        assert not levels._PREPARED
+        assert apart(mine[0], prepare(b)) == apart(mine[0], y_of(b))
+        answers[whole] += 1
+        prepared(b)
+        assert apart_from_all(mine, b) == whole  # on the kept prepared form
+        levels._PREPARED.clear()
+    assert answers[True] > 10 and answers[False] > 100
+
+
+def y_of(person: KnownPerson) -> Stored:
+    return stored(person.ssn, person.birth_date, person.subscriber_numbers, person.medicare_id,
+                  person.address_line1, person.postal_code)  # fmt: skip
