@@ -36,43 +36,6 @@ from matching.normalize import (
 
 
 @dataclass(frozen=True, slots=True)
-class Prepared:
-    """A person's fields normalised once for comparison ('' / None = missing)."""
-
-    ssn: str
-    last: str
-    first: str
-    first_links: frozenset[str]
-    """The given name, its roots and nicknames (see normalize.nickname_links)."""
-    first_common: frozenset[str]
-    """Direct links in the project's own table of common nicknames (BILL-WILLIAM)."""
-    first_shared: frozenset[str]
-    """Nicknames of one root in the project's own table (WILLIE-LIAM: both WILLIAM)."""
-    birth_date: dt.date | None
-    birth_digits: str
-    """The birth date as YYYYMMDD ('' when missing): what one keyed digit changes."""
-    gender: str
-    relationship: str
-    birth_sequence: int | None
-    street: str
-    street_number: str
-    """The house number (the street line's first word when it is digits)."""
-    street_letters: str
-    """The street line's letters without spaces (POYNTON ST = POYNTONST)."""
-    postal: str
-    subscriber_numbers: frozenset[str]
-    medicare_id: str
-    last_again: str
-    """`compact_name(last)`: what `nickname_related` reads of the surname (name swaps)."""
-    last_again_links: frozenset[str]
-    """`nickname_links(last_again)`."""
-    first_again: str
-    """`compact_name(first)`: what `nickname_related` reads of the given name."""
-    first_again_links: frozenset[str]
-    """`nickname_links(first_again)`."""
-
-
-@dataclass(frozen=True, slots=True)
 class Stored:
     """What `levels.apart` reads of a person (SSN, birth date, street, ZIP, family and
     Medicare id), normalised exactly as `prepare` does, from a person's stored values:
@@ -81,12 +44,41 @@ class Stored:
     ssn: str
     birth_date: dt.date | None
     birth_digits: str
+    """The birth date as YYYYMMDD ('' when missing): what one keyed digit changes."""
     street: str
     street_number: str
+    """The house number (the street line's first word when it is digits)."""
     street_letters: str
+    """The street line's letters without spaces (POYNTON ST = POYNTONST)."""
     postal: str
     subscriber_numbers: frozenset[str]
     medicare_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared(Stored):
+    """A person's fields normalised once for comparison ('' / None = missing): the
+    `Stored` fields and the rest."""
+
+    last: str
+    first: str
+    first_links: frozenset[str]
+    """The given name, its roots and nicknames (see normalize.nickname_links)."""
+    first_common: frozenset[str]
+    """Direct links in the project's own table of common nicknames (BILL-WILLIAM)."""
+    first_shared: frozenset[str]
+    """Nicknames of one root in the project's own table (WILLIE-LIAM: both WILLIAM)."""
+    gender: str
+    relationship: str
+    birth_sequence: int | None
+    last_again: str
+    """`compact_name(last)`: what `nickname_related` reads of the surname (name swaps)."""
+    last_again_links: frozenset[str]
+    """`nickname_links(last_again)`."""
+    first_again: str
+    """`compact_name(first)`: what `nickname_related` reads of the given name."""
+    first_again_links: frozenset[str]
+    """`nickname_links(first_again)`."""
 
 
 def birth_digits(birth_date: dt.date | None) -> str:
@@ -437,7 +429,7 @@ BIRTH_SEQUENCE = Comparison(
     ),
 )
 
-def _street_similar(a: Prepared | Stored, b: Prepared | Stored) -> bool:
+def _street_similar(a: Stored, b: Stored) -> bool:
     """The same street name spelt alike (spaces ignored), the same or no house number."""
     if a.postal and b.postal and a.postal != b.postal:
         return False

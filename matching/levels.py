@@ -239,7 +239,7 @@ def apart_from_all(mine: list[Prepared], person: KnownPerson) -> bool:
     one is kept, else on its `compare.stored` form (the same values, not kept), read only
     as far as the SSN and birth date while they already say it is not apart. The wider
     search's people are mostly set aside and never scored: they need no names prepared."""
-    theirs: Prepared | Stored
+    theirs: Stored
     hit = _PREPARED.get(id(person))
     if hit is not None and hit[0] is person:
         theirs = hit[1]
@@ -254,7 +254,7 @@ def apart_from_all(mine: list[Prepared], person: KnownPerson) -> bool:
     return all(apart(p, theirs) for p in mine)
 
 
-def apart(a: Prepared, b: Prepared | Stored) -> bool:
+def apart(a: Prepared, b: Stored) -> bool:
     """SSN and birth date both sent and conflicting (levels `conflict`), no street
     agreement (address level neither exact, street nor similar), not the same family
     (subscriber number level not same_family) and no identical Medicare id: the levels

@@ -49,14 +49,23 @@ def _family(n: int) -> list[M]:
               street=f"{i} MAIN ST") for i in range(n)]  # fmt: skip
 
 
+
+def _new_members(
+    conn: Connection, header: TransactionSetHeader, txs: list[MemberTransaction]
+) -> tuple[UnitOfWork, list[str]]:
+    """A unit of work that recorded each transaction as a new member (flushed), and their ids."""
+    uow = UnitOfWork(conn)
+    mids = [apply_in(uow, header, Decision(Outcome.NEW_MEMBER, tx), received_at=RECEIVED)
+            .member_id for tx in txs]  # fmt: skip
+    uow.flush()
+    return uow, mids
+
+
 def test_created_people_are_found_as_a_fresh_read_finds_them(db_url: str) -> None:
     upgrade(db_url)
     header, txs = _events(_family(3))
     with engine(db_url).connect() as conn, conn.begin():
-        uow = UnitOfWork(conn)
-        mids = [apply_in(uow, header, Decision(Outcome.NEW_MEMBER, tx), received_at=RECEIVED)
-                .member_id for tx in txs]  # fmt: skip
-        uow.flush()
+        uow, mids = _new_members(conn, header, txs)
         keys = transaction_keys(txs[1])
         found = uow.candidates(keys)
         assert mids[1] in [p.member_id for p in found]
@@ -97,10 +106,7 @@ def test_order_and_values_hold_when_the_cache_is_emptied(
     upgrade(db_url)
     header, txs = _events(_family(12))
     with engine(db_url).connect() as conn, conn.begin():
-        uow = UnitOfWork(conn)
-        for tx in txs:
-            apply_in(uow, header, Decision(Outcome.NEW_MEMBER, tx), received_at=RECEIVED)
-        uow.flush()
+        uow, _ = _new_members(conn, header, txs)
         shared = [("address_given", k[1]) for tx in txs for k in transaction_keys(tx)
                   if k[0] == "address_given"]  # fmt: skip
         for _ in range(3):
@@ -119,10 +125,7 @@ def test_people_loaded_for_a_look_up_go_through_the_units_own_cursor(
     upgrade(db_url)
     header, txs = _events(_family(8))
     with engine(db_url).connect() as conn, conn.begin():
-        uow = UnitOfWork(conn)
-        for tx in txs:
-            apply_in(uow, header, Decision(Outcome.NEW_MEMBER, tx), received_at=RECEIVED)
-        uow.flush()
+        uow, _ = _new_members(conn, header, txs)
         uow._people.clear()  # nobody built: each person is read from the database
         keys = [k for tx in txs for k in transaction_keys(tx) if k[0] == "ssn"]
         with _people_statements(conn) as seen:
