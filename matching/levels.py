@@ -5,7 +5,7 @@ the readable statement of the rules, and `compare.compare` runs it as written.
 Scoring runs the same rules here, written out per field (`level_indices`: the index
 of the first level that holds, -1 for missing), and builds each level's
 `FieldComparison` once: comparing a pair allocates the tuple of indices and nothing
-else once that combination has been seen (`comparisons`). tests/matching/test_levels.py
+else once that combination has been seen (`scored`). tests/matching/test_levels.py
 holds the two to the same answer on every level of every field.
 
 `prepared(person)` keeps each person's normalised form (`compare.prepare`) by the
@@ -94,31 +94,33 @@ def _swapped(a: Prepared, b: Prepared) -> bool:
     )
 
 
+def _ssn_level(x: str, y: str) -> int:
+    """The SSN's level index: exact, one_edit, conflict (-1: missing)."""
+    if not (x and y):
+        return -1
+    if x == y:
+        return 0
+    return 1 if len(x) == len(y) and _dl(x, y) == 1 else 2
+
+
+def _birth_level(a: Stored, e: dt.date | None, digits: str) -> int:
+    """The birth date's level index against `e` (and its `digits`): exact,
+    day_month_swapped, one_edit, conflict (-1: missing)."""
+    d = a.birth_date
+    if d is None or e is None:
+        return -1
+    if d == e:
+        return 0
+    if d.year == e.year and d.month == e.day and d.day == e.month:
+        return 1
+    return 2 if len(a.birth_digits) == len(digits) and _dl(a.birth_digits, digits) == 1 else 3
+
+
 def level_indices(a: Prepared, b: Prepared) -> tuple[int, ...]:
     """Per field of `COMPARISONS`, in order, the index of the first level of its
     declared levels that holds for (a, b); -1 when the field is missing on a side."""
-    # ssn: exact, one_edit, conflict
-    x, y = a.ssn, b.ssn
-    if not (x and y):
-        ssn = -1
-    elif x == y:
-        ssn = 0
-    elif len(x) == len(y) and _dl(x, y) == 1:
-        ssn = 1
-    else:
-        ssn = 2
-    # birth date: exact, day_month_swapped, one_edit, conflict
-    d, e = a.birth_date, b.birth_date
-    if d is None or e is None:
-        dob = -1
-    elif d == e:
-        dob = 0
-    elif d.year == e.year and d.month == e.day and d.day == e.month:
-        dob = 1
-    elif len(a.birth_digits) == len(b.birth_digits) and _dl(a.birth_digits, b.birth_digits) == 1:
-        dob = 2
-    else:
-        dob = 3
+    ssn = _ssn_level(a.ssn, b.ssn)
+    dob = _birth_level(a, b.birth_date, b.birth_digits)
     swapped: bool | None = None
     # surname: initial, exact, swapped, part, jw_0.92, jw_0.80, conflict
     x, y = a.last, b.last
@@ -212,26 +214,13 @@ def scored(a: Prepared, b: Prepared) -> tuple[float, tuple[FieldComparison, ...]
     return out
 
 
-def comparisons(a: Prepared, b: Prepared) -> tuple[FieldComparison, ...]:
-    """`compare.compare(a, b)`: one FieldComparison per declared field (shared objects)."""
-    return scored(a, b)[1]
-
-
 # ---------------------------------------------------------------- the wider search's screen
 
 
 def _conflicting(a: Prepared, y: str, e: dt.date | None, digits: str) -> bool:
     """`a`'s SSN and birth date against another's (`y` normalised, `e` and its `digits`):
     both sent and conflicting (levels `conflict`). The first half of `apart`."""
-    x = a.ssn
-    if not (x and y) or x == y or (len(x) == len(y) and _dl(x, y) == 1):
-        return False
-    d = a.birth_date
-    if d is None or e is None or d == e:
-        return False
-    if d.year == e.year and d.month == e.day and d.day == e.month:
-        return False
-    return not (len(a.birth_digits) == len(digits) and _dl(a.birth_digits, digits) == 1)
+    return _ssn_level(a.ssn, y) == 2 and _birth_level(a, e, digits) == 3
 
 
 def apart_from_all(mine: list[Prepared], person: KnownPerson) -> bool:

@@ -167,7 +167,7 @@ def rank(raw: Sequence[Candidate]) -> tuple[Candidate, ...]:
     """Raw scores (each person once) best first; a subscriber number nobody among them
     holds weighs 0 (`NEW_NUMBER`)."""
     out = list(raw)
-    if out and not any(_levels(c).get("subscriber_number") == "same_family" for c in out):
+    if out and not any(_same_family(c) for c in out):
         out = [_unheld_number(c) for c in out]
     out.sort(key=lambda c: (-c.score, c.member_id))
     return tuple(out)
@@ -227,6 +227,11 @@ _WITHIN_FAMILY: dict[tuple[str, str], float] = {
 """Those levels' weights within one family (m is compare.py's)."""
 
 
+def _same_family(candidate: Candidate) -> bool:
+    """The candidate holds the enrollee's subscriber number."""
+    return _levels(candidate).get("subscriber_number") == "same_family"
+
+
 def desk_order(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
     """Candidates for a person to decide between, most likely first.
 
@@ -239,7 +244,7 @@ def desk_order(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
 
     def key(c: Candidate) -> tuple[float, str]:
         value = c.score
-        if _levels(c).get("subscriber_number") == "same_family":
+        if _same_family(c):
             for f in c.comparisons:
                 family = _WITHIN_FAMILY.get((f.field, f.level))
                 if family is not None:
@@ -530,14 +535,10 @@ def nobody_more(
     all or for none) nor what `assess` reads of the whole (whether the family is known),
     so the verdict is 'new' exactly when none of `more`, as ranked there, is plausible.
     """
-    known = False
-    for c in first:
-        if _levels(c).get("subscriber_number") == "same_family":
-            known = True
-            break
+    known = any(_same_family(c) for c in first)
     lower = thresholds.lower_score(model)
     for c in more:
-        if _levels(c).get("subscriber_number") == "same_family":
+        if _same_family(c):
             return False
         if _plausible(c if known else _unheld_number(c), lower, place, known, roster, infant):
             return False
@@ -563,7 +564,7 @@ def assess(
         return Assessment("new", candidates)
     best = candidates[0]
     upper, lower = thresholds.upper_score(model), thresholds.lower_score(model)
-    known = any(_levels(c).get("subscriber_number") == "same_family" for c in candidates)
+    known = any(_same_family(c) for c in candidates)
     if not any(_plausible(c, lower, place, known, roster, infant) for c in candidates):
         return Assessment("new", candidates)
     found: list[str] = list(blockers(best, dependent=dependent))
