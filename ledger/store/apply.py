@@ -58,7 +58,7 @@ from ledger.store.spans import (
     span_dict,
     terminate,
 )
-from ledger.store.unit import UnitOfWork, person_from
+from ledger.store.unit import DEMOGRAPHIC_FIELDS, UnitOfWork, person_from
 from matching.decisions import Decision, KnownPerson, Outcome, Reason
 
 __all__ = [
@@ -236,8 +236,8 @@ def _precheck(
     """Refuse before anything is written (so a refusal never leaves half a change)."""
     tx = decision.transaction
     mid = decision.member_id
-    uow.flush()
-    if uow.conn.execute(_MEMBER, {"mid": mid}).first() is None:
+    uow.flush_for(str(mid))
+    if not uow.fetch(_KNOWN_SQL, (str(mid),)):
         raise Refused("decision names a member the ledger does not know")
     open_: dict[str, list[Any]] = {}
     for v in current_versions(uow, str(mid)):
@@ -341,14 +341,7 @@ def _cobra_entry(uow: UnitOfWork, decision: Decision, mid: str, begin: dt.date |
     )  # fmt: skip
 
 
-def _latest_demographics(uow: UnitOfWork, mid: str) -> dict[str, Any] | None:
-    row = uow.conn.execute(_LATEST_DEMO, {"mid": mid}).first()
-    if row is None:
-        return None
-    return {k: getattr(row, k) for k in _DEMO_FIELDS}
-
-
-_MEMBER = sa.select(t.members).where(t.members.c.member_id == sa.bindparam("mid"))
+_KNOWN_SQL = "SELECT 1 FROM members WHERE member_id = ?"
 _SUBSCRIBER = (
     sa.select(t.members.c.member_id)
     .where(
@@ -357,19 +350,6 @@ _SUBSCRIBER = (
     .order_by(t.members.c.member_id)
     .limit(1)
 )
-_LATEST_DEMO = (
-    sa.select(t.demographics_versions)
-    .where(t.demographics_versions.c.member_id == sa.bindparam("mid"))
-    .order_by(t.demographics_versions.c.version_id.desc())
-    .limit(1)
-)
-_IDENTS = sa.select(t.member_identifiers.c.type, t.member_identifiers.c.value).where(
-    t.member_identifiers.c.member_id == sa.bindparam("mid")
-)
-_DEMO_FIELDS = (
-    "last", "first", "middle", "suffix", "birth_date", "gender",
-    "address_line1", "address_line2", "city", "state", "postal_code",
-)  # fmt: skip
 
 
 def _change(
@@ -385,8 +365,9 @@ def _change(
     tx = decision.transaction
     mid = decision.member_id
     assert mid is not None
-    uow.flush()
-    member = uow.conn.execute(_MEMBER, {"mid": mid}).one()
+    stored = uow.stored_member(mid)
+    assert stored is not None  # _precheck refused otherwise
+    member, stored_ids, latest = stored
     seqs: list[int] = []
     common: dict[str, Any] = {
         "member_id": mid, "lineage": tx.lineage,
@@ -398,11 +379,11 @@ def _change(
         return uow.seq + 1
 
     # identifiers and demographics
-    known = {(r.type, r.value) for r in uow.conn.execute(_IDENTS, {"mid": mid})}
+    known = set(stored_ids)
     new_ids = [i for i in identifiers(tx) if i not in known]
-    before = _latest_demographics(uow, mid) or {k: None for k in _DEMO_FIELDS}
+    before = latest or dict.fromkeys(DEMOGRAPHIC_FIELDS)
     incoming = demographics(tx)
-    after = {k: (incoming[k] if incoming[k] not in ("", None) else before[k]) for k in _DEMO_FIELDS}
+    after = {k: (incoming[k] if incoming[k] not in ("", None) else before[k]) for k in DEMOGRAPHIC_FIELDS}
     if kept is not None:
         fields, ids = identity_differences(before, after, known, new_ids)
         after |= {k: before[k] for k in fields}
@@ -413,9 +394,9 @@ def _change(
         valid_from = first_date(tx, None, "303") or uow.recorded_at.date()
         seq = uow.entry(
             kind="demographic_change",
-            before=({**{k: before[k] for k in _DEMO_FIELDS if before[k] != after[k]},
+            before=({**{k: before[k] for k in DEMOGRAPHIC_FIELDS if before[k] != after[k]},
                               "identifiers": []}),
-            after=({**{k: after[k] for k in _DEMO_FIELDS if before[k] != after[k]},
+            after=({**{k: after[k] for k in DEMOGRAPHIC_FIELDS if before[k] != after[k]},
                              "identifiers": [k for k, _ in new_ids]}),
             valid_from=valid_from, **common,
         )  # fmt: skip

@@ -3,7 +3,8 @@
 Versions are only inserted; replacing one inserts a supersession row. A new
 span supersedes the current versions it overlaps and re-records their
 uncovered parts, so the current spans of one member and line never overlap.
-All functions write through a `UnitOfWork` and read after flushing it.
+All functions write through a `UnitOfWork` and read after writing its buffered rows of
+the member (`flush_for`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import sqlalchemy as sa
+from typing import Any, NamedTuple
 
 from ledger.store import schema as t
 from ledger.store.unit import UnitOfWork
@@ -37,22 +36,38 @@ class SpanOp:
     notes: list[str] = field(default_factory=list)
 
 
-_MID: sa.BindParameter[str] = sa.bindparam("mid")
+class Version(NamedTuple):
+    """A coverage version as the spans read it (a `coverage_versions` row, in part)."""
+
+    version_id: int
+    insurance_line: str
+    plan: str
+    coverage_level: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
 _CURRENT = (
-    sa.select(t.coverage_versions)
-    .where(t.coverage_versions.c.member_id == _MID)
-    .where(~sa.exists().where(t.supersessions.c.version_id == t.coverage_versions.c.version_id))
-    .order_by(t.coverage_versions.c.insurance_line, t.coverage_versions.c.valid_from)
+    "SELECT version_id, insurance_line, plan, coverage_level, valid_from, valid_to "
+    "FROM coverage_versions cv WHERE member_id = ?{line} AND NOT EXISTS "
+    "(SELECT 1 FROM supersessions s WHERE s.version_id = cv.version_id) "
+    "ORDER BY insurance_line, valid_from"
 )
-_CURRENT_LINE = _CURRENT.where(t.coverage_versions.c.insurance_line == sa.bindparam("line"))
+_CURRENT_ALL = _CURRENT.format(line="")
+_CURRENT_LINE = _CURRENT.format(line=" AND insurance_line = ?")
 
 
-def current_versions(uow: UnitOfWork, member_id: str, line: str | None = None) -> list[Any]:
+def _date(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # SQLite: ISO text
+
+
+def current_versions(uow: UnitOfWork, member_id: str, line: str | None = None) -> list[Version]:
     """The member's coverage versions not superseded (optionally one line), by valid_from."""
-    uow.flush()
-    if line is None:
-        return list(uow.conn.execute(_CURRENT, {"mid": member_id}))
-    return list(uow.conn.execute(_CURRENT_LINE, {"mid": member_id, "line": line}))
+    uow.flush_for(member_id)
+    rows = (uow.fetch(_CURRENT_ALL, (member_id,)) if line is None
+            else uow.fetch(_CURRENT_LINE, (member_id, line)))  # fmt: skip
+    return [Version(vid, ln, plan, level, _date(begin), _date(end))
+            for vid, ln, plan, level, begin, end in rows]  # fmt: skip
 
 
 def span_dict(v: Any) -> dict[str, Any]:
@@ -84,16 +99,12 @@ def new_version(
     return row
 
 
-def _supersede(uow: UnitOfWork, version_id: int, by: int | None, seq: int) -> None:
-    uow.add(
-        t.supersessions,
-        {
-            "version_id": version_id,
-            "superseded_at": uow.recorded_at,
-            "superseded_by": by,
-            "entry_seq": seq,
-        },
-    )
+def _supersede(
+    uow: UnitOfWork, member_id: str, version_id: int, by: int | None, seq: int
+) -> None:
+    row = {"version_id": version_id, "superseded_at": uow.recorded_at, "superseded_by": by,
+           "entry_seq": seq}  # fmt: skip
+    uow.add(t.supersessions, row, member_id=member_id)
 
 
 def place(
@@ -125,7 +136,7 @@ def place(
     after: list[dict[str, Any]] = []
     new = new_version(uow, member_id, op.line, op.plan, op.level, op.begin, end, seq)
     for v in overlapping:
-        _supersede(uow, v.version_id, new["version_id"], seq)
+        _supersede(uow, member_id, v.version_id, new["version_id"], seq)
         if v.valid_from < op.begin:
             after.append(span_dict(new_version(
                 uow, member_id, v.insurance_line, v.plan, v.coverage_level, v.valid_from, op.begin, seq
@@ -152,7 +163,7 @@ def terminate(
     before, after = [], []
     for v in open_:
         new = new_version(uow, member_id, line, v.plan, v.coverage_level, v.valid_from, end, seq)
-        _supersede(uow, v.version_id, new["version_id"], seq)
+        _supersede(uow, member_id, v.version_id, new["version_id"], seq)
         before.append(span_dict(v))
         after.append(span_dict(new))
     return before, after

@@ -20,7 +20,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -254,6 +254,10 @@ class UnitOfWork:
             self._counters_start[row.name] = row.value
         self._buf: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
         self._buffered = 0
+        # members with rows buffered in the member tables / as blocking keys (`flush_for`)
+        self._dirty: set[str] = set()
+        self._dirty_keys: set[str] = set()
+        self._dirty_all = False
         self._pending_people: dict[str, KnownPerson] = {}
         # Stored people already built, by member id: people this unit of work created
         # (exactly as `load_people` would build them) and people it loaded. Whatever
@@ -285,13 +289,21 @@ class UnitOfWork:
     def new_member_id(self) -> str:
         return f"M{self.next_id('member'):09d}"
 
-    def add(self, table: sa.Table, row: dict[str, Any]) -> None:
-        """Buffer one insert; batches are written at FLUSH_ROWS and before any read."""
+    def add(self, table: sa.Table, row: dict[str, Any], *, member_id: str | None = None) -> None:
+        """Buffer one insert; batches are written at FLUSH_ROWS and before a read that
+        could see them (`flush`, `flush_for`). `member_id`: the member a row of a member
+        table without that column concerns (a supersession: its version's member)."""
         if table is t.blocking_keys:
             self._add_key((row["kind"], row["value"]), row["member_id"])
             return
         if table in _PERSON_TABLES:
             self._people.pop(row["member_id"], None)
+        if table in _MEMBER_TABLES:
+            mid = row.get("member_id", member_id)
+            if mid is None:
+                self._dirty_all = True
+            else:
+                self._dirty.add(mid)
         self._buf[table].append(row)
         self._buffered += 1
         if self._buffered >= FLUSH_ROWS:
@@ -311,6 +323,9 @@ class UnitOfWork:
             if rows:
                 bulk_insert(self.conn, table, rows)
         self._buffered = 0
+        self._dirty.clear()
+        self._dirty_keys.clear()
+        self._dirty_all = False
         # written rows are found by queries from now on; people created here stay built
         new = self._pending_new
         self._remember(p for mid, p in self._pending_people.items() if mid in new)
@@ -319,6 +334,15 @@ class UnitOfWork:
         self._pending_keys.clear()
         self._member_keys.clear()
         crash_point()
+
+    def flush_for(self, member_id: str) -> None:
+        """Write the buffer when it holds a row of `member_id` in the member tables
+        (members, identifiers, demographics, coverage versions and supersessions), so
+        that a read of that member's rows there sees them; else write nothing. A change
+        file's members are mostly each sent once: their reads need no write, and the
+        buffer is written in batches as a file of new members is."""
+        if self._dirty_all or member_id in self._dirty:
+            self.flush()
 
     def entry(
         self,
@@ -417,12 +441,14 @@ class UnitOfWork:
             self._member_keys[mid] = set(fresh)
         else:
             if known is None:
-                self.flush()
-                known = {(r.kind, r.value) for r in self.conn.execute(_MEMBER_KEYS, {"mid": mid})}
+                if mid in self._dirty_keys:
+                    self.flush()
+                known = set(self.fetch(_MEMBER_KEYS_SQL, (mid,)))
                 self._member_keys[mid] = known
             fresh = [key for key in person_keys(person) if key not in known]
             known.update(fresh)
         _index_pending(self._pending_keys, fresh, (mid,))
+        self._dirty_keys.add(mid)
         self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
         bits = self._written
         if bits is not None:
@@ -436,6 +462,7 @@ class UnitOfWork:
 
     def _add_key(self, key: BlockingKey, mid: str) -> None:
         self._key_rows.append((key[0], key[1], mid))
+        self._dirty_keys.add(mid)
         self._pending_keys[key] = self._pending_keys.get(key, ()) + (mid,)
         if self._written is not None:
             bit = hash(key) & _BITMAP_MASK
@@ -533,6 +560,41 @@ class UnitOfWork:
     def is_pending(self, member_id: str) -> bool:
         return member_id in self._pending_people
 
+    def fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of `sql` (written with `?` marks) as tuples, straight through the driver on
+        this unit of work's cursor: the per-member reads of a change, where a Core
+        statement's execution context and result cost more than the indexed read. Values
+        come as the driver gives them (SQLite: dates as ISO text). Reads what is written:
+        call `flush` or `flush_for` first."""
+        dialect = self.conn.dialect.name
+        text = _DRIVER_TEXT.get((dialect, sql))
+        if text is None:
+            text = _DRIVER_TEXT[(dialect, sql)] = sql if dialect == "sqlite" else sql.replace("?", "%s")
+        if self._cursor is None:
+            self._cursor = self.conn.connection.cursor()
+        self._cursor.execute(text, tuple(params))
+        return [tuple(r) for r in self._cursor.fetchall()]
+
+    def stored_member(
+        self, member_id: str
+    ) -> tuple[_Member, list[tuple[str, str]], dict[str, Any] | None] | None:
+        """A stored member's row, its (type, value) identifiers and its newest demographic
+        values (`DEMOGRAPHIC_FIELDS`; None without any), or None when the ledger does not
+        hold it. Writes the member's buffered rows first (`flush_for`)."""
+        self.flush_for(member_id)
+        found = self.fetch(_MEMBER_SQL, (member_id,))
+        if not found:
+            return None
+        idents = [(str(k), str(v)) for k, v in self.fetch(_IDENTS_SQL, (member_id,))]
+        demo = self.fetch(_LATEST_DEMO_SQL, (member_id,))
+        values: dict[str, Any] | None = None
+        if demo:
+            row = list(demo[0])
+            if isinstance(row[_BIRTH], str):  # SQLite keeps dates as ISO text
+                row[_BIRTH] = dt.date.fromisoformat(row[_BIRTH])
+            values = dict(zip(DEMOGRAPHIC_FIELDS, row, strict=True))
+        return _Member(*found[0]), idents, values
+
     def insert_returning_id(self, table: sa.Table, row: dict[str, Any]) -> int:
         """Insert one row now (not buffered) and return its generated integer primary key.
 
@@ -604,11 +666,25 @@ _SQL_CACHE: dict[int, str] = {}
 _ROW_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
 _KEY_COLS = ("kind", "value", "member_id")
 _PERSON_TABLES = (t.members, t.member_identifiers, t.demographics_versions)
+_MEMBER_TABLES = (*_PERSON_TABLES, t.coverage_versions, t.supersessions)
+"""Tables whose rows `flush_for` tracks by member."""
 _BITMAP_BYTES = 1 << 23
 _BITMAP_MASK = (_BITMAP_BYTES << 3) - 1
-_MEMBER_KEYS = sa.select(t.blocking_keys.c.kind, t.blocking_keys.c.value).where(
-    t.blocking_keys.c.member_id == sa.bindparam("mid")
+_MEMBER_KEYS_SQL = "SELECT kind, value FROM blocking_keys WHERE member_id = ?"
+_MEMBER_SQL = ("SELECT member_id, relationship, birth_sequence, sponsor_id FROM members "
+               "WHERE member_id = ?")  # fmt: skip
+_IDENTS_SQL = "SELECT type, value FROM member_identifiers WHERE member_id = ?"
+DEMOGRAPHIC_FIELDS = (
+    "last", "first", "middle", "suffix", "birth_date", "gender",
+    "address_line1", "address_line2", "city", "state", "postal_code",
+)  # fmt: skip
+"""A member's demographic values (a `demographics_versions` row less its bookkeeping)."""
+_LATEST_DEMO_SQL = (
+    f"SELECT {', '.join(DEMOGRAPHIC_FIELDS)} FROM demographics_versions WHERE member_id = ? "
+    "ORDER BY version_id DESC LIMIT 1"
 )
+_BIRTH = DEMOGRAPHIC_FIELDS.index("birth_date")
+_DRIVER_TEXT: dict[tuple[str, str], str] = {}
 
 
 def _index_pending(
@@ -739,6 +815,15 @@ def load_people(
             sponsor_id=sponsor or "",
         ))  # fmt: skip
     return out
+
+
+class _Member(NamedTuple):
+    """What a change reads of a `members` row (`UnitOfWork.stored_member`)."""
+
+    member_id: str
+    relationship: str | None
+    birth_sequence: int | None
+    sponsor_id: str | None
 
 
 def person_from(member: Any, demo: Any, idents: Sequence[tuple[str, str]]) -> KnownPerson:

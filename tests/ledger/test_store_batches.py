@@ -1,0 +1,122 @@
+"""A change file is written in batches: a member's rows are written before that member's
+rows are read again, and only then (`UnitOfWork.flush_for`). SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from ledger_helpers import RECEIVED, M, interchange, simple_decide, transaction_set, write
+
+from ledger.ingest import ingest_file
+from ledger.store import schema as t
+from ledger.store.db import engine, upgrade
+from ledger.store.queries import verify_chain
+from ledger.store.unit import UnitOfWork
+
+PEOPLE = [M(sub=f"SUB{i:04d}", first=f"FIRST{chr(65 + i % 26)}{chr(65 + i // 26)}",
+            dob=f"1970{1 + i % 12:02d}{1 + i % 28:02d}", street=f"{i + 1} MAIN ST")
+          for i in range(40)]  # fmt: skip
+
+
+def _ingest(url: str, path: Path):  # type: ignore[no-untyped-def]
+    return ingest_file(url, path, decide=simple_decide, received_at=RECEIVED)  # type: ignore[arg-type]
+
+
+def _address_change(m: M, street: str) -> M:
+    return dataclasses.replace(m, ins03="001", ins04="43", street=street, hds=(),
+                               member_dates=(("303", "20260301"),))  # fmt: skip
+
+
+def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of buffered rows each `UnitOfWork.flush` wrote (empty flushes left out)."""
+    writes: list[int] = []
+    real = UnitOfWork.flush
+
+    def counting(self: UnitOfWork) -> None:
+        if self._buffered:
+            writes.append(self._buffered)
+        real(self)
+
+    monkeypatch.setattr(UnitOfWork, "flush", counting)
+    return writes
+
+
+def test_members_each_sent_once_are_written_in_one_batch(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set(PEOPLE)])))
+    writes = _count_writes(monkeypatch)
+    changes = [_address_change(m, f"{i + 1} NEW RD") for i, m in enumerate(PEOPLE)]
+    path = write(tmp_path, "change.834", interchange([transaction_set(changes)], isa13="000000102"))
+    res = _ingest(ledger_url, path)
+    assert res.members["applied"] == len(PEOPLE)
+    # before, every member's reads wrote the buffer first: one write per member
+    assert len(writes) == 1, writes
+    with engine(ledger_url).connect() as conn:
+        dv = t.demographics_versions
+        newest = conn.execute(
+            sa.select(dv.c.member_id, dv.c.address_line1)
+            .where(dv.c.version_id.in_(sa.select(sa.func.max(dv.c.version_id)).group_by(dv.c.member_id)))
+        ).all()  # fmt: skip
+        assert sorted(r.address_line1 for r in newest) == sorted(f"{i + 1} NEW RD" for i in range(40))
+        assert verify_chain(conn).ok
+
+
+def test_a_member_sent_again_in_the_set_reads_its_own_earlier_rows(
+    ledger_url: str, tmp_path: Path
+) -> None:
+    alice = PEOPLE[0]
+    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set([alice])])))
+    # a new address, another, a plan change, then the end of all coverage: each later loop
+    # must see what the earlier ones buffered (demographics, coverage versions, supersessions)
+    plan = dataclasses.replace(alice, ins03="001", ins04="22", street="7 SECOND ST",
+                               member_dates=(("303", "20260210"),),
+                               hds=(("001", "HLT", "HMO2", (("303", "20260210"),)),))  # fmt: skip
+    end = dataclasses.replace(alice, ins03="024", ins04="07", street="7 SECOND ST",
+                              member_dates=(("357", "20260315"),), hds=())  # fmt: skip
+    loops = [_address_change(alice, "5 FIRST ST"), _address_change(alice, "7 SECOND ST"), plan, end]
+    path = write(tmp_path, "change.834", interchange([transaction_set(loops)], isa13="000000102"))
+    res = _ingest(ledger_url, path)
+    assert res.members["applied"] == 4, (res.members, res.notes)
+    with engine(ledger_url).connect() as conn:
+        dv, cv, sup = t.demographics_versions, t.coverage_versions, t.supersessions
+        streets = conn.execute(sa.select(dv.c.address_line1).order_by(dv.c.version_id)).scalars()
+        assert list(streets) == [alice.street, "5 FIRST ST", "7 SECOND ST"]
+        current = conn.execute(
+            sa.select(cv.c.plan, cv.c.valid_from, cv.c.valid_to)
+            .where(~sa.exists().where(sup.c.version_id == cv.c.version_id))
+            .order_by(cv.c.valid_from)
+        ).all()  # fmt: skip
+        assert [tuple(r) for r in current] == [
+            ("PPO1", dt.date(2026, 2, 1), dt.date(2026, 2, 10)),
+            ("HMO2", dt.date(2026, 2, 10), dt.date(2026, 3, 16)),
+        ]
+        assert verify_chain(conn).ok
+
+
+def test_flush_for_writes_only_for_a_member_with_rows_buffered(db_url: str) -> None:
+    upgrade(db_url)
+    with engine(db_url).connect() as conn, conn.begin():
+        uow = UnitOfWork(conn)
+        uow.add(t.members, {"member_id": "M000000001", "sponsor_id": "", "subscriber_number": "SUB1",
+                            "relationship": "18", "created_at": RECEIVED})  # fmt: skip
+
+        def stored() -> int:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(t.members)).scalar_one())
+
+        uow.flush_for("M000000002")
+        assert stored() == 0
+        uow.flush_for("M000000001")
+        assert stored() == 1
+        # a supersession names its member; so does a blocking key
+        uow.add(t.supersessions, {"version_id": 1, "superseded_at": RECEIVED,
+                                  "superseded_by": None, "entry_seq": 1},
+                member_id="M000000003")  # fmt: skip
+        uow.flush_for("M000000001")
+        assert uow._buffered == 1
+        uow.flush_for("M000000003")
+        assert uow._buffered == 0
