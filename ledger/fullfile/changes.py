@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from edi.records import Lineage, MemberTransaction
-from ledger.fullfile.state import is_active, ledger_state
-from ledger.store import Refused, UnitOfWork, terminate
+from ledger.fullfile.state import is_active
+from ledger.store import MemberCoverage, Refused, UnitOfWork, terminate
 
 
 def terminate_member(
@@ -22,15 +22,14 @@ def terminate_member(
     """Close the member's open coverage lines (or only `only_line`) as of `end` (exclusive);
     the lines closed. A line the ledger refuses to close (an end before its begin) is left
     open. Closing every line of the member also writes a `member_terminated` entry."""
-    uow.flush()
-    held = ledger_state(uow.conn, [member_id])[member_id]
-    lines = [ln for ln, vs in sorted(held.spans.items()) if any(v.valid_to is None for v in vs)]
+    coverage = MemberCoverage(uow, member_id)
+    lines = sorted({v.insurance_line for v in coverage.all() if v.valid_to is None})
     if only_line is not None:
         lines = [ln for ln in lines if ln == only_line]
     done: list[str] = []
     for line in lines:
         try:
-            res = terminate(uow, member_id, line, end, lambda: uow.seq + 1)
+            res = terminate(uow, member_id, line, end, lambda: uow.seq + 1, coverage)
         except Refused:
             continue
         if res is not None:
@@ -49,11 +48,10 @@ def lines_only_in_ledger(
 ) -> list[str]:
     """Insurance lines the member holds active on `eff` that the file's member `tx` does not
     list (a full file's silence about a line ends it)."""
-    uow.flush()
-    held = ledger_state(uow.conn, [member_id])[member_id]
     listed = {c.insurance_line.value for c in tx.coverages if c.insurance_line}
-    return sorted(line for line, vs in held.spans.items()
-                  if line not in listed and any(is_active(v, eff) for v in vs))  # fmt: skip
+    held = MemberCoverage(uow, member_id).all()
+    return sorted({v.insurance_line for v in held
+                   if v.insurance_line not in listed and is_active(v, eff)})  # fmt: skip
 
 
 __all__ = ["lines_only_in_ledger", "terminate_member"]

@@ -45,7 +45,7 @@ from ledger.store.match_models import activate as activate_model
 from ledger.store.match_models import train as train_model
 from ledger.store.policies import FullFilePolicy, get_policy, load_policy_file
 from ledger.store.queries import Span, VerifyReport, roster, spans, verify_chain
-from ledger.store.spans import Refused, terminate
+from ledger.store.spans import MemberCoverage, Refused, terminate
 from ledger.store.unit import (
     UnitOfWork,
     bulk_insert,
@@ -70,6 +70,7 @@ __all__ = [
     "FullFilePolicy",
     "LedgerError",
     "LedgerSettings",
+    "MemberCoverage",
     "Refused",
     "Span",
     "UnitOfWork",

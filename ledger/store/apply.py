@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from edi.codes import BenefitStatus, MaintenanceType
@@ -50,9 +49,9 @@ from ledger.store.apply_plan import (
     proposal_transaction,
 )
 from ledger.store.spans import (
+    MemberCoverage,
     Refused,
     SpanOp,
-    current_versions,
     new_version,
     place,
     span_dict,
@@ -144,8 +143,8 @@ def _subscriber_member(uow: UnitOfWork, tx: MemberTransaction) -> str | None:
         return None
     # Written members have lower ids than the ones still buffered, so the
     # written rows are asked first and the buffer only when they have none.
-    row = uow.conn.execute(_SUBSCRIBER, {"number": tx.subscriber_number}).first()
-    return row.member_id if row else uow.pending_subscriber(tx.subscriber_number)
+    found = uow.fetch(_SUBSCRIBER_SQL, (tx.subscriber_number,))
+    return str(found[0][0]) if found else uow.pending_subscriber(tx.subscriber_number)
 
 
 def apply_in(
@@ -211,14 +210,15 @@ def apply_in(
             return Applied("held", decision.member_id, notes=(text,), review_item_id=rid)
     if new_member:
         return _enrol(uow, header, decision, ops, notes, subscriber_member_id)
+    coverage = MemberCoverage(uow, str(decision.member_id))
     try:
-        _precheck(uow, decision, ops, end_all)
+        _precheck(uow, decision, ops, end_all, coverage)
     except Refused as exc:
         return Applied("refused", decision.member_id, notes=(str(exc),))
     if decision.decided_by != "auto" or tx.maintenance_type in DEMOGRAPHIC_CHANGES:
-        return _change(uow, decision, ops, notes, end_all)
+        return _change(uow, decision, ops, notes, end_all, coverage)
     kept: list[str] = []
-    res = _change(uow, decision, ops, notes, end_all, kept)
+    res = _change(uow, decision, ops, notes, end_all, coverage, kept)
     if not kept:
         return res
     text = proposal_text(tx, kept)
@@ -231,8 +231,9 @@ def apply_in(
 
 
 def _precheck(
-    uow: UnitOfWork, decision: Decision, ops: list[SpanOp], end_all: dt.date | None
-) -> None:
+    uow: UnitOfWork, decision: Decision, ops: list[SpanOp], end_all: dt.date | None,
+    coverage: MemberCoverage,
+) -> None:  # fmt: skip
     """Refuse before anything is written (so a refusal never leaves half a change)."""
     tx = decision.transaction
     mid = decision.member_id
@@ -240,7 +241,7 @@ def _precheck(
     if not uow.fetch(_KNOWN_SQL, (str(mid),)):
         raise Refused("decision names a member the ledger does not know")
     open_: dict[str, list[Any]] = {}
-    for v in current_versions(uow, str(mid)):
+    for v in coverage.all() if ops or end_all is not None else ():
         if v.valid_to is None:
             open_.setdefault(v.insurance_line, []).append(v)
     for op in ops:
@@ -342,13 +343,9 @@ def _cobra_entry(uow: UnitOfWork, decision: Decision, mid: str, begin: dt.date |
 
 
 _KNOWN_SQL = "SELECT 1 FROM members WHERE member_id = ?"
-_SUBSCRIBER = (
-    sa.select(t.members.c.member_id)
-    .where(
-        t.members.c.subscriber_number == sa.bindparam("number"), t.members.c.relationship == "18"
-    )
-    .order_by(t.members.c.member_id)
-    .limit(1)
+_SUBSCRIBER_SQL = (
+    "SELECT member_id FROM members WHERE subscriber_number = ? AND relationship = '18' "
+    "ORDER BY member_id LIMIT 1"
 )
 
 
@@ -358,6 +355,7 @@ def _change(
     ops: list[SpanOp],
     notes: list[str],
     end_all: dt.date | None,
+    coverage: MemberCoverage,
     kept: list[str] | None = None,
 ) -> Applied:
     """Apply to an existing member. With `kept`, identity differences are not written
@@ -420,7 +418,7 @@ def _change(
             if end_all is not None:
                 continue
             assert op.end is not None
-            res = terminate(uow, mid, op.line, op.end, next_seq)
+            res = terminate(uow, mid, op.line, op.end, next_seq, coverage)
             if res is None:
                 notes.append(f"insurance line {op.line}: no open coverage; termination is a no-op")
                 continue
@@ -434,7 +432,7 @@ def _change(
                 )
             )
         elif op.kind == "change":
-            cur = [v for v in current_versions(uow, mid, op.line) if v.valid_to is None]
+            cur = [v for v in coverage.line(op.line) if v.valid_to is None]
             if not cur:
                 notes.append(f"insurance line {op.line}: no open coverage to change; added instead")
                 op.begin = op.begin or uow.recorded_at.date()
@@ -443,7 +441,7 @@ def _change(
                 op.end = cur[-1].valid_to
                 op.plan = op.plan or cur[-1].plan
                 op.level = op.level or cur[-1].coverage_level
-            placed = place(uow, mid, op, next_seq)
+            placed = place(uow, mid, op, next_seq, coverage)
             if placed is None:
                 notes.append(f"insurance line {op.line}: coverage unchanged")
                 continue
@@ -458,10 +456,10 @@ def _change(
             )
         else:
             if op.kind == "reinstate" and not op.plan:
-                prior = current_versions(uow, mid, op.line)
+                prior = coverage.line(op.line)
                 if prior:
                     op.plan, op.level = prior[-1].plan, prior[-1].coverage_level
-            placed = place(uow, mid, op, next_seq)
+            placed = place(uow, mid, op, next_seq, coverage)
             if placed is None:
                 notes.append(f"insurance line {op.line}: coverage already recorded; no change")
                 continue
@@ -480,28 +478,29 @@ def _change(
                 )
             )
     if tx.maintenance_type is MaintenanceType.REINSTATEMENT and not ops:
-        seqs.extend(_reinstate_member(uow, tx, mid, common, notes))
+        seqs.extend(_reinstate_member(uow, tx, mid, common, notes, coverage))
     if end_all is not None:
-        seqs.extend(_terminate_member(uow, tx, mid, end_all, common, notes))
+        seqs.extend(_terminate_member(uow, tx, mid, end_all, common, notes, coverage))
     if tx.benefit_status is BenefitStatus.COBRA and seqs:
         seqs.append(_cobra_entry(uow, decision, mid, next((o.begin for o in ops if o.begin), None)))
     return Applied("applied" if seqs else "noop", mid, tuple(seqs), tuple(notes))
 
 
 def _reinstate_member(
-    uow: UnitOfWork, tx: MemberTransaction, mid: str, common: dict[str, Any], notes: list[str]
-) -> list[int]:
+    uow: UnitOfWork, tx: MemberTransaction, mid: str, common: dict[str, Any], notes: list[str],
+    coverage: MemberCoverage,
+) -> list[int]:  # fmt: skip
     begin = first_date(tx, None, "303", "356")
     assert begin is not None  # _precheck refused otherwise
     seqs: list[int] = []
     latest: dict[str, Any] = {}
-    for v in current_versions(uow, mid):
+    for v in coverage.all():
         latest[v.insurance_line] = v
     for line, v in sorted(latest.items()):
         if v.valid_to is None:
             continue
         op = SpanOp("reinstate", line, v.plan, v.coverage_level, begin)
-        placed = place(uow, mid, op, lambda: uow.seq + 1)
+        placed = place(uow, mid, op, lambda: uow.seq + 1, coverage)
         if placed is not None:
             seqs.append(
                 uow.entry(
@@ -519,12 +518,12 @@ def _reinstate_member(
 
 def _terminate_member(
     uow: UnitOfWork, tx: MemberTransaction, mid: str, end: dt.date,
-    common: dict[str, Any], notes: list[str],
+    common: dict[str, Any], notes: list[str], coverage: MemberCoverage,
 ) -> list[int]:  # fmt: skip
     seqs: list[int] = []
-    lines = sorted({v.insurance_line for v in current_versions(uow, mid) if v.valid_to is None})
+    lines = sorted({v.insurance_line for v in coverage.all() if v.valid_to is None})
     for line in lines:
-        res = terminate(uow, mid, line, end, lambda: uow.seq + 1)
+        res = terminate(uow, mid, line, end, lambda: uow.seq + 1, coverage)
         if res is not None:
             seqs.append(
                 uow.entry(

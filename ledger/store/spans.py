@@ -70,6 +70,39 @@ def current_versions(uow: UnitOfWork, member_id: str, line: str | None = None) -
             for vid, ln, plan, level, begin, end in rows]  # fmt: skip
 
 
+class MemberCoverage:
+    """One member's current coverage versions across the operations of one transaction:
+    read once, and a line read again only after an operation here wrote it (what is
+    written on one line never changes another's current versions), so a member's lines
+    are changed or ended one after another without writing the buffer between them."""
+
+    def __init__(self, uow: UnitOfWork, member_id: str) -> None:
+        self.uow, self.member_id = uow, member_id
+        self._by_line: dict[str, list[Version]] | None = None
+        self._written: set[str] = set()
+
+    def all(self) -> list[Version]:
+        """Every line's current versions, by line and valid_from."""
+        if self._by_line is None or self._written:
+            self._by_line = {}
+            for v in current_versions(self.uow, self.member_id):
+                self._by_line.setdefault(v.insurance_line, []).append(v)
+            self._written.clear()
+        return [v for line in sorted(self._by_line) for v in self._by_line[line]]
+
+    def line(self, line: str) -> list[Version]:
+        """The line's current versions, by valid_from."""
+        if line in self._written:
+            return current_versions(self.uow, self.member_id, line)
+        if self._by_line is None:
+            self.all()
+            assert self._by_line is not None
+        return list(self._by_line.get(line, ()))
+
+    def wrote(self, line: str) -> None:
+        self._written.add(line)
+
+
 def span_dict(v: Any) -> dict[str, Any]:
     return {
         "line": v.insurance_line if hasattr(v, "insurance_line") else v["insurance_line"],
@@ -108,15 +141,17 @@ def _supersede(
 
 
 def place(
-    uow: UnitOfWork, member_id: str, op: SpanOp, seq_for: Callable[[], int]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    uow: UnitOfWork, member_id: str, op: SpanOp, seq_for: Callable[[], int],
+    coverage: MemberCoverage | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:  # fmt: skip
     """Put span [op.begin, op.end) with op's plan on the line; None when already so.
 
     Returns (before spans, after spans). Overlapped current versions are
-    superseded and their uncovered parts re-recorded.
+    superseded and their uncovered parts re-recorded. `coverage`: the member's versions
+    as this transaction has read them (told of the write).
     """
     assert op.begin is not None
-    current = current_versions(uow, member_id, op.line)
+    current = coverage.line(op.line) if coverage else current_versions(uow, member_id, op.line)
     end = op.end
     overlapping = [
         v
@@ -132,6 +167,8 @@ def place(
         ):
             return None
     seq = seq_for()
+    if coverage:
+        coverage.wrote(op.line)
     before = [span_dict(v) for v in overlapping]
     after: list[dict[str, Any]] = []
     new = new_version(uow, member_id, op.line, op.plan, op.level, op.begin, end, seq)
@@ -150,16 +187,20 @@ def place(
 
 
 def terminate(
-    uow: UnitOfWork, member_id: str, line: str, end: dt.date, seq_for: Callable[[], int]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    uow: UnitOfWork, member_id: str, line: str, end: dt.date, seq_for: Callable[[], int],
+    coverage: MemberCoverage | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:  # fmt: skip
     """Close the line's open span at `end` (exclusive); None when nothing is open."""
-    open_ = [v for v in current_versions(uow, member_id, line) if v.valid_to is None]
+    current = coverage.line(line) if coverage else current_versions(uow, member_id, line)
+    open_ = [v for v in current if v.valid_to is None]
     if not open_:
         return None
     for v in open_:
         if end <= v.valid_from:
             raise Refused("end date before begin date")
     seq = seq_for()
+    if coverage:
+        coverage.wrote(line)
     before, after = [], []
     for v in open_:
         new = new_version(uow, member_id, line, v.plan, v.coverage_level, v.valid_from, end, seq)

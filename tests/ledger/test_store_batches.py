@@ -98,6 +98,49 @@ def test_a_member_sent_again_in_the_set_reads_its_own_earlier_rows(
         assert verify_chain(conn).ok
 
 
+LINES = (("021", "HLT", "PPO1", (("348", "20260201"),)),
+         ("021", "DEN", "DENT1", (("348", "20260201"),)),
+         ("021", "VIS", "VIS1", (("348", "20260201"),)))  # fmt: skip
+
+
+def _current(conn: sa.Connection) -> list[tuple[str, str, dt.date, dt.date | None]]:
+    cv, sup = t.coverage_versions, t.supersessions
+    rows = conn.execute(
+        sa.select(cv.c.member_id, cv.c.insurance_line, cv.c.plan, cv.c.valid_from, cv.c.valid_to)
+        .where(~sa.exists().where(sup.c.version_id == cv.c.version_id))
+        .order_by(cv.c.member_id, cv.c.insurance_line, cv.c.valid_from)
+    ).all()  # fmt: skip
+    return [tuple(r)[1:] for r in rows]
+
+
+def test_every_line_of_a_member_is_ended_or_changed_without_a_write_between(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [dataclasses.replace(m, hds=LINES) for m in PEOPLE[:20]]
+    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set(people)])))
+    writes = _count_writes(monkeypatch)
+    # the first ten end all coverage; the others change the plan of two lines in one loop
+    ends = [dataclasses.replace(m, ins03="024", ins04="07", member_dates=(("357", "20260228"),),
+                                hds=()) for m in people[:10]]  # fmt: skip
+    plans = [dataclasses.replace(m, ins03="001", ins04="22", member_dates=(),
+                                 hds=(("001", "HLT", "HMO2", (("303", "20260301"),)),
+                                      ("001", "DEN", "DENT2", (("303", "20260301"),))))
+             for m in people[10:]]  # fmt: skip
+    path = write(tmp_path, "change.834", interchange([transaction_set(ends + plans)], isa13="000000102"))
+    res = _ingest(ledger_url, path)
+    assert res.members["applied"] == 20, (res.members, res.notes)
+    # before, each line after a member's first was read after writing the buffer
+    assert len(writes) == 1, writes
+    with engine(ledger_url).connect() as conn:
+        current = _current(conn)
+        feb, mar = dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+        ended = [(line, plan, feb, mar) for _, line, plan, _ in LINES]
+        changed = [("DEN", "DENT1", feb, mar), ("DEN", "DENT2", mar, None),
+                   ("HLT", "PPO1", feb, mar), ("HLT", "HMO2", mar, None), ("VIS", "VIS1", feb, None)]
+        assert current == sorted(ended, key=lambda v: v[0]) * 10 + changed * 10
+        assert verify_chain(conn).ok
+
+
 def test_flush_for_writes_only_for_a_member_with_rows_buffered(db_url: str) -> None:
     upgrade(db_url)
     with engine(db_url).connect() as conn, conn.begin():
