@@ -241,15 +241,16 @@ class SetBuilder(BuilderBase):
 
     def _ins(self, seg: Segment) -> bool:
         self.members += 1
-        m = MemberLoop(seg, self.members, seg)
+        # an INS read before gives its fields to the constructor (a Struct's attribute is set
+        # through the generic path); a new one is read onto the loop, which takes its findings
+        m = MemberLoop(seg, self.members, self._ins_seen.get(seg.elements, ()))
         self._member = m
         self._loop = "2000"
         self._entity = self._coverage = self._cob = self._category = None
         self._dsb = None
-        fields = self._ins_seen.get(seg.elements)
-        if fields is None:
-            fields = self._ins_fields(seg, m)
-        m.fields = fields
+        fields = m.fields
+        if not fields:
+            fields = m.fields = self._ins_fields(seg, m)
         if fields[0]:
             self.subscribers += 1
         return True
@@ -670,7 +671,6 @@ class SetBuilder(BuilderBase):
             self._report(m.ins, "model.missing_subscriber_number", self.strictness, Level.SEGMENT,
                          "member loop has no REF*0F subscriber number", "3", member=m,
                          loop="2000")
-        m.last = last
         ins = m.ins
         if not self.records:
             findings = m.findings

@@ -252,7 +252,6 @@ class MemberLoop(msgspec.Struct, gc=False):
 
     ins: Segment
     ordinal: int
-    last: Segment | None = None
     fields: tuple[Any, ...] = ()
     """`MemberTransaction`'s fields read from INS, in its order (`INS_FIELDS`; shared, never
     changed)."""
