@@ -189,7 +189,7 @@ class SetBuilder(BuilderBase):
         unmapped = self._unmapped
         stop = _stop
         reported = self._reported
-        mapped = 0
+        start, reported_before = i, len(reported)
         last = self._last
         n = len(items)
         while i < n:
@@ -210,15 +210,13 @@ class SetBuilder(BuilderBase):
                     out.append(self._build_member(self._member, last))
                 last = seg
                 ins(seg)
-                mapped += 1
                 continue
             last = seg
-            if handler(seg):
-                mapped += 1
-            else:
+            if not handler(seg):
                 reported.append(seg.position)
         self._last = last
-        self._mapped += mapped
+        # every segment fed is mapped, or reported with its position appended above
+        self._mapped += (i - start) - (len(reported) - reported_before)
         return i, out
 
     @property
