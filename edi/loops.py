@@ -401,9 +401,9 @@ def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
     # `Assembly`; a test holds the names equal)
     return k.member(
         lineage, m.fields, subscriber_number, group_policy_number, identifiers, dates,
-        member, incorrect,
-        mailing_address, employers, schools, custodial_parent, responsible_persons,
-        drop_off_location, disabilities, coverages, reporting_categories, findings, rejected)
+        member, incorrect, mailing_address, employers, schools, custodial_parent,
+        responsible_persons, drop_off_location, disabilities, coverages, reporting_categories,
+        findings, rejected)
 
 
 EMPTY_NAME = PersonName(entity_code="", position=0)
