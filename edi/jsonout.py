@@ -38,7 +38,7 @@ import msgspec
 
 from edi.codes import DATE_QUALIFIERS, IDENTIFIER_QUALIFIERS
 from edi.findings import Finding
-from edi.loops import ASSEMBLED, LINEAGE_OWN, Assembly
+from edi.loops import ASSEMBLED, INS_FIELDS, LINEAGE_OWN, Assembly
 from edi.records import DatePeriod, Lineage, MemberTransaction, Reference
 
 JsonValue = Any
@@ -201,27 +201,41 @@ def _twin_expr(cls: type[msgspec.Struct], var: str, env: dict[str, Any],
             v = name("v")
             args.append(f"([*map({name('f', _renderer(detail))}, {v})] if ({v} := {value}) "
                         "else ())")
-    return f"{t}(" + ", ".join(args) + ")"
+    return _call(t, args)
+
+
+def _call(function: str, args: list[str]) -> str:
+    """The source of a call of `function` with `args`, positionally. More than 30 are
+    passed as one tuple made of two: CPython compiles a call of more than 30 arguments into
+    a list built item by item, then copied into a tuple (for the member's 32, about 1,300
+    instructions more than the two tuples and their sum)."""
+    if len(args) <= 30:
+        return f"{function}({', '.join(args)})"
+    half = len(args) // 2
+    return f"{function}(*(({', '.join(args[:half])},) + ({', '.join(args[half:])},)))"
 
 
 def _maker(cls: type[msgspec.Struct], built: frozenset[type], *,
-           positional: bool = False) -> Callable[..., Any]:
+           member: bool = False) -> Callable[..., Any]:
     """A function taking the keyword arguments of `cls` (its defaults the same), or with
-    `positional` every field positionally in declaration order, that returns the JSON twin
-    of the record `cls(...)` would be without building that record; nested records of the
-    types in `built` are passed as twins already (see `JSON_ASSEMBLY`)."""
+    `member` the fields as `Assembly.member` takes them, that returns the JSON twin of the
+    record `cls(...)` would be without building that record; nested records of the types in
+    `built` are passed as twins already (see `JSON_ASSEMBLY`)."""
     env: dict[str, Any] = {"astuple": msgspec.structs.astuple}
     params: list[str] = []
     for f in msgspec.structs.fields(cls):
-        if f.required or positional:
+        if f.required or member:
             params.append(f.name)
         else:
             assert f.default_factory is msgspec.NODEFAULT, f"{cls.__name__}.{f.name}"
             env[f"D_{f.name}"] = f.default
             params.append(f"{f.name}=D_{f.name}")
-    body = _twin_expr(cls, "", env, itertools.count(), built)
-    star = "" if positional else "*, "
-    source = f"def make({star}{', '.join(params)}):\n    return {body}\n"
+    body = f"return {_twin_expr(cls, '', env, itertools.count(), built)}"
+    if member:  # the lineage, the INS fields as one tuple, the others
+        assert tuple(params[1:1 + len(INS_FIELDS)]) == INS_FIELDS
+        params[1:1 + len(INS_FIELDS)] = ["fields"]
+        body = f"{', '.join(INS_FIELDS)} = fields\n    {body}"
+    source = f"def make({'' if member else '*, '}{', '.join(params)}):\n    {body}\n"
     exec(source, env)  # noqa: S102 - source built above from field names only
     make: Callable[..., Any] = env["make"]
     return make
@@ -256,7 +270,7 @@ def _lineage_maker() -> Callable[[Lineage, int, int, int, int], Any]:
 def _json_assembly() -> Assembly:
     built = frozenset(ASSEMBLED.values()) | {Lineage}
     return Assembly(lineage=_lineage_maker(), **{
-        name: _maker(cls, built, positional=True) if name == "member"
+        name: _maker(cls, built, member=True) if name == "member"
         else _constructor(cls, built) for name, cls in ASSEMBLED.items()})
 
 

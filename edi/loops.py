@@ -252,10 +252,9 @@ class MemberLoop(msgspec.Struct, gc=False):
 
     ins: Segment
     ordinal: int
-    last: Segment | None = None
     fields: tuple[Any, ...] = ()
-    """`MemberTransaction`'s fields subscriber .. birth_sequence, in its order (shared,
-    never changed)."""
+    """`MemberTransaction`'s fields read from INS, in its order (`INS_FIELDS`; shared, never
+    changed)."""
     refs: tuple[Reference, ...] = ()
     dates: list[DatePeriod] = msgspec.field(default_factory=list)
     entities: list[Entity] = msgspec.field(default_factory=list)
@@ -272,10 +271,13 @@ class Assembly(msgspec.Struct, frozen=True, gc=False):
     """The constructors `assemble` builds a member's records with. `RECORDS` builds the
     records of `edi.records`; `edi.jsonout.JSON_ASSEMBLY` builds their JSON twins straight
     from the loops (what `parse --json` prints), so both read the loops through the one
-    mapping in `assemble`. `member` takes every field of `MemberTransaction` positionally,
-    in declaration order (a keyword call of 33 arguments cost more than the rest of the
-    twin); the others take their record's keyword arguments. A record built while reading
-    a segment (a name, a date, a reference, demographics) is passed to them as it is.
+    mapping in `assemble`. `member` takes the fields of `MemberTransaction` positionally, in
+    declaration order, those read from INS as the one tuple `MemberLoop.fields` holds them
+    in (`INS_FIELDS`): a keyword call of 32 arguments cost more than the rest of the twin,
+    and CPython compiles a call of more than 30 into a list built item by item, then copied
+    into a tuple. The others take their record's keyword arguments. A record built while
+    reading a segment (a name, a date, a reference, demographics) is passed to them as it
+    is.
     `lineage(set_lineage, first_position, last_position, first_offset, member_ordinal)`
     makes a member's lineage from its set's, as `member` takes it."""
 
@@ -292,11 +294,23 @@ class Assembly(msgspec.Struct, frozen=True, gc=False):
     category: Callable[..., Any]
 
 
-def positional(cls: type[msgspec.Struct]) -> Callable[..., Any]:
-    """`cls`'s constructor taking every field positionally, in declaration order."""
+INS_FIELDS = ("subscriber", "relationship", "maintenance_type", "maintenance_reason",
+              "benefit_status", "medicare_plan", "medicare_reason", "cobra_event",
+              "employment_status", "student_status", "handicap", "death_date",
+              "confidentiality", "birth_sequence")
+"""The fields of `MemberTransaction` read from INS, in its order: what `MemberLoop.fields`
+holds, and what `Assembly.member` takes as one tuple, after the lineage."""
+assert MemberTransaction.__struct_fields__[1:1 + len(INS_FIELDS)] == INS_FIELDS
+
+
+def member_constructor(cls: type[MemberTransaction]) -> Callable[..., Any]:
+    """`cls`'s constructor as `Assembly.member` takes its fields: the lineage, the INS fields
+    as one tuple (`INS_FIELDS`), then the others, positionally in declaration order."""
     names = cls.__struct_fields__
+    rest = names[1 + len(INS_FIELDS):]
     env: dict[str, Any] = {"cls": cls}
-    source = (f"def make({', '.join(names)}):\n"
+    source = (f"def make({names[0]}, fields, {', '.join(rest)}):\n"
+              f"    {', '.join(INS_FIELDS)} = fields\n"
               f"    return cls({', '.join(f'{n}={n}' for n in names)})\n")
     exec(source, env)  # noqa: S102 - source built above from field names only
     make: Callable[..., Any] = env["make"]
@@ -323,7 +337,8 @@ LINEAGE_OWN = ("first_position", "last_position", "first_offset", "member_ordina
 set's."""
 assert Lineage.__struct_fields__[-len(LINEAGE_OWN):] == LINEAGE_OWN
 RECORDS = Assembly(lineage=member_lineage, **{
-    name: positional(cls) if name == "member" else cls for name, cls in ASSEMBLED.items()})
+    name: member_constructor(MemberTransaction) if name == "member" else cls
+    for name, cls in ASSEMBLED.items()})
 """The records of `edi.records` (`assemble_member`)."""
 
 
@@ -367,9 +382,6 @@ def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
             drop_off_location = e.related(k)
     if member is None:
         member = k.member_name(name=EMPTY_NAME)
-    (subscriber, relationship, maintenance_type, maintenance_reason, benefit_status,
-     medicare_plan, medicare_reason, cobra_event, employment_status, student_status, handicap,
-     death_date, confidentiality, birth_sequence) = m.fields
     subscriber_number = m.subscriber_number
     group_policy_number = m.group_policy
     identifiers = m.refs
@@ -385,14 +397,13 @@ def assemble(m: MemberLoop, lineage: Any, k: Assembly) -> Any:
         for cat in m.categories]) if m.categories else ()
     findings = m.findings
     rejected = any(f.severity is Severity.ERROR for f in findings) if findings else False
-    # every field of MemberTransaction, in its order (a test holds the names equal)
+    # every field of MemberTransaction, in its order, those read from INS as one tuple (see
+    # `Assembly`; a test holds the names equal)
     return k.member(
-        lineage, subscriber, relationship, maintenance_type, maintenance_reason,
-        benefit_status, medicare_plan, medicare_reason, cobra_event, employment_status,
-        student_status, handicap, death_date, confidentiality, birth_sequence,
-        subscriber_number, group_policy_number, identifiers, dates, member, incorrect,
-        mailing_address, employers, schools, custodial_parent, responsible_persons,
-        drop_off_location, disabilities, coverages, reporting_categories, findings, rejected)
+        lineage, m.fields, subscriber_number, group_policy_number, identifiers, dates,
+        member, incorrect, mailing_address, employers, schools, custodial_parent,
+        responsible_persons, drop_off_location, disabilities, coverages, reporting_categories,
+        findings, rejected)
 
 
 EMPTY_NAME = PersonName(entity_code="", position=0)

@@ -5,6 +5,7 @@ a member that has or may still get findings stays a record."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import inspect
 import textwrap
 from pathlib import Path
@@ -37,14 +38,30 @@ def _lines(items: list[msgspec.Struct]) -> bytes:
 
 
 def test_the_member_call_names_every_field_in_order() -> None:
-    """`assemble` passes MemberTransaction's fields positionally (see `Assembly`)."""
+    """`assemble` passes MemberTransaction's fields positionally, those read from INS as the
+    one tuple `MemberLoop.fields` (see `Assembly`)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(loops.assemble)))
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Attribute) and n.func.attr == "member"]
     (call,) = calls
     assert not call.keywords
-    assert [a.id for a in call.args if isinstance(a, ast.Name)] == list(
-        MemberTransaction.__struct_fields__)
+    fields = MemberTransaction.__struct_fields__
+    assert [ast.unparse(a) for a in call.args] == [
+        fields[0], "m.fields", *fields[1 + len(loops.INS_FIELDS):]]
+    assert fields[1:1 + len(loops.INS_FIELDS)] == loops.INS_FIELDS
+
+
+def test_the_member_constructors_take_the_ins_fields_as_one_tuple() -> None:
+    """`RECORDS.member` and `JSON_ASSEMBLY.member` read the INS tuple in `INS_FIELDS` order:
+    a member whose every INS field differs from its neighbours' lands each in its place."""
+    data = simple(member("900110001", ins="INS*N*19*021*28*A*C:1*1*TE*F*N*D8*20240131*R****3"))
+    (record,) = [e for e in read(data, "t") if isinstance(e, MemberTransaction)]
+    assert not record.findings
+    assert [getattr(record, name) for name in loops.INS_FIELDS] == [
+        False, "19", "021", "28", "A", "C", "1", "1", "TE", "F", False, dt.date(2024, 1, 31),
+        "R", 3]
+    (twin,) = [e for e in read(data, "t", assembly=JSON_ASSEMBLY) if type(e) is MEMBER_JSON]
+    assert dumps_twins([twin]) == dumps_line(record)
 
 
 def test_json_lineage_and_address_are_the_records_twins() -> None:

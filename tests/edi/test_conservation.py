@@ -66,6 +66,13 @@ def check(data: bytes, source: str) -> list[BuildStats]:
             if f.code in ("model.unmapped_segment", "model.unrecognized_segment"):
                 assert f.segment_position in reported, (source, str(f))
         assert len(mapped_positions) == stats.mapped, source
+        # the reader's loop (`feed_run`: a run of segments per call) closes the same records
+        # and keeps the same counts
+        runner = SetBuilder(st, Lineage(source=source), Context(source, st_position=st.position))
+        end, run_records = runner.feed_run(list(body), 0)
+        assert end == len(body), source
+        run_records.extend(runner.close())
+        assert run_records == records and runner.stats == stats, source
         out.append(stats)
     return out
 
