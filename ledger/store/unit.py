@@ -435,18 +435,19 @@ class UnitOfWork:
             self._pending_new.add(mid)
         else:
             self._pending_new.discard(mid)
-        known = self._member_keys.get(mid)
-        if known is None and new:
+        pending = self._member_keys.get(mid)  # the member's keys buffered in this batch
+        if pending is None and new:
             fresh = person_keys(person)  # has no duplicates
             self._member_keys[mid] = set(fresh)
         else:
-            if known is None:
-                if mid in self._dirty_keys:
+            if pending is None:
+                if mid in self._dirty_keys:  # key rows buffered by `add`, not tracked here
                     self.flush()
-                known = set(self.fetch(_MEMBER_KEYS_SQL, (mid,)))
-                self._member_keys[mid] = known
+                pending = self._member_keys[mid] = set()
+            # the stored keys are read, not kept: a batch of changes holds only its own
+            known = pending.union(self.fetch(_MEMBER_KEYS_SQL, (mid,)))
             fresh = [key for key in person_keys(person) if key not in known]
-            known.update(fresh)
+            pending.update(fresh)
         _index_pending(self._pending_keys, fresh, (mid,))
         self._dirty_keys.add(mid)
         self._key_rows.extend([(kind, value, mid) for kind, value in fresh])
