@@ -57,7 +57,7 @@ from ledger.store.spans import (
     span_dict,
     terminate,
 )
-from ledger.store.unit import DEMOGRAPHIC_FIELDS, UnitOfWork, person_from
+from ledger.store.unit import DEMOGRAPHIC_FIELDS, StoredMember, UnitOfWork, person_from
 from matching.decisions import Decision, KnownPerson, Outcome, Reason
 
 __all__ = [
@@ -212,13 +212,13 @@ def apply_in(
         return _enrol(uow, header, decision, ops, notes, subscriber_member_id)
     coverage = MemberCoverage(uow, str(decision.member_id))
     try:
-        _precheck(uow, decision, ops, end_all, coverage)
+        stored = _precheck(uow, decision, ops, end_all, coverage)
     except Refused as exc:
         return Applied("refused", decision.member_id, notes=(str(exc),))
     if decision.decided_by != "auto" or tx.maintenance_type in DEMOGRAPHIC_CHANGES:
-        return _change(uow, decision, ops, notes, end_all, coverage)
+        return _change(uow, decision, stored, ops, notes, end_all, coverage)
     kept: list[str] = []
-    res = _change(uow, decision, ops, notes, end_all, coverage, kept)
+    res = _change(uow, decision, stored, ops, notes, end_all, coverage, kept)
     if not kept:
         return res
     text = proposal_text(tx, kept)
@@ -233,12 +233,12 @@ def apply_in(
 def _precheck(
     uow: UnitOfWork, decision: Decision, ops: list[SpanOp], end_all: dt.date | None,
     coverage: MemberCoverage,
-) -> None:  # fmt: skip
-    """Refuse before anything is written (so a refusal never leaves half a change)."""
+) -> StoredMember:  # fmt: skip
+    """Refuse before anything is written (so a refusal never leaves half a change); the
+    member as stored, for the change."""
     tx = decision.transaction
-    mid = decision.member_id
-    uow.flush_for(str(mid))
-    if not uow.fetch(_KNOWN_SQL, (str(mid),)):
+    stored = uow.stored_member(str(decision.member_id))
+    if stored is None:
         raise Refused("decision names a member the ledger does not know")
     open_: dict[str, list[Any]] = {}
     for v in coverage.all() if ops or end_all is not None else ():
@@ -255,6 +255,7 @@ def _precheck(
     reinstate = tx.maintenance_type is MaintenanceType.REINSTATEMENT and not ops
     if reinstate and first_date(tx, None, "303", "356") is None:
         raise Refused("reinstatement without a DTP 303 or 356 date")
+    return stored
 
 
 def _enrol(
@@ -342,7 +343,6 @@ def _cobra_entry(uow: UnitOfWork, decision: Decision, mid: str, begin: dt.date |
     )  # fmt: skip
 
 
-_KNOWN_SQL = "SELECT 1 FROM members WHERE member_id = ?"
 _SUBSCRIBER_SQL = (
     "SELECT member_id FROM members WHERE subscriber_number = ? AND relationship = '18' "
     "ORDER BY member_id LIMIT 1"
@@ -352,6 +352,7 @@ _SUBSCRIBER_SQL = (
 def _change(
     uow: UnitOfWork,
     decision: Decision,
+    stored: StoredMember,
     ops: list[SpanOp],
     notes: list[str],
     end_all: dt.date | None,
@@ -363,8 +364,6 @@ def _change(
     tx = decision.transaction
     mid = decision.member_id
     assert mid is not None
-    stored = uow.stored_member(mid)
-    assert stored is not None  # _precheck refused otherwise
     member, stored_ids, latest = stored
     seqs: list[int] = []
     common: dict[str, Any] = {

@@ -576,9 +576,7 @@ class UnitOfWork:
         self._cursor.execute(text, tuple(params))
         return [tuple(r) for r in self._cursor.fetchall()]
 
-    def stored_member(
-        self, member_id: str
-    ) -> tuple[_Member, list[tuple[str, str]], dict[str, Any] | None] | None:
+    def stored_member(self, member_id: str) -> StoredMember | None:
         """A stored member's row, its (type, value) identifiers and its newest demographic
         values (`DEMOGRAPHIC_FIELDS`; None without any), or None when the ledger does not
         hold it. Writes the member's buffered rows first (`flush_for`)."""
@@ -825,6 +823,10 @@ class _Member(NamedTuple):
     relationship: str | None
     birth_sequence: int | None
     sponsor_id: str | None
+
+
+StoredMember = tuple[_Member, list[tuple[str, str]], dict[str, Any] | None]
+"""A stored member's row, its (type, value) identifiers and its newest demographic values."""
 
 
 def person_from(member: Any, demo: Any, idents: Sequence[tuple[str, str]]) -> KnownPerson:
