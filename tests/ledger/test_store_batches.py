@@ -141,6 +141,31 @@ def test_every_line_of_a_member_is_ended_or_changed_without_a_write_between(
         assert verify_chain(conn).ok
 
 
+def test_a_new_address_and_plan_in_one_loop_are_written_in_the_batch(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [dataclasses.replace(m, hds=LINES) for m in PEOPLE[:20]]
+    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set(people)])))
+    writes = _count_writes(monkeypatch)
+    # the coverage read before the demographics were buffered still holds for the plan
+    both = [dataclasses.replace(m, ins03="001", ins04="22", street="9 NEW RD",
+                                member_dates=(("303", "20260301"),),
+                                hds=(("001", "HLT", "HMO2", (("303", "20260301"),)),))
+            for m in people]  # fmt: skip
+    path = write(tmp_path, "change.834", interchange([transaction_set(both)], isa13="000000102"))
+    res = _ingest(ledger_url, path)
+    assert res.members["applied"] == 20, (res.members, res.notes)
+    assert len(writes) == 1, writes
+    with engine(ledger_url).connect() as conn:
+        feb, mar = dt.date(2026, 2, 1), dt.date(2026, 3, 1)
+        assert _current(conn) == [("DEN", "DENT1", feb, None), ("HLT", "PPO1", feb, mar),
+                                  ("HLT", "HMO2", mar, None), ("VIS", "VIS1", feb, None)] * 20
+        dv = t.demographics_versions
+        streets = conn.execute(sa.select(dv.c.address_line1).order_by(dv.c.version_id)).scalars()
+        assert list(streets)[20:] == ["9 NEW RD"] * 20
+        assert verify_chain(conn).ok
+
+
 def test_flush_for_writes_only_for_a_member_with_rows_buffered(db_url: str) -> None:
     upgrade(db_url)
     with engine(db_url).connect() as conn, conn.begin():
