@@ -113,12 +113,19 @@ def _current(conn: sa.Connection) -> list[tuple[str, str, dt.date, dt.date | Non
     return [tuple(r)[1:] for r in rows]
 
 
+def _enrol_with_three_lines(
+    ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[M], list[int]]:
+    """Twenty members with three lines each, enrolled; then the writes are counted."""
+    people = [dataclasses.replace(m, hds=LINES) for m in PEOPLE[:20]]
+    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set(people)])))
+    return people, _count_writes(monkeypatch)
+
+
 def test_every_line_of_a_member_is_ended_or_changed_without_a_write_between(
     ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    people = [dataclasses.replace(m, hds=LINES) for m in PEOPLE[:20]]
-    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set(people)])))
-    writes = _count_writes(monkeypatch)
+    people, writes = _enrol_with_three_lines(ledger_url, tmp_path, monkeypatch)
     # the first ten end all coverage; the others change the plan of two lines in one loop
     ends = [dataclasses.replace(m, ins03="024", ins04="07", member_dates=(("357", "20260228"),),
                                 hds=()) for m in people[:10]]  # fmt: skip
@@ -144,9 +151,7 @@ def test_every_line_of_a_member_is_ended_or_changed_without_a_write_between(
 def test_a_new_address_and_plan_in_one_loop_are_written_in_the_batch(
     ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    people = [dataclasses.replace(m, hds=LINES) for m in PEOPLE[:20]]
-    _ingest(ledger_url, write(tmp_path, "enrol.834", interchange([transaction_set(people)])))
-    writes = _count_writes(monkeypatch)
+    people, writes = _enrol_with_three_lines(ledger_url, tmp_path, monkeypatch)
     # the coverage read before the demographics were buffered still holds for the plan
     both = [dataclasses.replace(m, ins03="001", ins04="22", street="9 NEW RD",
                                 member_dates=(("303", "20260301"),),
