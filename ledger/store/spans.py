@@ -88,7 +88,7 @@ class MemberCoverage:
             for v in current_versions(self.uow, self.member_id):
                 self._by_line.setdefault(v.insurance_line, []).append(v)
             self._written.clear()
-        return [v for line in sorted(self._by_line) for v in self._by_line[line]]
+        return [v for versions in self._by_line.values() for v in versions]  # read by line
 
     def line(self, line: str) -> list[Version]:
         """The line's current versions, by valid_from."""

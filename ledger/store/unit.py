@@ -257,7 +257,6 @@ class UnitOfWork:
         # members with rows buffered in the member tables / as blocking keys (`flush_for`)
         self._dirty: set[str] = set()
         self._dirty_keys: set[str] = set()
-        self._dirty_all = False
         self._pending_people: dict[str, KnownPerson] = {}
         # Stored people already built, by member id: people this unit of work created
         # (exactly as `load_people` would build them) and people it loaded. Whatever
@@ -301,9 +300,8 @@ class UnitOfWork:
         if table in _MEMBER_TABLES:
             mid = row.get("member_id", member_id)
             if mid is None:
-                self._dirty_all = True
-            else:
-                self._dirty.add(mid)
+                raise ValueError(f"a {table.name} row needs the member it concerns (member_id)")
+            self._dirty.add(mid)
         self._buf[table].append(row)
         self._buffered += 1
         if self._buffered >= FLUSH_ROWS:
@@ -325,7 +323,6 @@ class UnitOfWork:
         self._buffered = 0
         self._dirty.clear()
         self._dirty_keys.clear()
-        self._dirty_all = False
         # written rows are found by queries from now on; people created here stay built
         new = self._pending_new
         self._remember(p for mid, p in self._pending_people.items() if mid in new)
@@ -341,7 +338,7 @@ class UnitOfWork:
         that a read of that member's rows there sees them; else write nothing. A change
         file's members are mostly each sent once: their reads need no write, and the
         buffer is written in batches as a file of new members is."""
-        if self._dirty_all or member_id in self._dirty:
+        if member_id in self._dirty:
             self.flush()
 
     def entry(
@@ -584,7 +581,7 @@ class UnitOfWork:
         found = self.fetch(_MEMBER_SQL, (member_id,))
         if not found:
             return None
-        idents = [(str(k), str(v)) for k, v in self.fetch(_IDENTS_SQL, (member_id,))]
+        idents = [(str(k), str(v)) for _, k, v in self.fetch(_ONE_MEMBERS_IDENTIFIERS, (member_id,))]
         demo = self.fetch(_LATEST_DEMO_SQL, (member_id,))
         values: dict[str, Any] | None = None
         if demo:
@@ -672,7 +669,6 @@ _BITMAP_MASK = (_BITMAP_BYTES << 3) - 1
 _MEMBER_KEYS_SQL = "SELECT kind, value FROM blocking_keys WHERE member_id = ?"
 _MEMBER_SQL = ("SELECT member_id, relationship, birth_sequence, sponsor_id FROM members "
                "WHERE member_id = ?")  # fmt: skip
-_IDENTS_SQL = "SELECT type, value FROM member_identifiers WHERE member_id = ?"
 DEMOGRAPHIC_FIELDS = (
     "last", "first", "middle", "suffix", "birth_date", "gender",
     "address_line1", "address_line2", "city", "state", "postal_code",
@@ -735,6 +731,8 @@ _PEOPLE_SQL = (
     "WHERE m.member_id IN ({marks})"
 )
 _IDENTIFIERS_SQL = "SELECT member_id, type, value FROM member_identifiers WHERE member_id IN ({marks})"
+_ONE_MEMBERS_IDENTIFIERS = _IDENTIFIERS_SQL.format(marks="?")
+"""`load_people`'s identifiers statement for one member (`UnitOfWork.stored_member`)."""
 _PEOPLE_CHUNK = 500
 """Member ids per look-up statement (bound parameters: SQLite's limit is far above)."""
 _PEOPLE_TEXT: dict[tuple[str, int], tuple[str, str]] = {}

@@ -49,7 +49,6 @@ def _family(n: int) -> list[M]:
               street=f"{i} MAIN ST") for i in range(n)]  # fmt: skip
 
 
-
 def _new_members(
     conn: Connection, header: TransactionSetHeader, txs: list[MemberTransaction]
 ) -> tuple[UnitOfWork, list[str]]:
