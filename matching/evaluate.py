@@ -28,7 +28,15 @@ Reported, over incoming members:
   the first search;
 - the share of true pairs with two or more noisy fields (SSN, surname, given
   name, birth date, gender differing or blanked), and the family rules' work
-  (family_held, family_mismatch).
+  (family_held, family_mismatch);
+- `held_matches`: the true matches sent to review, by SSN bucket (`ssn_conflict` too), as
+  `family_held` (held with the family's subscriber) or by how many of the
+  person's other fields agree closely with the true member (`agree_0` ..
+  `agree_5`: birth date identical, surname and given name close, gender, and
+  the place — the same street or family), and `ceilings`: the automatic rate of
+  true matches with an SSN that agrees, and without one, if every held pair
+  with at least k of those fields agreeing were also taken automatically (what
+  a rule of "k fields beside the SSN" could reach at most; family holds stay).
 
 `--model prior` (default) scores with the hand-set weights (version 0);
 `--model learned` first fits a model on the store (matching/learn.py: EM, u from
@@ -107,6 +115,34 @@ def _noisy_fields(tx_person: KnownPerson, stored: KnownPerson) -> int:
     return sum(1 for x, y in pairs if y and x != y)
 
 
+_CLOSE = {
+    "birth_date": frozenset({"exact"}),
+    "surname": frozenset({"exact", "swapped", "part", "jw_0.92"}),
+    "given_name": frozenset(
+        {"exact", "swapped", "nickname", "nickname_shared", "nickname_listed", "jw_0.92"}
+    ),
+    "gender": frozenset({"agree"}),
+}
+"""Levels at which a field beside the SSN agrees closely (`held_matches`)."""
+_PLACE = frozenset({"exact", "street", "similar"})
+
+
+def _agreeing(levels: dict[str, str]) -> int:
+    """How many of birth date, surname, given name, gender and place agree closely."""
+    place = levels.get("address") in _PLACE or levels.get("subscriber_number") == "same_family"
+    return int(place) + sum(levels.get(f) in close for f, close in _CLOSE.items())
+
+
+def _held_key(d: Any, ids: set[str]) -> str:
+    """`held_matches`' class of a held true match: family_held, agree_N, or unranked."""
+    if d.reason is not None and d.reason.value == "family_held":
+        return "family_held"
+    mine = next((c for c in d.candidates if c.member_id in ids), None)
+    if mine is None:
+        return "unranked"
+    return f"agree_{_agreeing({c.field: c.level for c in mine.comparisons})}"
+
+
 class _Store:
     """The in-memory ledger: candidates, who each member is, members per person."""
 
@@ -183,6 +219,7 @@ def evaluate(
     reasons: Counter[str] = Counter()
     blocks: list[int] = []
     candidates_seen: list[int] = []
+    held: dict[str, Counter[str]] = defaultdict(Counter)
     for family in labelled.incoming:
         decisions = decide_family(
             HEADER, [m.tx for m in family], candidates=store.source, group=group,
@@ -228,12 +265,17 @@ def evaluate(
                 counts["wrong_new"] += 1
             else:
                 counts["review"] += 1
+                held[bucket][_held_key(d, ids)] += 1
                 ranked = [c.member_id for c in d.candidates]
                 counts["review_top1"] += bool(ranked[:1] and ranked[0] in ids)
                 counts["review_top3"] += bool(ids & set(ranked[:3]))
         for m in created:
             store.add(m)
     result = _metrics(data, seed, roster, counts, outcomes, reasons, blocks, candidates_seen)
+    result["held_matches"] = {
+        b: dict(sorted(held[b].items())) for b in ("ssn", "no_ssn", "ssn_conflict")
+    }
+    result["ceilings"] = _ceilings(counts, held)
     result["rejected_by_validation"] = labelled.rejected
     result["upper"] = settings.upper
     result["upper_score"] = settings.thresholds.upper_score(model)
@@ -328,6 +370,22 @@ def _metrics(
     }
 
 
+def _ceilings(counts: Counter[str], held: dict[str, Counter[str]]) -> dict[str, Any]:
+    """Per SSN bucket: the automatic rate now and if every held pair with at least k
+    close fields beside the SSN (k = 1..5) were taken automatically as well."""
+    out: dict[str, Any] = {}
+    for bucket in ("ssn", "no_ssn"):
+        total, auto = counts[f"match_{bucket}"], counts[f"match_{bucket}_auto"]
+        if not total:
+            continue
+        row = {"now": round(auto / total, 4)}
+        for k in range(5, 0, -1):
+            auto += held[bucket][f"agree_{k}"]
+            row[f"at_least_{k}"] = round(auto / total, 4)
+        out[bucket] = row
+    return out
+
+
 def _write_834(data: str, seed: int, out: Path) -> None:
     today = dt.date.today()
     begin = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
@@ -381,8 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write("\n")
     else:
         for key, value in result.items():
-            if key not in ("outcomes", "model", "curve"):
+            if key not in ("outcomes", "model", "curve", "held_matches", "ceilings"):
                 print(f"{key:28} {value}")
+        for bucket, row in result["ceilings"].items():
+            print(f"{'ceiling ' + bucket:28} " + "  ".join(f"{k} {v}" for k, v in row.items()))
         for point in result.get("curve", ()):
             print("curve " + "  ".join(f"{k} {v}" for k, v in point.items()))
     return 0

@@ -105,3 +105,21 @@ def test_learned_from_incoming_pairs_finds_matches_the_roster_alone_does_not() -
     other = "subscriber_number.other_family"
     assert both["model"]["weights"][other] > alone["model"]["weights"][other]
     assert both["wrong_apply"] == 0
+
+
+def test_held_matches_and_ceilings_account_for_every_reviewed_match() -> None:
+    """Every true match sent to review is classed once (family hold, or how many fields
+    beside the SSN agree), and the ceilings add those classes to the automatic rate."""
+    result = evaluate(seed=11, families=500, matches=500, new=150, data="hard")
+    held = result["held_matches"]
+    assert sum(n for bucket in held.values() for n in bucket.values()) == result["matches_reviewed"]
+    assert held["ssn"].get("family_held", 0) + held["no_ssn"].get("family_held", 0) > 0
+    for bucket, rate in (("ssn", "match_auto_rate_ssn"), ("no_ssn", "match_auto_rate_no_ssn")):
+        row = result["ceilings"][bucket]
+        assert row["now"] == result[rate]
+        steps = [row["now"], *(row[f"at_least_{k}"] for k in range(5, 0, -1))]
+        assert steps == sorted(steps) and steps[-1] <= 1.0
+        # family holds and unranked pairs are never counted in: the last step stays below
+        # 1 exactly when some of them were held
+        kept = sum(held[bucket].get(k, 0) for k in ("family_held", "unranked", "agree_0"))
+        assert (steps[-1] < 1.0) == (kept > 0)
