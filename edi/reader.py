@@ -78,6 +78,11 @@ class ValidationRun(Protocol):
         """Findings located at `seg` or earlier, not returned before (None/[]: none)."""
         ...
 
+    def feed_batch(self, items: Iterable[object]) -> list[list[Finding]]:
+        """`feed` each segment of `items` in order (other items skipped): the non-empty
+        findings lists, in order."""
+        ...
+
     def close(self) -> list[Finding]:
         """Findings still due at end of input."""
         ...
@@ -322,15 +327,12 @@ class _Reader:
         member_type = MemberTransaction if self.records else MemberVerdict
         in_set = False
         last: Segment | None = None
-        validate = self.validation.feed if self.validation is not None else None
+        validate = self.validation.feed_batch if self.validation is not None else None
         add = self._add
         for batch in batches:
             if validate is not None:
-                for item in batch:
-                    if type(item) is Segment:
-                        found = validate(item)
-                        if found:
-                            add(found)
+                for found in validate(batch):
+                    add(found)
             i = 0
             n = len(batch)
             while i < n:

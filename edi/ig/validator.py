@@ -254,65 +254,101 @@ class ValidationRun:
 
     def feed(self, seg: Segment) -> list[Finding] | None:
         """The findings located at `seg` (None or [] when there are none)."""
-        sid = seg.id
-        if sid in _ENVELOPE:
-            return self.envelope(seg)
-        m = self.map
-        if m is None:
-            return None
-        self.set_position += 1  # read only inside a set (see `location`)
-        if seg.delimiters is not self.delimiters:
-            self.delimiters = seg.delimiters
-            self.steps = self.v.steps_for(m, seg.delimiters)
-        # the common case: a step (see edi.ig.steps) that passes nothing missing
-        elements = seg.elements
-        step = self.steps[self.node].get(sid)
-        if step is not None and step[0] == BY_FIRST:
-            step = step[1].get(elements[0] if elements else None)
-        if step is None or step[0] == BY_KEY:
-            step = self.v.step(m, self.node, seg)
-        kind = step[0]
-        counts = self.counts
-        if kind == MATCH:
-            _, need, key, most, result, fast, situational = step
-            n = counts[key] + 1
-            if n > most:
-                return self.walk(m, seg)
-            for k in need:
-                if not counts[k]:
-                    return self.walk(m, seg)
-            counts[key] = n
-        elif kind == ENTER:
-            _, need, key, most, reset, zeros, first, result, fast, dates, member, situational = step
-            n = counts[key] + 1
-            if n > most:
-                return self.walk(m, seg)
-            for k in need:
-                if not counts[k]:
-                    return self.walk(m, seg)
-            counts[reset] = zeros
-            counts[key] = n
-            counts[first] += 1
-            if member:
-                self.member += 1
-            if dates:
-                remembered = self.situational.dates  # type: ignore[union-attr]
-                if remembered:
-                    for k in dates:
-                        remembered.pop(k, None)
-        else:
-            return self.walk(m, seg)
-        self.node = result
-        if self.usual:
-            out = None if fast(elements) else self.checks(m, seg, m.nodes[result])
-        elif self.quiet:
-            return None
-        else:  # the fast path knows the extended set only: a basic partner's segments get every check
-            out = self.checks(m, seg, m.nodes[result])
-        if situational is not None:
-            extra = self.situational.check(seg, situational)  # type: ignore[union-attr]
-            if extra:
-                out = self.situational_findings(seg, m.nodes[result], extra, out)
+        found = self.feed_batch((seg,))
+        return found[0] if found else None
+
+    def feed_batch(self, items: Iterable[object]) -> list[list[Finding]]:
+        """`feed` each segment of `items` in order (other items are skipped); the
+        non-empty findings lists, in that order. The reader's loop over a tokenizer list:
+        the run's state stays in locals between segments and is written back before
+        anything that reads it from `self` (the envelope, the walk) and at the end."""
+        out: list[list[Finding]] = []
+        m, steps, node, counts = self.map, self.steps, self.node, self.counts
+        delimiters, position = self.delimiters, self.set_position
+        usual, quiet = self.usual, self.quiet
+        situational_state = self.situational
+        for seg in items:
+            if type(seg) is not Segment:
+                continue
+            sid = seg.id
+            found: list[Finding] | None
+            if sid in _ENVELOPE or m is None:
+                if sid not in _ENVELOPE:
+                    continue  # outside a group this validator maps: nothing to say
+                self.node, self.set_position = node, position
+                found = self.envelope(seg)
+                m, steps, node, counts = self.map, self.steps, self.node, self.counts
+                delimiters, position = self.delimiters, self.set_position
+                usual, quiet = self.usual, self.quiet
+                if found:
+                    out.append(found)
+                continue
+            position += 1  # read only inside a set (see `location`)
+            if seg.delimiters is not delimiters:
+                delimiters = self.delimiters = seg.delimiters
+                steps = self.steps = self.v.steps_for(m, delimiters)
+            # the common case: a step (see edi.ig.steps) that passes nothing missing
+            elements = seg.elements
+            step = steps[node].get(sid)
+            if step is not None and step[0] == BY_FIRST:
+                step = step[1].get(elements[0] if elements else None)
+            if step is None or step[0] == BY_KEY:
+                step = self.v.step(m, node, seg)
+            kind = step[0]
+            walk = True
+            if kind == MATCH:
+                _, need, key, most, result, fast, situational = step
+                n = counts[key] + 1
+                if n <= most:
+                    for k in need:
+                        if not counts[k]:
+                            break
+                    else:
+                        walk = False
+                        counts[key] = n
+            elif kind == ENTER:
+                _, need, key, most, reset, zeros, first, result, fast, dates, member, situational = step
+                n = counts[key] + 1
+                if n <= most:
+                    for k in need:
+                        if not counts[k]:
+                            break
+                    else:
+                        walk = False
+                if not walk:
+                    counts[reset] = zeros
+                    counts[key] = n
+                    counts[first] += 1
+                    if member:
+                        self.member += 1
+                    if dates:
+                        remembered = situational_state.dates  # type: ignore[union-attr]
+                        if remembered:
+                            for k in dates:
+                                remembered.pop(k, None)
+            if walk:
+                self.node, self.set_position = node, position
+                found = self.walk(m, seg)
+                node, counts, position = self.node, self.counts, self.set_position
+                if found:
+                    out.append(found)
+                continue
+            node = result
+            if usual and fast(elements):
+                found = None
+            elif quiet:
+                continue
+            else:  # a problem, or a basic partner's segment (the fast path knows the extended set)
+                self.node, self.set_position = node, position  # findings read both
+                found = self.checks(m, seg, m.nodes[result])
+            if situational is not None:
+                extra = situational_state.check(seg, situational)  # type: ignore[union-attr]
+                if extra:
+                    self.node, self.set_position = node, position
+                    found = self.situational_findings(seg, m.nodes[result], extra, found)
+            if found:
+                out.append(found)
+        self.node, self.set_position = node, position
         return out
 
     # -- envelope bookkeeping -------------------------------------------------
