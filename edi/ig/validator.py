@@ -104,15 +104,12 @@ class CompiledValidator:
 
     def findings(self, data: bytes | Path, source: str) -> Iterator[Finding]:
         """IG findings for the whole input, in segment-position order."""
-        from edi.tokenize import read_segments
+        from edi.tokenize import read_batches
 
         run = ValidationRun(self, source)
-        feed = run.feed
-        for seg in read_segments(data, source):
-            if type(seg) is Segment:
-                out = feed(seg)
-                if out:
-                    yield from out
+        for batch in read_batches(data, source):
+            for out in run.feed_batch(batch):
+                yield from out
         yield from run.close()
 
     def findings_for_segments(self, segments: Iterable[Segment], source: str) -> Iterator[Finding]:
