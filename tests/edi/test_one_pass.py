@@ -155,3 +155,33 @@ def test_incremental_run_reports_findings_at_the_segment_fed() -> None:
     assert fed and run.close() == []
     assert list(V.findings(data, "f")) == list(V.findings_for_segments(
         (s for s in read_segments(data, "f") if isinstance(s, Segment)), "f"))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_feed_batch_equals_feed_one_segment_at_a_time(seed: int) -> None:
+    """The run's state kept in locals across a list (envelopes, walks, findings in the
+    middle of a list, lists cut anywhere) reports exactly what feeding one segment at a
+    time reports, in the same order."""
+    data = mutated(seed) if seed else render(BASE * 2)  # 0: two interchanges, no damage
+    items = list(read_segments(data, "f"))
+    one = V.start("f")
+    expected = [found for item in items if isinstance(item, Segment)
+                for found in [one.feed(item)] if found]  # fmt: skip
+    rnd = random.Random(seed)
+    batched = V.start("f")
+    got: list[list[Finding]] = []
+    i = 0
+    while i < len(items):
+        j = i + rnd.choice((1, 2, 7, 50, 400))
+        got.extend(batched.feed_batch(items[i:j]))
+        i = j
+    assert got == expected
+
+
+def test_the_mutations_compared_in_batches_yield_findings() -> None:
+    """The comparison above is not of empty lists: most mutated files have findings."""
+    with_findings = sum(
+        any(V.start("f").feed_batch(list(read_segments(mutated(seed), "f"))))
+        for seed in range(1, 40)
+    )
+    assert with_findings >= 30
