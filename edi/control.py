@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -101,6 +100,8 @@ class FileControlNumbers:
         return {str(k): int(v) for k, v in data.items()}
 
     def _store(self, state: dict[str, int]) -> None:
+        import tempfile  # only when a counter is written (validate imports this module)
+
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 FORMAT = 4
 """Bump when the table layout changes: old caches are then ignored."""
@@ -144,13 +145,33 @@ class Tables:
 
 
 def pyx12_version() -> str:
+    """The installed pyx12's version (its package's own, read without importing
+    importlib.metadata: every validating command asks, and that import alone cost more
+    than the cached tables take to load)."""
     try:
+        import pyx12
+
+        version = getattr(pyx12, "__version__", None)
+        if isinstance(version, str) and version:
+            return version
+        from importlib import metadata
+
         return metadata.version("pyx12")
-    except metadata.PackageNotFoundError:  # pragma: no cover - pyx12 is a dependency
+    except Exception:  # pragma: no cover - pyx12 is a dependency
         return "unknown"
 
 
+def _parse(path: Path) -> ET.Element:
+    """The root element of one of pyx12's XML files (ElementTree is imported only when the
+    tables are compiled, not when they are loaded from the cache)."""
+    import xml.etree.ElementTree as ET
+
+    return ET.parse(path).getroot()
+
+
 def _map_dir() -> Path:
+    from importlib import resources  # only when the tables are compiled
+
     return Path(str(resources.files("pyx12").joinpath("map")))
 
 
@@ -174,7 +195,7 @@ def _max(text: str | None) -> int:
 def load_data_elements(map_dir: Path) -> dict[str, tuple[str, int, int]]:
     """dataele.xml: element number -> (data type, min length, max length)."""
     out: dict[str, tuple[str, int, int]] = {}
-    for e in ET.parse(map_dir / "dataele.xml").getroot().iter("data_ele"):
+    for e in _parse(map_dir / "dataele.xml").iter("data_ele"):
         num = e.get("ele_num") or ""
         out[num] = (e.get("data_type") or "", int(e.get("min_len") or 0), int(e.get("max_len") or 0))
     return out
@@ -183,7 +204,7 @@ def load_data_elements(map_dir: Path) -> dict[str, tuple[str, int, int]]:
 def load_code_lists(map_dir: Path) -> dict[str, frozenset[str]]:
     """codes.xml: code list id -> codes."""
     out: dict[str, frozenset[str]] = {}
-    for cs in ET.parse(map_dir / "codes.xml").getroot().iter("codeset"):
+    for cs in _parse(map_dir / "codes.xml").iter("codeset"):
         key = cs.findtext("id") or ""
         out[key] = frozenset(c.text or "" for c in cs.iterfind("version/code"))
     return out
@@ -192,7 +213,7 @@ def load_code_lists(map_dir: Path) -> dict[str, frozenset[str]]:
 def load_map_index(map_dir: Path) -> dict[tuple[str, str, str], str]:
     """maps.xml: (ISA12, GS08, GS01) -> map file."""
     out: dict[tuple[str, str, str], str] = {}
-    for version in ET.parse(map_dir / "maps.xml").getroot().iter("version"):
+    for version in _parse(map_dir / "maps.xml").iter("version"):
         icvn = version.get("icvn") or ""
         for m in version.iter("map"):
             out[(icvn, m.get("vriic") or "", m.get("fic") or "")] = (m.text or "").strip()
@@ -390,7 +411,7 @@ def _is_child_path(root: str, child: str) -> bool:
 
 def compile_map(map_dir: Path, file: str, dataele: dict[str, tuple[str, int, int]]) -> TransactionMap:
     """Compile one map XML file."""
-    root_elem = ET.parse(map_dir / file).getroot()
+    root_elem = _parse(map_dir / file)
     b = _Builder(dataele)
     root = b.build(root_elem, None, "", "", "")
     nodes = tuple(n for n in b.nodes if n is not None)
@@ -474,6 +495,8 @@ def load_tables(*, refresh: bool = False) -> Tables:
 
 
 def _write_cache(path: Path, tables: Tables) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ig-", suffix=".tmp")
