@@ -44,7 +44,7 @@ from edi.ig.compile import Node, Tables, TransactionMap, load_tables
 from edi.ig.fastpath import compile_fast
 from edi.ig.messages import PROBLEM_TEXT, WALK_TEXT
 from edi.ig.situational import RULES, SituationalRule, SituationalState
-from edi.ig.steps import BY_FIRST, BY_KEY, ENTER, MATCH, Step, build_step
+from edi.ig.steps import BY_FIRST, BY_KEY, ENTER, MATCH, SLOW, Step, build_step
 from edi.ig.walk import (
     ENTER_LOOP,
     MATCH_SEG,
@@ -295,16 +295,10 @@ class ValidationRun:
             walk = True
             if kind == MATCH:
                 _, need, key, most, result, fast, situational = step
-                n = counts[key] + 1
-                if n <= most:
-                    for k in need:
-                        if not counts[k]:
-                            break
-                    else:
-                        walk = False
-                        counts[key] = n
             elif kind == ENTER:
                 _, need, key, most, reset, zeros, first, result, fast, dates, member, situational = step
+            if kind != SLOW:
+                # the count stays within its maximum, every Required node passed was seen
                 n = counts[key] + 1
                 if n <= most:
                     for k in need:
@@ -312,9 +306,9 @@ class ValidationRun:
                             break
                     else:
                         walk = False
-                if not walk:
+            if not walk:
+                if kind == ENTER:
                     counts[reset] = zeros
-                    counts[key] = n
                     counts[first] += 1
                     if member:
                         self.member += 1
@@ -323,6 +317,7 @@ class ValidationRun:
                         if remembered:
                             for k in dates:
                                 remembered.pop(k, None)
+                counts[key] = n
             if walk:
                 self.node, self.set_position = node, position
                 found = self.walk(m, seg)
