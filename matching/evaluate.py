@@ -63,7 +63,7 @@ import msgspec
 from edi.records import Lineage, TransactionSetHeader
 from matching.blocking import lookup_keys, wide_keys
 from matching.compare import prepare
-from matching.decisions import CobraAdministration, GroupPolicy, KnownPerson, Outcome
+from matching.decisions import CobraAdministration, Decision, GroupPolicy, KnownPerson, Outcome
 from matching.febrl import SETS as FEBRL_SETS
 from matching.febrl import FebrlUnavailable, labelled_files
 from matching.labelled import LabelledSet, Member, febrl_set, synthetic_set
@@ -73,7 +73,7 @@ from matching.model import PRIOR, MatchModel
 from matching.noise import PROFILES
 from matching.person import enrollee_probes, transaction_person
 from matching.route import MatchingSettings, decide_family
-from matching.score import DEFAULT_UPPER
+from matching.score import DEFAULT_UPPER, STRONG_LEVELS
 
 RECEIVED = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 HEADER = TransactionSetHeader(lineage=Lineage(source="synthetic"))
@@ -116,14 +116,11 @@ def _noisy_fields(tx_person: KnownPerson, stored: KnownPerson) -> int:
 
 
 _CLOSE = {
-    "birth_date": frozenset({"exact"}),
-    "surname": frozenset({"exact", "swapped", "part", "jw_0.92"}),
-    "given_name": frozenset(
-        {"exact", "swapped", "nickname", "nickname_shared", "nickname_listed", "jw_0.92"}
-    ),
+    **{f: STRONG_LEVELS[f] for f in ("birth_date", "surname", "given_name")},
     "gender": frozenset({"agree"}),
 }
-"""Levels at which a field beside the SSN agrees closely (`held_matches`)."""
+"""Levels at which a field beside the SSN agrees closely (`held_matches`): the gate's own
+close agreements (`score.STRONG_LEVELS`), and gender."""
 _PLACE = frozenset({"exact", "street", "similar"})
 
 
@@ -133,7 +130,7 @@ def _agreeing(levels: dict[str, str]) -> int:
     return int(place) + sum(levels.get(f) in close for f, close in _CLOSE.items())
 
 
-def _held_key(d: Any, ids: set[str]) -> str:
+def _held_key(d: Decision, ids: set[str]) -> str:
     """`held_matches`' class of a held true match: family_held, agree_N, or unranked."""
     if d.reason is not None and d.reason.value == "family_held":
         return "family_held"

@@ -342,7 +342,7 @@ _AGREES = {
     ),
 }
 """Levels at which a person-level field agrees, even loosely."""
-_STRONG = {
+STRONG_LEVELS = {
     "ssn": frozenset({"exact", "one_edit"}),
     "birth_date": frozenset({"exact"}),
     "surname": frozenset({"exact", "swapped", "part", "jw_0.92"}),
@@ -479,7 +479,7 @@ def could_be_the_enrollee(
                 continue
             agree += 1
     if family_known and not family:
-        strong = sum(lv.get(name) in levels for name, levels in _STRONG.items())
+        strong = sum(lv.get(name) in levels for name, levels in STRONG_LEVELS.items())
         if strong < 2:
             return False  # a person re-sent for a known family is found in it
     if not household and street:

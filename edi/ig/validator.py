@@ -258,7 +258,8 @@ class ValidationRun:
         """`feed` each segment of `items` in order (other items are skipped); the
         non-empty findings lists, in that order. The reader's loop over a tokenizer list:
         the run's state stays in locals between segments and is written back before
-        anything that reads it from `self` (the envelope, the walk) and at the end."""
+        anything that reads it from `self` (the envelope, the walk, a finding) and at the
+        end."""
         out: list[list[Finding]] = []
         m, steps, node, counts = self.map, self.steps, self.node, self.counts
         delimiters, position = self.delimiters, self.set_position
@@ -306,18 +307,6 @@ class ValidationRun:
                             break
                     else:
                         walk = False
-            if not walk:
-                if kind == ENTER:
-                    counts[reset] = zeros
-                    counts[first] += 1
-                    if member:
-                        self.member += 1
-                    if dates:
-                        remembered = situational_state.dates  # type: ignore[union-attr]
-                        if remembered:
-                            for k in dates:
-                                remembered.pop(k, None)
-                counts[key] = n
             if walk:
                 self.node, self.set_position = node, position
                 found = self.walk(m, seg)
@@ -325,6 +314,17 @@ class ValidationRun:
                 if found:
                     out.append(found)
                 continue
+            if kind == ENTER:
+                counts[reset] = zeros
+                counts[first] += 1
+                if member:
+                    self.member += 1
+                if dates:
+                    remembered = situational_state.dates  # type: ignore[union-attr]
+                    if remembered:
+                        for k in dates:
+                            remembered.pop(k, None)
+            counts[key] = n
             node = result
             if usual and fast(elements):
                 found = None
