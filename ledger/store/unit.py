@@ -45,7 +45,7 @@ PEOPLE_EVICT = 8
 SQLITE_CACHE_KIB = 32 * 1024
 """SQLite page cache per writing connection (KiB); 0 leaves SQLite's default. 32 MiB: an
 ingest of 100,000 new members peaked at 239 MB (both processes) against 344 MB with
-128 MiB, at the same CPU time (README, "The ledger's share")."""
+128 MiB, at the same CPU time (docs/benchmarks.md, "The ledger's share")."""
 
 _INSERT_ORDER = (
     t.members,

@@ -6,8 +6,8 @@ Every table's rows are compared with the clock's columns masked (names ending in
 the audit log's `at`, and the hashes that cover them); each ledger's entries chain is
 verified as stored, then recomputed with one fixed `recorded_at` and the two chains
 compared hash by hash; review items' candidates are compared as JSON. Exit 0 when all
-agree. (A code change that should not change what an ingest writes: README, "The
-ledger's look-ups of people".)
+agree. (A code change that should not change what an ingest writes: docs/benchmarks.md,
+"The ledger's look-ups of people".)
 """
 
 from __future__ import annotations
