@@ -74,13 +74,9 @@ class Validator(Protocol):
 class ValidationRun(Protocol):
     """One incremental validation pass over one input, fed segments in file order."""
 
-    def feed(self, seg: Segment) -> list[Finding] | None:
-        """Findings located at `seg` or earlier, not returned before (None/[]: none)."""
-        ...
-
     def feed_batch(self, items: Iterable[object]) -> list[list[Finding]]:
-        """`feed` each segment of `items` in order (other items skipped): the non-empty
-        findings lists, in order."""
+        """Each segment of `items` in order (other items skipped): for each, the findings
+        located at it or earlier not returned before; the non-empty lists, in order."""
         ...
 
     def close(self) -> list[Finding]:

@@ -63,7 +63,14 @@ import msgspec
 from edi.records import Lineage, TransactionSetHeader
 from matching.blocking import lookup_keys, wide_keys
 from matching.compare import prepare
-from matching.decisions import CobraAdministration, Decision, GroupPolicy, KnownPerson, Outcome
+from matching.decisions import (
+    CobraAdministration,
+    Decision,
+    GroupPolicy,
+    KnownPerson,
+    Outcome,
+    Reason,
+)
 from matching.febrl import SETS as FEBRL_SETS
 from matching.febrl import FebrlUnavailable, labelled_files
 from matching.labelled import LabelledSet, Member, febrl_set, synthetic_set
@@ -73,7 +80,7 @@ from matching.model import PRIOR, MatchModel
 from matching.noise import PROFILES
 from matching.person import enrollee_probes, transaction_person
 from matching.route import MatchingSettings, decide_family
-from matching.score import DEFAULT_UPPER, STRONG_LEVELS
+from matching.score import DEFAULT_UPPER, STREET_LEVELS, STRONG_LEVELS
 
 RECEIVED = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 HEADER = TransactionSetHeader(lineage=Lineage(source="synthetic"))
@@ -121,18 +128,17 @@ _CLOSE = {
 }
 """Levels at which a field beside the SSN agrees closely (`held_matches`): the gate's own
 close agreements (`score.STRONG_LEVELS`), and gender."""
-_PLACE = frozenset({"exact", "street", "similar"})
 
 
 def _agreeing(levels: dict[str, str]) -> int:
     """How many of birth date, surname, given name, gender and place agree closely."""
-    place = levels.get("address") in _PLACE or levels.get("subscriber_number") == "same_family"
+    place = levels.get("address") in STREET_LEVELS or levels.get("subscriber_number") == "same_family"
     return int(place) + sum(levels.get(f) in close for f, close in _CLOSE.items())
 
 
 def _held_key(d: Decision, ids: set[str]) -> str:
     """`held_matches`' class of a held true match: family_held, agree_N, or unranked."""
-    if d.reason is not None and d.reason.value == "family_held":
+    if d.reason is Reason.FAMILY_HELD:
         return "family_held"
     mine = next((c for c in d.candidates if c.member_id in ids), None)
     if mine is None:

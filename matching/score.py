@@ -382,6 +382,8 @@ _M = {
     if c.field in ("ssn", "birth_date", "surname", "given_name", "gender", "address")
 }
 """log2 m of each level of the person-level fields (compare.py's declared m)."""
+STREET_LEVELS = frozenset({"exact", "street", "similar"})
+"""Address levels at which two people share a street line (ZIP or not)."""
 _HOUSEHOLD_SURNAME = frozenset({"exact", "part", "jw_0.92"})
 """Surname levels that make one street line one household (a swap is the person's)."""
 
@@ -452,7 +454,7 @@ def could_be_the_enrollee(
     family = lv.get("subscriber_number") == "same_family"
     if family and place == "self" and lv.get("relationship") == "agree":
         return True  # a family has one subscriber
-    street = lv.get("address") in ("exact", "street", "similar")
+    street = lv.get("address") in STREET_LEVELS
     household = family or (street and lv.get("surname") in _HOUSEHOLD_SURNAME)
     dob = lv.get("birth_date")
     if household and dob in _AGREES["birth_date"]:

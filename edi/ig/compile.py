@@ -150,14 +150,16 @@ def pyx12_version() -> str:
     than the cached tables take to load)."""
     try:
         import pyx12
+    except ImportError:  # pragma: no cover - pyx12 is a dependency
+        return "unknown"
+    version = getattr(pyx12, "__version__", None)
+    if isinstance(version, str) and version:
+        return version
+    from importlib import metadata
 
-        version = getattr(pyx12, "__version__", None)
-        if isinstance(version, str) and version:
-            return version
-        from importlib import metadata
-
+    try:
         return metadata.version("pyx12")
-    except Exception:  # pragma: no cover - pyx12 is a dependency
+    except metadata.PackageNotFoundError:  # pragma: no cover
         return "unknown"
 
 

@@ -270,9 +270,7 @@ class ValidationRun:
                 continue
             sid = seg.id
             found: list[Finding] | None
-            if sid in _ENVELOPE or m is None:
-                if sid not in _ENVELOPE:
-                    continue  # outside a group this validator maps: nothing to say
+            if sid in _ENVELOPE:
                 self.node, self.set_position = node, position
                 found = self.envelope(seg)
                 m, steps, node, counts = self.map, self.steps, self.node, self.counts
@@ -281,6 +279,8 @@ class ValidationRun:
                 if found:
                     out.append(found)
                 continue
+            if m is None:
+                continue  # outside a group this validator maps: nothing to say
             position += 1  # read only inside a set (see `location`)
             if seg.delimiters is not delimiters:
                 delimiters = self.delimiters = seg.delimiters
@@ -293,7 +293,7 @@ class ValidationRun:
             if step is None or step[0] == BY_KEY:
                 step = self.v.step(m, node, seg)
             kind = step[0]
-            walk = True
+            replay = True
             if kind == MATCH:
                 _, need, key, most, result, fast, situational = step
             elif kind == ENTER:
@@ -306,8 +306,8 @@ class ValidationRun:
                         if not counts[k]:
                             break
                     else:
-                        walk = False
-            if walk:
+                        replay = False
+            if replay:  # the whole plan, from the same state
                 self.node, self.set_position = node, position
                 found = self.walk(m, seg)
                 node, counts, position = self.node, self.counts, self.set_position
