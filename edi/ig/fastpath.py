@@ -330,18 +330,25 @@ class _Generator:
 
 
 def _syntax_lines(node: Node) -> list[str]:
-    """Lines failing the test when a relational syntax rule of `node` is violated."""
+    """Lines failing the test when a relational syntax rule of `node` is violated.
+
+    Each rule is tested only when the segment is long enough to break it (`ok`'s `n`): a P
+    rule needs one of its elements present, a C or L rule its first, an E rule two."""
     syntax = node.syntax
     if not syntax:
         return []
     composite_at = {f.seq for f in node.fields if isinstance(f, CompositeRule)}
-    used = sorted({k for rule in syntax for k in rule.positions})
-    lines = ["    n = len(e)"]
-    for k in used:
-        value = f"e[{k - 1}].strip(SEP)" if k in composite_at else f"e[{k - 1}]"
-        lines.append(f"    p{k} = n >= {k} and {value} != ''")
+    lines: list[str] = []
     for rule in syntax:
-        ps = [f"p{k}" for k in rule.positions]
+        positions = sorted(rule.positions)
+        guard = {"R": 0, "P": positions[0], "E": positions[1] if len(positions) > 1 else 0}.get(
+            rule.kind, rule.positions[0])  # C, L: the element that conditions the others
+
+        def present(k: int, guard: int = guard) -> str:
+            value = f"e[{k - 1}].strip(SEP)" if k in composite_at else f"e[{k - 1}]"
+            return f"{value} != ''" if k <= guard else f"(n >= {k} and {value} != '')"
+
+        ps = [present(k) for k in rule.positions]
         first, rest = ps[0], ps[1:]
         bad = {
             "P": f"({' or '.join(ps)}) and not ({' and '.join(ps)})",
@@ -350,7 +357,10 @@ def _syntax_lines(node: Node) -> list[str]:
             "C": f"{first} and not ({' and '.join(rest)})",
             "L": f"{first} and not ({' or '.join(rest)})",
         }[rule.kind]
-        lines += [f"    if {bad}:", "        return False"]
+        if guard:
+            lines += [f"    if n >= {guard} and ({bad}):", "        return False"]
+        else:
+            lines += [f"    if {bad}:", "        return False"]
     return lines
 
 

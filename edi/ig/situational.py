@@ -19,6 +19,7 @@ never written anywhere.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from edi.findings import Finding, Level, Severity
@@ -216,6 +217,62 @@ def applicable(rules: tuple[SituationalRule, ...], seg_id: str, loop_id: str,
                         check = (r, date_key(r, q), date_key(r, r.earlier), date_key(r, r.later))
                         orders[q] = orders.get(q, ()) + (check,)
     return (own, orders) if own or orders else None
+
+
+Screen = Callable[[Segment, tuple[str, ...], dict[str, str], str], bool]
+"""`screen(seg, seg.elements, state.dates, state.today_text)`: True when `check` would
+certainly find nothing; it remembers what `check` remembers (see `compile_screen`)."""
+
+
+def compile_screen(rules: Applicable) -> Screen:
+    """A screen for `rules`: the common case of `SituationalState.check` without its
+    generality, generated once per step (`edi.ig.steps`).
+
+    It remembers the dates `check` would remember and returns True only when `check`
+    would find nothing; False means "not known" and the caller runs `check`, which
+    remembers the same dates again (the same values under the same keys) and decides.
+    A date after today fails the screen before its calendar validity is known."""
+    own, orders = rules
+    scope: dict[str, object] = {}
+
+    def const(value: object) -> str:
+        name = f"c{len(scope)}"
+        scope[name] = value
+        return name
+
+    def value(ref: Ref) -> str:
+        element, component = ref
+        if component is not None:
+            return f"seg.component({element}, {component})"
+        return f"(e[{element - 1}] if n >= {element} else '')"
+
+    lines = ["def screen(seg, e, dates, today):", "    n = len(e)"]
+    for rule in own:
+        if isinstance(rule, RequiredWhen):
+            lines += [f"    if {value(rule.when)} in {const(rule.values)}"
+                      f" and not {value(rule.require)}:", "        return False"]
+        elif isinstance(rule, AllowedWhen):
+            lines += [f"    if {value(rule.when)} in {const(rule.values)}:",
+                      f"        v = {value(rule.element)}",
+                      f"        if v and v not in {const(rule.allowed)}:", "            return False"]
+        elif isinstance(rule, DateNotFuture):
+            k = rule.date_element
+            lines += [f"    if n >= {k} and e[{k - 1}] > today"
+                      f" and {value((rule.format_element, None))} == 'D8':", "        return False"]
+    if orders:
+        lines += ["    if n > 2 and e[1] == 'D8':", "        q = e[0]"]
+        for q, checks in orders.items():
+            lines += [f"        if q == {q!r}:", "            text = e[2]",
+                      "            if len(text) == 8 and text.isdigit():"]
+            for _, key, earlier, later in checks:
+                lines += [f"                dates[{key!r}] = text",
+                          f"                b = dates.get({earlier!r})",
+                          f"                x = dates.get({later!r})",
+                          "                if b is not None and x is not None and x < b:",
+                          "                    return False"]
+    lines.append("    return True")
+    exec(compile("\n".join(lines), "<situational screen>", "exec"), scope)  # rule data only
+    return scope["screen"]  # type: ignore[return-value]
 
 
 def _may_fire(rule: SituationalRule, first: str) -> bool:

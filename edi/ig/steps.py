@@ -23,7 +23,9 @@ maximum, the validator replays the plan instead, from the same state, so the
 step never decides a finding. `fast` is the fast-path test of the matched
 node's elements (`edi.ig.fastpath`: true means no element problem), so step
 tables are per delimiter set; `situational` is what `edi.ig.situational`
-checks for this segment id in the matched loop (None: nothing).
+checks for this segment id in the matched loop, as `(screen, applicable)`: the
+compiled screen of the common case, and the rules `check` evaluates when the
+screen cannot tell (None: nothing to check).
 
 Steps are looked up per map node, by segment id, then (for ids whose node
 depends on a qualifier) by the raw first element (`BY_FIRST`) or by the
@@ -36,7 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edi.ig.compile import TransactionMap
-from edi.ig.situational import SituationalRule, applicable, scoped_dates
+from edi.ig.situational import SituationalRule, applicable, compile_screen, scoped_dates
 from edi.ig.walk import ENTER_LOOP, MATCH_SEG, MISS_LOOP, MISS_SEG, Plan
 
 MATCH = 0
@@ -77,7 +79,8 @@ def build_step(m: TransactionMap, start: int, plan: Plan, rules: tuple[Situation
     need.discard(nodes[start].count_key)
     needed = tuple(sorted(need))
     here = nodes[result]
-    situational = applicable(rules, here.id, here.loop_id, first) if rules else None
+    found = applicable(rules, here.id, here.loop_id, first) if rules else None
+    situational = (compile_screen(found), found) if found is not None else None
     if last[0] == MATCH_SEG and last[1] == result:
         if here.usage == "N":
             return SLOW_STEP

@@ -265,6 +265,8 @@ class ValidationRun:
         delimiters, position = self.delimiters, self.set_position
         usual, quiet = self.usual, self.quiet
         situational_state = self.situational
+        remembered, today = ((situational_state.dates, situational_state.today_text)
+                             if situational_state is not None else ({}, ""))
         for seg in items:
             if type(seg) is not Segment:
                 continue
@@ -319,11 +321,9 @@ class ValidationRun:
                 counts[first] += 1
                 if member:
                     self.member += 1
-                if dates:
-                    remembered = situational_state.dates  # type: ignore[union-attr]
-                    if remembered:
-                        for k in dates:
-                            remembered.pop(k, None)
+                if dates and remembered:
+                    for k in dates:
+                        remembered.pop(k, None)
             counts[key] = n
             node = result
             if usual and fast(elements):
@@ -333,8 +333,8 @@ class ValidationRun:
             else:  # a problem, or a basic partner's segment (the fast path knows the extended set)
                 self.node, self.set_position = node, position  # findings read both
                 found = self.checks(m, seg, m.nodes[result])
-            if situational is not None:
-                extra = situational_state.check(seg, situational)  # type: ignore[union-attr]
+            if situational is not None and not situational[0](seg, elements, remembered, today):
+                extra = situational_state.check(seg, situational[1])  # type: ignore[union-attr]
                 if extra:
                     self.node, self.set_position = node, position
                     found = self.situational_findings(seg, m.nodes[result], extra, found)

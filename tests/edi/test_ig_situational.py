@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from test_ig_compiled import MEMBER, x834
 
 from edi.findings import Finding, Level, Severity
 from edi.ig import CompiledValidator
-from edi.ig.situational import RULES, DateNotFuture, DateOrder, RequiredWhen, SituationalState
+from edi.ig.situational import (
+    RULES,
+    DateNotFuture,
+    DateOrder,
+    RequiredWhen,
+    SituationalState,
+    applicable,
+    compile_screen,
+    date_key,
+)
 from edi.records import encode_json
+from edi.segments import Delimiters, Segment
 
 TODAY = dt.date(2025, 6, 30)
 V = CompiledValidator(today=TODAY)
@@ -114,3 +125,57 @@ def test_each_rule_fires_on_its_trigger(rule: object) -> None:
         sid, *els = text.split("*")
         out += state.segment(Segment(sid, tuple(els), n, 0, Delimiters()), loop, [])
     assert [f.code for f in out] == [rule.id]  # type: ignore[attr-defined]
+
+
+
+_PIECES = ["", "Y", "N", "C", "18", "01", "D8", "RD8", "348", "349", "356", "357", "X",
+           "20250630", "20250701", "20250101", "20991231", "20250230", "2025063"]
+_BASES = {"INS": ["Y", "18", "021", "28", "A", "", "", "FT", "", "", "D8", "20250101"],
+          "DMG": ["D8", "19800101", "F"], "DTP": ["348", "D8", "20250101"]}
+_KEYS = sorted({date_key(r, q) for r in RULES if isinstance(r, DateOrder)
+                for q in (r.earlier, r.later)})
+
+
+def test_the_compiled_screen_agrees_with_check() -> None:
+    """The screen says quiet only when `check` finds nothing, and remembers the same dates
+    either way: every rule's segment in every loop, its usual form edited one to three times
+    (a qualifier, a date, a code, an element cut off), with random dates remembered."""
+    rng = random.Random(834)
+    where = sorted({(r.segment, loop) for r in RULES if not isinstance(r, DateOrder)
+                    for loop in r.loops}
+                   | {("DTP", loop) for r in RULES if isinstance(r, DateOrder) for loop in r.loops})
+    screens: dict[tuple[str, str, str | None], tuple[object, object]] = {}
+    seen = {True: 0, False: 0}
+    for _ in range(20_000):
+        sid, loop = rng.choice(where)
+        elements = list(_BASES[sid])
+        if sid == "DTP":
+            elements[0] = rng.choice(["348", "349", "356", "357", "303"])
+        for _ in range(rng.randint(0, 3)):
+            j = rng.randrange(len(elements) + 1)
+            piece = rng.choice(_PIECES)
+            if j == len(elements):
+                elements.append(piece)
+            elif rng.random() < 0.2:
+                del elements[j:]
+            else:
+                elements[j] = piece
+        first = rng.choice([None, elements[0] if elements else ""])
+        if (sid, loop, first) not in screens:
+            found = applicable(RULES, sid, loop, first)
+            screens[sid, loop, first] = (compile_screen(found) if found else None, found)
+        screen, rules = screens[sid, loop, first]
+        if screen is None or rules is None:
+            continue
+        remembered = {k: rng.choice(_PIECES[13:]) for k in rng.sample(_KEYS, rng.randint(0, 4))}
+        seg = Segment(sid, tuple(elements), 7, 70, Delimiters())
+        exact, screened = SituationalState(RULES, TODAY), SituationalState(RULES, TODAY)
+        exact.dates.update(remembered)
+        screened.dates.update(remembered)
+        expected = exact.check(seg, rules)  # type: ignore[arg-type]
+        quiet = screen(seg, seg.elements, screened.dates, screened.today_text)  # type: ignore[operator]
+        seen[quiet] += 1
+        got = None if quiet else screened.check(seg, rules)  # type: ignore[arg-type]
+        assert (got or None) == (expected or None), (sid, loop, elements, remembered)
+        assert screened.dates == exact.dates, (sid, loop, elements, remembered)
+    assert seen[True] > 1_000 and seen[False] > 1_000, seen
