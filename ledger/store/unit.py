@@ -42,10 +42,27 @@ PEOPLE_CACHE = 40_000
 search finds the same people again and again); about 0.5 KB each."""
 PEOPLE_EVICT = 8
 """When the people kept exceed PEOPLE_CACHE, the oldest 1/PEOPLE_EVICT of them go."""
-SQLITE_CACHE_KIB = 32 * 1024
+PG_ANALYZE_FIRST = 20_000
+"""Rows one unit of work writes on PostgreSQL before it refreshes the planner's statistics
+of the tables it reads by key (`_PG_ANALYZE`), and again each time its count doubles.
+
+A unit's rows are one open transaction: autovacuum cannot see them, and a table never
+analyzed (a new ledger) is planned from its width alone. The identifiers look-up was then
+planned as a sequential scan of the whole table for every candidate batch, so server time
+per member grew with the roster (about 31 ms per member by member 263,000 of a
+1,000,000-member file into an empty ledger). ANALYZE in the same transaction counts the
+transaction's own rows; after it the look-up is an index scan at any size."""
+_PG_ANALYZE = ("ANALYZE (SKIP_LOCKED) members, member_identifiers, demographics_versions, "
+               "blocking_keys, coverage_versions, supersessions")
+"""Each table skipped, not waited for, while another transaction analyzes it (a second
+worker's unit): the lock ANALYZE takes is held until this transaction ends."""
+SQLITE_CACHE_KIB = 24 * 1024
 """SQLite page cache per writing connection (KiB); 0 leaves SQLite's default. 32 MiB: an
 ingest of 100,000 new members peaked at 239 MB (both processes) against 344 MB with
-128 MiB, at the same CPU time (docs/benchmarks.md, "The ledger's share")."""
+128 MiB, at the same CPU time (docs/benchmarks.md, "The ledger's share"). 24 MiB since:
+a 1,000,000-member set's one transaction keeps its whole write-ahead log, and the WAL index
+mapped over it grows with it (about 7 MB at the end), which 32 MiB left no room for under
+300 MB (docs/benchmarks.md, 2026-12-08)."""
 
 _INSERT_ORDER = (
     t.members,
@@ -238,6 +255,10 @@ class UnitOfWork:
         if SQLITE_CACHE_KIB and conn.dialect.name == "sqlite":
             # the default 2 MB page cache thrashes once the key indexes outgrow it
             conn.exec_driver_sql(f"PRAGMA cache_size=-{int(SQLITE_CACHE_KIB)}")
+        self._rows_written = 0
+        self._analyze_at = PG_ANALYZE_FIRST if conn.dialect.name == "postgresql" else None
+        """Rows written (`flush`), and the count at which PostgreSQL's statistics of the
+        key-read tables are refreshed next (None: not on this database)."""
         self.recorded_at = recorded_at or dt.datetime.now(dt.UTC)
         head = conn.execute(
             sa.select(t.chain_heads.c.seq, t.chain_heads.c.hash)
@@ -320,7 +341,11 @@ class UnitOfWork:
             rows = self._buf.pop(table, None)
             if rows:
                 bulk_insert(self.conn, table, rows)
+        self._rows_written += self._buffered
         self._buffered = 0
+        if self._analyze_at is not None and self._rows_written >= self._analyze_at:
+            self._analyze_at = 2 * self._rows_written
+            self.conn.exec_driver_sql(_PG_ANALYZE)
         self._dirty.clear()
         self._dirty_keys.clear()
         # written rows are found by queries from now on; people created here stay built
