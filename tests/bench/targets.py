@@ -7,7 +7,9 @@
 The machine's speed varies about 2x from day to day and other jobs share its two cores,
 so every figure is a ratio to a reference run on the same file in the same run, right
 before or after it: each pair is measured `--repeat` times and the range of the ratios is
-printed, with both figures and the machine. Every command runs in its own process as a
+printed, with both figures and the machine. `validate` (about 2 s against `x12valid`'s
+minute or more) runs right before and right after `x12valid` and counts as the mean of the
+two (`bracketed`): the machine's speed was seen to drift by a fifth within minutes. Every command runs in its own process as a
 user runs it (the CLI, pyx12's `x12valid`); wall and CPU seconds come from wait4, peak RSS
 from sampling /proc (both include a reading process the command spawned).
 
@@ -156,6 +158,14 @@ def ingest(path: Path, url: str, env: dict[str, str] | None = None) -> Run:
                    env={**clean, **(env or {})})
 
 
+def bracketed(before: Run, after: Run) -> Run:
+    """A short command measured right before and right after its long reference: the
+    mean of the two times (the worse exit status, the higher peak), so that a drift of the
+    machine's speed while the reference runs weighs on both sides of the ratio."""
+    return Run((before.seconds + after.seconds) / 2, (before.cpu + after.cpu) / 2,
+               max(before.rss_mb, after.rss_mb), before.code or after.code)
+
+
 def _bench_partner(url: str) -> None:
     """The bench files' sender with wide date windows: the generated files carry fixed
     dates, and with today's received time they would all go to review instead of being
@@ -302,9 +312,10 @@ def main(argv: list[str] | None = None) -> int:
                 refs["parse"].append(floor_split(path))
                 ours["parse"].append(parse_json(path, tmp))
             needs_pyx12 = chosen & {"validate", "ingest-sqlite", "ingest-postgres"}
+            before = validate_json(path) if "validate" in chosen else None
             ref = reference_x12valid() if needs_pyx12 else None
-            if "validate" in chosen:
-                ours["validate"].append(validate_json(path))
+            if before is not None:
+                ours["validate"].append(bracketed(before, validate_json(path)))
                 refs["validate"].append(ref)  # type: ignore[arg-type]
             if "ingest-sqlite" in chosen:
                 ours["ingest-sqlite"].append(ingest(path, empty_sqlite(tmp, "ingest")))

@@ -19,13 +19,14 @@ MEMBERS = 6_000
 LOOKED_UP = [f"M{i * 97 % MEMBERS:09d}" for i in range(34)]  # a candidate batch's size
 
 
-def _plan(conn, dialect: str) -> str:  # type: ignore[no-untyped-def]
-    """The plan of the identifiers look-up `load_people` runs, for LOOKED_UP."""
-    marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * len(LOOKED_UP))
-    sql = unit._IDENTIFIERS_SQL.format(marks=marks)
+def _plans(conn, dialect: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The plans of `load_people`'s two statements (people, identifiers) for LOOKED_UP."""
     explain = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
-    rows = conn.exec_driver_sql(explain + sql, tuple(LOOKED_UP)).all()
-    return "\n".join(str(r[-1]) for r in rows)
+    plans = []
+    for sql in unit._people_sql(dialect, len(LOOKED_UP)):
+        rows = conn.exec_driver_sql(explain + sql, tuple(LOOKED_UP)).all()
+        plans.append("\n".join(str(r[-1]) for r in rows))
+    return plans
 
 
 def _write_people(uow: UnitOfWork) -> None:
@@ -34,6 +35,12 @@ def _write_people(uow: UnitOfWork) -> None:
         uow.add(t.members, {"member_id": mid, "sponsor_id": "S1", "subscriber_member_id": mid,
                             "subscriber_number": f"SUB{i}", "relationship": "18",
                             "birth_sequence": None, "created_at": NOW, "created_entry": None})
+        uow.add(t.demographics_versions, {
+            "version_id": i + 1, "member_id": mid, "last": f"LAST{i % 500}", "first": "ANN",
+            "middle": "", "suffix": "", "birth_date": dt.date(1980, 1, 1 + i % 28),
+            "gender": "F", "address_line1": f"{i} MAIN ST", "address_line2": "", "city": "X",
+            "state": "IL", "postal_code": "62701", "valid_from": None, "recorded_at": NOW,
+            "entry_seq": None})
         for kind, value in (("ssn", f"{100_000_000 + i}"), ("subscriber_number", f"SUB{i}"),
                             ("member_number", f"N{i}")):
             uow.add(t.member_identifiers, {"member_id": mid, "type": kind, "value": value,
@@ -41,7 +48,7 @@ def _write_people(uow: UnitOfWork) -> None:
     uow.flush()
 
 
-def test_the_identifiers_look_up_uses_the_index_inside_a_large_open_transaction(
+def test_the_people_look_ups_use_the_indexes_inside_a_large_open_transaction(
         db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr(unit, "PG_ANALYZE_FIRST", 10_000)
     upgrade(db_url)
@@ -49,11 +56,16 @@ def test_the_identifiers_look_up_uses_the_index_inside_a_large_open_transaction(
     dialect = eng.dialect.name
     with eng.begin() as conn:
         uow = UnitOfWork(conn, NOW)
-        _write_people(uow)  # 24,000 rows, none committed
-        plan = _plan(conn, dialect)
+        _write_people(uow)  # 30,000 rows, none committed
+        people, identifiers = _plans(conn, dialect)
+        # the members by their key (how a table this small joins its newest demographics
+        # is the planner's choice); the identifiers by theirs, which was the scan
         if dialect == "sqlite":
-            assert "USING PRIMARY KEY" in plan or "USING INDEX" in plan, plan
+            assert "SEARCH m USING PRIMARY KEY" in people, people
+            assert "SCAN" not in identifiers and "USING PRIMARY KEY" in identifiers, identifiers
         else:
-            assert "Seq Scan" not in plan and "member_identifiers_pkey" in plan, plan
+            assert "Index Scan using members_pkey on members" in people, people
+            assert "Seq Scan" not in identifiers, identifiers
+            assert "member_identifiers_pkey" in identifiers, identifiers
         got = unit.load_people(conn, LOOKED_UP)
         assert sorted(p.member_id for p in got) == sorted(set(LOOKED_UP))
