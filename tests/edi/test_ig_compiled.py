@@ -322,3 +322,20 @@ def test_fast_path_accepts_the_common_valid_segments() -> None:
         for s, n in SAMPLES
     )
     assert accepted >= 0.9 * len(SAMPLES)
+
+
+def test_fast_path_remembers_only_what_passed_and_stays_bounded() -> None:
+    """A test remembers element tuples it passed (INS, HD, DTP recur member after member):
+    the same answer the second time, a failing tuple never remembered, memory bounded."""
+    from edi.ig import fastpath
+
+    seg, node_index = next((s, n) for s, n in SAMPLES if s.id == "N3")
+    fast = compile_fast(MAP.nodes[node_index], MAP.icvn, "*", ":", V.tables.code_lists)
+    passed = fast.__globals__["PASSED"]  # the generated function's scope
+    assert fast(seg.elements) and fast(seg.elements) and seg.elements in passed
+    bad = (seg.elements[0] + " ",)  # a trailing space: the exact checks report it
+    assert not fast(bad) and not fast(bad) and bad not in passed
+    for i in range(fastpath._PASSED + 50):
+        assert fast((f"{i} MAIN ST",))
+    assert len(passed) <= fastpath._PASSED
+    assert check_segment(MAP.nodes[node_index], bad, ":", MAP.icvn, V.tables.code_lists)
