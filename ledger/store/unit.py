@@ -54,8 +54,10 @@ per member grew with the roster (about 31 ms per member by member 263,000 of a
 transaction's own rows; after it the look-up is an index scan at any size."""
 _PG_ANALYZE = ("ANALYZE (SKIP_LOCKED) members, member_identifiers, demographics_versions, "
                "blocking_keys, coverage_versions, supersessions")
-"""Each table skipped, not waited for, while another transaction analyzes it (a second
-worker's unit): the lock ANALYZE takes is held until this transaction ends."""
+"""A table another session is analyzing (autovacuum, an operator, in an open transaction)
+is skipped, not waited for. The lock ANALYZE takes is held until this transaction ends,
+which keeps autovacuum off these tables meanwhile; units of work do not contend for it
+(one writes at a time: each holds the chain head's row)."""
 SQLITE_CACHE_KIB = 24 * 1024
 """SQLite page cache per writing connection (KiB); 0 leaves SQLite's default. 32 MiB: an
 ingest of 100,000 new members peaked at 239 MB (both processes) against 344 MB with

@@ -6,13 +6,17 @@ never-analyzed table was planned as a sequential scan per look-up. SQLite and Po
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from ledger.store import schema as t
 from ledger.store import unit
 from ledger.store.db import engine, upgrade
 from ledger.store.unit import UnitOfWork
+from tests.conftest import PG_SKIP_REASON, POSTGRES_URL, _postgres_schema_url
 
 NOW = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
 MEMBERS = 6_000
@@ -69,3 +73,36 @@ def test_the_people_look_ups_use_the_indexes_inside_a_large_open_transaction(
             assert "member_identifiers_pkey" in identifiers, identifiers
         got = unit.load_people(conn, LOOKED_UP)
         assert sorted(p.member_id for p in got) == sorted(set(LOOKED_UP))
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL schema (the concurrent writers below need a server)."""
+    if not POSTGRES_URL:
+        if os.environ.get("ENROLL834_REQUIRE_POSTGRES"):
+            pytest.fail("ENROLL834_REQUIRE_POSTGRES is set but ENROLL834_TEST_POSTGRES_URL is not")
+        pytest.skip(PG_SKIP_REASON)
+    yield from _postgres_schema_url(POSTGRES_URL)
+
+
+def test_the_units_analyze_skips_a_table_another_session_is_analyzing(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Autovacuum or an operator analyzing a table in an open transaction holds its lock
+    until that ends: the unit's ANALYZE skips that table instead of waiting (one unit of
+    work at a time writes anyway: each holds the chain head's row)."""
+    monkeypatch.setattr(unit, "PG_ANALYZE_FIRST", 10_000)
+    upgrade(pg_url)
+    other, writer = sa.create_engine(pg_url).connect(), engine(pg_url).connect()
+    try:
+        with other.begin():
+            other.exec_driver_sql("ANALYZE members")  # its lock is held until this ends
+            with writer.begin():
+                writer.exec_driver_sql("SET LOCAL lock_timeout = '3s'")  # a wait fails
+                uow = UnitOfWork(writer, NOW)
+                _write_people(uow)  # 30,000 rows: its ANALYZE ran
+                assert uow._analyze_at is not None and uow._analyze_at > 20_000
+                _, identifiers = _plans(writer, "postgresql")
+                assert "Seq Scan" not in identifiers, identifiers  # the rest was analyzed
+    finally:
+        other.close()
+        writer.close()
