@@ -53,6 +53,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
+    yield from _postgres_or_skip()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL schema, for a test only a server can run (concurrent sessions);
+    skipped and failed as `db_url`'s PostgreSQL case is."""
+    yield from _postgres_or_skip()
+
+
+def _postgres_or_skip() -> Iterator[str]:
     if not POSTGRES_URL:
         if os.environ.get("ENROLL834_REQUIRE_POSTGRES"):
             pytest.fail("ENROLL834_REQUIRE_POSTGRES is set but ENROLL834_TEST_POSTGRES_URL is not")

@@ -29,51 +29,54 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
 from ledger_bench import _new_members_file  # noqa: E402
-from targets import BIN, _tree_rss_kb, drop_postgres, empty_postgres, empty_sqlite  # noqa: E402
+from targets import (  # noqa: E402
+    BIN,
+    _tree_rss_kb,
+    drop_postgres,
+    empty_postgres,
+    empty_sqlite,
+    tree_pids,
+)
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_seconds(pid: int | str) -> float:
+    """User and system CPU seconds of one process (0 when gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _cpu(pid: int) -> float:
-    """User and system CPU seconds of `pid` and its descendants (0 when gone)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            todo.extend(int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split())
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+    """CPU seconds of `pid` and its descendants."""
+    return sum(_cpu_seconds(p) for p in tree_pids(pid))
 
 
 def _server_cpu(database: str) -> float:
     """CPU seconds of the PostgreSQL processes serving `database` now."""
-    total = 0
+    total = 0.0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if not cmdline.startswith(b"postgres:") or f" {database} ".encode() not in cmdline:
-                continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+        if cmdline.startswith(b"postgres:") and f" {database} ".encode() in cmdline:
+            total += _cpu_seconds(pid)
+    return total
 
 
 def _place(pid: int, path: Path, members: int) -> int | None:
     """Where a process of `pid`'s tree is reading `path`, as a member count (None: nowhere)."""
-    todo, size = [pid], path.stat().st_size
-    while todo:
-        p = todo.pop()
+    size = path.stat().st_size
+    for p in tree_pids(pid):
         try:
             for fd in os.listdir(f"/proc/{p}/fd"):
                 if os.readlink(f"/proc/{p}/fd/{fd}") == str(path):
                     pos = int(Path(f"/proc/{p}/fdinfo/{fd}").read_text().split()[1])
                     return round(pos / size * members)
-            todo.extend(int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split())
         except OSError:
             continue
     return None

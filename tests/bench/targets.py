@@ -57,20 +57,29 @@ class Run:
     code: int
 
 
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and its descendants now, parents first (a reader skips any that has gone)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            todo.extend(int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except OSError:
+            continue
+    return out
+
+
 def _tree_rss_kb(pid: int) -> int:
     """VmRSS of `pid` and its descendants now, in KiB (0 when gone)."""
     total = 0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
+    for p in tree_pids(pid):
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
         except OSError:
             continue
         total += next((int(line.split()[1]) for line in status.splitlines()
                        if line.startswith("VmRSS:")), 0)
-        todo.extend(int(k) for k in kids)
     return total
 
 

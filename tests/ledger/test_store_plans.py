@@ -6,8 +6,6 @@ never-analyzed table was planned as a sequential scan per look-up. SQLite and Po
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +14,6 @@ from ledger.store import schema as t
 from ledger.store import unit
 from ledger.store.db import engine, upgrade
 from ledger.store.unit import UnitOfWork
-from tests.conftest import PG_SKIP_REASON, POSTGRES_URL, _postgres_schema_url
 
 NOW = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
 MEMBERS = 6_000
@@ -73,16 +70,6 @@ def test_the_people_look_ups_use_the_indexes_inside_a_large_open_transaction(
             assert "member_identifiers_pkey" in identifiers, identifiers
         got = unit.load_people(conn, LOOKED_UP)
         assert sorted(p.member_id for p in got) == sorted(set(LOOKED_UP))
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """An empty PostgreSQL schema (the concurrent writers below need a server)."""
-    if not POSTGRES_URL:
-        if os.environ.get("ENROLL834_REQUIRE_POSTGRES"):
-            pytest.fail("ENROLL834_REQUIRE_POSTGRES is set but ENROLL834_TEST_POSTGRES_URL is not")
-        pytest.skip(PG_SKIP_REASON)
-    yield from _postgres_schema_url(POSTGRES_URL)
 
 
 def test_the_units_analyze_skips_a_table_another_session_is_analyzing(
